@@ -1,0 +1,131 @@
+"""Configuration: the only module that reads the environment.
+
+Every rule that differs between command centers (time limits, thresholds, paths) is a field
+of `Settings`, with its default and help text beside it. `load_settings()` reads `WALL_*`
+environment variables; tests build `Settings(...)` directly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class SlaRule:
+    """How one ticket level's deadline is counted from its acceptance date.
+
+    kind: ``same_day`` (end of the acceptance date), ``days`` (end of the acceptance date
+    plus `n` calendar days) or ``workdays`` (end of the `n`-th working day after it).
+    """
+
+    level: int
+    kind: str
+    n: int
+
+
+DEFAULT_SLA = (
+    SlaRule(1, "same_day", 0),
+    SlaRule(2, "days", 3),
+    SlaRule(3, "workdays", 5),
+    SlaRule(4, "workdays", 15),
+)
+
+
+def _setting(default, env: str, help: str):
+    return field(default=default, metadata={"env": env, "help": help})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable, with defaults. See README "Settings" for each variable."""
+
+    db_path: Path = _setting(
+        ROOT / "data" / "warehouse.duckdb", "WALL_DB", "The DuckDB warehouse file."
+    )
+    demo_dir: Path = _setting(
+        ROOT / "data" / "demo", "WALL_DEMO_DIR", "Where first start writes demo input files."
+    )
+    sla: tuple[SlaRule, ...] = _setting(
+        DEFAULT_SLA,
+        "WALL_SLA",
+        "Time limit per level, e.g. '1=same_day,2=days:3,3=workdays:5,4=workdays:15'.",
+    )
+    response_hours: int = _setting(
+        6, "WALL_RESPONSE_HOURS", "A ticket not responded to within this many hours is late."
+    )
+    calendar_file: Path | None = _setting(
+        None,
+        "WALL_CALENDAR_FILE",
+        "TOML adding holidays and make-up working days for years the package lacks.",
+    )
+    small_count: int = _setting(
+        5, "WALL_SMALL_COUNT", "Counts of people from 1 to this minus one are shown as '<k'."
+    )
+    stale_hours: float = _setting(
+        26.0, "WALL_STALE_HOURS", "Data older than this many hours is flagged as stale."
+    )
+    secret_file: Path = _setting(
+        Path.home() / ".config" / "neighbourhood-wall" / "pseudonym.key",
+        "WALL_SECRET_FILE",
+        "File holding the pseudonymisation key (created with mode 0600 on first use).",
+    )
+    secret: str | None = _setting(
+        None, "WALL_SECRET", "The pseudonymisation key itself; overrides WALL_SECRET_FILE."
+    )
+    timezone: str = _setting(
+        "Asia/Shanghai", "WALL_TIMEZONE", "Local time zone of all timestamps."
+    )
+
+
+def parse_sla(text: str) -> tuple[SlaRule, ...]:
+    """Parse ``'1=same_day,2=days:3,3=workdays:5,4=workdays:15'`` into rules.
+
+    Raises:
+        ValueError: naming the part that does not parse.
+    """
+    rules = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        try:
+            level, rule = part.split("=")
+            kind, _, n = rule.partition(":")
+            rules.append(SlaRule(int(level), kind.strip(), int(n or 0)))
+        except ValueError:
+            raise ValueError(f"WALL_SLA: cannot parse {part!r}") from None
+        if rules[-1].kind not in ("same_day", "days", "workdays"):
+            raise ValueError(f"WALL_SLA: unknown kind {rules[-1].kind!r} in {part!r}")
+    levels = sorted(r.level for r in rules)
+    if levels != [1, 2, 3, 4]:
+        raise ValueError(f"WALL_SLA must give levels 1-4 once each, got {levels}")
+    return tuple(sorted(rules, key=lambda r: r.level))
+
+
+def load_settings(environ: Mapping[str, str] = os.environ, **overrides) -> Settings:
+    """Build Settings from `WALL_*` variables in `environ`, then explicit overrides."""
+    values = {}
+    for f in dataclasses.fields(Settings):
+        raw = environ.get(f.metadata["env"])
+        if raw is None or raw == "":
+            continue
+        if f.name == "sla":
+            values[f.name] = parse_sla(raw)
+        elif f.type in ("Path", "Path | None"):
+            values[f.name] = Path(raw)
+        elif f.type == "int":
+            values[f.name] = int(raw)
+        elif f.type == "float":
+            values[f.name] = float(raw)
+        else:
+            values[f.name] = raw
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return Settings(**values)
+
+
+def documented_settings() -> list[tuple[str, str]]:
+    """(environment variable, help) for every setting, for README and its test."""
+    return [(f.metadata["env"], f.metadata["help"]) for f in dataclasses.fields(Settings)]

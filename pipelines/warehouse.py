@@ -1,0 +1,218 @@
+"""Warehouse access: numbered migrations, copy-on-write writes, read-only serving.
+
+Only pipelines write. A write works on a private copy of the warehouse file and swaps it in
+with `os.replace` when it has finished, so that:
+- readers (the app) never see half a load and never hold a lock a writer needs: an open
+  read-only connection keeps reading the old file, a new one sees the new file;
+- a failed or killed write leaves the served file exactly as it was (the copy is discarded,
+  or removed by the next writer);
+- writers queue on a lock file, so two loads from cron never race.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+from filelock import FileLock, Timeout
+
+from pipelines.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+class WarehouseError(RuntimeError):
+    """The warehouse cannot be used; the message says why and what to do."""
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """(version, file name, sql) of every migration, in order."""
+    found = []
+    for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
+        m = re.match(r"(\d+)_", path.name)
+        if m:
+            found.append((int(m.group(1)), path.name, path.read_text(encoding="utf-8")))
+    return found
+
+
+SCHEMA_VERSION = max(v for v, _, _ in migrations())
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    """The highest migration applied to the warehouse behind `con` (0 when none)."""
+    exists = con.execute(
+        "select count(*) from information_schema.tables where table_name = 'schema_version'"
+    ).fetchone()[0]
+    if not exists:
+        return 0
+    return con.execute("select coalesce(max(version), 0) from schema_version").fetchone()[0]
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> int:
+    """Apply every pending migration; return the resulting schema version.
+
+    Raises:
+        WarehouseError: when the warehouse was written by a newer version of this product.
+    """
+    current = schema_version(con)
+    if current > SCHEMA_VERSION:
+        raise WarehouseError(
+            f"warehouse schema version {current} is newer than this program's "
+            f"{SCHEMA_VERSION}: upgrade the program or restore a matching backup"
+        )
+    for version, name, sql in migrations():
+        if version > current:
+            logger.info("applying migration %s", name)
+            con.execute(sql)
+            con.execute(
+                "insert into schema_version values ($v, $n, current_timestamp)",
+                {"v": version, "n": name},
+            )
+    return max(current, SCHEMA_VERSION)
+
+
+def _lock_path(db_path: Path) -> Path:
+    return db_path.with_name(db_path.name + ".lock")
+
+
+def _remove_leftovers(db_path: Path) -> None:
+    """Delete private copies left by writers that were killed (we hold the lock)."""
+    for leftover in db_path.parent.glob(db_path.name + ".writing*"):
+        logger.warning("removing %s left by an interrupted write", leftover)
+        leftover.unlink(missing_ok=True)
+
+
+@contextmanager
+def writer(settings: Settings, lock_timeout: float = 600) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open a private, migrated copy of the warehouse for writing.
+
+    On a clean exit the copy is checkpointed, flushed to disk and atomically swapped in, and
+    the data version goes up by one. On an exception nothing changes.
+
+    Raises:
+        WarehouseError: when another writer holds the lock for longer than `lock_timeout`,
+            or the warehouse is from a newer version.
+    """
+    db_path = Path(settings.db_path)
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        lock = FileLock(str(_lock_path(db_path)), timeout=lock_timeout)
+        lock.acquire()
+    except Timeout:
+        raise WarehouseError(
+            f"another load or export is writing {db_path} (lock held for over "
+            f"{lock_timeout:.0f} s); try again later"
+        ) from None
+    work = db_path.with_name(f"{db_path.name}.writing-{os.getpid()}")
+    try:
+        _remove_leftovers(db_path)
+        if db_path.exists():
+            shutil.copyfile(db_path, work)
+        con = duckdb.connect(str(work))
+        try:
+            migrate(con)
+            con.execute("begin")
+            yield con
+            con.execute(
+                "update warehouse_meta set data_version = data_version + 1, "
+                "written_at = current_timestamp"
+            )
+            con.execute("commit")
+            con.execute("checkpoint")
+        finally:
+            con.close()  # without the commit above, this rolls the copy back; it is deleted
+        with open(work, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(work, db_path)
+        dir_fd = os.open(db_path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    finally:
+        work.unlink(missing_ok=True)
+        lock.release()
+
+
+def connect_read_only(db_path: Path) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse read-only, checking that this program understands its schema.
+
+    Raises:
+        WarehouseError: missing, unreadable or newer-schema warehouse, with the reason.
+    """
+    db_path = Path(db_path)
+    if not db_path.exists():
+        raise WarehouseError(f"no warehouse at {db_path}: run `python -m pipelines demo` "
+                             "or load files with `python -m pipelines load ...`")
+    try:
+        con = duckdb.connect(str(db_path), read_only=True)
+    except duckdb.Error as e:
+        raise WarehouseError(f"cannot open warehouse {db_path}: {e}") from e
+    version = schema_version(con)
+    if version > SCHEMA_VERSION:
+        con.close()
+        raise WarehouseError(
+            f"warehouse {db_path} has schema version {version}, newer than this "
+            f"program's {SCHEMA_VERSION}"
+        )
+    if version < SCHEMA_VERSION:
+        con.close()
+        raise WarehouseError(
+            f"warehouse {db_path} has schema version {version}; run any load "
+            f"(python -m pipelines migrate) to upgrade it to {SCHEMA_VERSION}"
+        )
+    return con
+
+
+@dataclass(frozen=True)
+class _Opened:
+    con: duckdb.DuckDBPyConnection
+    identity: tuple[int, int, int]
+
+
+class Reader:
+    """The app's view of the warehouse: one read-only connection, renewed after each swap.
+
+    `cursor()` is cheap and thread-safe; it stats the file and, when a write has swapped a
+    new file in, opens it. Connections to older files are left to close once their last
+    cursor is gone, so requests in flight finish on the data they started with.
+    """
+
+    def __init__(self, db_path: Path):
+        self.db_path = Path(db_path)
+        self._lock = threading.Lock()
+        self._opened: _Opened | None = None
+
+    def _identity(self) -> tuple[int, int, int]:
+        st = os.stat(self.db_path)
+        return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A cursor on the newest warehouse file.
+
+        Raises:
+            WarehouseError: when the warehouse is missing or unusable.
+        """
+        try:
+            identity = self._identity()
+        except FileNotFoundError:
+            raise WarehouseError(f"no warehouse at {self.db_path}") from None
+        with self._lock:
+            if self._opened is None or self._opened.identity != identity:
+                self._opened = _Opened(connect_read_only(self.db_path), identity)
+            return self._opened.con.cursor()
+
+
+def data_version(con: duckdb.DuckDBPyConnection) -> int:
+    """The warehouse's data version: it goes up by one with every successful write."""
+    return con.execute("select data_version from warehouse_meta").fetchone()[0]
