@@ -1,0 +1,146 @@
+"""Dash shell: the nav, the URL, and the page container; `python app.py` serves it.
+
+    python app.py [--host H] [--port P] [--db PATH] [--debug]
+
+On first start, when the warehouse file does not exist, a demo warehouse is generated and
+loaded through the real pipeline (`pipelines.bootstrap.ensure_warehouse`). The app itself
+only reads the warehouse, through one `pipelines.warehouse.Reader` per app.
+
+Pages whose path starts with /wall (the kiosk wall) own the whole screen: the shell shows
+nothing around them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+import dash
+from dash import Dash, Input, Output, dcc, html, set_props
+
+from dashboards import _data
+from dashboards import _theme  # noqa: F401  (registers the plotly template)
+from dashboards._components import label
+from pipelines.settings import Settings, load_settings
+
+logger = logging.getLogger(__name__)
+
+HERE = Path(__file__).resolve().parent
+TITLE = "基层治理指挥中心"
+TITLE_EN = "Governance command center"
+
+
+def reset_pages_state() -> None:
+    """Forget registered pages, so that another app can be built in this process.
+
+    The pages registry is global in Dash; Dash's own tests reset it the same way.
+    """
+    dash._pages.PAGE_REGISTRY.clear()
+    dash._pages.CONFIG.clear()
+    dash._pages.CONFIG.__dict__.clear()
+
+
+def _on_callback_error(err: Exception) -> None:
+    """Any callback failure: log it and show a one-line banner instead of a traceback."""
+    logger.exception("callback failed", exc_info=err)
+    set_props(
+        "app-error",
+        {"children": label("数据暂不可用", f"Data unavailable: {err}"), "hidden": False},
+    )
+
+
+def _nav() -> html.Nav:
+    links = [
+        dcc.Link(page["name"], href=page["relative_path"], className="nav-link")
+        for page in dash.page_registry.values()
+        if not page["path"].startswith("/wall")
+    ]
+    return html.Nav(
+        [html.Span([TITLE, html.Span(TITLE_EN, className="label-en")], className="brand"),
+         *links],
+        id="app-nav",
+        className="shell-nav",
+    )
+
+
+def _shell() -> html.Div:
+    # Starts bare (no nav) and the clientside callback adds the nav for non-wall paths, so
+    # the wall never flashes a nav on load.
+    return html.Div(
+        [
+            dcc.Location(id="app-location"),
+            _nav(),
+            html.Div(id="app-error", className="app-error", hidden=True, role="alert"),
+            html.Main(dash.page_container, className="shell-main"),
+        ],
+        id="app-shell",
+        className="shell shell--bare",
+    )
+
+
+def create_app(settings: Settings) -> Dash:
+    """Build the Dash app serving `settings.db_path` (read-only).
+
+    Pages register themselves from `dashboards/`; building a second app in the same process
+    first resets Dash's global pages registry.
+    """
+    reset_pages_state()
+    _data.configure(settings)
+    app = Dash(
+        __name__,
+        use_pages=True,
+        pages_folder="dashboards",
+        assets_folder="dashboards/assets",
+        serve_locally=True,
+        title=f"{TITLE} {TITLE_EN}",
+        update_title=None,
+        suppress_callback_exceptions=True,
+        on_error=_on_callback_error,
+    )
+    app.layout = _shell
+    app.clientside_callback(
+        """
+        function (pathname) {
+            var bare = (pathname || "").indexOf("/wall") === 0;
+            return bare ? "shell shell--bare" : "shell";
+        }
+        """,
+        Output("app-shell", "className"),
+        Input("app-location", "pathname"),
+    )
+    return app
+
+
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=f"Serve the {TITLE_EN} app.")
+    parser.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1")
+    parser.add_argument("--port", type=int, default=8050, help="default 8050")
+    parser.add_argument("--db", type=Path, help="warehouse file (default: WALL_DB)")
+    parser.add_argument("--debug", action="store_true", help="Dash debug mode (dev only)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Create the demo warehouse when there is none, then serve the app."""
+    args = _parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = load_settings(db_path=args.db)
+    if not Path(settings.db_path).exists():
+        # Imported here so the shell still serves (showing "no warehouse") while the
+        # bootstrap module is unavailable.
+        from pipelines.bootstrap import ensure_warehouse
+
+        logger.info("no warehouse at %s: creating the demo warehouse", settings.db_path)
+        ensure_warehouse(settings)
+    app = create_app(settings)
+    logger.info("serving %s on http://%s:%s/", settings.db_path, args.host, args.port)
+    app.run(host=args.host, port=args.port, debug=args.debug)
+
+
+if __name__ == "__main__":
+    main()
+else:
+    # For `gunicorn app:server` and dash.testing's import_app("app").
+    app = create_app(load_settings())
+    server = app.server

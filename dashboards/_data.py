@@ -1,0 +1,38 @@
+"""View layer: the app's one warehouse Reader and its Settings, set up by `app.create_app`.
+
+Pages call `reader().cursor()` per request (one DuckDB connection is not thread-safe; its
+cursors are). Pages never import `app`.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from pipelines.settings import Settings, load_settings
+from pipelines.warehouse import Reader
+
+logger = logging.getLogger(__name__)
+
+_settings: Settings | None = None
+_reader: Reader | None = None
+
+
+def configure(settings: Settings) -> None:
+    """Serve `settings.db_path` from now on (called once per app by `create_app`)."""
+    global _settings, _reader
+    _settings = settings
+    _reader = Reader(settings.db_path)
+
+
+def settings() -> Settings:
+    """The running app's settings (from the environment if `configure` was not called)."""
+    if _settings is None:
+        configure(load_settings())
+    return _settings
+
+
+def reader() -> Reader:
+    """The running app's read-only view of the warehouse."""
+    if _reader is None:
+        configure(load_settings())
+    return _reader
