@@ -56,10 +56,12 @@ FRESHNESS_COLUMNS = [
     ("source", "来源", "Source", "text"),
     ("newest_load_at", "最近成功加载", "Newest load", "time"),
     ("newest_record_at", "最新记录", "Newest record", "time"),
-    ("ok_count", "成功次数", "OK loads", "count"),
+    ("ok_count", "成功次数", "Loads", "count"),
     ("failed_count", "失败次数", "Failed loads", "count"),
     ("freshness", "新鲜度", "Freshness", "text"),
 ]
+
+_LOAD_ROW_CLASS = {"failed": "row-failed", "warning": "row-warning"}
 
 QUARANTINE_COLUMNS = [
     ("source", "来源", "Source", "text"),
@@ -182,7 +184,7 @@ def _page(con: duckdb.DuckDBPyConnection, settings) -> html.Div:
                 "最近加载", "Recent loads",
                 data_table(
                     loads, LOAD_COLUMNS, id="status-loads-table",
-                    row_class=["row-failed" if s != "ok" else None for s in loads["status"]],
+                    row_class=[_LOAD_ROW_CLASS.get(s) for s in loads["status"]],
                 )
                 if len(loads)
                 else empty_state("尚无加载记录", "no loads recorded"),

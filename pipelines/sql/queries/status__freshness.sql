@@ -1,4 +1,5 @@
--- Status page: how fresh each source's data is.
+-- Status page: how fresh each source's data is. A load succeeded unless its status is
+-- 'failed' ('warning' loads, e.g. calendar fallback, did load their rows).
 -- Stale when the newest record (or, for files without timestamps, the newest successful
 -- load) is older than $stale_before, which the caller computes from WALL_STALE_HOURS.
 with loads as (
@@ -8,10 +9,10 @@ with loads as (
 per_source as (
     select
         source,
-        max(finished_at) filter (where status = 'ok') as newest_load_at,
-        max(newest_record_at) filter (where status = 'ok') as newest_record_at,
-        count(*) filter (where status = 'ok') as ok_count,
-        count(*) filter (where status <> 'ok') as failed_count,
+        max(finished_at) filter (where status <> 'failed') as newest_load_at,
+        max(newest_record_at) filter (where status <> 'failed') as newest_record_at,
+        count(*) filter (where status <> 'failed') as ok_count,
+        count(*) filter (where status = 'failed') as failed_count,
     from loads
     group by source
 ),

@@ -1,0 +1,126 @@
+"""`python app.py` on an empty data folder: demo warehouse on first start, status page served.
+
+Starts the real app in a subprocess (as a user would), then reads the page in headless
+Chromium through dash.testing's `dash_br`.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+FIRST_START_TIMEOUT = 180  # the first start generates and loads the demo warehouse
+
+pytestmark = pytest.mark.browser
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def served_app(tmp_path_factory, artifacts_dir):
+    """`python app.py --port P --db EMPTY/w.duckdb`, running until the module's tests end."""
+    data = tmp_path_factory.mktemp("empty-data")
+    db_path = data / "w.duckdb"
+    port = _free_port()
+    env = {
+        **os.environ,
+        "WALL_DEMO_DIR": str(data / "demo"),
+        "WALL_SECRET": "browser-test-secret",
+        "PYTHONUNBUFFERED": "1",
+    }
+    log_path = artifacts_dir / "status_page_server.log"
+    with open(log_path, "w", encoding="utf-8") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "app.py", "--port", str(port), "--db", str(db_path)],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + FIRST_START_TIMEOUT
+            while True:
+                if proc.poll() is not None:
+                    pytest.fail(
+                        f"app.py exited with {proc.returncode} before serving:\n"
+                        + log_path.read_text(encoding="utf-8")[-4000:]
+                    )
+                try:
+                    with urllib.request.urlopen(url + "/", timeout=2) as r:
+                        if r.status == 200:
+                            break
+                except OSError:
+                    pass
+                if time.monotonic() > deadline:
+                    pytest.fail(
+                        f"app.py did not serve within {FIRST_START_TIMEOUT} s:\n"
+                        + log_path.read_text(encoding="utf-8")[-4000:]
+                    )
+                time.sleep(0.5)
+            yield {"url": url, "db_path": db_path, "log": log_path}
+        finally:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+def _screenshot(driver, path: Path) -> None:
+    """The whole page: grow the window until its viewport holds the document."""
+    for _ in range(3):
+        inner, outer, full = driver.execute_script(
+            "return [window.innerHeight, window.outerHeight,"
+            " document.documentElement.scrollHeight]"
+        )
+        if full <= inner:
+            break
+        driver.set_window_size(1600, min(full + (outer - inner) + 8, 8000))
+    driver.save_screenshot(str(path))
+
+
+def test_app__first_start_on_empty_folder_serves_status_page(
+    served_app, dash_br, artifacts_dir
+):
+    assert served_app["db_path"].exists(), "first start did not create the warehouse"
+    dash_br.server_url = served_app["url"]
+
+    dash_br.wait_for_element("#status-tables-table", timeout=30)
+    dash_br.wait_for_contains_text("#status-db-path", str(served_app["db_path"]))
+    table_rows = dash_br.find_elements("#status-tables-table tbody tr")
+    tables = {row.find_element("css selector", "td").text: row for row in table_rows}
+    assert {"load_log", "tickets", "dim_calendar", "quarantine"} <= tables.keys()
+    ticket_count = tables["tickets"].find_elements("css selector", "td")[1].text
+    assert int(ticket_count.replace(",", "")) > 0
+
+    load_rows = dash_br.find_elements("#status-loads-table tbody tr")
+    assert load_rows, "load log is empty after the demo load"
+    assert "tickets" in dash_br.find_element("#status-loads-table").text
+    assert dash_br.find_element("#status-freshness-table").is_displayed()
+
+    nav = dash_br.find_element("#app-nav")
+    assert nav.is_displayed() and "状态" in nav.text
+
+    _screenshot(dash_br.driver, artifacts_dir / "status_page.png")
+    assert dash_br.get_logs() == []
+
+
+def test_shell__wall_paths_show_no_nav(served_app, dash_br):
+    dash_br.server_url = served_app["url"]
+    dash_br.wait_for_element("#status-tables-table", timeout=30)
+    dash_br.driver.get(served_app["url"] + "/wall")
+    dash_br.wait_for_element("#app-shell.shell--bare", timeout=10)
+    assert not dash_br.find_element("#app-nav").is_displayed()
