@@ -70,7 +70,7 @@ create table tickets (
     due_on date,
     deadline_at timestamp,                -- end of due_on: on time when closed_at <= this
     is_calendar_fallback boolean not null default false,
-    row_hash varchar not null,
+    row_hash ubigint not null,            -- hash of the stored values: unchanged rows
     load_id bigint not null
 );
 

@@ -1,0 +1,96 @@
+"""Command line: python -m pipelines demo | load SOURCE FILE... | status | migrate.
+
+Exit status: 0 done, 2 bad input (unreadable file, missing columns, bad mapping: nothing
+changed), 1 any other failure (also nothing changed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import logging
+import sys
+from pathlib import Path
+
+from pipelines import bootstrap, warehouse
+from pipelines.loader import LoadError, load_files
+from pipelines.settings import load_settings
+from pipelines.sources import SOURCES
+
+logger = logging.getLogger("pipelines")
+
+
+def _expand(patterns: list[str]) -> list[Path]:
+    """Expand globs ourselves so quoted patterns work from cron; keep plain names as given."""
+    paths: list[Path] = []
+    for pattern in patterns:
+        matches = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
+        if not matches:
+            raise LoadError(f"{pattern}: no file matches")
+        paths.extend(Path(m) for m in matches)
+    return paths
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m pipelines", description=__doc__)
+    parser.add_argument("--db", type=Path, help="warehouse file (default: WALL_DB or data/)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    sub = parser.add_subparsers(dest="command", required=True)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", type=Path, dest="sub_db", help=argparse.SUPPRESS)
+
+    demo = sub.add_parser("demo", parents=[common], help="write demo input files (and load them with --load)")
+    demo.add_argument("--out", type=Path, required=True, help="folder for the files")
+    demo.add_argument("--seed", type=int, default=20261123)
+    demo.add_argument("--years", type=int, default=2)
+    demo.add_argument("--load", action="store_true", help="then load them into the warehouse")
+
+    load = sub.add_parser("load", parents=[common], help="load input files of one source")
+    load.add_argument("source", choices=sorted(SOURCES))
+    load.add_argument("files", nargs="+", help="files or glob patterns")
+    load.add_argument("--mapping", type=Path, help="TOML mapping from another system's columns")
+    load.add_argument("--encoding", help="CSV encoding (default: detect UTF-8 or GB18030)")
+    load.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    sub.add_parser("status", parents=[common], help="print tables, row counts and the last loads")
+    sub.add_parser("migrate", parents=[common], help="create or upgrade the warehouse schema")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    db = getattr(args, "sub_db", None) or args.db
+    settings = load_settings(db_path=db)
+    try:
+        if args.command == "demo":
+            files = bootstrap.write_demo_inputs(args.out, seed=args.seed, years=args.years)
+            for name, path in files.items():
+                print(f"{name}: {path}")
+            if args.load:
+                for report in bootstrap.load_demo_inputs(settings, files):
+                    print(report.summary())
+        elif args.command == "load":
+            reports = load_files(settings, args.source, _expand(args.files), args.mapping,
+                                 args.encoding, progress=False if args.quiet else None)
+            for report in reports:
+                print(report.summary())
+        elif args.command == "status":
+            print(bootstrap.status_text(settings))
+        elif args.command == "migrate":
+            with warehouse.writer(settings):
+                pass
+            print(f"{settings.db_path}: schema version {warehouse.SCHEMA_VERSION}")
+    except LoadError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except warehouse.WarehouseError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,70 @@
+"""First start and demo: write demo inputs and load them through the real loaders.
+
+`ensure_warehouse` is what `python app.py` calls when there is no warehouse yet: it writes
+demo input files and loads them exactly as an office's files would be loaded.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from pipelines import warehouse
+from pipelines.loader import LoadReport, load_files
+from pipelines.settings import Settings
+from pipelines.sources import SOURCES
+
+logger = logging.getLogger(__name__)
+
+
+def write_demo_inputs(out_dir: Path, seed: int = 20261123, years: int = 2) -> dict[str, Path]:
+    """Write the demo sub-district's input files; return {source: path}."""
+    from pipelines.demo import write_demo
+
+    return write_demo(Path(out_dir), seed=seed, years=years)
+
+
+def load_demo_inputs(settings: Settings, files: dict[str, Path]) -> list[LoadReport]:
+    """Load every demo file whose source the loaders know, in dependency order."""
+    reports = []
+    for source in SOURCES:  # SOURCES is ordered so that references load first
+        if source in files:
+            reports += load_files(settings, source, [files[source]], progress=False)
+    return reports
+
+
+def ensure_warehouse(settings: Settings) -> bool:
+    """Create a demo warehouse at settings.db_path when none exists; True when created."""
+    if Path(settings.db_path).exists():
+        return False
+    logger.warning("no warehouse at %s: generating demo data in %s and loading it",
+                   settings.db_path, settings.demo_dir)
+    files = write_demo_inputs(settings.demo_dir)
+    for report in load_demo_inputs(settings, files):
+        logger.warning("demo %s", report.summary())
+    return True
+
+
+def status_text(settings: Settings) -> str:
+    """A plain-text summary of the warehouse for `python -m pipelines status`."""
+    con = warehouse.connect_read_only(settings.db_path)
+    try:
+        lines = [f"warehouse {settings.db_path}: schema {warehouse.schema_version(con)}, "
+                 f"data version {warehouse.data_version(con)}"]
+        for (table,) in con.execute(
+                "select table_name from duckdb_tables() where not internal "
+                "order by table_name").fetchall():
+            n = con.execute(f'select count(*) from "{table}"').fetchone()[0]
+            lines.append(f"  {table:<24} {n:>12,} rows")
+        lines.append("last loads:")
+        for row in con.execute(
+                "select load_id, source, source_file, rows_read, inserted, updated, unchanged, "
+                "duplicates, quarantined, status, finished_at, message from load_log "
+                "order by load_id desc, source_file limit 10").fetchall():
+            lines.append("  #{} {} {}: read {} ins {} upd {} same {} dup {} quar {} {} {}"
+                         .format(*row[:11]))
+            if row[11]:
+                lines.append("    " + row[11].replace("\n", "\n    "))
+        return "\n".join(lines)
+    finally:
+        con.close()

@@ -1,0 +1,38 @@
+"""Derived data refreshed inside every load's write, so it is never out of step.
+
+tickets: the working-day calendar for the years loaded, and each new or changed ticket's
+deadline (pipelines/workdays.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+import duckdb
+
+from pipelines import workdays
+from pipelines.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+def _tickets(con: duckdb.DuckDBPyConnection, settings: Settings, load_id: int) -> list[str]:
+    first, last = con.execute(
+        "select min(year(reported_at)), max(year(coalesce(closed_at, reported_at))) "
+        "from tickets where load_id = $id", {"id": load_id}).fetchone()
+    this_year = dt.date.today().year
+    warnings = workdays.refresh_calendar(
+        con, settings, min(first or this_year, this_year), max(last or this_year, this_year))
+    workdays.apply_deadlines(con, load_id)
+    return warnings
+
+
+_REFRESH = {"tickets": _tickets}
+
+
+def refresh(con: duckdb.DuckDBPyConnection, settings: Settings, source: str,
+            load_id: int) -> list[str]:
+    """Bring derived tables up to date after a load of `source`; return warnings."""
+    step = _REFRESH.get(source)
+    return step(con, settings, load_id) if step else []
