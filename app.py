@@ -2,12 +2,12 @@
 
     python app.py [--host H] [--port P] [--db PATH] [--debug]
 
-On first start, when the warehouse file does not exist, a demo warehouse is generated and
-loaded through the real pipeline (`pipelines.bootstrap.ensure_warehouse`). The app itself
-only reads the warehouse, through one `pipelines.warehouse.Reader` per app.
+On first start, when the warehouse file does not exist, a demo warehouse is generated
+and loaded through the real pipeline (`pipelines.bootstrap.ensure_warehouse`). The app
+itself only reads the warehouse, through one `pipelines.warehouse.Reader` per app.
 
-Pages whose path starts with /wall (the kiosk wall) own the whole screen: the shell shows
-nothing around them.
+Pages whose path starts with /wall (the kiosk wall) own the whole screen: the shell
+shows nothing around them.
 """
 
 from __future__ import annotations
@@ -19,8 +19,10 @@ from pathlib import Path
 import dash
 from dash import Dash, Input, Output, dcc, html, set_props
 
-from dashboards import _data
-from dashboards import _theme  # noqa: F401  (registers the plotly template)
+from dashboards import (
+    _data,
+    _theme,  # noqa: F401  (registers the plotly template)
+)
 from dashboards._components import label
 from pipelines.settings import Settings, load_settings
 
@@ -42,11 +44,14 @@ def reset_pages_state() -> None:
 
 
 def _on_callback_error(err: Exception) -> None:
-    """Any callback failure: log it and show a one-line banner instead of a traceback."""
+    """Any callback failure: log it and show a one-line banner, never a traceback."""
     logger.exception("callback failed", exc_info=err)
     set_props(
         "app-error",
-        {"children": label("数据暂不可用", f"Data unavailable: {err}"), "hidden": False},
+        {
+            "children": label("数据暂不可用", f"Data unavailable: {err}"),
+            "hidden": False,
+        },
     )
 
 
@@ -57,16 +62,20 @@ def _nav() -> html.Nav:
         if not page["path"].startswith("/wall")
     ]
     return html.Nav(
-        [html.Span([TITLE, html.Span(TITLE_EN, className="label-en")], className="brand"),
-         *links],
+        [
+            html.Span(
+                [TITLE, html.Span(TITLE_EN, className="label-en")], className="brand"
+            ),
+            *links,
+        ],
         id="app-nav",
         className="shell-nav",
     )
 
 
 def _shell() -> html.Div:
-    # Starts bare (no nav) and the clientside callback adds the nav for non-wall paths, so
-    # the wall never flashes a nav on load.
+    # Starts bare (no nav); the clientside callback adds the nav for non-wall paths,
+    # so the wall never flashes a nav on load.
     return html.Div(
         [
             dcc.Location(id="app-location"),
@@ -82,8 +91,8 @@ def _shell() -> html.Div:
 def create_app(settings: Settings) -> Dash:
     """Build the Dash app serving `settings.db_path` (read-only).
 
-    Pages register themselves from `dashboards/`; building a second app in the same process
-    first resets Dash's global pages registry.
+    Pages register themselves from `dashboards/`; building a second app in the same
+    process first resets Dash's global pages registry.
     """
     reset_pages_state()
     _data.configure(settings)
@@ -117,14 +126,18 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1")
     parser.add_argument("--port", type=int, default=8050, help="default 8050")
     parser.add_argument("--db", type=Path, help="warehouse file (default: WALL_DB)")
-    parser.add_argument("--debug", action="store_true", help="Dash debug mode (dev only)")
+    parser.add_argument(
+        "--debug", action="store_true", help="Dash debug mode (dev only)"
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> None:
     """Create the demo warehouse when there is none, then serve the app."""
     args = _parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     settings = load_settings(db_path=args.db)
     if not Path(settings.db_path).exists():
         # Imported here so the shell still serves (showing "no warehouse") while the
@@ -132,7 +145,13 @@ def main(argv: list[str] | None = None) -> None:
         from pipelines.bootstrap import ensure_warehouse
 
         logger.info("no warehouse at %s: creating the demo warehouse", settings.db_path)
-        ensure_warehouse(settings)
+        try:
+            ensure_warehouse(settings)
+        except Exception:
+            # Serve anyway: the status page then says what is missing.
+            logger.exception(
+                "could not create the demo warehouse at %s", settings.db_path
+            )
     app = create_app(settings)
     logger.info("serving %s on http://%s:%s/", settings.db_path, args.host, args.port)
     app.run(host=args.host, port=args.port, debug=args.debug)

@@ -6,8 +6,9 @@ Numbers are formatted here, in the view, never in SQL (exports keep SQL text ins
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import pandas as pd
 from dash import html
@@ -34,7 +35,7 @@ def fmt_count(value: Any) -> str:
 
 
 def fmt_yuan(value: Any) -> str:
-    """1234.5 -> '¥1,234.50'; missing -> '—'. For display only; exports keep SQL text."""
+    """1234.5 -> '¥1,234.50'; missing -> '—'. Display only: exports keep SQL text."""
     if _is_missing(value):
         return MISSING
     return f"¥{value:,.2f}"
@@ -116,14 +117,14 @@ def data_table(
                 ],
                 className=cls,
             )
-            for record, cls in zip(df.to_dict("records"), classes)
+            for record, cls in zip(df.to_dict("records"), classes, strict=True)
         ]
     )
     return html.Table([header, body], id=id, className="data-table")
 
 
 def unavailable(message: str, *, id: str = "data-unavailable") -> html.Div:
-    """The page shown when data cannot be read: what is wrong and what to do, no traceback."""
+    """Shown when data cannot be read: what is wrong and what to do, no traceback."""
     return html.Div(
         [
             html.H2(label("数据暂不可用", "Data unavailable"), className="panel-title"),

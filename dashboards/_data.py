@@ -1,7 +1,7 @@
-"""View layer: the app's one warehouse Reader and its Settings, set up by `app.create_app`.
+"""View layer: the app's one warehouse Reader and its Settings, set by `app.create_app`.
 
-Pages call `reader().cursor()` per request (one DuckDB connection is not thread-safe; its
-cursors are). Pages never import `app`.
+Pages call `reader().cursor()` per request (one DuckDB connection is not thread-safe;
+its cursors are). Pages never import `app`.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ def configure(settings: Settings) -> None:
 
 
 def settings() -> Settings:
-    """The running app's settings (from the environment if `configure` was not called)."""
+    """The running app's settings (from the environment if not configured)."""
     if _settings is None:
         configure(load_settings())
     return _settings

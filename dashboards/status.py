@@ -1,4 +1,4 @@
-"""Status page: which warehouse is served, what it holds, how fresh it is, what went wrong.
+"""Status page: which warehouse is served, what it holds, how fresh, what went wrong.
 
 The first page an operator opens after a load: row counts per table, the last loads,
 per-source freshness, calendar years counted Monday-Friday, and quarantined rows.
@@ -30,7 +30,9 @@ from pipelines.warehouse import WarehouseError
 
 logger = logging.getLogger(__name__)
 
-dash.register_page(__name__, path="/", name="状态 Status", title="状态 / Status", order=0)
+dash.register_page(
+    __name__, path="/", name="状态 Status", title="状态 / Status", order=0
+)
 
 LOAD_COLUMNS = [
     ("source_file", "文件", "File", "text"),
@@ -97,8 +99,10 @@ def _now_local(timezone: str) -> datetime:
 
 def _path_line(db_path) -> html.P:
     return html.P(
-        [html.Span(label("数据仓库", "Warehouse"), className="meta-key"),
-         html.Code(str(db_path), id="status-db-path")],
+        [
+            html.Span(label("数据仓库", "Warehouse"), className="meta-key"),
+            html.Code(str(db_path), id="status-db-path"),
+        ],
         className="meta-line",
     )
 
@@ -145,7 +149,8 @@ def _page(con: duckdb.DuckDBPyConnection, settings) -> html.Div:
 
     freshness = freshness.assign(
         freshness=[
-            "⚠ 过期 stale" if stale else "✓ 及时 fresh" for stale in freshness["is_stale"]
+            "⚠ 过期 stale" if stale else "✓ 及时 fresh"
+            for stale in freshness["is_stale"]
         ]
     )
 
@@ -153,37 +158,55 @@ def _page(con: duckdb.DuckDBPyConnection, settings) -> html.Div:
         [
             html.H1(label("状态", "Status")),
             html.P(
-                [f"页面生成于 {fmt_time(now)}",
-                 html.Span(f"generated {fmt_time(now)}", className="label-en")],
+                [
+                    f"页面生成于 {fmt_time(now)}",
+                    html.Span(f"generated {fmt_time(now)}", className="label-en"),
+                ],
                 className="meta-line",
             ),
             section("仓库", "Warehouse", facts, id="status-warehouse"),
             section(
-                "日历提示", "Calendar warnings",
-                html.Ul(warnings, className="warnings") if warnings
-                else empty_state("工作日历覆盖所有年份", "official calendar covers every year"),
+                "日历提示",
+                "Calendar warnings",
+                html.Ul(warnings, className="warnings")
+                if warnings
+                else empty_state(
+                    "工作日历覆盖所有年份", "official calendar covers every year"
+                ),
                 id="status-calendar",
             ),
             section(
-                "数据新鲜度", "Data freshness",
+                "数据新鲜度",
+                "Data freshness",
                 html.P(
-                    [f"超过 {settings.stale_hours:g} 小时视为过期",
-                     html.Span(f"stale after {settings.stale_hours:g} h",
-                               className="label-en")],
+                    [
+                        f"超过 {settings.stale_hours:g} 小时视为过期",
+                        html.Span(
+                            f"stale after {settings.stale_hours:g} h",
+                            className="label-en",
+                        ),
+                    ],
                     className="meta-line",
                 ),
                 data_table(
-                    freshness, FRESHNESS_COLUMNS, id="status-freshness-table",
-                    row_class=["row-stale" if s else None for s in freshness["is_stale"]],
+                    freshness,
+                    FRESHNESS_COLUMNS,
+                    id="status-freshness-table",
+                    row_class=[
+                        "row-stale" if s else None for s in freshness["is_stale"]
+                    ],
                 )
                 if len(freshness)
                 else empty_state("尚未加载任何数据", "nothing loaded yet"),
                 id="status-freshness",
             ),
             section(
-                "最近加载", "Recent loads",
+                "最近加载",
+                "Recent loads",
                 data_table(
-                    loads, LOAD_COLUMNS, id="status-loads-table",
+                    loads,
+                    LOAD_COLUMNS,
+                    id="status-loads-table",
                     row_class=[_LOAD_ROW_CLASS.get(s) for s in loads["status"]],
                 )
                 if len(loads)
@@ -193,19 +216,24 @@ def _page(con: duckdb.DuckDBPyConnection, settings) -> html.Div:
             html.Div(
                 [
                     section(
-                        "数据表", "Tables",
+                        "数据表",
+                        "Tables",
                         data_table(tables, TABLE_COLUMNS, id="status-tables-table"),
                         id="status-tables",
                     ),
                     section(
-                        "隔离行", "Quarantined rows",
+                        "隔离行",
+                        "Quarantined rows",
                         html.P(
-                            [f"共 {fmt_count(quarantine['row_count'].sum())} 行",
-                             html.Span("rows in total", className="label-en")],
+                            [
+                                f"共 {fmt_count(quarantine['row_count'].sum())} 行",
+                                html.Span("rows in total", className="label-en"),
+                            ],
                             className="meta-line",
                         ),
-                        data_table(quarantine, QUARANTINE_COLUMNS,
-                                   id="status-quarantine-table")
+                        data_table(
+                            quarantine, QUARANTINE_COLUMNS, id="status-quarantine-table"
+                        )
                         if len(quarantine)
                         else empty_state("没有隔离行", "no quarantined rows"),
                         id="status-quarantine",

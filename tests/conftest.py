@@ -1,4 +1,4 @@
-"""Shared fixtures: settings on a temp warehouse, Dash pages-state reset, Chromium options.
+"""Shared fixtures: settings on a temp warehouse, pages-state reset, Chromium options.
 
 Tests build `Settings(...)` directly; they never touch the environment.
 """
@@ -47,7 +47,7 @@ def chrome_options():
 
 
 def pytest_setup_options():
-    """dash.testing hook: the webdriver options dash_duo / dash_br start Chromium with."""
+    """dash.testing hook: the options dash_duo / dash_br start Chromium with."""
     return chrome_options()
 
 
@@ -97,4 +97,4 @@ def artifacts_dir() -> Path:
 
 
 # Room for the lead's session fixture: a warehouse loaded through the real pipeline
-# from small fixture inputs (tests/factories.py), shared by tests/data and browser tests.
+# from small fixture inputs (tests/factories.py), for tests/data and browser tests.

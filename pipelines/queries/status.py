@@ -1,6 +1,6 @@
 """Query layer for the status page: what the warehouse holds and how fresh it is.
 
-Every function runs one `sql/queries/status__<what>.sql` file through `pipelines.queries`.
+Every function runs one `sql/queries/status__<what>.sql` through `pipelines.queries`.
 Table names come from DuckDB's catalogue (`duckdb_tables()`), never from a request.
 """
 
@@ -38,8 +38,17 @@ def warehouse_meta(con: duckdb.DuckDBPyConnection) -> WarehouseMeta:
 
 
 def table_sizes(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Every table in the warehouse: table_name, row_count, column_count, comment."""
-    return frame(con, "status__tables")
+    """Every table in the warehouse: table_name, row_count, column_count, comment.
+
+    Table names come from the catalogue and are bound as parameters, one count each.
+    """
+    tables = frame(con, "status__tables")
+    counts = [
+        rows(con, "status__row_count", table_name=name)[0][0]
+        for name in tables["table_name"]
+    ]
+    tables.insert(1, "row_count", pd.Series(counts, index=tables.index, dtype="int64"))
+    return tables
 
 
 def recent_loads(con: duckdb.DuckDBPyConnection, *, limit: int = 20) -> pd.DataFrame:

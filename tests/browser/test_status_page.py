@@ -1,4 +1,4 @@
-"""`python app.py` on an empty data folder: demo warehouse on first start, status page served.
+"""`python app.py` on an empty data folder: demo warehouse first, then the status page.
 
 Starts the real app in a subprocess (as a user would), then reads the page in headless
 Chromium through dash.testing's `dash_br`.
@@ -31,7 +31,7 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def served_app(tmp_path_factory, artifacts_dir):
-    """`python app.py --port P --db EMPTY/w.duckdb`, running until the module's tests end."""
+    """`python app.py --port P --db EMPTY/w.duckdb`, running for this module's tests."""
     data = tmp_path_factory.mktemp("empty-data")
     db_path = data / "w.duckdb"
     port = _free_port()
@@ -45,7 +45,10 @@ def served_app(tmp_path_factory, artifacts_dir):
     with open(log_path, "w", encoding="utf-8") as log:
         proc = subprocess.Popen(
             [sys.executable, "app.py", "--port", str(port), "--db", str(db_path)],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         url = f"http://127.0.0.1:{port}"

@@ -1,4 +1,4 @@
-"""Status page without a browser: its layout for missing, corrupt and loaded warehouses."""
+"""Status page without a browser: layout for missing, corrupt and loaded warehouses."""
 
 from __future__ import annotations
 
@@ -80,7 +80,8 @@ def test_status_layout__loaded_warehouse_shows_everything(settings, status_layou
                 quarantined, started_at, finished_at, status, message, newest_record_at)
             values
                 (1, 'tickets', 'tickets-2024.csv', 12, 10, 2, $t, $t, 'ok', null, $t),
-                (2, 'tickets', 'broken.csv', 0, 0, 0, $t, $t, 'failed', 'bad header', null)
+                (2, 'tickets', 'broken.csv', 0, 0, 0, $t, $t, 'failed', 'bad header',
+                    null)
             """,
             {"t": datetime(2024, 5, 1, 9, 30)},
         )
@@ -89,21 +90,31 @@ def test_status_layout__loaded_warehouse_shows_everything(settings, status_layou
             "(1, 'tickets', 'tickets-2024.csv', 3, '{}', 'unparseable reported_at'), "
             "(1, 'tickets', 'tickets-2024.csv', 4, '{}', 'unparseable reported_at')"
         )
-        con.execute("insert into dim_calendar values ('2027-01-04', true, false, null, 1)")
+        con.execute(
+            "insert into dim_calendar values ('2027-01-04', true, false, null, 1)"
+        )
     page = status_layout(settings)()
     text = _text(page)
     ids = _ids(page)
-    assert {"status-tables-table", "status-loads-table", "status-freshness-table",
-            "status-quarantine-table"} <= ids
+    assert {
+        "status-tables-table",
+        "status-loads-table",
+        "status-freshness-table",
+        "status-quarantine-table",
+    } <= ids
     assert "tickets-2024.csv" in text and "broken.csv" in text and "bad header" in text
     assert "load_log" in text and "dim_calendar" in text
     assert "unparseable reported_at" in text
     # 2024 data is long past WALL_STALE_HOURS
     assert "stale" in text
-    assert "working-day calendar does not know 2027; deadlines use Monday–Friday" in text
+    assert (
+        "working-day calendar does not know 2027; deadlines use Monday–Friday" in text
+    )
 
 
-def test_status_layout__table_added_by_later_migration_is_listed(settings, status_layout):
+def test_status_layout__table_added_by_later_migration_is_listed(
+    settings, status_layout
+):
     with warehouse.writer(settings) as con:
         con.execute("create table population (person_id varchar)")
         con.execute("insert into population values ('a'), ('b'), ('c')")
@@ -122,3 +133,16 @@ def test_shell__nav_links_registered_pages(settings, clear_pages_state):
     # nothing from a CDN
     html = client.get("/").get_data(as_text=True)
     assert "cdn" not in html.lower() and "unpkg" not in html.lower()
+
+
+def test_table_sizes__exact_after_deletes(settings):
+    from pipelines.queries import status as q
+
+    with warehouse.writer(settings) as con:
+        con.execute("create table population as select range as i from range(1000)")
+    with warehouse.writer(settings) as con:
+        con.execute("delete from population where i < 400")
+    con = warehouse.connect_read_only(settings.db_path)
+    sizes = q.table_sizes(con).set_index("table_name")["row_count"]
+    assert sizes["population"] == 600
+    assert sizes["warehouse_meta"] == 1

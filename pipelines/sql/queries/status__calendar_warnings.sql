@@ -1,6 +1,6 @@
--- Status page: years the official working-day calendar does not know. Deadlines in those
--- years are counted Monday-Friday (see pipelines/workdays.py), which gets holidays and
--- make-up working days wrong.
+-- Status page: years the official working-day calendar does not know. Deadlines in
+-- those years are counted Monday-Friday (see pipelines/workdays.py), which gets
+-- holidays and make-up working days wrong.
 with calendar as (
     select * from dim_calendar
 ),

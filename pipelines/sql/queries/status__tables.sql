@@ -1,7 +1,7 @@
--- Status page: every table that exists in the warehouse, with its size.
--- Read from the catalogue, so tables added by later migrations appear without code changes;
--- estimated_size is DuckDB's row count kept with the table (exact after a checkpoint unless
--- rows were deleted since).
+-- Status page: every table that exists in the warehouse.
+-- Read from the catalogue, so tables added by later migrations appear without code
+-- changes. Row counts come from status__row_count per table: duckdb_tables()'s
+-- estimated_size still counts rows deleted by upserts.
 with tables as (
     select * from duckdb_tables()
 ),
@@ -9,7 +9,6 @@ with tables as (
 final as (
     select
         table_name,
-        estimated_size as row_count,
         column_count,
         comment,
     from tables
