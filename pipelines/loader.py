@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -23,9 +24,9 @@ import duckdb
 from tqdm import tqdm
 
 from pipelines import derived, privacy, warehouse
-from pipelines.mapping import Mapping, load_mapping
-from pipelines.readers import StagedFile, quote, stage_file
-from pipelines.settings import Settings
+from pipelines.mapping import Mapping, MappingError, load_mapping
+from pipelines.readers import ReadError, StagedFile, collect_rejects, open_file, quote
+from pipelines.settings import Settings, local_now
 from pipelines.sources import SOURCES, Column, Source
 
 logger = logging.getLogger(__name__)
@@ -169,48 +170,66 @@ def _required_missing(source: Source, staged: StagedFile, mapping: Mapping) -> l
 
 
 def _stage_sql(source: Source, files: Sequence[StagedFile], mapping: Mapping, p: _Params):
-    """SQL creating `_typed`: every row of every file, typed, with its reason."""
+    """SQL creating `_typed` in one pass over the files: typed values, reason, row hash.
+
+    `_raw` (JSON of the row's canonical text, personal data already protected) is kept only
+    for rows that will be quarantined.
+    """
     per_file = []
     for i, staged in enumerate(files):
         cols = ", ".join(f"{_text_expr(c, staged, mapping, p)} as {c.name}__raw"
                          for c in source.stored)
-        per_file.append(
-            f'select {i} as _file_no, {staged.line_sql} as _line, {cols} from "{staged.table}"')
+        per_file.append(f"select {i} as _file_no, _k, {cols} from {staged.relation}")
+    targets = [c.target for c in source.stored]
     typed = ", ".join(f"{_typed_expr(c, mapping, p)} as {c.target}" for c in source.stored)
+    raw = "to_json(struct_pack(" + ", ".join(
+        f"{c.name} := {c.name}__raw" for c in source.stored) + "))::varchar"
+    # DuckDB's 64-bit hash of the stored values: ~8x faster than md5 over JSON. Should a
+    # DuckDB upgrade change it, the next reload counts its rows as updated once.
     return f"""
         create temp table _typed as
         with mapped as ({" union all ".join(per_file)}),
-        typed as (select *, {typed} from mapped)
-        select *, {_reason_expr(source)} as _reason from typed
+        typed as (select *, {typed} from mapped),
+        checked as (select *, {_reason_expr(source)} as _reason from typed)
+        select _file_no, _k, {", ".join(targets)}, _reason,
+            case when _reason <> '' then {raw} end as _raw,
+            hash({", ".join(targets)}) as _row_hash
+        from checked
     """
 
 
 def _classify_sql(source: Source) -> str:
+    """SQL creating `_classified`: the bucket of every valid row (narrow: keys only)."""
     keys = ", ".join(source.key)
-    order = (f"{source.version} desc nulls last, " if source.version else "")
+    order = f"{source.version} desc nulls last, " if source.version else ""
     join = " and ".join(f"t.{k} = v.{k}" for k in source.key)
-    targets = [c.target for c in source.stored]
-    # DuckDB's 64-bit hash: ~8x faster than md5 over JSON. Should a DuckDB upgrade change
-    # it, the next reload counts its rows as updated once (same values rewritten).
-    row_hash = "hash(" + ", ".join(f"v.{t}" for t in targets) + ")"
+    version = f", {source.version}" if source.version else ""
     stale = (f"or (t.{source.version} is not null and v.{source.version} is not null "
              f"and v.{source.version} < t.{source.version})") if source.version else ""
     return f"""
         create temp table _classified as
         with valid as (
-            select *, row_number() over (
-                partition by {keys} order by {order}_file_no desc, _line desc) as _rank
-            from _typed where _reason = ''
+            select _file_no, _k, {keys}{version}, _row_hash from _typed where _reason = ''
         ),
-        hashed as (select v.*, {row_hash} as _row_hash from valid v)
-        select v.*,
+        repeated as (select {keys} from valid group by all having count(*) > 1),
+        -- only keys that occur twice need ranking: the newest version wins, then the later row
+        losers as (
+            select _file_no, _k from (
+                select _file_no, _k, row_number() over (
+                    partition by {keys} order by {order}_file_no desc, _k desc) as _rank
+                from valid semi join repeated using ({keys})
+            ) where _rank > 1
+        )
+        select v._file_no, v._k, {", ".join(f"v.{k}" for k in source.key)},
             case
-                when v._rank > 1 then 'duplicate'
+                when l._k is not null then 'duplicate'
                 when t.{source.key[0]} is null then 'inserted'
                 when t.row_hash = v._row_hash {stale} then 'unchanged'
                 else 'updated'
             end as _class
-        from hashed v left join {source.table} t on {join}
+        from valid v
+        left join losers l on l._file_no = v._file_no and l._k = v._k
+        left join {source.table} t on {join}
     """
 
 
@@ -218,23 +237,28 @@ def _apply(con, source: Source, load_id: int) -> None:
     join = " and ".join(f"{source.table}.{k} = c.{k}" for k in source.key)
     con.execute(f"delete from {source.table} using _classified c "
                 f"where c._class = 'updated' and {join}")
-    targets = [c.target for c in source.stored]
+    targets = ", ".join(c.target for c in source.stored)
     con.execute(
-        f"insert into {source.table} ({', '.join(targets)}, row_hash, load_id) "
-        f"select {', '.join(targets)}, _row_hash, $load_id from _classified "
-        f"where _class in ('inserted', 'updated')",
+        f"insert into {source.table} ({targets}, row_hash, load_id) "
+        f"select {targets}, _row_hash, $load_id from _typed "
+        f"semi join (select _file_no, _k from _classified "
+        f"           where _class in ('inserted', 'updated')) using (_file_no, _k)",
         {"load_id": load_id},
     )
 
 
 def _quarantine(con, source: Source, files: Sequence[StagedFile], load_id: int) -> None:
-    names = [str(f.path) for f in files]
-    raw = "to_json(struct_pack(" + ", ".join(
-        f"{c.name} := {c.name}__raw" for c in source.stored) + "))::varchar"
+    thresholds = [[t for t in f.line_thresholds()] for f in files]
     con.execute(
-        f"insert into quarantine select $load_id, $source, $names[_file_no + 1], _line, "
-        f"{raw}, _reason from _typed where _reason <> '' order by _file_no, _line",
-        {"load_id": load_id, "source": source.name, "names": names},
+        """
+        insert into quarantine
+        select $load_id, $source, $names[_file_no + 1],
+            _k + 2 + len(list_filter($thresholds[_file_no + 1], lambda t: t <= _k)),
+            _raw, _reason
+        from _typed where _reason <> '' order by _file_no, _k
+        """,
+        {"load_id": load_id, "source": source.name, "names": [str(f.path) for f in files],
+         "thresholds": thresholds},
     )
     # A line that could not be split may hold names: keep it only for sources without them.
     withheld = source.has_personal_data
@@ -252,27 +276,27 @@ def _count(con, source: Source, files: Sequence[StagedFile], load_id: int) -> li
     # Freshness: the newest version stamp, else the newest first timestamp (e.g. reported_at).
     stamps = [c.target for c in source.stored if c.name == source.version] + \
         [c.target for c in source.stored if c.kind == "timestamp"][:1]
-    counts = {row[0]: row[1:] for row in con.execute(
+    newest = "coalesce(" + ", ".join(f"max({s})" for s in stamps) + ")" if stamps else "null"
+    per_file = {row[0]: row[1:] for row in con.execute(
         f"""
-        select _file_no,
-            count(*) filter (_class = 'inserted'), count(*) filter (_class = 'updated'),
-            count(*) filter (_class = 'unchanged'), count(*) filter (_class = 'duplicate'),
-            {'coalesce(' + ', '.join(f'max({s})' for s in stamps) + ')' if stamps else 'null'}
-        from _classified group by _file_no
+        select _file_no, count(*) filter (_reason <> ''), {newest}
+        from _typed group by _file_no
         """
     ).fetchall()}
-    quarantined = dict(con.execute(
-        "select _file_no, count(*) from _typed where _reason <> '' group by _file_no"
-    ).fetchall())
+    classes = {(row[0], row[1]): row[2] for row in con.execute(
+        "select _file_no, _class, count(*) from _classified group by all").fetchall()}
     reports = []
     for i, staged in enumerate(files):
-        ins, upd, same, dup, newest_at = counts.get(i, (0, 0, 0, 0, None))
-        r = LoadReport(source.name, str(staged.path), staged.sha256,
-                       rows_read=staged.rows + len(staged.rejected), inserted=ins,
-                       updated=upd, unchanged=same, duplicates=dup,
-                       quarantined=quarantined.get(i, 0) + len(staged.rejected),
-                       load_id=load_id, newest_record_at=newest_at)
-        reports.append(r)
+        quarantined, newest_at = per_file.get(i, (0, None))
+        n = {c: classes.get((i, c), 0)
+             for c in ("inserted", "updated", "unchanged", "duplicate")}
+        parsed = sum(n.values()) + quarantined
+        reports.append(LoadReport(
+            source.name, str(staged.path), staged.sha256,
+            rows_read=parsed + len(staged.rejected), inserted=n["inserted"],
+            updated=n["updated"], unchanged=n["unchanged"], duplicates=n["duplicate"],
+            quarantined=quarantined + len(staged.rejected), load_id=load_id,
+            newest_record_at=newest_at))
     return reports
 
 
@@ -281,9 +305,9 @@ def _enum_warnings(con, source: Source) -> list[str]:
     for col in source.stored:
         if col.kind == "enum" and not col.strict:
             rows = con.execute(
-                f"select {col.target}, count(*) from _classified "
-                f"where {col.target} is not null and not list_contains($c, {col.target}) "
-                f"group by all order by 2 desc limit 5",
+                f"select {col.target}, count(*) from _typed where _reason = '' "
+                f"and {col.target} is not null and not list_contains($c, {col.target}) "
+                f"group by all order by 2 desc, 1 limit 5",
                 {"c": list(col.choices)},
             ).fetchall()
             if rows:
@@ -333,9 +357,6 @@ def load_files(
     Raises:
         LoadError: a file cannot be read or lacks required columns; nothing was changed.
     """
-    from pipelines.mapping import MappingError
-    from pipelines.readers import ReadError
-
     source = SOURCES[source_name]
     if not paths:
         raise LoadError("no input files given")
@@ -345,20 +366,20 @@ def load_files(
         raise LoadError(str(e)) from None
     encoding = encoding or mapping.encoding
     show = sys.stderr.isatty() if progress is None else progress
-    started = dt.datetime.now().replace(microsecond=0)
+    started = local_now(settings).replace(microsecond=0)
     params = _Params(privacy.hmac_params(privacy.secret_key(settings))
                      if any(c.pii == "pseudonymise" for c in source.columns) else {})
     steps = tqdm(total=len(paths) + 3, desc=f"load {source_name}", unit="step",
                  disable=not show, leave=False)
     try:
-        with warehouse.writer(settings) as con:
+        with warehouse.writer(settings) as con, tempfile.TemporaryDirectory() as workdir:
             load_id = con.execute("select nextval('load_id_seq')").fetchone()[0]
             files = []
             for i, path in enumerate(paths):
                 steps.set_postfix_str(Path(path).name)
                 try:
-                    staged = stage_file(con, Path(path), f"_file{i}", encoding=encoding,
-                                        sheet=mapping.sheet)
+                    staged = open_file(con, Path(path), f"_file{i}", Path(workdir),
+                                       encoding=encoding, sheet=mapping.sheet)
                 except ReadError as e:
                     raise LoadError(str(e)) from None
                 missing = _required_missing(source, staged, mapping)
@@ -366,9 +387,16 @@ def load_files(
                     raise LoadError(
                         f"{path}: required column(s) {', '.join(missing)} not found; the file "
                         f"has {', '.join(staged.columns)} (map them with --mapping)")
+                params.values.update(staged.params)
                 files.append(staged)
                 steps.update()
-            con.execute(_stage_sql(source, files, mapping, params), params.values)
+            try:
+                con.execute(_stage_sql(source, files, mapping, params), params.values)
+            except duckdb.Error as e:
+                raise LoadError(f"{', '.join(map(str, paths))}: cannot read "
+                                f"({str(e).strip().splitlines()[0]})") from None
+            for staged in files:
+                collect_rejects(con, staged)
             steps.update()
             con.execute(_classify_sql(source))
             steps.update()

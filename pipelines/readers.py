@@ -1,10 +1,11 @@
-"""Extract step of every loader: read one input file into a DuckDB temp table of text.
+"""Extract step of every loader: open an input file as a DuckDB relation of text columns.
 
-Each file becomes a temp table with one VARCHAR column per source column; `StagedFile.line_sql`
-gives the line each row came from (the header is line 1; for CSV it counts records, so a
-quoted multi-line cell is one line). Rows the CSV parser cannot split are returned as
-rejected rows with their line and reason, for quarantine. Types are never sniffed: every
-value stays text until the loader validates it in SQL.
+`open_file` does not copy the data: it returns the SQL of a relation (`StagedFile.relation`)
+that the loader reads once, transforming as it goes. Every value stays text (types are never
+sniffed) and each row carries `_k`, its 0-based position among the rows that parsed. CSV rows
+the parser cannot split are collected afterwards (`collect_rejects`) with their line and
+reason, for quarantine. Line numbers count the header as line 1; for CSV they count records,
+so a quoted multi-line cell is one line.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import codecs
 import datetime as dt
 import hashlib
 import logging
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +22,6 @@ import pyarrow as pa
 
 logger = logging.getLogger(__name__)
 
-CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
 PARQUET_SUFFIXES = {".parquet", ".pq"}
 SNIFF_BYTES = 1 << 20
@@ -34,16 +33,22 @@ class ReadError(RuntimeError):
 
 @dataclass
 class StagedFile:
-    """One file read into temp table `table`."""
+    """One input file, ready to be read by the loader's single pass."""
 
     path: Path
-    table: str
+    name: str  # identifier prefix for this file's temp objects
     columns: list[str]
-    rows: int
-    encoding: str | None
-    sha256: str
+    relation: str  # SQL for a FROM clause: the file's text columns plus _k
+    params: dict
+    encoding: str | None = None
+    sha256: str = ""
+    rejects_table: str | None = None
     rejected: list[tuple[int, str, str]] = field(default_factory=list)  # line, raw, reason
-    line_sql: str = "_line"  # SQL giving each row's line number in the file
+
+    def line_thresholds(self) -> list[int]:
+        """For rejected lines r_0 < r_1 < ...: a parsed row _k is on line
+        _k + 2 + #{j : r_j - 2 - j <= _k}."""
+        return [line - 2 - j for j, (line, _, _) in enumerate(self.rejected)]
 
 
 def file_sha256(path: Path) -> str:
@@ -89,7 +94,7 @@ def _transcode_to_utf8(path: Path, encoding: str, workdir: Path) -> Path:
     return out
 
 
-def _read_csv(con, path: Path, table: str, encoding: str | None, workdir: Path) -> StagedFile:
+def _open_csv(con, path: Path, name: str, encoding: str | None, workdir: Path) -> StagedFile:
     if path.stat().st_size == 0:
         raise ReadError(f"{path}: the file is empty")
     encoding = (encoding or detect_encoding(path)).lower().replace("_", "-")
@@ -100,41 +105,43 @@ def _read_csv(con, path: Path, table: str, encoding: str | None, workdir: Path) 
         except LookupError:
             raise ReadError(f"{path}: unknown encoding {encoding!r}") from None
         source = _transcode_to_utf8(path, encoding, workdir)
-    rejects, scans = f"{table}_rejects", f"{table}_scans"
+    # ignore_errors, as store_rejects implies, also makes the sniffer skip bad rows.
+    options = "header = true, all_varchar = true, normalize_names = false, " \
+              "max_line_size = 20000000, ignore_errors = true"
+    params = {f"{name}_path": str(source)}
     try:
-        con.execute(
-            f"""
-            create temp table "{table}" as
-            select * from read_csv(
-                $path, header = true, all_varchar = true, store_rejects = true,
-                rejects_table = '{rejects}', rejects_scan = '{scans}',
-                normalize_names = false, max_line_size = 20000000
-            )
-            """,
-            {"path": str(source)},
-        )
+        columns = [r[0] for r in con.execute(
+            f"select column_name from (describe select * from read_csv(${name}_path, {options}))",
+            params).fetchall()]
     except duckdb.Error as e:
         raise ReadError(f"{path}: cannot read as CSV ({_first_line(e)})") from None
-    rejected = con.execute(
+    # row_number() over () keeps the scan's order, which is file order.
+    relation = (
+        f"(select *, row_number() over () - 1 as _k from read_csv(${name}_path, {options}, "
+        f"store_rejects = true, rejects_table = '{name}_rejects', "
+        f"rejects_scan = '{name}_scans'))"
+    )
+    return StagedFile(path, name, columns, relation, params, encoding,
+                      rejects_table=f"{name}_rejects")
+
+
+def collect_rejects(con: duckdb.DuckDBPyConnection, staged: StagedFile) -> None:
+    """After the file was read: fill `staged.rejected` from DuckDB's rejects table."""
+    if not staged.rejects_table:
+        return
+    rows = con.execute(
         f"""
         select line, any_value(csv_line), string_agg(distinct error_type, ', ')
-        from "{rejects}" group by line order by line
+        from "{staged.rejects_table}" group by line order by line
         """
     ).fetchall()
-    con.execute(f'drop table "{rejects}"; drop table "{scans}"')
-    rejected = [
+    con.execute(f'drop table if exists "{staged.rejects_table}"; '
+                f'drop table if exists "{staged.name}_scans"')
+    staged.rejected = [
         (line, raw or "", f"malformed CSV row ({kind.lower()})"
          + ("; is the file really UTF-8? pass --encoding" if "UNICODE" in kind else ""))
-        for line, raw, kind in rejected
+        for line, raw, kind in rows
     ]
-    total = con.execute(f'select count(*) from "{table}"').fetchone()[0]
-    # Rows keep file order (insertion order is preserved), so a row's line follows from its
-    # rowid and the rejected lines before it: line = rowid + 2 + #{j : r_j - 2 - j <= rowid}.
-    thresholds = [line - 2 - j for j, (line, _, _) in enumerate(rejected)]
-    line_sql = ("(rowid + 2 + len(list_filter(" + _list_literal(thresholds) + ", t -> t <= rowid)))"
-                if thresholds else "(rowid + 2)")
-    return StagedFile(path, table, _columns(con, table), total, encoding, "", rejected,
-                      line_sql)
 
 
 def _excel_cell(value) -> str | None:
@@ -151,12 +158,12 @@ def _excel_cell(value) -> str | None:
     return str(value)
 
 
-def _read_excel(con, path: Path, table: str, sheet: str | None) -> StagedFile:
+def _open_excel(con, path: Path, name: str, sheet: str | None) -> StagedFile:
     from python_calamine import CalamineWorkbook
 
     try:
         book = CalamineWorkbook.from_path(str(path))
-        data = (book.get_sheet_by_name(sheet) if sheet else book.get_sheet_by_index(0))
+        data = book.get_sheet_by_name(sheet) if sheet else book.get_sheet_by_index(0)
         rows = data.to_python(skip_empty_area=False)
     except Exception as e:  # calamine raises its own error types for broken workbooks
         raise ReadError(f"{path}: cannot read as Excel ({e})") from None
@@ -164,57 +171,44 @@ def _read_excel(con, path: Path, table: str, sheet: str | None) -> StagedFile:
     if start is None:
         raise ReadError(f"{path}: the sheet is empty")
     header = [(_excel_cell(v) or f"column{i + 1}").strip() for i, v in enumerate(rows[start])]
-    body = rows[start + 1:]
-    cols = {name: [_excel_cell(r[i]) if i < len(r) else None for r in body]
-            for i, name in enumerate(header)}
-    cols["_line"] = list(range(start + 2, start + 2 + len(body)))
-    arrow = pa.table({k: pa.array(v, pa.int64() if k == "_line" else pa.string())
-                      for k, v in cols.items()})
-    con.register(f"{table}_arrow", arrow)
-    # Drop fully empty rows (Excel's formatted-but-empty tail) before counting.
-    non_empty = " or ".join(f'"{c}" is not null' for c in header) or "false"
-    con.execute(
-        f'create temp table "{table}" as select * from "{table}_arrow" where {non_empty}'
-    )
-    con.unregister(f"{table}_arrow")
-    n = con.execute(f'select count(*) from "{table}"').fetchone()[0]
-    return StagedFile(path, table, header, n, None, "")
+    body = [(start + 2 + n, r) for n, r in enumerate(rows[start + 1:])
+            if any(v not in (None, "") for v in r)]  # skip formatted-but-empty rows
+    cols = {h: pa.array([_excel_cell(r[i]) if i < len(r) else None for _, r in body],
+                        pa.string()) for i, h in enumerate(header)}
+    cols["_k"] = pa.array([line - 2 for line, _ in body], pa.int64())
+    con.register(f"{name}_arrow", pa.table(cols))
+    return StagedFile(path, name, header, f'"{name}_arrow"', {})
 
 
-def _read_parquet(con, path: Path, table: str) -> StagedFile:
+def _open_parquet(con, path: Path, name: str) -> StagedFile:
+    params = {f"{name}_path": str(path)}
     try:
-        described = con.execute(
-            "select column_name from (describe select * from read_parquet($p))",
-            {"p": str(path)},
-        ).fetchall()
+        names = [r[0] for r in con.execute(
+            f"select column_name from (describe select * from read_parquet(${name}_path))",
+            params).fetchall()]
     except duckdb.Error as e:
         raise ReadError(f"{path}: cannot read as Parquet ({_first_line(e)})") from None
-    names = [r[0] for r in described]
-    select = ", ".join(f'cast({quote(n)} as varchar) as {quote(n)}' for n in names)
-    con.execute(
-        f'create temp table "{table}" as select {select}, file_row_number + 2 as _line '
-        "from read_parquet($p, file_row_number = true)",
-        {"p": str(path)},
-    )
-    n = con.execute(f'select count(*) from "{table}"').fetchone()[0]
-    return StagedFile(path, table, names, n, None, "")
+    select = ", ".join(f"cast({quote(n)} as varchar) as {quote(n)}" for n in names)
+    relation = (f"(select {select}, file_row_number as _k "
+                f"from read_parquet(${name}_path, file_row_number = true))")
+    return StagedFile(path, name, names, relation, params)
 
 
-def stage_file(
+def open_file(
     con: duckdb.DuckDBPyConnection,
     path: Path,
-    table: str,
-    workdir: Path | None = None,
+    name: str,
+    workdir: Path,
     encoding: str | None = None,
     sheet: str | None = None,
 ) -> StagedFile:
-    """Read `path` (CSV, Excel or Parquet, by suffix) into temp table `table`.
+    """Prepare `path` (CSV, Excel or Parquet, by suffix) to be read as text columns.
 
     Args:
         con: the load's connection.
         path: the input file.
-        table: name for the temp table (a plain identifier chosen by the loader).
-        workdir: where a non-UTF-8 CSV is transcoded (a temp dir when None).
+        name: identifier prefix for temp objects (a plain name chosen by the loader).
+        workdir: where a non-UTF-8 CSV is transcoded; must live until the load ends.
         encoding: CSV encoding; detected when None.
         sheet: Excel sheet name; the first sheet when None.
 
@@ -225,13 +219,12 @@ def stage_file(
     if not path.is_file():
         raise ReadError(f"{path}: no such file")
     suffix = path.suffix.lower()
-    with tempfile.TemporaryDirectory(dir=workdir) as tmp:
-        if suffix in EXCEL_SUFFIXES:
-            staged = _read_excel(con, path, table, sheet)
-        elif suffix in PARQUET_SUFFIXES:
-            staged = _read_parquet(con, path, table)
-        else:
-            staged = _read_csv(con, path, table, encoding, Path(tmp))
+    if suffix in EXCEL_SUFFIXES:
+        staged = _open_excel(con, path, name, sheet)
+    elif suffix in PARQUET_SUFFIXES:
+        staged = _open_parquet(con, path, name)
+    else:
+        staged = _open_csv(con, path, name, encoding, workdir)
     if not staged.columns:
         raise ReadError(f"{path}: no columns found")
     staged.sha256 = file_sha256(path)
@@ -241,16 +234,6 @@ def stage_file(
 def quote(identifier: str) -> str:
     """Quote a column name from a file or mapping for use as a DuckDB identifier."""
     return '"' + identifier.replace('"', '""') + '"'
-
-
-def _columns(con, table: str) -> list[str]:
-    return [r[0] for r in con.execute(
-        "select column_name from information_schema.columns "
-        "where table_name = $t order by ordinal_position", {"t": table}).fetchall()]
-
-
-def _list_literal(numbers: list[int]) -> str:
-    return "[" + ", ".join(str(int(n)) for n in numbers) + "]::bigint[]"
 
 
 def _first_line(error: Exception) -> str:

@@ -8,10 +8,12 @@ environment variables; tests build `Settings(...)` directly.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
+from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -81,6 +83,20 @@ class Settings:
     timezone: str = _setting(
         "Asia/Shanghai", "WALL_TIMEZONE", "Local time zone of all timestamps."
     )
+    export_encoding: str = _setting(
+        "utf-8-sig",
+        "WALL_EXPORT_ENCODING",
+        "CSV export encoding: utf-8-sig (UTF-8 with BOM, opens in Excel/WPS), utf-8 or "
+        "gb18030.",
+    )
+    export_dir: Path = _setting(
+        ROOT / "exports", "WALL_EXPORT_DIR", "Default folder for exported CSV files."
+    )
+    export_schedules: Path = _setting(
+        ROOT / "exports.toml",
+        "WALL_EXPORT_SCHEDULES",
+        "TOML file of export schedules read by `export --due` and `scheduler`.",
+    )
 
 
 def parse_sla(text: str) -> tuple[SlaRule, ...]:
@@ -124,6 +140,11 @@ def load_settings(environ: Mapping[str, str] = os.environ, **overrides) -> Setti
             values[f.name] = raw
     values.update({k: v for k, v in overrides.items() if v is not None})
     return Settings(**values)
+
+
+def local_now(settings: Settings) -> dt.datetime:
+    """Now as local wall-clock time (naive), the convention of every stored timestamp."""
+    return dt.datetime.now(ZoneInfo(settings.timezone)).replace(tzinfo=None)
 
 
 def documented_settings() -> list[tuple[str, str]]:

@@ -70,8 +70,12 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
             f"warehouse schema version {current} is newer than this program's "
             f"{SCHEMA_VERSION}: upgrade the program or restore a matching backup"
         )
+    applied = set()
+    if current:
+        applied = {v for (v,) in con.execute("select version from schema_version").fetchall()}
+    # Apply every migration not yet recorded, so one merged out of order still runs.
     for version, name, sql in migrations():
-        if version > current:
+        if version not in applied:
             logger.info("applying migration %s", name)
             con.execute(sql)
             con.execute(
@@ -79,6 +83,13 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
                 {"v": version, "n": name},
             )
     return max(current, SCHEMA_VERSION)
+
+
+def _checked_zone(name: str) -> str:
+    from zoneinfo import ZoneInfo
+
+    ZoneInfo(name)  # raises for an unknown zone; then the name is safe to quote
+    return name.replace("'", "")
 
 
 def _lock_path(db_path: Path) -> Path:
@@ -120,6 +131,8 @@ def writer(settings: Settings, lock_timeout: float = 600) -> Iterator[duckdb.Duc
             shutil.copyfile(db_path, work)
         con = duckdb.connect(str(work))
         try:
+            # current_timestamp stored as local wall-clock time, like every timestamp here
+            con.execute(f"set TimeZone = '{_checked_zone(settings.timezone)}'")
             migrate(con)
             con.execute("begin")
             yield con
