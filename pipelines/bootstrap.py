@@ -54,7 +54,7 @@ def status_text(settings: Settings) -> str:
         for (table,) in con.execute(
                 "select table_name from duckdb_tables() where not internal "
                 "order by table_name").fetchall():
-            n = con.execute(f'select count(*) from "{table}"').fetchone()[0]
+            n = con.execute(f'select count(*) from "{table}"').fetchall()[0][0]
             lines.append(f"  {table:<24} {n:>12,} rows")
         lines.append("last loads:")
         for row in con.execute(

@@ -6,13 +6,12 @@ deadline (pipelines/workdays.py).
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 
 import duckdb
 
 from pipelines import workdays
-from pipelines.settings import Settings
+from pipelines.settings import Settings, local_now
 
 logger = logging.getLogger(__name__)
 
@@ -20,12 +19,19 @@ logger = logging.getLogger(__name__)
 def _tickets(con: duckdb.DuckDBPyConnection, settings: Settings, load_id: int) -> list[str]:
     first, last = con.execute(
         "select min(year(reported_at)), max(year(coalesce(closed_at, reported_at))) "
-        "from tickets where load_id = $id", {"id": load_id}).fetchone()
-    this_year = dt.date.today().year
-    warnings = workdays.refresh_calendar(
+        "from tickets where load_id = $id", {"id": load_id}).fetchall()[0]
+    this_year = local_now(settings).year
+    workdays.refresh_calendar(
         con, settings, min(first or this_year, this_year), max(last or this_year, this_year))
     workdays.apply_deadlines(con, load_id)
-    return warnings
+    # Say so only when this load's deadlines really were counted Monday-Friday.
+    fallback = con.execute(
+        """
+        select year(due_on) as year, count(*) from tickets
+        where load_id = $id and is_calendar_fallback group by all order by year
+        """, {"id": load_id}).fetchall()
+    return [f"{n:,} ticket(s) due in {year}: " + workdays.fallback_warning(year)
+            for year, n in fallback]
 
 
 _REFRESH = {"tickets": _tickets}

@@ -373,7 +373,7 @@ def load_files(
                  disable=not show, leave=False)
     try:
         with warehouse.writer(settings) as con, tempfile.TemporaryDirectory() as workdir:
-            load_id = con.execute("select nextval('load_id_seq')").fetchone()[0]
+            load_id = con.execute("select nextval('load_id_seq')").fetchall()[0][0]
             files = []
             for i, path in enumerate(paths):
                 steps.set_postfix_str(Path(path).name)

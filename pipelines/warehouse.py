@@ -52,10 +52,10 @@ def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     """The highest migration applied to the warehouse behind `con` (0 when none)."""
     exists = con.execute(
         "select count(*) from information_schema.tables where table_name = 'schema_version'"
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     if not exists:
         return 0
-    return con.execute("select coalesce(max(version), 0) from schema_version").fetchone()[0]
+    return con.execute("select coalesce(max(version), 0) from schema_version").fetchall()[0][0]
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> int:
@@ -228,4 +228,4 @@ class Reader:
 
 def data_version(con: duckdb.DuckDBPyConnection) -> int:
     """The warehouse's data version: it goes up by one with every successful write."""
-    return con.execute("select data_version from warehouse_meta").fetchone()[0]
+    return con.execute("select data_version from warehouse_meta").fetchall()[0][0]

@@ -96,7 +96,8 @@ where
 """
 
 
-def _fallback_warning(year: int) -> str:
+def fallback_warning(year: int) -> str:
+    """The loud, bilingual message for a year counted Monday-Friday."""
     return (
         f"工作日历未知 {year} 年: working-day calendar does not know {year}; deadlines use "
         f"Monday–Friday (add [{year}] to the calendar file, WALL_CALENDAR_FILE)"
@@ -273,7 +274,7 @@ def refresh_calendar(
     first_day = dt.date(first_year - 1, 1, 1)
     held_first, held_last = con.execute(
         "select min(day), max(day) from dim_calendar"
-    ).fetchone()
+    ).fetchall()[0]
     if held_first is not None:
         first_day, last_day = min(first_day, held_first), max(last_day, held_last)
 
@@ -317,7 +318,7 @@ def refresh_calendar(
 
     warnings = calendar_warnings(con)
     for warning in warnings:
-        logger.warning(warning)
+        logger.info(warning)
     return warnings
 
 
@@ -337,7 +338,7 @@ def apply_deadlines(con: duckdb.DuckDBPyConnection, load_id: int | None = None) 
     """
     params = {"load_id": load_id}
     con.execute(_APPLY_DEADLINES_SQL, params)
-    missing = con.execute(_MISSING_DEADLINES_SQL, params).fetchone()[0]
+    missing = con.execute(_MISSING_DEADLINES_SQL, params).fetchall()[0][0]
     if missing:
         logger.warning(
             "%d tickets (load %s) have no deadline: dates outside dim_calendar",
@@ -356,4 +357,4 @@ def calendar_warnings(con: duckdb.DuckDBPyConnection) -> list[str]:
         "select distinct year(day) as year from dim_calendar "
         "where not is_official order by year"
     ).fetchall()
-    return [_fallback_warning(year) for (year,) in years]
+    return [fallback_warning(year) for (year,) in years]
