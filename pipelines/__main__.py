@@ -12,7 +12,7 @@ import logging
 import sys
 from pathlib import Path
 
-from pipelines import bootstrap, warehouse
+from pipelines import bootstrap, exports, warehouse
 from pipelines.loader import LoadError, load_files
 from pipelines.settings import load_settings
 from pipelines.sources import SOURCES
@@ -54,6 +54,7 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("status", parents=[common], help="print tables, row counts and the last loads")
     sub.add_parser("migrate", parents=[common], help="create or upgrade the warehouse schema")
+    exports.add_parsers(sub, common)  # export, scheduler: pipelines/exports.py
     return parser
 
 
@@ -83,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
             with warehouse.writer(settings):
                 pass
             print(f"{settings.db_path}: schema version {warehouse.SCHEMA_VERSION}")
+        elif args.command in ("export", "scheduler"):
+            return exports.command(args, settings)
     except LoadError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

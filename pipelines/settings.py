@@ -97,6 +97,21 @@ class Settings:
         "WALL_EXPORT_SCHEDULES",
         "TOML file of export schedules read by `export --due` and `scheduler`.",
     )
+    key_groups: str = _setting(
+        "dibao=低保|最低生活保障|低保户,tekun=特困|特困人员|特困供养,"
+        "elderly_80=高龄|高龄老人|80岁以上老人,living_alone=独居老人|独居,"
+        "disabled=残疾人|残疾,veteran=退役军人|军人,left_behind_child=留守儿童,"
+        "serious_illness=大病|大病患者|重病,low_income=低收入家庭|低收入",
+        "WALL_KEY_GROUPS",
+        "Key-group vocabulary: 'code=中文名|别名,...'; a resident's key_groups cell "
+        "(';'-separated) may use a code or any of its names.",
+    )
+    ledger_publish_days: int = _setting(
+        10,
+        "WALL_LEDGER_PUBLISH_DAYS",
+        "A ledger month is published this many days after it ends; an entry loaded later "
+        "and dated in it is booked as an adjustment in the current month.",
+    )
 
 
 def parse_sla(text: str) -> tuple[SlaRule, ...]:
@@ -140,6 +155,24 @@ def load_settings(environ: Mapping[str, str] = os.environ, **overrides) -> Setti
             values[f.name] = raw
     values.update({k: v for k, v in overrides.items() if v is not None})
     return Settings(**values)
+
+
+def parse_key_groups(text: str) -> dict[str, tuple[str, ...]]:
+    """Parse ``'dibao=低保|最低生活保障,tekun=特困'`` into {code: (names...)}.
+
+    Raises:
+        ValueError: naming the part that does not parse.
+    """
+    vocabulary: dict[str, tuple[str, ...]] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        code, sep, names = part.partition("=")
+        code = code.strip()
+        if not sep or not code.isidentifier():
+            raise ValueError(f"WALL_KEY_GROUPS: cannot parse {part!r} (want code=名称|别名)")
+        vocabulary[code] = tuple(n.strip() for n in names.split("|") if n.strip())
+    if not vocabulary:
+        raise ValueError("WALL_KEY_GROUPS names no key group")
+    return vocabulary
 
 
 def local_now(settings: Settings) -> dt.datetime:
