@@ -10,7 +10,7 @@ import logging
 
 import duckdb
 
-from pipelines import workdays
+from pipelines import marts, workdays
 from pipelines.settings import Settings, local_now
 
 logger = logging.getLogger(__name__)
@@ -35,6 +35,37 @@ def _tickets(con: duckdb.DuckDBPyConnection, settings: Settings, load_id: int) -
 
 
 _REFRESH = {"tickets": _tickets}
+
+
+# Population, participation and ledger (issue 3): the SQL lives in pipelines/sql/marts/.
+def _population(con, settings: Settings, load_id: int) -> list[str]:
+    return marts.refresh_key_groups(con, settings) + marts.refresh_participation(
+        con, settings)
+
+
+def _votes(con, settings: Settings, load_id: int) -> list[str]:
+    return marts.refresh_vote_results(con, settings)
+
+
+def _ballots(con, settings: Settings, load_id: int) -> list[str]:
+    return marts.refresh_vote_results(con, settings) + marts.refresh_participation(
+        con, settings)
+
+
+def _engagement(con, settings: Settings, load_id: int) -> list[str]:
+    return marts.refresh_participation(con, settings)
+
+
+def _ledger(con, settings: Settings, load_id: int) -> list[str]:
+    return marts.refresh_ledger(con, settings, load_id)
+
+
+def _ledger_balances(con, settings: Settings, load_id: int) -> list[str]:
+    return marts.refresh_ledger(con, settings, load_id, post=False)
+
+
+_REFRESH.update(population=_population, votes=_votes, ballots=_ballots,
+                engagement=_engagement, ledger=_ledger, ledger_balances=_ledger_balances)
 
 
 def refresh(con: duckdb.DuckDBPyConnection, settings: Settings, source: str,

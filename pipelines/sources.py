@@ -116,4 +116,184 @@ TICKETS = Source(
     ),
 )
 
-SOURCES: dict[str, Source] = {s.name: s for s in (TICKETS,)}
+
+# ---------------------------------------------------------------- population (issue 3)
+SEX_SYNONYMS = {"男": "male", "女": "female", "M": "male", "F": "female", "m": "male",
+                "f": "female"}
+RESIDENCE_SYNONYMS = {
+    "户籍": "registered", "户籍人口": "registered", "户籍居民": "registered",
+    "常住": "resident", "常住人口": "resident", "居住": "resident", "实有人口": "resident",
+    "流动": "floating", "流动人口": "floating", "暂住": "floating", "外来人口": "floating",
+}
+
+GRIDS = Source(
+    name="grids",
+    table="grids",
+    key=("community", "grid"),
+    columns=(
+        Column("zone"),
+        Column("community", required=True),
+        Column("grid", required=True),
+        Column("grid_head", pii="mask"),
+        Column("grid_workers", "int"),
+        Column("households_served", "int"),
+    ),
+    rules=(
+        Rule("grid_workers < 0", "'grid_workers is negative'"),
+        Rule("households_served < 0", "'households_served is negative'"),
+    ),
+)
+
+POPULATION = Source(
+    name="population",
+    table="residents",
+    key=("person_id",),
+    version="updated_at",
+    columns=(
+        Column("person_id", required=True, pii="pseudonymise"),
+        Column("household_id", required=True, pii="pseudonymise"),
+        Column("community", required=True),
+        Column("grid"),
+        Column("compound"),
+        Column("building"),
+        # mask: an ID number typed into the wrong column never reaches a reason or row
+        Column("birth_date", "year", pii="mask", stored_as="birth_year"),
+        Column("sex", "enum", choices=("male", "female"), strict=False,
+               synonyms=SEX_SYNONYMS),
+        Column("residence", "enum", choices=("registered", "resident", "floating"),
+               strict=False, synonyms=RESIDENCE_SYNONYMS),
+        Column("is_owner", "bool"),
+        # `;`-separated; canonical codes are derived (pipelines/derived.py, WALL_KEY_GROUPS)
+        Column("key_groups", pii="mask", stored_as="key_groups_text"),
+        Column("name", pii="drop"),
+        Column("phone", pii="drop"),
+        Column("updated_at", "timestamp"),
+    ),
+    rules=(
+        Rule("birth_year > year(current_date) or birth_year < 1880",
+             "'birth_date is not a plausible birth date'"),
+    ),
+)
+
+# ---------------------------------------------------------------- participation
+MATTER_SYNONYMS = {"一般": "ordinary", "一般事项": "ordinary", "普通": "ordinary",
+                   "普通事项": "ordinary", "重大": "major", "重大事项": "major"}
+CHOICE_SYNONYMS = {"同意": "yes", "赞成": "yes", "支持": "yes", "反对": "no",
+                   "不同意": "no", "弃权": "abstain"}
+ENGAGEMENT_KINDS = ("questionnaire", "opinion", "suggestion", "praise", "complaint",
+                    "volunteer", "registration")
+ENGAGEMENT_SYNONYMS = {
+    "问卷": "questionnaire", "问卷调查": "questionnaire", "意见": "opinion",
+    "征求意见": "opinion", "建议": "suggestion", "表扬": "praise", "点赞": "praise",
+    "投诉": "complaint", "志愿者": "volunteer", "志愿服务": "volunteer",
+    "报名": "registration", "活动报名": "registration",
+}
+
+VOTES = Source(
+    name="votes",
+    table="votes",
+    key=("vote_id",),
+    columns=(
+        Column("vote_id", required=True),
+        Column("compound", required=True),
+        Column("title", pii="mask"),
+        Column("matter", "enum", required=True, choices=("ordinary", "major"),
+               synonyms=MATTER_SYNONYMS),
+        Column("opens_at", "timestamp", required=True),
+        Column("closes_at", "timestamp", required=True),
+        Column("eligible_owners", "int", required=True),
+        Column("eligible_area_m2", "decimal", required=True),
+    ),
+    rules=(
+        Rule("closes_at <= opens_at", "'closes_at is not after opens_at'"),
+        Rule("eligible_owners <= 0", "'eligible_owners must be above 0'"),
+        Rule("eligible_area_m2 <= 0", "'eligible_area_m2 must be above 0'"),
+    ),
+)
+
+# The vote's window, looked up in the warehouse: the inner select renames its columns so
+# that `vote_id` binds to the row being checked (a correlated subquery).
+_VOTE_WINDOW = ("(select {col} from (select vote_id as w_vote_id, opens_at as w_opens_at, "
+                "closes_at as w_closes_at from votes) where w_vote_id = vote_id)")
+
+BALLOTS = Source(
+    name="ballots",
+    table="ballots",
+    key=("vote_id", "owner_id"),
+    version="cast_at",
+    columns=(
+        Column("vote_id", required=True),
+        Column("owner_id", required=True, pii="pseudonymise"),
+        Column("area_m2", "decimal", required=True),
+        Column("choice", "enum", required=True, choices=("yes", "no", "abstain"),
+               synonyms=CHOICE_SYNONYMS),
+        Column("cast_at", "timestamp", required=True),
+    ),
+    rules=(
+        Rule("vote_id not in (select vote_id from votes)",
+             "'vote ' || vote_id__raw || ' is unknown (load its votes file first)'"),
+        Rule(f"cast_at > {_VOTE_WINDOW.format(col='w_closes_at')}",
+             "'cast after the vote closed'"),
+        Rule(f"cast_at < {_VOTE_WINDOW.format(col='w_opens_at')}",
+             "'cast before the vote opened'"),
+        Rule("area_m2 <= 0", "'area_m2 must be above 0'"),
+    ),
+)
+
+ENGAGEMENT = Source(
+    name="engagement",
+    table="engagement",
+    key=("event_id",),
+    columns=(
+        Column("event_id", required=True),
+        Column("compound", required=True),
+        Column("kind", "enum", required=True, choices=ENGAGEMENT_KINDS,
+               synonyms=ENGAGEMENT_SYNONYMS),
+        Column("occurred_at", "timestamp", required=True),
+        Column("person_id", pii="pseudonymise"),
+        Column("household_id", pii="pseudonymise"),
+    ),
+)
+
+# ---------------------------------------------------------------- ledger
+DIRECTION_SYNONYMS = {"收入": "income", "收": "income", "支出": "expense", "支": "expense"}
+MONTH_FORMATS = "['%Y-%m', '%Y-%m-%d', '%Y/%m', '%Y/%m/%d', '%Y年%m月', '%Y%m']"
+
+LEDGER_BALANCES = Source(
+    name="ledger_balances",
+    table="ledger_openings",
+    key=("compound",),
+    columns=(
+        Column("compound", required=True),
+        Column("month", required=True),
+        Column("opening_balance", "decimal", required=True, stored_as="opening_yuan"),
+    ),
+    rules=(
+        Rule(f"try_strptime(month, {MONTH_FORMATS}) is null",
+             "'month \"' || month__raw || '\" is not a month (YYYY-MM)'"),
+    ),
+)
+
+LEDGER = Source(
+    name="ledger",
+    table="ledger_entries",
+    key=("entry_id",),
+    columns=(
+        Column("entry_id", required=True),
+        Column("compound", required=True),
+        Column("booked_on", "date", required=True),
+        Column("direction", "enum", required=True, choices=("income", "expense"),
+               synonyms=DIRECTION_SYNONYMS),
+        Column("category"),
+        # decimal text, at most two places, never negative: kind 'decimal' quarantines
+        # anything else and casts text straight to decimal(18,2) (no float on the way)
+        Column("amount", "decimal", required=True, stored_as="amount_yuan"),
+        Column("counterparty", pii="mask"),
+        Column("voucher_no"),
+        Column("note", pii="mask"),
+    ),
+)
+
+# Ordered so that references load first (bootstrap.load_demo_inputs follows this order).
+SOURCES: dict[str, Source] = {s.name: s for s in (
+    TICKETS, GRIDS, POPULATION, VOTES, BALLOTS, ENGAGEMENT, LEDGER_BALANCES, LEDGER)}
