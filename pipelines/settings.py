@@ -112,6 +112,18 @@ class Settings:
         "A ledger month is published this many days after it ends; an entry loaded later "
         "and dated in it is booked as an adjustment in the current month.",
     )
+    users_file: Path | None = _setting(
+        None,
+        "WALL_USERS_FILE",
+        "File of 'name:password-hash' lines (werkzeug hashes; `python -m dashboards._serving "
+        "add-user NAME`); when set, every page but the wall needs a login.",
+    )
+    wall_tokens_file: Path | None = _setting(
+        None,
+        "WALL_WALL_TOKENS_FILE",
+        "File of 'wall-name:sha256-of-token' lines; when set, /wall needs ?token=... "
+        "(`python -m dashboards._serving add-wall NAME`).",
+    )
 
 
 def parse_sla(text: str) -> tuple[SlaRule, ...]:
