@@ -22,6 +22,7 @@ from dash import Dash, Input, Output, dcc, html, set_props
 from dashboards import (
     _data,
     _theme,  # noqa: F401  (registers the plotly template)
+    _version_api,
 )
 from dashboards._components import label
 from pipelines.settings import Settings, load_settings
@@ -108,6 +109,7 @@ def create_app(settings: Settings) -> Dash:
         on_error=_on_callback_error,
     )
     app.layout = _shell
+    _version_api.register(app.server)  # GET /api/wall/version (the wall polls it)
     app.clientside_callback(
         """
         function (pathname) {

@@ -1,0 +1,227 @@
+"""View layer: the wall's message catalogue (Chinese first, English with ?lang=en).
+
+Every label on the wall comes from MESSAGES through `t(key, lang, **values)`. Data values
+(community and category names) are shown as loaded. Dates on the wall read
+"11月23日 星期一" in Chinese and "Mon 23 Nov" in English.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+LANGS = ("zh", "en")
+DEFAULT_LANG = "zh"
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    # frame
+    "wall.title": ("基层治理指挥中心", "Governance command center"),
+    "wall.reconnecting": ("正在重新连接…", "Reconnecting…"),
+    "wall.stale": (
+        "数据已过期：最近一次成功加载在 {age} 前",
+        "Data is stale: newest successful load {age} ago",
+    ),
+    "wall.never_loaded": ("尚未加载任何数据", "No data loaded yet"),
+    "wall.calendar_fallback": (
+        "{years} 年工作日历未知，期限按周一至周五计",
+        "{years}: calendar unknown, deadlines Mon–Fri",
+    ),
+    "wall.no_data": ("暂无数据", "No data yet"),
+    "wall.no_data_detail": (
+        "数据接入后自动显示",
+        "Shown automatically once the data is loaded",
+    ),
+    "wall.unavailable": ("数据暂不可用", "Data unavailable"),
+    "wall.filter": ("范围：{value}", "Scope: {value}"),
+    "wall.all": ("全街道", "Whole sub-district"),
+    # sources
+    "source.tickets": ("事件", "Tickets"),
+    "source.population": ("人口", "Population"),
+    "source.participation": ("参与", "Participation"),
+    "source.ledger": ("收支", "Ledger"),
+    "source.none": ("无", "none"),
+    # view titles
+    "view.levels": ("事件等级", "Incident levels"),
+    "view.closure": ("办结与时限", "Closure and time limits"),
+    "view.participation": ("居民参与", "Participation"),
+    "view.accounts": ("公共收支", "Public accounts"),
+    "view.population": ("人口画像", "Population portrait"),
+    # levels
+    "level.name": ("{n}级", "Level {n}"),
+    "levels.today": ("今日事件", "Events today"),
+    "levels.today_def": (
+        "今日 0 时起上报的事件数；同比为去年同日同一时刻",
+        "Reported since 00:00 today; vs the same day last year, same time",
+    ),
+    "levels.month": ("本月累计", "Month to date"),
+    "levels.open": ("在办", "Open"),
+    "levels.open_def": ("已上报未办结", "reported, not closed"),
+    "levels.yoy": ("同比", "vs last year"),
+    "levels.yoy_none": ("去年同期无", "none last year"),
+    "levels.serious": ("三、四级事件（在办）", "Level 3 and 4 events (open)"),
+    "levels.serious_def": (
+        "等级Ⅲ、Ⅳ且尚未办结，最新在前",
+        "Levels Ⅲ and Ⅳ not closed yet, newest first",
+    ),
+    "levels.serious_none": ("当前无在办三、四级事件", "No open level 3 or 4 events"),
+    "levels.more": ("另有 {n} 件", "{n} more"),
+    "levels.categories": ("本月事件类别", "Categories this month"),
+    "levels.communities": ("本月各社区事件", "Events per community this month"),
+    "levels.communities_def": ("条长为本月上报数，右侧为在办数", "bar: reported this month; right: open"),
+    "levels.ticker": ("最新上报", "Newest reports"),
+    "levels.ticker_none": ("近 7 天无新上报", "No reports in the last 7 days"),
+    "levels.overdue_mark": ("超期", "overdue"),
+    # closure
+    "closure.on_time": ("本月按时办结率", "On-time rate this month"),
+    "closure.on_time_def": (
+        "按时办结 ÷（已办结 + 超期未办结）；Ⅲ级按工作日计",
+        "closed by deadline ÷ (closed + open past deadline); level Ⅲ counts working days",
+    ),
+    "closure.closure": ("本月办结率", "Closure rate this month"),
+    "closure.closure_def": ("已办结 ÷ 本月上报", "closed ÷ reported this month"),
+    "closure.overdue": ("超期未办结", "Open past deadline"),
+    "closure.overdue_def": ("现在已过期限仍未办结，最久在前", "open now and past the deadline, most overdue first"),
+    "closure.overdue_none": ("当前无超期事件", "Nothing overdue now"),
+    "closure.by_level": ("分级办结", "By level"),
+    "closure.col_closure": ("办结率", "Closed"),
+    "closure.col_on_time": ("按时率", "On time"),
+    "closure.col_overdue": ("超期", "Overdue"),
+    "closure.trend": ("近 12 个月按时办结率", "On-time rate, last 12 months"),
+    "closure.late_response": ("响应超时", "Late responses"),
+    "closure.late_response_def": (
+        "上报后超过 {hours} 小时才响应或仍未响应（本月）",
+        "answered over {hours} h after report, or not yet (this month)",
+    ),
+    "closure.escalated": ("升级督办", "Escalated"),
+    "closure.escalated_def": ("本月上报并已升级督办", "reported this month and escalated"),
+    "closure.satisfaction": ("满意率", "Satisfaction"),
+    "closure.satisfaction_def": ("满意 ÷ 已评价（本月 {n} 件）", "satisfied ÷ rated ({n} this month)"),
+    "closure.communities": ("各社区按时办结率", "On-time rate per community"),
+    "closure.overdue_for": ("超期 {d}", "{d} over"),
+    # participation
+    "participation.rate": ("本月参与率", "Participation this month"),
+    "participation.rate_def": (
+        "参与（投票、问卷、意见）的业主 ÷ 业主总数",
+        "owners taking part (vote, survey, opinion) ÷ all owners",
+    ),
+    "participation.trend": ("各小区参与率（按月）", "Participation per compound by month"),
+    "participation.open_votes": ("进行中的表决", "Open votes"),
+    "participation.open_votes_def": (
+        "参与须达人数与面积各 2/3；同意须过半（重大事项 3/4）",
+        "turnout ≥ 2/3 of owners and area; approval > 1/2 (major: ≥ 3/4)",
+    ),
+    "participation.turnout_owners": ("参与人数", "Turnout, owners"),
+    "participation.turnout_area": ("参与面积", "Turnout, area"),
+    "participation.approval": ("同意", "Approval"),
+    "participation.at_risk": ("参与不足", "Turnout at risk"),
+    "participation.days_left": ("剩 {n} 天", "{n} days left"),
+    "participation.hours_left": ("剩 {n} 小时", "{n} h left"),
+    "participation.no_votes": ("当前无进行中的表决", "No open votes"),
+    "participation.month_activity": ("本月问卷与意见", "Surveys and opinions this month"),
+    "participation.questionnaires": ("问卷答复", "Survey answers"),
+    "participation.opinions": ("意见建议", "Opinions"),
+    "participation.votes_cast": ("投票", "Ballots"),
+    "participation.major": ("重大", "major"),
+    # accounts
+    "accounts.balance": ("期末结余合计", "Closing balance, all compounds"),
+    "accounts.balance_def": ("期末 = 期初 + 收入 − 支出，精确到分", "closing = opening + income − expense, to the fen"),
+    "accounts.income": ("本月收入", "Income this month"),
+    "accounts.expense": ("本月支出", "Expense this month"),
+    "accounts.per_compound": ("各小区本月收支", "Per compound this month"),
+    "accounts.col_compound": ("小区", "Compound"),
+    "accounts.col_income": ("收入", "Income"),
+    "accounts.col_expense": ("支出", "Expense"),
+    "accounts.col_balance": ("结余", "Balance"),
+    "accounts.trend": ("近 12 个月收支", "Income and expense, 12 months"),
+    "accounts.top_income": ("主要收入", "Top income"),
+    "accounts.top_expense": ("主要支出", "Top expense"),
+    "accounts.month_of": ("{month} 月账目", "Accounts for {month}"),
+    # population
+    "population.residents": ("实有人口", "Residents"),
+    "population.residents_def": (
+        "实际居住人口（含非户籍）；少于 {k} 人显示为 <{k}",
+        "people actually living here; counts under {k} shown as <{k}",
+    ),
+    "population.households": ("户数", "Households"),
+    "population.registered": ("户籍人口", "Registered"),
+    "population.key_groups": ("重点人群", "Key groups"),
+    "population.key_groups_def": (
+        "需主动服务的人群；少于 {k} 人显示为 <{k}，合计不可反推",
+        "people given proactive care; under {k} shown as <{k}, not derivable from totals",
+    ),
+    "population.per_community": ("各社区人口", "Population per community"),
+    "population.col_community": ("社区", "Community"),
+    # units
+    "unit.events": ("件", ""),
+    "unit.people": ("人", ""),
+    "unit.households": ("户", ""),
+    "unit.minutes": ("{n}分钟", "{n} min"),
+    "unit.hours": ("{n}小时", "{n} h"),
+    "unit.days": ("{n}天", "{n} d"),
+}
+
+KEY_GROUPS: dict[str, tuple[str, str]] = {
+    "dibao": ("低保", "Minimum allowance"),
+    "tekun": ("特困", "Extreme hardship"),
+    "gaoling": ("高龄", "Aged 80+"),
+    "elderly_80": ("高龄", "Aged 80+"),
+    "duju": ("独居老人", "Living alone"),
+    "elderly_alone": ("独居老人", "Living alone"),
+    "disabled": ("残疾人", "Disabled"),
+    "veteran": ("退役军人", "Veterans"),
+    "left_behind_child": ("留守儿童", "Left-behind children"),
+    "seriously_ill": ("大病", "Seriously ill"),
+    "low_income": ("低收入", "Low income"),
+}
+
+_WEEKDAYS = {
+    "zh": ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日"),
+    "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
+}
+_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
+              "Nov", "Dec")
+
+
+def lang_of(value: str | None) -> str:
+    """The language to show for a ?lang= value: 'en' or the default 'zh'."""
+    return value if value in LANGS else DEFAULT_LANG
+
+
+def t(key: str, lang: str = DEFAULT_LANG, **values) -> str:
+    """The message `key` in `lang`, formatted with `values`.
+
+    Raises:
+        KeyError: when the catalogue has no such key (caught by a unit test).
+    """
+    zh, en = MESSAGES[key]
+    text = en if lang == "en" else zh
+    return text.format(**values) if values else text
+
+
+def key_group(code: str, lang: str) -> str:
+    """A key group's label; an unknown code is shown as given."""
+    names = KEY_GROUPS.get(code)
+    if names is None:
+        return code
+    return names[1] if lang == "en" else names[0]
+
+
+def wall_date(day: date | datetime, lang: str) -> str:
+    """'11月23日 星期一' or 'Mon 23 Nov'."""
+    wd = _WEEKDAYS[lang][day.weekday()]
+    if lang == "en":
+        return f"{wd} {day.day} {_MONTHS_EN[day.month - 1]}"
+    return f"{day.month}月{day.day}日 {wd}"
+
+
+def month_label(day: date, lang: str) -> str:
+    """'11月' or 'Nov' (trend axes)."""
+    return _MONTHS_EN[day.month - 1] if lang == "en" else f"{day.month}月"
+
+
+def duration(minutes: int, lang: str) -> str:
+    """A duration for a wall: '3天', '5小时', '40分钟' (largest whole unit)."""
+    if minutes >= 24 * 60:
+        return t("unit.days", lang, n=minutes // (24 * 60))
+    if minutes >= 60:
+        return t("unit.hours", lang, n=minutes // 60)
+    return t("unit.minutes", lang, n=max(minutes, 0))

@@ -1,0 +1,486 @@
+"""View layer: the wall's slides, drawn from `pipelines.queries.wall.wall_view_data`.
+
+Everything is plain HTML sized in viewport units (wall.css): no plotly, so that every
+label is real text at >= 1.8vh, nothing depends on hover, and the first render is fast.
+Each headline figure carries `data-fig="<key>"` so tests can compare it with their own
+SQL. Numbers are formatted here; values (and suppression) come from the query layer.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from dash import html
+
+from dashboards._components import MISSING, fmt_count
+from dashboards._i18n import duration, key_group, month_label, t
+from dashboards._theme import LEVEL_NUMERALS
+
+# ------------------------------------------------------------------ small pieces
+
+
+def fmt_pct(value: Any) -> str:
+    """97.25 -> '97.3%'; None -> '—'."""
+    return MISSING if value is None else f"{float(value):.1f}%"
+
+
+def fmt_people(value: Any, k: int) -> str:
+    """A count of people as the query layer returns it: int, or None when suppressed.
+
+    The query layer returns suppressed cells as None together with a flag; the view
+    only prints '<k' for them. It never decides what to suppress.
+    """
+    return f"<{k}" if value is None else fmt_count(value)
+
+
+def fig(text: str, key: str, cls: str = "") -> html.Span:
+    """A figure on the wall; `data-fig` names it for tests."""
+    return html.Span(text, className=f"fig {cls}".strip(), **{"data-fig": key})
+
+
+def level_badge(level: int, lang: str, *, name: bool = False) -> html.Span:
+    """The level numeral on its Okabe-Ito colour (colour never alone)."""
+    text = LEVEL_NUMERALS[int(level)]
+    if name:
+        text = f"{text} {t('level.name', lang, n=int(level))}"
+    return html.Span(text, className=f"lv lv-{int(level)}")
+
+
+def panel(area: str, title: str, *children, definition: str | None = None) -> html.Section:
+    """A titled panel placed in grid area `area`; the definition line sits under it."""
+    head = [html.H2(title, className="wp-title")]
+    if definition:
+        head.append(html.P(definition, className="wp-def"))
+    return html.Section(
+        [*head, *children], className=f"wp wp-{area}", style={"gridArea": area}
+    )
+
+
+def change(pct: float | None, lang: str, key: str) -> html.Span:
+    """Year-on-year change with an arrow shape (never colour alone)."""
+    if pct is None:
+        return html.Span(t("levels.yoy_none", lang), className="chg chg-none")
+    arrow = "▲" if pct > 0 else ("▼" if pct < 0 else "＝")
+    return html.Span(
+        [arrow, fig(f"{abs(pct):.1f}%", key)],
+        className="chg " + ("chg-up" if pct > 0 else "chg-down"),
+    )
+
+
+def bar_rows(rows: list[tuple[str, float, str, str]], *, cls: str = "") -> html.Div:
+    """Horizontal ranked bars: (label, value, value text, data-fig key), names left."""
+    top = max((v for _, v, _, _ in rows), default=0) or 1
+    return html.Div(
+        [
+            html.Div(
+                [
+                    html.Span(name, className="br-name"),
+                    html.Span(
+                        html.Span(
+                            className="br-fill",
+                            style={"width": f"{max(0.0, 100.0 * value / top):.1f}%"},
+                        ),
+                        className="br-track",
+                    ),
+                    fig(text, key, "br-value"),
+                ],
+                className="br-row",
+            )
+            for name, value, text, key in rows
+        ],
+        className=f"bars {cls}".strip(),
+    )
+
+
+def hhmm(ts: datetime) -> str:
+    return ts.strftime("%H:%M")
+
+
+def mmdd_hhmm(ts: datetime, lang: str) -> str:
+    if lang == "en":
+        return ts.strftime("%d/%m %H:%M")
+    return f"{ts.month}月{ts.day}日 {ts:%H:%M}"
+
+
+def no_data(view: str, lang: str, *, error: str | None = None) -> list:
+    """The calm 'no data yet' (or 'unavailable') state of a view: never an error."""
+    return [
+        html.Div(
+            [
+                html.H2(t(f"view.{view}", lang), className="nd-view"),
+                html.P(
+                    t("wall.unavailable" if error else "wall.no_data", lang),
+                    className="nd-title",
+                ),
+                html.P(
+                    error or t("wall.no_data_detail", lang), className="nd-detail"
+                ),
+            ],
+            className="no-data",
+        )
+    ]
+
+
+def slide_header(view: str, lang: str, filters: dict) -> html.Div:
+    scope = filters.get("community") or t("wall.all", lang)
+    return html.Div(
+        [
+            html.H1(t(f"view.{view}", lang), className="ws-title"),
+            html.Span(t("wall.filter", lang, value=scope), className="ws-scope"),
+        ],
+        className="ws-head",
+    )
+
+
+# ------------------------------------------------------------------ levels
+
+
+def levels_view(d: dict, lang: str) -> list:
+    """Levels: how many events today, and is anything serious (Ⅲ/Ⅳ) happening?"""
+    today = panel(
+        "today",
+        t("levels.today", lang),
+        html.Div(
+            [fig(fmt_count(d["today_total"]), "today_total", "headline"),
+             html.Span(t("unit.events", lang), className="unit")],
+            className="headline-row",
+        ),
+        html.Div(
+            [html.Span(t("levels.yoy", lang), className="muted"),
+             change(d["today_change_pct"], lang, "today_change_pct")],
+            className="sub-row",
+        ),
+        html.P(t("levels.today_def", lang), className="wp-def"),
+        html.Div(
+            [
+                html.Div(
+                    [html.Span(t("levels.month", lang), className="muted"),
+                     fig(fmt_count(d["month_total"]), "month_total", "mid")],
+                    className="mini",
+                ),
+                html.Div(
+                    [html.Span(t("levels.open", lang), className="muted"),
+                     fig(fmt_count(d["open_total"]), "open_total", "mid")],
+                    className="mini",
+                ),
+            ],
+            className="mini-row",
+        ),
+    )
+    header = html.Div(
+        [
+            html.Span(""),
+            html.Span(t("levels.today", lang)),
+            html.Span(t("levels.month", lang)),
+            html.Span(t("levels.yoy", lang)),
+            html.Span(t("levels.open", lang)),
+        ],
+        className="lt-row lt-head",
+    )
+    level_rows = [
+        html.Div(
+            [
+                level_badge(r["level"], lang, name=True),
+                fig(fmt_count(r["today_count"]), f"level.{r['level']}.today", "lt-big"),
+                fig(fmt_count(r["month_count"]), f"level.{r['level']}.month"),
+                change(r["month_change_pct"], lang, f"level.{r['level']}.month_change"),
+                fig(fmt_count(r["open_count"]), f"level.{r['level']}.open"),
+            ],
+            className=f"lt-row lt-level lt-l{r['level']}",
+        )
+        for r in d["levels"]
+    ]
+    levels = panel(
+        "levels",
+        t("view.levels", lang),
+        html.Div([header, *level_rows], className="level-table"),
+        definition=t("levels.open_def", lang),
+    )
+    serious_items = [
+        html.Li(
+            [
+                level_badge(r["level"], lang),
+                html.Span(r["community"], className="sr-comm"),
+                html.Span(r["category"], className="sr-cat"),
+                html.Span(mmdd_hhmm(r["reported_at"], lang), className="sr-time"),
+                html.Span(
+                    "⚠ " + t("levels.overdue_mark", lang), className="sr-overdue"
+                )
+                if r["is_overdue"]
+                else None,
+            ],
+            className="sr-row",
+        )
+        for r in d["serious"][:6]
+    ]
+    more = d["serious_count"] - len(serious_items)
+    serious = panel(
+        "serious",
+        t("levels.serious", lang),
+        html.Div(
+            [fig(fmt_count(d["serious_count"]), "serious_count", "mid alert"),
+             html.Span(t("unit.events", lang), className="unit")],
+            className="serious-count",
+        ),
+        html.Ul(serious_items, className="serious-list")
+        if serious_items
+        else html.P(t("levels.serious_none", lang), className="calm"),
+        html.P(t("levels.more", lang, n=fmt_count(more)), className="muted")
+        if more > 0
+        else None,
+        definition=t("levels.serious_def", lang),
+    )
+    cats = panel(
+        "cat",
+        t("levels.categories", lang),
+        bar_rows(
+            [
+                (r["category"], r["ticket_count"], fmt_count(r["ticket_count"]),
+                 f"category.{r['category']}")
+                for r in d["categories"][:6]
+            ]
+        ),
+    )
+    comms = panel(
+        "comm",
+        t("levels.communities", lang),
+        html.Div(
+            [
+                html.Div(
+                    [
+                        html.Span(r["community"], className="br-name"),
+                        html.Span(
+                            html.Span(
+                                className="br-fill",
+                                style={"width": "{:.1f}%".format(
+                                    100.0 * r["month_count"]
+                                    / max(d["communities"][0]["month_count"], 1))},
+                            ),
+                            className="br-track",
+                        ),
+                        fig(fmt_count(r["month_count"]),
+                            f"community.{r['community']}.month", "br-value"),
+                        fig(fmt_count(r["open_count"]),
+                            f"community.{r['community']}.open", "br-open"),
+                    ],
+                    className="br-row",
+                )
+                for r in d["communities"]
+            ],
+            className="bars bars-comm",
+        ),
+        definition=t("levels.communities_def", lang),
+    )
+    return [
+        html.Div([today, levels, serious, cats, comms], className="wv-grid wv-levels"),
+        ticker(d["ticker"], lang),
+    ]
+
+
+def ticker(items: list[dict], lang: str) -> html.Div:
+    """The scrolling ticker of the newest reports (about one item per 4 s)."""
+    if not items:
+        return html.Div(
+            html.Span(t("levels.ticker_none", lang), className="tk-item"),
+            className="wall-ticker",
+        )
+    entries = [
+        html.Span(
+            [
+                html.Span(hhmm(r["reported_at"]), className="tk-time"),
+                level_badge(r["level"], lang),
+                html.Span(r["community"], className="tk-comm"),
+                html.Span(r["category"], className="tk-cat"),
+                html.Span(r["description"] or "", className="tk-desc"),
+            ],
+            className="tk-item",
+        )
+        for r in items
+    ]
+    # The list twice, moved by half its width: a seamless loop in pure CSS.
+    return html.Div(
+        [
+            html.Span(t("levels.ticker", lang), className="tk-label"),
+            html.Div(
+                html.Div(
+                    entries + entries,
+                    className="tk-track",
+                    style={"animationDuration": f"{4 * len(items)}s"},
+                ),
+                className="tk-window",
+            ),
+        ],
+        className="wall-ticker",
+    )
+
+
+# ------------------------------------------------------------------ closure
+
+
+def closure_view(d: dict, lang: str) -> list:
+    """Closure: are we closing on time, and what is overdue right now?"""
+    total = d["total"]
+    head = panel(
+        "head",
+        t("closure.on_time", lang),
+        html.Div(fig(fmt_pct(total["on_time_pct"]), "on_time_pct", "headline"),
+                 className="headline-row"),
+        html.P(t("closure.on_time_def", lang), className="wp-def"),
+        html.Div(
+            [
+                html.Div(
+                    [html.Span(t("closure.overdue", lang), className="muted"),
+                     html.Span(["⚠ ", fig(fmt_count(d["overdue_total"]),
+                                          "overdue_total")],
+                               className="mid alert")],
+                    className="mini",
+                ),
+                html.Div(
+                    [html.Span(t("closure.closure", lang), className="muted"),
+                     fig(fmt_pct(total["closure_pct"]), "closure_pct", "mid")],
+                    className="mini",
+                ),
+            ],
+            className="mini-row",
+        ),
+        html.P(t("closure.closure_def", lang), className="wp-def"),
+    )
+    header = html.Div(
+        [
+            html.Span(""),
+            html.Span(t("closure.col_closure", lang)),
+            html.Span(t("closure.col_on_time", lang)),
+            html.Span(t("closure.col_overdue", lang)),
+        ],
+        className="lt-row lt-head lt-4",
+    )
+    rows = [
+        html.Div(
+            [
+                level_badge(r["level"], lang, name=True),
+                fig(fmt_pct(r["closure_pct"]), f"level.{r['level']}.closure_pct"),
+                fig(fmt_pct(r["on_time_pct"]), f"level.{r['level']}.on_time_pct",
+                    "lt-big"),
+                fig(fmt_count(r["overdue_count"]), f"level.{r['level']}.overdue"),
+            ],
+            className=f"lt-row lt-4 lt-level lt-l{r['level']}",
+        )
+        for r in d["by_level"]
+    ]
+    resp = d["response"]
+    kpis = html.Div(
+        [
+            html.Div(
+                [html.Span(t("closure.late_response", lang), className="muted"),
+                 fig(fmt_count(resp["late_response_count"]), "late_response", "mid"),
+                 html.Span(t("closure.late_response_def", lang,
+                             hours=d["response_hours"]), className="wp-def")],
+                className="kpi",
+            ),
+            html.Div(
+                [html.Span(t("closure.escalated", lang), className="muted"),
+                 fig(fmt_count(resp["escalated_count"]), "escalated", "mid"),
+                 html.Span(t("closure.escalated_def", lang), className="wp-def")],
+                className="kpi",
+            ),
+            html.Div(
+                [html.Span(t("closure.satisfaction", lang), className="muted"),
+                 fig(fmt_pct(resp["satisfaction_pct"]), "satisfaction_pct", "mid"),
+                 html.Span(t("closure.satisfaction_def", lang,
+                             n=fmt_count(resp["rated_count"])), className="wp-def")],
+                className="kpi",
+            ),
+        ],
+        className="kpi-row",
+    )
+    levels = panel(
+        "lvl",
+        t("closure.by_level", lang),
+        html.Div([header, *rows], className="level-table"),
+        kpis,
+    )
+    overdue_rows = [
+        html.Li(
+            [
+                level_badge(r["level"], lang),
+                html.Span(r["community"], className="sr-comm"),
+                html.Span(r["category"], className="sr-cat"),
+                html.Span(
+                    "⚠ " + t("closure.overdue_for", lang,
+                             d=duration(int(r["overdue_minutes"]), lang)),
+                    className="sr-overdue",
+                ),
+            ],
+            className="sr-row",
+        )
+        for r in d["overdue"][:7]
+    ]
+    more = d["overdue_total"] - len(overdue_rows)
+    overdue = panel(
+        "over",
+        t("closure.overdue", lang),
+        html.Ul(overdue_rows, className="serious-list")
+        if overdue_rows
+        else html.P(t("closure.overdue_none", lang), className="calm"),
+        html.P(t("levels.more", lang, n=fmt_count(more)), className="muted")
+        if more > 0
+        else None,
+        definition=t("closure.overdue_def", lang),
+    )
+    trend = panel(
+        "trend",
+        t("closure.trend", lang),
+        column_chart(
+            [
+                (month_label(r["month_start"], lang), r["on_time_pct"],
+                 MISSING if r["on_time_pct"] is None else f"{r['on_time_pct']:.0f}",
+                 f"trend.{r['month_start']:%Y-%m}")
+                for r in d["trend"]
+            ],
+            floor=80.0,
+        ),
+    )
+    comms = panel(
+        "comm",
+        t("closure.communities", lang),
+        bar_rows(
+            [
+                (r["community"], float(r["on_time_pct"] or 0), fmt_pct(r["on_time_pct"]),
+                 f"community.{r['community']}.on_time_pct")
+                for r in d["communities"]
+            ],
+            cls="bars-comm",
+        ),
+        definition=t("closure.on_time_def", lang),
+    )
+    return [html.Div([head, levels, overdue, trend, comms],
+                     className="wv-grid wv-closure")]
+
+
+def column_chart(points: list[tuple[str, float | None, str, str]], *,
+                 floor: float = 0.0) -> html.Div:
+    """Vertical bars with the value printed on each and the label under it.
+
+    Bars start at `floor` (stated under the axis is not needed: every value is printed).
+    """
+    top = max((v for _, v, _, _ in points if v is not None), default=0) or 1
+    span = max(top - floor, 1e-9)
+    cols = []
+    for label, value, text, key in points:
+        h = 0.0 if value is None else max(4.0, 100.0 * (value - floor) / span)
+        cols.append(
+            html.Div(
+                [
+                    fig(text, key, "cc-value"),
+                    html.Div(html.Div(className="cc-fill", style={"height": f"{h:.1f}%"}),
+                             className="cc-track"),
+                    html.Span(label, className="cc-label"),
+                ],
+                className="cc-col",
+            )
+        )
+    return html.Div(cols, className="col-chart")
+
+
+RENDERERS = {"levels": levels_view, "closure": closure_view}

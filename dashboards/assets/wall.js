@@ -1,0 +1,213 @@
+/* The LED wall's clientside loop (/wall): rotation, clock, data-version polling,
+   reconnect. Runs unattended for weeks, so it allocates nothing that grows: one
+   interval, one pending fetch at a time, no listeners added per tick.
+
+   - Rotation: every `data-rotate` seconds (0 = pinned) the next slide fades in; on an
+     ultra-wide canvas several 16:9 cells show consecutive slides side by side.
+   - Clock and date: local time of the server's time zone (`data-tz`).
+   - Polling: GET /api/wall/version every `data-poll` seconds; when its `key` differs
+     from the one drawn, the `wall-version` store is set and Dash redraws the slides.
+     A failed poll keeps the picture and shows the "reconnecting" mark until a poll
+     succeeds again.
+   Styles: wall.css; server side: dashboards/wall.py and dashboards/_version_api.py. */
+(function () {
+    "use strict";
+
+    var TICK_MS = 250;
+    var VERSION_URL = "/api/wall/version";
+    var state = {
+        key: null,          // version key of the picture on screen
+        start: 0,           // index of the first slide shown
+        shownAt: 0,         // when the current slide(s) appeared
+        nextPoll: 0,
+        inFlight: false,
+        offline: false,
+        polls: 0,
+        failures: 0,
+        redraws: 0,
+        rotations: 0,
+        clockText: "",
+        dateText: ""
+    };
+    var formatters = {};
+
+    function wall() { return document.getElementById("wall"); }
+
+    function seconds(el, name, fallback) {
+        var v = parseFloat(el.getAttribute(name));
+        return isNaN(v) ? fallback : v;
+    }
+
+    function slidesOf(box) {
+        var out = [];
+        for (var i = 0; i < box.children.length; i++) {
+            if (box.children[i].classList.contains("wall-slide")) { out.push(box.children[i]); }
+        }
+        return out;
+    }
+
+    function cellsFor(n) {
+        var ratio = window.innerWidth / Math.max(window.innerHeight, 1);
+        var cells = Math.round(ratio / (16 / 9));
+        return Math.max(1, Math.min(cells, n));
+    }
+
+    /* Show slides start .. start+cells-1 (mod n); cheap, idempotent, run every tick so
+       that slides redrawn by Dash pick up their place at once. */
+    function apply(w) {
+        var box = document.getElementById("wall-slides");
+        if (!box) { return; }
+        var slides = slidesOf(box);
+        var n = slides.length;
+        if (!n) { return; }
+        var cells = cellsFor(n);
+        state.start = state.start % n;
+        if (box.getAttribute("data-cells") !== String(cells)) {
+            box.setAttribute("data-cells", String(cells));
+            box.style.setProperty("--cells", String(cells));
+        }
+        box.setAttribute("data-js", "1");
+        var on = {};
+        for (var j = 0; j < cells; j++) { on[(state.start + j) % n] = j; }
+        for (var i = 0; i < n; i++) {
+            var s = slides[i];
+            var flag = (i in on) ? "1" : "0";
+            if (s.getAttribute("data-on") !== flag) { s.setAttribute("data-on", flag); }
+            if (i in on) {
+                var pos = String(on[i]);
+                if (s.style.getPropertyValue("--pos") !== pos) { s.style.setProperty("--pos", pos); }
+            }
+        }
+        var dots = document.querySelectorAll("#wall-dots .dot");
+        for (var k = 0; k < dots.length; k++) {
+            var d = (k in on) ? "1" : "0";
+            if (dots[k].getAttribute("data-on") !== d) { dots[k].setAttribute("data-on", d); }
+        }
+        var stale = document.getElementById("wall-stale") ? "1" : "0";
+        if (w.getAttribute("data-stale") !== stale) { w.setAttribute("data-stale", stale); }
+    }
+
+    function rotate(w, now) {
+        var period = seconds(w, "data-rotate", 20) * 1000;
+        var box = document.getElementById("wall-slides");
+        if (!box || period <= 0) { return; }
+        var n = slidesOf(box).length;
+        var cells = cellsFor(n);
+        if (n <= cells) { return; }
+        if (now - state.shownAt >= period) {
+            state.start = (state.start + cells) % n;
+            state.shownAt = now;
+            state.rotations += 1;
+        }
+    }
+
+    function formatter(tz, lang) {
+        var id = tz + "|" + lang;
+        if (!formatters[id]) {
+            formatters[id] = new Intl.DateTimeFormat("en-GB", {
+                timeZone: tz, hour12: false, year: "numeric", month: "numeric",
+                day: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit",
+                weekday: "short"
+            });
+        }
+        return formatters[id];
+    }
+
+    var WEEK_ZH = {Mon: "星期一", Tue: "星期二", Wed: "星期三", Thu: "星期四",
+                   Fri: "星期五", Sat: "星期六", Sun: "星期日"};
+    var MONTH_EN = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep",
+                    "Oct", "Nov", "Dec"];
+
+    function clock(w) {
+        var tz = w.getAttribute("data-tz") || "Asia/Shanghai";
+        var lang = w.getAttribute("data-lang") || "zh";
+        var p = {};
+        var parts;
+        try {
+            parts = formatter(tz, lang).formatToParts(new Date());
+        } catch (e) {
+            parts = formatter("UTC", lang).formatToParts(new Date());
+        }
+        for (var i = 0; i < parts.length; i++) { p[parts[i].type] = parts[i].value; }
+        var hh = p.hour === "24" ? "00" : p.hour;
+        var time = hh + ":" + p.minute + ":" + p.second;
+        var date = lang === "en"
+            ? p.weekday + " " + p.day + " " + MONTH_EN[parseInt(p.month, 10) - 1]
+            : p.month + "月" + p.day + "日 " + WEEK_ZH[p.weekday];
+        if (time !== state.clockText) {
+            var c = document.getElementById("wall-clock");
+            if (c) { c.textContent = time; }
+            state.clockText = time;
+        }
+        if (date !== state.dateText) {
+            var d = document.getElementById("wall-date");
+            if (d) { d.textContent = date; }
+            state.dateText = date;
+        }
+    }
+
+    function setOffline(w, offline) {
+        if (state.offline !== offline) {
+            state.offline = offline;
+            w.setAttribute("data-offline", offline ? "1" : "0");
+        }
+    }
+
+    function redraw(key) {
+        var dc = window.dash_clientside;
+        if (dc && typeof dc.set_props === "function") {
+            state.key = key;
+            state.redraws += 1;
+            dc.set_props("wall-version", {data: key});
+        }
+    }
+
+    function poll(w, now) {
+        if (state.inFlight || now < state.nextPoll) { return; }
+        var period = Math.max(seconds(w, "data-poll", 30), 0.05) * 1000;
+        state.inFlight = true;
+        state.polls += 1;
+        fetch(VERSION_URL, {cache: "no-store"})
+            .then(function (r) {
+                if (!r.ok) { throw new Error("HTTP " + r.status); }
+                return r.json();
+            })
+            .then(function (payload) {
+                var cur = wall();
+                if (!cur) { return; }
+                setOffline(cur, false);
+                if (state.key === null) { state.key = cur.getAttribute("data-version"); }
+                if (payload && payload.key && payload.key !== state.key) { redraw(payload.key); }
+            })
+            .catch(function () {
+                state.failures += 1;
+                var cur = wall();
+                if (cur) { setOffline(cur, true); }
+            })
+            .then(function () {
+                state.inFlight = false;
+                // while away, retry a little faster, but never hammer a restarting server
+                var wait = state.offline ? Math.min(period, 5000) : period;
+                state.nextPoll = Date.now() + wait;
+            });
+    }
+
+    function tick() {
+        var w = wall();
+        if (!w) { state.key = null; return; }
+        var now = Date.now();
+        if (!state.shownAt) { state.shownAt = now; state.nextPoll = now + 1000; }
+        rotate(w, now);
+        apply(w);
+        clock(w);
+        poll(w, now);
+    }
+
+    setInterval(tick, TICK_MS);
+
+    // For tests and for an operator's console: counters, and a forced redraw.
+    window.wallDebug = {
+        state: state,
+        forceRedraw: function () { redraw("forced-" + (state.redraws + 1)); }
+    };
+})();

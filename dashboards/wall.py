@@ -1,0 +1,258 @@
+"""The LED wall: /wall rotates through views; /wall/<view> shows one view pinned.
+
+URL (every part optional)::
+
+    /wall?views=levels:community=龙塔社区,closure&rotate=30&lang=en&poll=20
+    /wall/closure?community=望江社区
+
+- `views`: the playlist, comma-separated; an entry is `view[:key=value[;key=value]]`
+  with keys from `pipelines.queries.wall.FILTER_KEYS`, so a wall can show one slide per
+  community. Default: every view.
+- `rotate`: seconds per slide (default 20); 0 pins the first slide.
+- `poll`: seconds between data-version checks (default 30).
+- `lang`: zh (default) or en.
+
+The server draws every slide of the playlist; wall.js rotates them (a cross-fade),
+ticks the clock, polls `/api/wall/version` and asks for a redraw (the `wall-version`
+store) only when the data changed, the day rolled over or a source's freshness changed.
+While the server is away the wall keeps its picture and shows a small "reconnecting"
+mark. An ultra-wide canvas shows several 16:9 slides side by side.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+import dash
+from dash import Input, Output, State, callback, dcc, html
+
+from dashboards import _data
+from dashboards._components import fmt_time
+from dashboards._i18n import lang_of, t, wall_date
+from dashboards._version_api import version_payload
+from dashboards._wall_views import RENDERERS, no_data, slide_header
+from pipelines.queries import wall as q
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_ROTATE_SECONDS = 20
+DEFAULT_POLL_SECONDS = 30
+MAX_SLIDES = 40
+MAX_FILTER_CHARS = 40
+
+dash.register_page(
+    __name__, path="/wall", name="大屏 Wall", title="大屏 / Wall", order=90
+)
+
+
+def parse_playlist(views: str | None) -> list[dict]:
+    """`levels:community=龙塔社区,closure` -> [{"view", "filters"}, ...].
+
+    Unknown views and filter keys are dropped; an empty result means every view.
+    """
+    playlist = []
+    for entry in (views or "").split(","):
+        name, _, rest = entry.strip().partition(":")
+        if name not in q.VIEWS:
+            continue
+        filters = {}
+        for part in rest.split(";"):
+            key, _, value = part.partition("=")
+            key, value = key.strip(), value.strip()
+            if key in q.FILTER_KEYS and value and len(value) <= MAX_FILTER_CHARS:
+                filters[key] = value
+        playlist.append({"view": name, "filters": filters})
+    return playlist[:MAX_SLIDES] or [{"view": v, "filters": {}} for v in q.VIEWS]
+
+
+def _number(text, default: float, lo: float, hi: float) -> float:
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        return default
+    return min(max(value, lo), hi) if value else 0.0
+
+
+def _config(playlist, lang, rotate, poll) -> dict:
+    settings = _data.settings()
+    return {
+        "playlist": playlist,
+        "lang": lang,
+        "rotate": _number(rotate, getattr(settings, "wall_rotate_seconds",
+                                          DEFAULT_ROTATE_SECONDS), 0.05, 3600),
+        "poll": _number(poll, getattr(settings, "wall_poll_seconds",
+                                      DEFAULT_POLL_SECONDS), 0.05, 3600) or 1,
+    }
+
+
+# ------------------------------------------------------------------ drawing
+
+
+def _slides(config: dict) -> tuple[list, list]:
+    """Every slide of the playlist and the top bar's status part, from one cursor."""
+    settings = _data.settings()
+    lang = config["lang"]
+    now = q.local_now(settings.timezone)
+    try:
+        con = _data.reader().cursor()
+    except Exception as e:  # no warehouse: a calm message on every slide
+        logger.warning("wall: warehouse unavailable: %s", e)
+        return [
+            _slide(i, entry, lang, now, no_data(entry["view"], lang, error=str(e)))
+            for i, entry in enumerate(config["playlist"])
+        ], [html.Span(t("wall.unavailable", lang), className="tb-warn tb-stale")]
+    try:
+        tables = q.existing_tables(con)
+        slides = []
+        for i, entry in enumerate(config["playlist"]):
+            view = entry["view"]
+            try:
+                data = q.wall_view_data(con, view, filters=entry["filters"], now=now,
+                                        settings=settings, tables=tables)
+                body = (RENDERERS[view](data, lang)
+                        if data["available"] and view in RENDERERS
+                        else no_data(view, lang))
+            except Exception as e:  # one broken view never blanks the others
+                logger.exception("wall view %s failed", view)
+                body = no_data(view, lang, error=type(e).__name__)
+            slides.append(_slide(i, entry, lang, now, body))
+        status = _status(q.wall_status(con, now=now, stale_hours=settings.stale_hours),
+                         lang, now)
+        return slides, status
+    finally:
+        con.close()
+
+
+def _slide(index: int, entry: dict, lang: str, now: datetime, body: list) -> html.Section:
+    filt = ";".join(f"{k}={v}" for k, v in entry["filters"].items())
+    return html.Section(
+        [slide_header(entry["view"], lang, entry["filters"]), *body],
+        className=f"wall-slide view-{entry['view']}",
+        **{
+            "data-index": str(index),
+            "data-view": entry["view"],
+            "data-filter": filt,
+            "data-now": now.isoformat(timespec="microseconds"),
+        },
+    )
+
+
+def _age(now: datetime, then: datetime | None, lang: str) -> str:
+    from dashboards._i18n import duration
+
+    if then is None:
+        return "—"
+    return duration(int((now - then).total_seconds() // 60), lang)
+
+
+def _status(status: dict, lang: str, now: datetime) -> list:
+    """Warnings and the per-source "data as of" badges of the top bar."""
+    parts = []
+    if status["is_stale"]:
+        text = (t("wall.stale", lang, age=_age(now, status["newest_load_at"], lang))
+                if status["newest_load_at"] else t("wall.never_loaded", lang))
+        parts.append(html.Span("⚠ " + text, className="tb-warn tb-stale",
+                               id="wall-stale"))
+    if status["fallback_years"]:
+        years = "、".join(str(y) for y in status["fallback_years"])
+        parts.append(html.Span("ⓘ " + t("wall.calendar_fallback", lang, years=years),
+                               className="tb-warn tb-calendar", id="wall-calendar"))
+    badges = []
+    for b in status["badges"]:
+        when = b["as_of"].strftime("%m-%d %H:%M") if b["as_of"] else t("source.none", lang)
+        mark = {"ok": "●", "late": "▲", "missed": "✖", "none": "○"}[b["state"]]
+        badges.append(
+            html.Span(
+                [html.Span(mark, className="bd-mark"),
+                 t(f"source.{b['source']}", lang) + " ",
+                 html.Span(when, className="bd-when")],
+                className=f"badge badge-{b['state']}",
+                title=fmt_time(b["as_of"]),
+                **{"data-source": b["source"], "data-state": b["state"]},
+            )
+        )
+    parts.append(html.Span(badges, className="tb-badges"))
+    return parts
+
+
+# ------------------------------------------------------------------ pages
+
+
+def _frame(config: dict) -> html.Div:
+    settings = _data.settings()
+    lang = config["lang"]
+    slides, status = _slides(config)
+    now = q.local_now(settings.timezone)
+    dots = [html.Span(className="dot", **{"data-index": str(i)})
+            for i in range(len(config["playlist"]))]
+    version = version_payload()["key"]
+    return html.Div(
+        [
+            html.Header(
+                [
+                    html.Span(t("wall.title", lang), className="tb-title"),
+                    html.Span(wall_date(now, lang), id="wall-date", className="tb-date"),
+                    html.Span(now.strftime("%H:%M:%S"), id="wall-clock",
+                              className="tb-clock"),
+                    html.Div(status, id="wall-status", className="tb-status"),
+                    html.Span(dots if len(dots) > 1 else [], id="wall-dots",
+                              className="tb-dots"),
+                    html.Span("⟳ " + t("wall.reconnecting", lang),
+                              id="wall-reconnecting", className="tb-reconnect"),
+                ],
+                className="wall-top",
+            ),
+            html.Div(slides, id="wall-slides", className="wall-slides"),
+            dcc.Store(id="wall-config", data=config),
+            dcc.Store(id="wall-version", data=version),
+        ],
+        id="wall",
+        className=f"wall lang-{lang}",
+        lang="en" if lang == "en" else "zh-CN",
+        **{
+            "data-rotate": f"{config['rotate']:g}",
+            "data-poll": f"{config['poll']:g}",
+            "data-version": version,
+            "data-tz": settings.timezone,
+            "data-lang": lang,
+        },
+    )
+
+
+def layout(views: str | None = None, rotate=None, lang=None, poll=None, **_query):
+    """The rotating wall: every view of the playlist, rotated in the browser."""
+    return _frame(_config(parse_playlist(views), lang_of(lang), rotate, poll))
+
+
+def view_layout(view: str | None = None, lang=None, poll=None, rotate=None,
+                views=None, **query):
+    """One view pinned (/wall/<view>), with optional filters from the query string."""
+    if view not in q.VIEWS:
+        return layout(views=views, rotate=rotate, lang=lang, poll=poll)
+    filters = {k: str(query[k])[:MAX_FILTER_CHARS] for k in q.FILTER_KEYS if query.get(k)}
+    return _frame(_config([{"view": view, "filters": filters}], lang_of(lang), 0, poll))
+
+
+dash.register_page(
+    "dashboards.wall_view",
+    path_template="/wall/<view>",
+    name="大屏单页 Wall view",
+    title="大屏 / Wall",
+    order=91,
+    layout=view_layout,
+)
+
+
+@callback(
+    Output("wall-slides", "children"),
+    Output("wall-status", "children"),
+    Input("wall-version", "data"),
+    State("wall-config", "data"),
+    prevent_initial_call=True,
+)
+def redraw(_version, config):
+    """Redraw every slide when the data version (or the day) changed."""
+    if not config:
+        return dash.no_update, dash.no_update
+    return _slides(config)

@@ -1,0 +1,394 @@
+"""Query layer for the LED wall: one function per view, aggregated in DuckDB.
+
+Entry point for pages, exports and the benchmark harness::
+
+    wall_view_data(con, "levels", now=datetime(2026, 11, 23, 9), filters={...})
+
+returns a plain dict of Python values (ints, floats, str, datetime, lists of dicts)
+for one view. Every SQL statement is a `sql/queries/wall__*.sql` file with `$params`.
+"Now" and "today" are parameters (default: local now in `Settings.timezone`), so tests
+and benchmarks can pin the clock. Small counts of people (1..k-1) are suppressed in the
+SQL, never in view code. A view whose tables are not in the warehouse yet returns
+``{"available": False, ...}`` instead of failing.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any, Mapping
+from zoneinfo import ZoneInfo
+
+import duckdb
+
+from pipelines.queries import arrow
+from pipelines.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+VIEWS = ("levels", "closure", "participation", "accounts", "population")
+
+# Filters a playlist entry may carry (?views=levels:community=龙塔社区); anything else
+# in a request is ignored, never placed into SQL.
+FILTER_KEYS = ("community",)
+
+# Tables each view reads; a view whose tables are missing shows "no data yet".
+VIEW_TABLES: dict[str, tuple[str, ...]] = {
+    "levels": ("tickets",),
+    "closure": ("tickets",),
+    "participation": ("votes", "ballots", "participation_monthly"),
+    "accounts": ("ledger_entries", "ledger_monthly"),
+    "population": ("residents",),
+}
+
+# load_log sources behind each "data as of" badge, and how often each is expected.
+# The cadence is a multiple of Settings.stale_hours (tickets, participation: daily) or
+# a fixed number of days (population and ledger arrive monthly).
+SOURCE_GROUPS: dict[str, tuple[str, ...]] = {
+    "tickets": ("tickets",),
+    "population": ("population", "grids", "residents"),
+    "participation": ("votes", "ballots", "engagement", "participation"),
+    "ledger": ("ledger", "ledger_balances", "ledger_entries"),
+}
+MONTHLY_CADENCE = timedelta(days=35)
+
+TICKER_DAYS = 7  # the ticker shows reports from the last week at most
+
+
+def local_now(timezone: str = "Asia/Shanghai") -> datetime:
+    """The local wall-clock time in `timezone`, without zone (as stored)."""
+    return datetime.now(ZoneInfo(timezone)).replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class Clock:
+    """The instants one view is computed at: now, and the period starts derived from it."""
+
+    now: datetime
+    today: date
+
+    @classmethod
+    def at(
+        cls, now: datetime | None = None, today: date | None = None, timezone: str = "Asia/Shanghai"
+    ) -> "Clock":
+        """`now` given: as is. Only `today`: the end of that day. Neither: local now."""
+        if now is None:
+            if today is None:
+                now = local_now(timezone)
+            else:
+                now = datetime.combine(today, time(23, 59, 59))
+        return cls(now=now, today=today or now.date())
+
+    @property
+    def today_start(self) -> datetime:
+        return datetime.combine(self.today, time())
+
+    @property
+    def month_start(self) -> date:
+        return self.today.replace(day=1)
+
+    def months_back(self, n: int) -> date:
+        """First day of the month `n` months before this month."""
+        y, m = divmod(self.today.year * 12 + self.today.month - 1 - n, 12)
+        return date(y, m + 1, 1)
+
+    @property
+    def year_ago(self) -> datetime:
+        """The same wall-clock time one year earlier (29 Feb -> 28 Feb)."""
+        try:
+            return self.now.replace(year=self.now.year - 1)
+        except ValueError:
+            return self.now.replace(year=self.now.year - 1, day=28)
+
+
+def _records(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> list[dict]:
+    """Rows of query `name` as dicts of exact Python values."""
+    return arrow(con, name, **params).to_pylist()
+
+
+def existing_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Names of the tables in the warehouse."""
+    return {r["table_name"] for r in _records(con, "wall__tables")}
+
+
+def _pct_change(now: int, before: int) -> float | None:
+    if not before:
+        return None
+    return round(100.0 * (now - before) / before, 1)
+
+
+def levels_data(
+    con: duckdb.DuckDBPyConnection,
+    clock: Clock,
+    *,
+    community: str | None = None,
+    ticker_limit: int = 20,
+) -> dict:
+    """Levels view: how many events today, and is anything serious happening?
+
+    Returns:
+        levels: per level 1-4 today_count, month_count, the same periods a year ago
+            (ly_*), their change in percent (None when last year had none) and open_count;
+        today_total, month_total, open_total and their year-ago counterparts;
+        serious: open level-3/4 events (newest 8) and serious_count;
+        categories: this month's top 8 categories; communities: ranked by this month's
+        count (all, with open_count); ticker: the newest reports of the last week.
+    """
+    c = clock
+    levels = _records(
+        con,
+        "wall__level_counts",
+        now=c.now,
+        today_start=c.today_start,
+        month_start=c.month_start,
+        ly_now=c.year_ago,
+        ly_today_start=datetime.combine(c.year_ago.date(), time()),
+        ly_month_start=c.year_ago.date().replace(day=1),
+        community=community,
+    )
+    for row in levels:
+        row["today_change_pct"] = _pct_change(row["today_count"], row["ly_today_count"])
+        row["month_change_pct"] = _pct_change(row["month_count"], row["ly_month_count"])
+    totals = {
+        key: sum(r[key] for r in levels)
+        for key in ("today_count", "month_count", "ly_today_count", "ly_month_count",
+                    "open_count")
+    }
+    serious = _records(
+        con, "wall__serious_open", now=c.now, community=community, limit=8
+    )
+    return {
+        "available": True,
+        "levels": levels,
+        "today_total": totals["today_count"],
+        "month_total": totals["month_count"],
+        "open_total": totals["open_count"],
+        "today_change_pct": _pct_change(totals["today_count"], totals["ly_today_count"]),
+        "month_change_pct": _pct_change(totals["month_count"], totals["ly_month_count"]),
+        "serious": serious,
+        "serious_count": serious[0]["serious_count"] if serious else 0,
+        "categories": _records(
+            con,
+            "wall__categories",
+            now=c.now,
+            month_start=c.month_start,
+            community=community,
+            limit=8,
+        ),
+        "communities": _records(
+            con,
+            "wall__communities",
+            now=c.now,
+            month_start=c.month_start,
+            community=community,
+            limit=14,
+        ),
+        "ticker": _records(
+            con,
+            "wall__ticker",
+            now=c.now,
+            since=c.now - timedelta(days=TICKER_DAYS),
+            community=community,
+            limit=ticker_limit,
+        ),
+    }
+
+
+def closure_data(
+    con: duckdb.DuckDBPyConnection,
+    clock: Clock,
+    *,
+    response_hours: int,
+    community: str | None = None,
+) -> dict:
+    """Closure view: are we closing on time, and what is overdue right now?
+
+    Returns:
+        by_level: this month's reported/closed/on-time/overdue counts and closure_pct,
+            on_time_pct per level 1-4; total: the same over all levels;
+        trend: 12 months of closure_pct and on_time_pct (oldest first);
+        overdue: open tickets past their deadline, most overdue first (10), and
+            overdue_total; response: late responses, escalations, satisfaction;
+        communities: ranked by on-time rate (all communities).
+    """
+    c = clock
+    rows = _records(
+        con,
+        "wall__closure_by_level",
+        now=c.now,
+        month_start=c.month_start,
+        community=community,
+    )
+    total = next(r for r in rows if r["level"] is None)
+    by_level = {r["level"]: r for r in rows if r["level"] is not None}
+    empty = {
+        "reported_count": 0,
+        "closed_count": 0,
+        "on_time_count": 0,
+        "overdue_count": 0,
+        "closure_pct": None,
+        "on_time_pct": None,
+    }
+    overdue = _records(
+        con, "wall__overdue_open", now=c.now, community=community, limit=10
+    )
+    return {
+        "available": True,
+        "total": total,
+        "by_level": [{**empty, **by_level.get(lv, {}), "level": lv} for lv in (1, 2, 3, 4)],
+        "trend": _records(
+            con,
+            "wall__closure_trend",
+            now=c.now,
+            month_start=c.month_start,
+            trend_start=c.months_back(11),
+            community=community,
+        ),
+        "overdue": overdue,
+        "overdue_total": overdue[0]["overdue_total"] if overdue else 0,
+        "response": _records(
+            con,
+            "wall__response",
+            now=c.now,
+            month_start=c.month_start,
+            response_hours=response_hours,
+            community=community,
+        )[0],
+        "response_hours": response_hours,
+        "communities": _records(
+            con,
+            "wall__community_on_time",
+            now=c.now,
+            month_start=c.month_start,
+            community=community,
+            limit=14,
+        ),
+    }
+
+
+def freshness_rows(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    """Per load_log source: newest successful load and newest record."""
+    return _records(con, "wall__freshness")
+
+
+def fallback_years(con: duckdb.DuckDBPyConnection) -> list[int]:
+    """Years whose working days fell back to Monday-Friday."""
+    return [r["calendar_year"] for r in _records(con, "wall__calendar_fallback")]
+
+
+def status_from(
+    freshness: list[dict], years: list[int], *, now: datetime, stale_hours: float
+) -> dict:
+    """Top-bar status from freshness rows, judged at `now` (no query).
+
+    A badge is "ok", "late" (amber: older than its cadence), "missed" (red: older than
+    twice its cadence) or "none" (never loaded). The wall is stale when the newest
+    successful load of any source is older than `stale_hours`.
+    """
+    loads = {r["source"]: r for r in freshness}
+    daily = timedelta(hours=stale_hours)
+    cadence = {
+        "tickets": daily,
+        "participation": daily,
+        "population": MONTHLY_CADENCE,
+        "ledger": MONTHLY_CADENCE,
+    }
+    badges = []
+    for group, sources in SOURCE_GROUPS.items():
+        stamps = [loads[s]["newest_load_at"] for s in sources if s in loads]
+        stamps = [s for s in stamps if s is not None]
+        as_of = max(stamps) if stamps else None
+        if as_of is None:
+            state = "none"
+        elif now - as_of > 2 * cadence[group]:
+            state = "missed"
+        elif now - as_of > cadence[group]:
+            state = "late"
+        else:
+            state = "ok"
+        badges.append({"source": group, "as_of": as_of, "state": state})
+    newest = [r["newest_load_at"] for r in freshness if r["newest_load_at"]]
+    newest_load_at = max(newest) if newest else None
+    return {
+        "badges": badges,
+        "newest_load_at": newest_load_at,
+        "is_stale": newest_load_at is None or now - newest_load_at > daily,
+        "fallback_years": list(years),
+    }
+
+
+def wall_status(
+    con: duckdb.DuckDBPyConnection, *, now: datetime, stale_hours: float
+) -> dict:
+    """Top bar: "data as of" per source group, staleness and calendar fallback years.
+
+    See `status_from` for the states.
+    """
+    return status_from(
+        freshness_rows(con), fallback_years(con), now=now, stale_hours=stale_hours
+    )
+
+
+def wall_view_data(
+    con: duckdb.DuckDBPyConnection,
+    view: str,
+    today: date | None = None,
+    filters: Mapping[str, str] | None = None,
+    *,
+    now: datetime | None = None,
+    settings: Settings | None = None,
+    tables: set[str] | None = None,
+) -> dict:
+    """The data of one wall view, computed in DuckDB.
+
+    Args:
+        con: a (read-only) cursor on the warehouse.
+        view: one of VIEWS.
+        today: the day to show; with `now` unset, the view is computed at its end.
+        filters: e.g. {"community": "龙塔社区"}; keys outside FILTER_KEYS are ignored.
+        now: the instant to compute at (default: local now in settings.timezone).
+        settings: response_hours, small_count and timezone (default: Settings()).
+        tables: the warehouse's table names when the caller already has them.
+
+    Returns:
+        A dict with "available" (False when the view's tables are not loaded yet, with
+        "missing" naming them), "view", "now" and the view's figures.
+
+    Raises:
+        ValueError: unknown view.
+        QueryError: a query failed.
+    """
+    if view not in VIEWS:
+        raise ValueError(f"unknown wall view {view!r}; expected one of {VIEWS}")
+    settings = settings or Settings()
+    clock = Clock.at(now, today, settings.timezone)
+    filters = {k: v for k, v in (filters or {}).items() if k in FILTER_KEYS and v}
+    tables = existing_tables(con) if tables is None else tables
+    missing = [t for t in VIEW_TABLES[view] if t not in tables]
+    base = {"view": view, "now": clock.now, "filters": filters}
+    if missing:
+        return {**base, "available": False, "missing": missing}
+    community = filters.get("community")
+    if view == "levels":
+        data = levels_data(con, clock, community=community)
+    elif view == "closure":
+        data = closure_data(
+            con, clock, response_hours=settings.response_hours, community=community
+        )
+    else:
+        data = _OTHER_VIEWS[view](
+            con, clock, small_count=settings.small_count, community=community
+        )
+    return {**base, **data}
+
+
+def _not_built(con, clock, *, small_count, community=None) -> dict:
+    return {"available": False, "missing": []}
+
+
+_OTHER_VIEWS = {
+    "participation": _not_built,
+    "accounts": _not_built,
+    "population": _not_built,
+}

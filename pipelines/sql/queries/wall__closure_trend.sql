@@ -1,0 +1,53 @@
+-- Wall, closure view: closure and on-time rates per month of report, the 12 months
+-- ending with the month of $now (same definitions as wall__closure_by_level).
+with months as (
+    select cast(month_start as date) as month_start
+    from range(
+        cast($trend_start as timestamp),
+        cast($month_start as timestamp) + interval 1 month,
+        interval 1 month
+    ) as t (month_start)
+),
+
+recent as (
+    select
+        cast(date_trunc('month', reported_at) as date) as month_start,
+        closed_at is not null and closed_at <= $now as is_closed,
+        closed_at,
+        deadline_at,
+    from tickets
+    where
+        reported_at >= $trend_start
+        and reported_at <= $now
+        and ($community is null or community = $community)
+),
+
+per_month as (
+    select
+        month_start,
+        count(*) as reported_count,
+        count(*) filter (where is_closed) as closed_count,
+        count(*) filter (where is_closed and closed_at <= deadline_at) as on_time_count,
+        count(*) filter (where not is_closed and $now > deadline_at) as overdue_count,
+    from recent
+    group by month_start
+),
+
+final as (
+    select
+        months.month_start,
+        coalesce(per_month.reported_count, 0) as reported_count,
+        round(
+            100.0 * per_month.closed_count / nullif(per_month.reported_count, 0), 1
+        ) as closure_pct,
+        round(
+            100.0 * per_month.on_time_count
+            / nullif(per_month.closed_count + per_month.overdue_count, 0),
+            1
+        ) as on_time_pct,
+    from months
+    left join per_month on per_month.month_start = months.month_start
+)
+
+select * from final
+order by month_start

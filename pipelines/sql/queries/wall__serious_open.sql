@@ -1,0 +1,34 @@
+-- Wall, levels view: open level-3 and level-4 events at $now, the most serious and the
+-- newest first; serious_count is the number of such events before the limit.
+with serious as (
+    select
+        ticket_id,
+        reported_at,
+        level,
+        community,
+        category,
+        deadline_at,
+    from tickets
+    where
+        level >= 3
+        and reported_at <= $now
+        and (closed_at is null or closed_at > $now)
+        and ($community is null or community = $community)
+),
+
+final as (
+    select
+        ticket_id,
+        reported_at,
+        level,
+        community,
+        category,
+        deadline_at,
+        coalesce($now > deadline_at, false) as is_overdue,
+        count(*) over () as serious_count,
+    from serious
+)
+
+select * from final
+order by level desc, reported_at desc, ticket_id
+limit $limit
