@@ -608,7 +608,7 @@ where not exists (
 
 
 def record_runs(settings: Settings, records: Sequence[ExportRecord],
-                lock_timeout: float = LOG_LOCK_TIMEOUT) -> bool:
+                lock_timeout: float | None = None) -> bool:
     """Add `records` (and any spooled ones) to export_log in one warehouse write.
 
     When the writer lock is busy for longer than `lock_timeout` (a long load), the records
@@ -618,6 +618,7 @@ def record_runs(settings: Settings, records: Sequence[ExportRecord],
     Returns:
         True when everything reached the warehouse, False when spooled.
     """
+    lock_timeout = LOG_LOCK_TIMEOUT if lock_timeout is None else lock_timeout
     pending = pending_records(settings)
     todo = [r for _, r in pending] + list(records)
     if not todo:
