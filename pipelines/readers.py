@@ -14,6 +14,7 @@ import codecs
 import datetime as dt
 import hashlib
 import logging
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +26,8 @@ logger = logging.getLogger(__name__)
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
 PARQUET_SUFFIXES = {".parquet", ".pq"}
 SNIFF_BYTES = 1 << 20
+# hashlib releases the GIL, so hashing overlaps DuckDB's own reading of the file.
+_HASHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256")
 
 
 class ReadError(RuntimeError):
@@ -41,9 +44,14 @@ class StagedFile:
     relation: str  # SQL for a FROM clause: the file's text columns plus _k
     params: dict
     encoding: str | None = None
-    sha256: str = ""
+    sha256_future: Future | None = None
     rejects_table: str | None = None
     rejected: list[tuple[int, str, str]] = field(default_factory=list)  # line, raw, reason
+
+    @property
+    def sha256(self) -> str:
+        """Hex SHA-256 of the file (hashed in a thread while DuckDB reads it)."""
+        return self.sha256_future.result() if self.sha256_future else ""
 
     def line_thresholds(self) -> list[int]:
         """For rejected lines r_0 < r_1 < ...: a parsed row _k is on line
@@ -227,7 +235,7 @@ def open_file(
         staged = _open_csv(con, path, name, encoding, workdir)
     if not staged.columns:
         raise ReadError(f"{path}: no columns found")
-    staged.sha256 = file_sha256(path)
+    staged.sha256_future = _HASHER.submit(file_sha256, path)
     return staged
 
 
