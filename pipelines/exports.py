@@ -34,9 +34,10 @@ import sys
 import time
 import tomllib
 import uuid
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -82,7 +83,7 @@ class Period:
     label: str
 
     @classmethod
-    def between(cls, start: dt.date, end: dt.date) -> "Period":
+    def between(cls, start: dt.date, end: dt.date) -> Period:
         """A free period, labelled `start_end` (or the month/day when it is exactly one)."""
         if end < start:
             raise ValueError(f"period ends ({end}) before it starts ({start})")
@@ -230,7 +231,7 @@ def _schedule(entry: dict, where: str, base: Path, settings: Settings) -> Schedu
     if split in filters:
         raise ScheduleError(f"{where}: cannot both filter and split by {split}")
     pattern = entry.get("file", "{report}_{period}.csv" if not split
-                        else "{report}_{period}_{%s}.csv" % split)
+                        else f"{{report}}_{{period}}_{{{split}}}.csv")
     used = {f for _, f, _, _ in string.Formatter().parse(pattern) if f is not None}
     if used - _PLACEHOLDERS:
         raise ScheduleError(f"{where}: file pattern uses unknown {sorted(used - _PLACEHOLDERS)}"
@@ -279,7 +280,7 @@ class ExportRecord:
                 for k, v in asdict(self).items()}
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "ExportRecord":
+    def from_json(cls, data: dict[str, Any]) -> ExportRecord:
         """Inverse of `to_json`."""
         data = dict(data)
         for k in ("period_from", "period_to"):
