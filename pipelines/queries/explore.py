@@ -1,0 +1,319 @@
+"""Query layer for the analysts' explorer (/explore): one function per callback's data.
+
+Entry points for pages, the CSV download route and the benchmark harness::
+
+    f = TicketFilters(date_from=date(2026, 1, 1), date_to=date(2026, 3, 31),
+                      communities=("龙塔社区",), levels=(3,))
+    ticket_summary(con, f, now=datetime(2026, 4, 1))          # KPIs + comparisons
+    ticket_trend(con, f, grain="week", now=...)               # tickets over time
+    ticket_breakdown(con, f, dimension="category", now=...)   # one bar chart
+    close_time_by_level(con, f, now=...)                      # median / p90 hours
+    ticket_page(con, f, now=..., sort="reported_at:desc", start=0, end=50)
+    ticket_detail(con, "T2025000001")                         # one ticket's timeline
+    ticket_batches(con, f, now=..., sort=...)                 # streamed CSV
+
+Every statement is a `sql/queries/explore__*.sql` file with `$params`. The filter
+predicate is one shared fragment (`sql/fragments/explore_filters.sql`); the charted
+dimension and the table's sort order are SQL fragments chosen from the allow-lists
+DIMENSIONS and SORTS below. Nothing from a request is ever placed into SQL text: values
+go in as bound parameters, names only select a constant from a dict.
+
+"now" is a parameter of every function (default: local now in `Settings.timezone`,
+`pipelines.settings.local_now`): closed, open and overdue are judged at that instant.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import logging
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any, Mapping
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from pipelines.queries import QueryError, sql_text
+from pipelines.settings import Settings, local_now
+
+logger = logging.getLogger(__name__)
+
+FRAGMENTS = Path(__file__).resolve().parent.parent / "sql" / "fragments"
+
+# Chartable / filterable dimensions: URL key -> SQL expression over `tickets`.
+DIMENSIONS: dict[str, str] = {
+    "level": "level",
+    "category": "category",
+    "community": "community",
+    "grid": "grid",
+    "compound": "compound",
+    "source": "source",
+    "handler": "handler",
+}
+
+# Table sort keys: column -> SQL order expression; direction from SORT_DIRECTIONS.
+SORTS: dict[str, str] = {
+    "reported_at": "reported_at",
+    "ticket_id": "ticket_id",
+    "level": "level",
+    "category": "category",
+    "community": "community",
+    "grid": "grid",
+    "compound": "compound",
+    "source": "source",
+    "handler": "handler",
+    "status": "status",
+    "deadline_at": "deadline_at",
+    "closed_at": "closed_at",
+    "satisfaction": "satisfaction",
+}
+SORT_DIRECTIONS: dict[str, str] = {"asc": "asc", "desc": "desc"}
+DEFAULT_SORT = "reported_at:desc"
+
+# Table column filters (AG Grid filterModel): column -> parameter (substring match).
+TEXT_FILTERS: dict[str, str] = {
+    "ticket_id": "q_ticket_id",
+    "category": "q_category",
+    "community": "q_community",
+    "grid": "q_grid",
+    "compound": "q_compound",
+    "description": "q_description",
+}
+
+GRAINS = ("day", "week", "month")
+STATUSES = ("open", "closed", "overdue")
+MAX_PAGE_ROWS = 500
+
+
+@dataclass(frozen=True)
+class TicketFilters:
+    """The explorer's filters; an empty tuple means "no filter on this dimension".
+
+    Dates are inclusive local dates of `reported_at`.
+    """
+
+    date_from: dt.date
+    date_to: dt.date
+    communities: tuple[str, ...] = ()
+    grids: tuple[str, ...] = ()
+    compounds: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    levels: tuple[int, ...] = ()
+    sources: tuple[str, ...] = ()
+    handlers: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+
+    def without(self, dimension: str) -> "TicketFilters":
+        """The same filters with `dimension`'s own filter off (for its own chart)."""
+        name = FILTER_FIELDS.get(dimension)
+        return replace(self, **{name: ()}) if name else self
+
+    def params(self, now: dt.datetime) -> dict[str, Any]:
+        """Bound parameters of the shared filter fragment, dates and $now."""
+        p: dict[str, Any] = {"date_from": self.date_from, "date_to": self.date_to,
+                             "now": now}
+        for f in fields(self):
+            if f.name in ("date_from", "date_to"):
+                continue
+            value = getattr(self, f.name)
+            p[f.name] = list(value) if value else None
+        return p
+
+
+# URL key / dimension -> TicketFilters field.
+FILTER_FIELDS: dict[str, str] = {
+    "community": "communities",
+    "grid": "grids",
+    "compound": "compounds",
+    "category": "categories",
+    "level": "levels",
+    "source": "sources",
+    "handler": "handlers",
+    "status": "statuses",
+}
+
+
+@functools.cache
+def _fragment(name: str) -> str:
+    return (FRAGMENTS / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def _sql(name: str, dimension: str | None = None, order_by: str | None = None) -> str:
+    """Query text with its constant fragments spliced in (allow-listed keys only)."""
+    text = sql_text(name).replace("/*filters*/", _fragment("explore_filters"))
+    if dimension is not None:
+        text = text.replace("/*dimension*/", DIMENSIONS[dimension])
+    if order_by is not None:
+        text = text.replace("/*order_by*/", order_by)
+    return text
+
+
+def _execute(con: duckdb.DuckDBPyConnection, name: str, params: Mapping[str, Any],
+             **fragments: str | None):
+    try:
+        return con.execute(_sql(name, **fragments), dict(params))
+    except duckdb.Error as e:
+        logger.error("query %s failed with params %r: %s", name, dict(params), e)
+        raise QueryError(f"query {name} failed: {e}") from e
+
+
+def default_now(settings: Settings | None = None) -> dt.datetime:
+    """Local now (naive) in the configured time zone."""
+    return local_now(settings or Settings())
+
+
+def comparison_periods(date_from: dt.date, date_to: dt.date
+                       ) -> dict[str, tuple[dt.date, dt.date]]:
+    """The selected period, the previous period of the same length, and last year's.
+
+    Last year's dates are the same calendar dates one year earlier (29 Feb -> 28 Feb).
+    """
+    days = (date_to - date_from).days
+    prev_to = date_from - dt.timedelta(days=1)
+
+    def year_back(d: dt.date) -> dt.date:
+        try:
+            return d.replace(year=d.year - 1)
+        except ValueError:
+            return d.replace(year=d.year - 1, day=28)
+
+    return {
+        "current": (date_from, date_to),
+        "previous": (prev_to - dt.timedelta(days=days), prev_to),
+        "last_year": (year_back(date_from), year_back(date_to)),
+    }
+
+
+def ticket_summary(con: duckdb.DuckDBPyConnection, filters: TicketFilters, *,
+                   now: dt.datetime | None = None) -> pd.DataFrame:
+    """KPIs of the selected, previous and last year's period (rows in that order).
+
+    Columns: period, period_from, period_to, reported_count, closed_count,
+    on_time_count, overdue_count, rated_count, satisfied_count, closure_pct,
+    on_time_pct, satisfaction_pct, median_close_hours.
+    """
+    now = now or default_now()
+    periods = comparison_periods(filters.date_from, filters.date_to)
+    params = filters.params(now)
+    params.update(prev_from=periods["previous"][0], prev_to=periods["previous"][1],
+                  ly_from=periods["last_year"][0], ly_to=periods["last_year"][1])
+    return _execute(con, "explore__summary", params).df()
+
+
+def ticket_trend(con: duckdb.DuckDBPyConnection, filters: TicketFilters, *,
+                 grain: str = "month", now: dt.datetime | None = None) -> pd.DataFrame:
+    """Tickets reported per day, week (from Monday) or month, with closure/on-time %.
+
+    Raises:
+        ValueError: `grain` is not one of GRAINS.
+    """
+    if grain not in GRAINS:
+        raise ValueError(f"grain must be one of {GRAINS}, not {grain!r}")
+    params = filters.params(now or default_now())
+    params["grain"] = grain
+    return _execute(con, "explore__trend", params).df()
+
+
+def ticket_breakdown(con: duckdb.DuckDBPyConnection, filters: TicketFilters, *,
+                     dimension: str, now: dt.datetime | None = None,
+                     limit: int = 60) -> pd.DataFrame:
+    """Tickets per value of `dimension` with closure, on-time and satisfaction rates.
+
+    The filter on `dimension` itself is dropped, so the chart still shows every value
+    (the selected ones are highlighted by the page).
+
+    Raises:
+        ValueError: `dimension` is not in DIMENSIONS.
+    """
+    if dimension not in DIMENSIONS:
+        raise ValueError(f"dimension must be one of {tuple(DIMENSIONS)}")
+    params = filters.without(dimension).params(now or default_now())
+    params["limit"] = int(limit)
+    return _execute(con, "explore__breakdown", params, dimension=dimension).df()
+
+
+def close_time_by_level(con: duckdb.DuckDBPyConnection, filters: TicketFilters, *,
+                        now: dt.datetime | None = None) -> pd.DataFrame:
+    """Median and 90th-percentile hours from report to closure, per level."""
+    params = filters.params(now or default_now())
+    return _execute(con, "explore__close_time", params).df()
+
+
+def parse_sort(sort: str | None) -> tuple[str, str]:
+    """'closed_at:asc' -> ('closed_at', 'asc'); anything not allow-listed -> default."""
+    column, _, direction = (sort or "").partition(":")
+    if column not in SORTS or direction not in SORT_DIRECTIONS:
+        column, _, direction = DEFAULT_SORT.partition(":")
+    return column, direction
+
+
+def _order_by(sort: str | None) -> str:
+    column, direction = parse_sort(sort)
+    return f"{SORTS[column]} {SORT_DIRECTIONS[direction]} nulls last, ticket_id"
+
+
+def _table_params(filters: TicketFilters, now: dt.datetime,
+                  text_filters: Mapping[str, str] | None) -> dict[str, Any]:
+    params = filters.params(now)
+    for column, name in TEXT_FILTERS.items():
+        value = (text_filters or {}).get(column)
+        params[name] = str(value)[:200] if value not in (None, "") else None
+    return params
+
+
+def ticket_page(con: duckdb.DuckDBPyConnection, filters: TicketFilters, *,
+                now: dt.datetime | None = None, sort: str | None = DEFAULT_SORT,
+                start: int = 0, end: int = 50,
+                text_filters: Mapping[str, str] | None = None
+                ) -> tuple[pd.DataFrame, int]:
+    """One page of the ticket table (rows start..end-1) and the number of rows in all.
+
+    Args:
+        sort: 'column:asc|desc' with column in SORTS; anything else sorts by DEFAULT_SORT.
+        text_filters: {column: substring} for columns in TEXT_FILTERS; others ignored.
+    """
+    now = now or default_now()
+    start = max(0, int(start))
+    end = min(max(start, int(end)), start + MAX_PAGE_ROWS)
+    params = _table_params(filters, now, text_filters)
+    total = _execute(con, "explore__ticket_count", params).fetchall()[0][0]
+    params.update(limit=end - start, offset=start)
+    page = _execute(con, "explore__ticket_rows", params,
+                    order_by=_order_by(sort)).df()
+    return page, int(total)
+
+
+def ticket_batches(con: duckdb.DuckDBPyConnection, filters: TicketFilters, *,
+                   now: dt.datetime | None = None, sort: str | None = DEFAULT_SORT,
+                   text_filters: Mapping[str, str] | None = None,
+                   batch_rows: int = 20_000) -> pa.RecordBatchReader:
+    """Every row of the ticket table as Arrow record batches (for streamed CSV)."""
+    params = _table_params(filters, now or default_now(), text_filters)
+    params.update(limit=None, offset=0)
+    result = _execute(con, "explore__ticket_rows", params, order_by=_order_by(sort))
+    return result.to_arrow_reader(batch_rows)
+
+
+def ticket_detail(con: duckdb.DuckDBPyConnection, ticket_id: str) -> dict | None:
+    """One ticket's lifecycle timestamps and deadline, or None if there is none."""
+    cur = _execute(con, "explore__ticket", {"ticket_id": str(ticket_id)[:200]})
+    row = cur.fetchone()
+    if row is None:
+        return None
+    return dict(zip([d[0] for d in cur.description], row))
+
+
+def ticket_options(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
+    """Values each filter offers ({dimension: sorted values}); levels are always 1-4."""
+    found: dict[str, list[str]] = {d: [] for d in DIMENSIONS if d != "level"}
+    for dimension, value, _count in _execute(con, "explore__options", {}).fetchall():
+        found[dimension].append(value)
+    return found
+
+
+def table_row_count(con: duckdb.DuckDBPyConnection, table_name: str) -> int:
+    """Rows in `table_name` (estimate), or -1 when the warehouse has no such table."""
+    return int(_execute(con, "explore__table_rows",
+                        {"table_name": table_name}).fetchall()[0][0])
