@@ -1,4 +1,4 @@
-"""Command line: python -m pipelines demo | load SOURCE FILE... | status | migrate.
+"""Command line: python -m pipelines demo | load | export | scheduler | status | migrate.
 
 Exit status: 0 done, 2 bad input (unreadable file, missing columns, bad mapping: nothing
 changed), 1 any other failure (also nothing changed).

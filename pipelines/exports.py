@@ -625,7 +625,7 @@ def record_runs(settings: Settings, records: Sequence[ExportRecord],
     if not todo:
         return True
     try:
-        with warehouse.writer(settings, lock_timeout=lock_timeout) as con:
+        with warehouse.writer(settings, lock_timeout=lock_timeout, bump_version=False) as con:
             for r in todo:
                 params = asdict(r)
                 params["filters"] = json.dumps(r.filters, ensure_ascii=False,

@@ -104,11 +104,15 @@ def _remove_leftovers(db_path: Path) -> None:
 
 
 @contextmanager
-def writer(settings: Settings, lock_timeout: float = 600) -> Iterator[duckdb.DuckDBPyConnection]:
+def writer(
+    settings: Settings, lock_timeout: float = 600, bump_version: bool = True
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open a private, migrated copy of the warehouse for writing.
 
     On a clean exit the copy is checkpointed, flushed to disk and atomically swapped in, and
-    the data version goes up by one. On an exception nothing changes.
+    the data version goes up by one (unless `bump_version` is False: bookkeeping such as
+    the export log changes no figure, so cached views stay valid). On an exception nothing
+    changes.
 
     Raises:
         WarehouseError: when another writer holds the lock for longer than `lock_timeout`,
@@ -136,10 +140,11 @@ def writer(settings: Settings, lock_timeout: float = 600) -> Iterator[duckdb.Duc
             migrate(con)
             con.execute("begin")
             yield con
-            con.execute(
-                "update warehouse_meta set data_version = data_version + 1, "
-                "written_at = current_timestamp"
-            )
+            if bump_version:
+                con.execute(
+                    "update warehouse_meta set data_version = data_version + 1, "
+                    "written_at = current_timestamp"
+                )
             con.execute("commit")
             con.execute("checkpoint")
         finally:
