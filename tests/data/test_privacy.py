@@ -1,0 +1,136 @@
+"""Personal data never reaches the warehouse in clear.
+
+Files full of realistic identifiers (valid-checksum 18-digit national IDs, mobile numbers,
+e-mail addresses, Chinese names) are loaded through every personal-data source, some rows
+quarantined on purpose (bad values, a malformed CSV line). Then the raw bytes of every file
+the warehouse left behind (the .duckdb file, any .wal, temp spill files), the captured logs
+and output, and the quarantine table are searched for every identifier: none may be found.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import duckdb
+
+from pipelines.loader import load_files
+from pipelines.privacy import pseudonym, secret_key
+from tests.factories import (ballot_row, national_id, resident_row, ticket_row, vote_row,
+                             write_csv)
+
+# Three-character names with rare characters, so no other text contains them by chance.
+NAMES = ["欧阳翊骞", "司马淼泓", "诸葛晟曦", "慕容璟琰", "上官翎霁", "皇甫澍渊"]
+N = 24
+
+
+def people() -> list[dict]:
+    out = []
+    for i in range(N):
+        out.append(resident_row(
+            person_id=national_id(f"3301061972{i % 12 + 1:02d}{i % 27 + 1:02d}", 100 + i),
+            household_id=f"330106-HH-{i // 2:04d}",
+            name=NAMES[i % len(NAMES)] + str(i),
+            phone=f"139{i:04d}{7777 + i:04d}",
+            key_groups="低保;高龄" if i % 5 == 0 else "",
+        ))
+    # quarantined: missing community, unparseable birth date, no household
+    out[1]["community"] = ""
+    out[2]["birth_date"] = out[2]["person_id"]  # an ID in the wrong column
+    out[3]["household_id"] = ""
+    return out
+
+
+def identifiers(rows: list[dict]) -> set[str]:
+    found = set()
+    for row in rows:
+        for column in ("person_id", "owner_id", "household_id", "name", "phone"):
+            if row.get(column):
+                found.add(row[column])
+    return found
+
+
+def test_privacy__no_identifier_in_warehouse_bytes_logs_or_quarantine(
+        settings, tmp_path, caplog, capsys):
+    caplog.set_level(logging.DEBUG)
+    residents = people()
+    secret_ids = identifiers(residents)
+    population = write_csv(tmp_path / "in" / "population.csv", residents)
+    # a line the CSV parser cannot split, full of identifiers
+    bad_id = national_id("11010519491231", 2)
+    lines = population.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines.insert(5, f"{bad_id},H99,龙塔社区,,,,,,,,,令狐冲霄,13700001111,x,extra,extra\n")
+    population.write_text("".join(lines), encoding="utf-8")
+    secret_ids |= {bad_id, "令狐冲霄", "13700001111"}
+
+    votes = write_csv(tmp_path / "in" / "votes.csv", [vote_row(vote_id="V1")])
+    ballots = [ballot_row(vote_id="V1", owner_id=r["person_id"]) for r in residents[:10]]
+    ballots[4]["vote_id"] = "UNKNOWN"  # quarantined
+    ballots[5]["area_m2"] = "-1"  # quarantined
+    ballots_path = write_csv(tmp_path / "in" / "ballots.csv", ballots)
+    events = [{"event_id": f"E{i}", "compound": "金桂苑", "kind": "opinion",
+               "occurred_at": "2025-09-05 10:00:00", "person_id": r["person_id"],
+               "household_id": r["household_id"]} for i, r in enumerate(residents)]
+    events[0]["kind"] = "unknown-kind"  # quarantined
+    engagement = write_csv(tmp_path / "in" / "engagement.csv", events)
+    email = "ouyang.yiqian@example.com"
+    tickets = write_csv(tmp_path / "in" / "tickets.csv", [
+        ticket_row(description=f"住户来电{residents[6]['phone']}反映漏水"),
+        ticket_row(description=f"身份证{residents[7]['person_id']}，邮箱{email}"),
+        ticket_row(level="9", description=f"联系{residents[8]['phone']}"),  # quarantined
+    ])
+    secret_ids.add(email)
+    ledger = write_csv(tmp_path / "in" / "ledger.csv", [
+        {"entry_id": "L1", "compound": "金桂苑", "booked_on": "2025-03-05",
+         "direction": "expense", "category": "维修", "amount": "120.00",
+         "counterparty": f"个人维修 {residents[9]['phone']}",
+         "voucher_no": "PZ1", "note": f"报销人身份证 {residents[9]['person_id']}"},
+        {"entry_id": "L2", "compound": "金桂苑", "booked_on": "2025-03-05",
+         "direction": "expense", "category": "维修", "amount": "-1",  # quarantined
+         "counterparty": "", "voucher_no": "", "note": f"电话{residents[10]['phone']}"},
+    ])
+
+    reports = []
+    for source, path in [("population", population), ("votes", votes),
+                         ("ballots", ballots_path), ("engagement", engagement),
+                         ("tickets", tickets), ("ledger", ledger)]:
+        reports += load_files(settings, source, [path])
+    quarantined = {r.source: r.quarantined for r in reports}
+    assert quarantined == {"population": 4, "votes": 0, "ballots": 2, "engagement": 1,
+                           "tickets": 1, "ledger": 1}
+    assert all(r.adds_up() for r in reports)
+
+    needles = {s: s.encode("utf-8") for s in secret_ids}
+    needles.update({s + " (lower x)": s.lower().encode() for s in secret_ids
+                    if s.endswith("X")})
+    files = [p for p in Path(settings.db_path).parent.rglob("*")
+             if p.is_file() and "in" not in p.relative_to(settings.db_path.parent).parts
+             and p.name != settings.secret_file.name]
+    assert Path(settings.db_path) in files
+    for path in files:
+        data = path.read_bytes()
+        leaked = [s for s, b in needles.items() if b in data]
+        assert leaked == [], f"{path.name} holds {leaked}"
+
+    out = capsys.readouterr()
+    for text, where in [(caplog.text, "logs"), (out.out + out.err, "output")]:
+        leaked = [s for s in secret_ids if s in text]
+        assert leaked == [], f"{where} hold {leaked}"
+
+    con = duckdb.connect(str(settings.db_path), read_only=True)
+    try:
+        quarantine = " ".join(
+            f"{raw} {reason}" for raw, reason in con.execute(
+                "select raw_row, reason from quarantine").fetchall())
+        log = " ".join(str(r) for r in con.execute("select * from load_log").fetchall())
+        pseudonyms = {p for (p,) in con.execute("select person_id from residents").fetchall()}
+    finally:
+        con.close()
+    assert "[withheld: personal data]" in quarantine  # the malformed line
+    for text, where in [(quarantine, "quarantine"), (log, "load_log")]:
+        leaked = [s for s in secret_ids if s in text or s.lower() in text]
+        assert leaked == [], f"{where} holds {leaked}"
+    # the quarantined ballot keeps the owner's pseudonym, so it can still be traced
+    key = secret_key(settings)
+    assert pseudonym(key, residents[4]["person_id"]) in quarantine
+    assert pseudonym(key, residents[0]["person_id"]) in pseudonyms
