@@ -176,7 +176,17 @@ def connect_read_only(db_path: Path) -> duckdb.DuckDBPyConnection:
         con = duckdb.connect(str(db_path), read_only=True)
     except duckdb.Error as e:
         raise WarehouseError(f"cannot open warehouse {db_path}: {e}") from e
-    version = schema_version(con)
+    _check_schema(con, db_path)
+    return con
+
+
+def _check_schema(con: duckdb.DuckDBPyConnection, db_path: Path) -> None:
+    """Raise WarehouseError (closing `con`) unless its schema is this program's."""
+    try:
+        version = schema_version(con)
+    except duckdb.Error as e:
+        con.close()
+        raise WarehouseError(f"cannot read warehouse {db_path}: {e}") from e
     if version > SCHEMA_VERSION:
         con.close()
         raise WarehouseError(
@@ -189,6 +199,31 @@ def connect_read_only(db_path: Path) -> duckdb.DuckDBPyConnection:
             f"warehouse {db_path} has schema version {version}; run any load "
             f"(python -m pipelines migrate) to upgrade it to {SCHEMA_VERSION}"
         )
+
+
+# Serving fix (issue 7): DuckDB keeps one database instance per file path in a process.
+# While any connection or cursor to the old file is alive, duckdb.connect(path) returns
+# that same old instance, so a long-running app never saw a swapped-in file. A snapshot
+# is therefore a fresh in-memory instance with the file ATTACHed read-only: every swap
+# gets its own instance, and the old one lives until its last cursor is gone.
+SNAPSHOT_ALIAS = "warehouse"
+
+
+def _open_snapshot(db_path: Path) -> duckdb.DuckDBPyConnection:
+    """The warehouse file attached read-only to a new in-memory instance (see above)."""
+    db_path = Path(db_path)
+    if not db_path.exists():
+        raise WarehouseError(f"no warehouse at {db_path}: run `python -m pipelines demo` "
+                             "or load files with `python -m pipelines load ...`")
+    con = duckdb.connect(":memory:")
+    try:
+        literal = "'" + str(db_path).replace("'", "''") + "'"
+        con.execute(f"attach {literal} as {SNAPSHOT_ALIAS} (read_only)")
+        con.execute(f"use {SNAPSHOT_ALIAS}")
+    except duckdb.Error as e:
+        con.close()
+        raise WarehouseError(f"cannot open warehouse {db_path}: {e}") from e
+    _check_schema(con, db_path)
     return con
 
 
@@ -227,8 +262,10 @@ class Reader:
             raise WarehouseError(f"no warehouse at {self.db_path}") from None
         with self._lock:
             if self._opened is None or self._opened.identity != identity:
-                self._opened = _Opened(connect_read_only(self.db_path), identity)
-            return self._opened.con.cursor()
+                self._opened = _Opened(_open_snapshot(self.db_path), identity)
+            cursor = self._opened.con.cursor()
+        cursor.execute(f"use {SNAPSHOT_ALIAS}")  # a cursor starts in the in-memory catalog
+        return cursor
 
 
 def data_version(con: duckdb.DuckDBPyConnection) -> int:
