@@ -21,6 +21,7 @@ from dash import Dash, Input, Output, dcc, html, set_props
 
 from dashboards import (
     _data,
+    _serving,
     _theme,  # noqa: F401  (registers the plotly template)
     _version_api,
 )
@@ -109,6 +110,7 @@ def create_app(settings: Settings) -> Dash:
         on_error=_on_callback_error,
     )
     app.layout = _shell
+    _serving.register(app, settings)  # security headers, /healthz, access control
     _version_api.register(app.server)  # GET /api/wall/version (the wall polls it)
     app.clientside_callback(
         """

@@ -1,0 +1,320 @@
+"""Serving: /healthz, security headers, no debug, access control, the result cache."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import threading
+import time
+
+import pytest
+from werkzeug.security import generate_password_hash
+
+from dashboards import _serving
+from pipelines import queries, warehouse
+from pipelines.loader import load_files
+from tests.factories import ticket_row, write_csv
+from tests.serving_helpers import find_by_id, pages_request
+
+SECURITY_HEADERS = ("Content-Security-Policy", "X-Content-Type-Options", "X-Frame-Options")
+
+
+def load_some(settings, tmp_path, n=3, name="t.csv"):
+    rows = [ticket_row() for _ in range(n)]
+    return load_files(settings, "tickets", [write_csv(tmp_path / name, rows)])
+
+
+@pytest.fixture
+def build(clear_pages_state):
+    """build(settings) -> Flask test client of a fresh app on that warehouse."""
+
+    def make(settings):
+        from app import create_app
+
+        app = create_app(settings)
+        return app.server.test_client()
+
+    return make
+
+
+@pytest.fixture
+def loaded(settings, tmp_path):
+    load_some(settings, tmp_path)
+    return settings
+
+
+# --- /healthz -----------------------------------------------------------------------------
+
+
+def test_healthz__ok_reports_version_load_time_and_staleness(build, loaded):
+    r = build(loaded).get("/healthz")
+    assert r.status_code == 200
+    body = r.get_json()
+    assert body["status"] == "ok"
+    assert body["data_version"] == 1
+    assert body["newest_load_at"] and body["staleness_hours"] < 1
+    assert body["stale_after_hours"] == loaded.stale_hours
+
+
+def test_healthz__missing_warehouse_is_503_with_reason(build, settings):
+    r = build(settings).get("/healthz")
+    assert r.status_code == 503
+    assert r.get_json()["status"] == "unavailable"
+    assert "no warehouse" in r.get_json()["error"]
+
+
+def test_healthz__corrupt_warehouse_is_503_with_reason(build, settings):
+    settings.db_path.write_bytes(b"this is not a duckdb file\x00" * 1000)
+    r = build(settings).get("/healthz")
+    assert r.status_code == 503
+    assert "cannot open warehouse" in r.get_json()["error"]
+
+
+def test_healthz__newer_schema_is_503_with_reason(build, loaded):
+    with warehouse.writer(loaded) as con:
+        con.execute("insert into schema_version values (999, '0999_future.sql', now())")
+    r = build(loaded).get("/healthz")
+    assert r.status_code == 503
+    assert "newer than this program" in r.get_json()["error"]
+
+
+def test_healthz__stale_data_is_503(build, loaded):
+    with warehouse.writer(loaded) as con:
+        con.execute("update load_log set finished_at = finished_at - interval 3 days")
+    r = build(loaded).get("/healthz")
+    assert r.status_code == 503
+    body = r.get_json()
+    assert body["status"] == "stale" and body["staleness_hours"] > 26
+    assert "limit 26 h" in body["error"]
+
+
+def test_healthz__follows_a_new_load_without_restart(build, loaded, tmp_path):
+    client = build(loaded)
+    assert client.get("/healthz").get_json()["data_version"] == 1
+    load_some(loaded, tmp_path, name="more.csv")
+    assert client.get("/healthz").get_json()["data_version"] == 2
+
+
+@pytest.mark.parametrize(
+    "corrupt",
+    [
+        None,
+        b"garbage" * 100,
+    ],
+    ids=["missing", "corrupt"],
+)
+def test_start__bad_warehouse_gives_a_clear_page_and_log_line(
+    build, settings, caplog, corrupt
+):
+    if corrupt:
+        settings.db_path.write_bytes(corrupt)
+    with caplog.at_level(logging.ERROR, logger="dashboards._serving"):
+        client = build(settings)
+    assert any("cannot be served" in r.getMessage() for r in caplog.records)
+    r = client.post("/_dash-update-component", json=pages_request("/"))
+    assert r.status_code == 200
+    page = r.get_json()["response"]["_pages_content"]["children"]
+    box = find_by_id(page, "status-unavailable")
+    assert box is not None
+    assert "Traceback" not in r.get_data(as_text=True)
+
+
+# --- Headers, debug -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/healthz", "/_dash-layout", "/_dash-dependencies", "/no-such-page"]
+)
+def test_security_headers__on_every_response(build, loaded, path):
+    r = build(loaded).get(path)
+    for header in SECURITY_HEADERS:
+        assert header in r.headers, f"{path} lacks {header}"
+    csp = r.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in csp
+    assert "'unsafe-eval'" not in csp
+    script_src = next(p for p in csp.split("; ") if p.startswith("script-src"))
+    assert "'unsafe-inline'" not in script_src
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_security_headers__csp_covers_every_inline_script(build, loaded):
+    import hashlib
+    import re
+
+    r = build(loaded).get("/")
+    csp = r.headers["Content-Security-Policy"]
+    page = re.sub(r"<!--.*?-->", "", r.get_data(as_text=True), flags=re.S)  # IE-only
+    for script in re.findall(r"<script>(.*?)</script>", page, re.S):
+        digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+        assert f"'sha256-{digest}'" in csp
+
+
+def test_debug__off_when_served_by_create_app(build, loaded):
+    client = build(loaded)
+    assert client.application.debug is False
+    r = client.post("/_dash-update-component", json={"output": "nope.children"})
+    assert "Traceback" not in r.get_data(as_text=True)
+
+
+# --- Access -------------------------------------------------------------------------------
+
+
+def basic(user, password):
+    token = base64.b64encode(f"{user}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
+
+
+@pytest.fixture
+def protected(make_settings, tmp_path):
+    users = tmp_path / "users.txt"
+    users.write_text(
+        "# analysts\nli:" + generate_password_hash("correct horse battery") + "\n",
+        encoding="utf-8",
+    )
+    s = make_settings(users_file=users)
+    load_some(s, tmp_path)
+    return s
+
+
+def test_access__pages_and_callbacks_need_a_login(build, protected):
+    client = build(protected)
+    assert client.get("/").status_code == 401
+    assert "Basic" in client.get("/").headers["WWW-Authenticate"]
+    assert client.get("/explore").status_code == 401
+    assert client.post("/_dash-update-component", json=pages_request("/")).status_code == 401
+    wrong = basic("li", "wrong password")
+    assert client.get("/", headers=wrong).status_code == 401
+    good = basic("li", "correct horse battery")
+    assert client.get("/", headers=good).status_code == 200
+    r = client.post("/_dash-update-component", json=pages_request("/"), headers=good)
+    assert r.status_code == 200
+
+
+def test_access__wall_health_and_assets_stay_open(build, protected):
+    client = build(protected)
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/wall").status_code == 200
+    assert client.get("/_dash-layout").status_code == 200
+    r = client.post("/_dash-update-component", json=pages_request("/wall"))
+    assert r.status_code == 200
+
+
+def test_access__explorer_callback_needs_login_wall_callback_does_not(build, protected):
+    client = build(protected)
+    explore = {"output": "explore-table.children",
+               "outputs": {"id": "explore-table", "property": "children"}, "inputs": []}
+    assert client.post("/_dash-update-component", json=explore).status_code == 401
+    wall = {"output": "wall-slides.children",
+            "outputs": {"id": "wall-slides", "property": "children"}, "inputs": []}
+    assert client.post("/_dash-update-component", json=wall).status_code != 401
+
+
+@pytest.fixture
+def wall_tokens(make_settings, tmp_path):
+    path = tmp_path / "walls.txt"
+    path.write_text(f"hall:{_serving.token_digest('s3cret-wall-token')}\n", encoding="utf-8")
+    s = make_settings(wall_tokens_file=path)
+    load_some(s, tmp_path)
+    return s
+
+
+def test_access__wall_token_required_when_configured(build, wall_tokens):
+    client = build(wall_tokens)
+    assert client.get("/wall").status_code == 403
+    assert client.get("/wall?token=guess").status_code == 403
+    assert client.get("/api/wall/version").status_code == 403
+    r = client.get("/wall?token=s3cret-wall-token")
+    assert r.status_code == 200
+    assert "HttpOnly" in r.headers["Set-Cookie"]
+    # The cookie lets the wall's own polls and callbacks through.
+    assert client.get("/api/wall/version").status_code == 200
+    assert client.post("/_dash-update-component", json=pages_request("/wall")).status_code == 200
+
+
+def test_access__wall_token_in_page_search_is_accepted(build, wall_tokens):
+    client = build(wall_tokens)
+    body = pages_request("/wall", "?token=s3cret-wall-token")
+    assert client.post("/_dash-update-component", json=body).status_code == 200
+    assert client.post("/_dash-update-component", json=pages_request("/wall")).status_code == 403
+
+
+def test_read_users__rejects_malformed_lines(tmp_path):
+    path = tmp_path / "u.txt"
+    path.write_text("no-colon-here\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="u.txt:1"):
+        _serving.read_users(path)
+
+
+def test_repository__holds_no_credentials_files():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    tracked = {p.name for p in root.glob("*.txt")}
+    assert not {"users.txt", "walls.txt", "wall-tokens.txt"} & tracked
+
+
+# --- Result cache -------------------------------------------------------------------------
+
+
+def test_cached_frame__fifty_walls_cost_one_query_per_data_version(
+    loaded, tmp_path, monkeypatch
+):
+    queries.RESULTS.clear()
+    executed = []
+    real = queries._execute
+
+    def counting(con, name, params):
+        executed.append(name)
+        time.sleep(0.05)  # a slow query: the other walls arrive while it runs
+        return real(con, name, params)
+
+    monkeypatch.setattr(queries, "_execute", counting)
+    reader = warehouse.Reader(loaded.db_path)
+    results, errors = [], []
+
+    def wall():
+        try:
+            con = reader.cursor()
+            version = queries.current_version(con)
+            results.append(
+                (version, len(queries.cached_frame(con, "status__load_log", version, limit=20)))
+            )
+        except Exception as e:  # noqa: BLE001 - the test reports any failure
+            errors.append(e)
+
+    for _round in range(2):
+        threads = [threading.Thread(target=wall) for _ in range(50)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        load_some(loaded, tmp_path, name=f"round{_round}.csv")
+    assert errors == []
+    assert executed == ["status__load_log", "status__load_log"]  # one per data version
+    assert {v for v, _ in results} == {1, 2}
+    assert len(results) == 100
+
+
+def test_cached__parameters_are_part_of_the_key():
+    queries.RESULTS.clear()
+    calls = []
+
+    def compute(x):
+        calls.append(x)
+        return x
+
+    for levels in ([1, 2], [1, 2], [3]):
+        queries.cached("q", 7, lambda: compute(tuple(levels)), levels=levels)
+    queries.cached("q", 8, lambda: compute("v8"), levels=[1, 2])
+    assert calls == [(1, 2), (3,), "v8"]
+
+
+def test_cached__a_failure_is_not_cached():
+    queries.RESULTS.clear()
+
+    def boom():
+        raise RuntimeError("down")
+
+    with pytest.raises(RuntimeError):
+        queries.cached("f", 1, boom)
+    assert queries.cached("f", 1, lambda: "ok") == "ok"
