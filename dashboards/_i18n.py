@@ -22,8 +22,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "wall.never_loaded": ("尚未加载任何数据", "No data loaded yet"),
     "wall.calendar_fallback": (
-        "{years} 年工作日历未知，期限按周一至周五计",
-        "{years}: calendar unknown, deadlines Mon–Fri",
+        "{years}年日历未知·期限按周一至五",
+        "{years} calendar unknown: Mon–Fri",
     ),
     "wall.no_data": ("暂无数据", "No data yet"),
     "wall.no_data_detail": (
@@ -49,8 +49,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "level.name": ("{n}级", "Level {n}"),
     "levels.today": ("今日事件", "Events today"),
     "levels.today_def": (
-        "今日 0 时起上报的事件数；同比为去年同日同一时刻",
-        "Reported since 00:00 today; vs the same day last year, same time",
+        "今日 0 时起上报；同比：去年同日同一时刻",
+        "reported since 00:00; vs same day and time last year",
     ),
     "levels.month": ("本月累计", "Month to date"),
     "levels.open": ("在办", "Open"),
@@ -87,14 +87,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "closure.col_overdue": ("超期", "Overdue"),
     "closure.trend": ("近 12 个月按时办结率", "On-time rate, last 12 months"),
     "closure.late_response": ("响应超时", "Late responses"),
-    "closure.late_response_def": (
-        "上报后超过 {hours} 小时才响应或仍未响应（本月）",
-        "answered over {hours} h after report, or not yet (this month)",
-    ),
+    "closure.late_response_def": ("超 {hours} 小时未响应", "not answered in {hours} h"),
     "closure.escalated": ("升级督办", "Escalated"),
-    "closure.escalated_def": ("本月上报并已升级督办", "reported this month and escalated"),
+    "closure.escalated_def": ("本月升级至社区督办", "sent up for supervision"),
     "closure.satisfaction": ("满意率", "Satisfaction"),
-    "closure.satisfaction_def": ("满意 ÷ 已评价（本月 {n} 件）", "satisfied ÷ rated ({n} this month)"),
+    "closure.satisfaction_def": ("满意 ÷ 已评价 {n} 件", "satisfied ÷ {n} rated"),
     "closure.communities": ("各社区按时办结率", "On-time rate per community"),
     "closure.overdue_for": ("超期 {d}", "{d} over"),
     # participation
@@ -104,6 +101,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "owners taking part (vote, survey, opinion) ÷ all owners",
     ),
     "participation.trend": ("各小区参与率（按月）", "Participation per compound by month"),
+    "participation.trend_all": ("近 12 个月参与率", "Participation, last 12 months"),
     "participation.open_votes": ("进行中的表决", "Open votes"),
     "participation.open_votes_def": (
         "参与须达人数与面积各 2/3；同意须过半（重大事项 3/4）",
@@ -121,6 +119,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "participation.opinions": ("意见建议", "Opinions"),
     "participation.votes_cast": ("投票", "Ballots"),
     "participation.major": ("重大", "major"),
+    "participation.from": ("{month} 为 {pct}", "{pct} in {month}"),
+    "participation.compounds_def": ("每格：小区名、首月→本月参与率、逐月走势", "each: compound, first → latest month, monthly trend"),
+    "participation.threshold": ("线 = 法定门槛", "line = legal threshold"),
     # accounts
     "accounts.balance": ("期末结余合计", "Closing balance, all compounds"),
     "accounts.balance_def": ("期末 = 期初 + 收入 − 支出，精确到分", "closing = opening + income − expense, to the fen"),
@@ -148,7 +149,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "需主动服务的人群；少于 {k} 人显示为 <{k}，合计不可反推",
         "people given proactive care; under {k} shown as <{k}, not derivable from totals",
     ),
-    "population.per_community": ("各社区人口", "Population per community"),
+    "population.per_community": ("各社区人口与重点人群", "People and key groups per community"),
+    "population.suppressed_def": (
+        "<{k}：少于 {k} 人；—：为防反推而隐藏",
+        "<{k}: fewer than {k}; —: hidden so small counts cannot be derived",
+    ),
+    "population.non_registered": ("非户籍", "Not registered"),
+    "population.key_people": ("重点人群人数", "People in key groups"),
     "population.col_community": ("社区", "Community"),
     # units
     "unit.events": ("件", ""),
@@ -160,16 +167,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 KEY_GROUPS: dict[str, tuple[str, str]] = {
-    "dibao": ("低保", "Minimum allowance"),
-    "tekun": ("特困", "Extreme hardship"),
-    "gaoling": ("高龄", "Aged 80+"),
+    "dibao": ("低保", "Min. allowance"),
+    "tekun": ("特困", "Hardship"),
     "elderly_80": ("高龄", "Aged 80+"),
-    "duju": ("独居老人", "Living alone"),
-    "elderly_alone": ("独居老人", "Living alone"),
+    "living_alone": ("独居老人", "Living alone"),
     "disabled": ("残疾人", "Disabled"),
     "veteran": ("退役军人", "Veterans"),
-    "left_behind_child": ("留守儿童", "Left-behind children"),
-    "seriously_ill": ("大病", "Seriously ill"),
+    "left_behind_child": ("留守儿童", "Left-behind"),
+    "serious_illness": ("大病", "Serious illness"),
     "low_income": ("低收入", "Low income"),
 }
 
@@ -214,8 +219,8 @@ def wall_date(day: date | datetime, lang: str) -> str:
 
 
 def month_label(day: date, lang: str) -> str:
-    """'11月' or 'Nov' (trend axes)."""
-    return _MONTHS_EN[day.month - 1] if lang == "en" else f"{day.month}月"
+    """'11' or 'Nov' on trend axes (the panel title says they are months)."""
+    return _MONTHS_EN[day.month - 1] if lang == "en" else str(day.month)
 
 
 def duration(minutes: int, lang: str) -> str:

@@ -212,7 +212,7 @@ def levels_view(d: dict, lang: str) -> list:
             ],
             className="sr-row",
         )
-        for r in d["serious"][:6]
+        for r in d["serious"][:4]
     ]
     more = d["serious_count"] - len(serious_items)
     serious = panel(
@@ -414,7 +414,7 @@ def closure_view(d: dict, lang: str) -> list:
             ],
             className="sr-row",
         )
-        for r in d["overdue"][:7]
+        for r in d["overdue"][:6]
     ]
     more = d["overdue_total"] - len(overdue_rows)
     overdue = panel(
@@ -483,4 +483,361 @@ def column_chart(points: list[tuple[str, float | None, str, str]], *,
     return html.Div(cols, className="col-chart")
 
 
-RENDERERS = {"levels": levels_view, "closure": closure_view}
+
+# ------------------------------------------------------------------ participation
+
+
+def sparkline(values: list[float | None], *, top: float = 100.0) -> html.Div:
+    """A tiny column sparkline (no text inside; the numbers sit beside it)."""
+    return html.Div(
+        [
+            html.Span(className="sp-bar",
+                      style={"height": f"{max(3.0, 100.0 * float(v or 0) / top):.0f}%"})
+            for v in values
+        ],
+        className="sparkline",
+    )
+
+
+def threshold_bar(label: str, pct: float | None, threshold: float, key: str) -> html.Div:
+    """A progress bar with its legal threshold drawn as a line; value printed."""
+    value = float(pct or 0)
+    ok = value >= threshold
+    return html.Div(
+        [
+            html.Div([html.Span(label, className="muted"),
+                      fig(fmt_pct(pct), key, "tb-value " + ("ok" if ok else "short"))],
+                     className="tbar-head"),
+            html.Div(
+                [
+                    html.Span(className="tbar-fill " + ("ok" if ok else "short"),
+                              style={"width": f"{min(value, 100.0):.1f}%"}),
+                    html.Span(className="tbar-line", style={"left": f"{threshold:.1f}%"}),
+                ],
+                className="tbar-track",
+            ),
+        ],
+        className="tbar",
+    )
+
+
+def participation_view(d: dict, lang: str) -> list:
+    """Participation: taking part more than before, and will the open votes pass?"""
+    latest, first = d["latest"], d["first"]
+    head = panel(
+        "head",
+        t("participation.rate", lang),
+        html.Div(fig(fmt_pct(latest["participation_pct"]) if latest else MISSING,
+                     "participation_pct", "headline"), className="headline-row"),
+        html.Div(
+            t("participation.from", lang,
+              month=f"{first['month']:%Y-%m}",
+              pct=fmt_pct(first["participation_pct"])) if first else "",
+            className="sub-row",
+        ),
+        html.P(t("participation.rate_def", lang), className="wp-def"),
+        html.Div(
+            [
+                html.Div([html.Span(t("participation.questionnaires", lang),
+                                    className="muted"),
+                          fig(fmt_count(latest["questionnaire_count"] if latest else None),
+                              "questionnaires", "mid")], className="mini"),
+                html.Div([html.Span(t("participation.opinions", lang), className="muted"),
+                          fig(fmt_count(latest["opinion_count"] if latest else None),
+                              "opinions", "mid")], className="mini"),
+            ],
+            className="mini-row",
+        ),
+        html.P(t("participation.month_activity", lang), className="wp-def"),
+    )
+    vote_rows = []
+    for v in d["votes"]:
+        threshold = float(v["approval_threshold_pct"])
+        left = int(v["minutes_left"])
+        left_text = (t("participation.days_left", lang, n=left // 1440) if left >= 1440
+                     else t("participation.hours_left", lang, n=max(left // 60, 0)))
+        vote_rows.append(
+            html.Div(
+                [
+                    html.Div(
+                        [
+                            html.Span(v["compound"], className="vt-comp"),
+                            html.Span(v["title"] or "", className="vt-title"),
+                            html.Span(t("participation.major", lang), className="vt-major")
+                            if v["matter"] == "major" else None,
+                            html.Span(left_text, className="vt-left"),
+                            html.Span("⚠ " + t("participation.at_risk", lang),
+                                      className="vt-risk") if v["is_at_risk"] else None,
+                        ],
+                        className="vt-head",
+                    ),
+                    html.Div(
+                        [
+                            threshold_bar(t("participation.turnout_owners", lang),
+                                          v["turnout_owners_pct"], 200 / 3,
+                                          f"vote.{v['vote_id']}.turnout_owners"),
+                            threshold_bar(t("participation.turnout_area", lang),
+                                          v["turnout_area_pct"], 200 / 3,
+                                          f"vote.{v['vote_id']}.turnout_area"),
+                            threshold_bar(t("participation.approval", lang),
+                                          min(v["approval_owners_pct"] or 0,
+                                              v["approval_area_pct"] or 0),
+                                          threshold, f"vote.{v['vote_id']}.approval"),
+                        ],
+                        className="vt-bars",
+                    ),
+                ],
+                className="vote" + (" vote-risk" if v["is_at_risk"] else ""),
+                **{"data-vote": v["vote_id"]},
+            )
+        )
+    votes = panel(
+        "votes",
+        t("participation.open_votes", lang),
+        html.Div(vote_rows, className="votes") if vote_rows
+        else html.P(t("participation.no_votes", lang), className="calm"),
+        definition=t("participation.open_votes_def", lang) + "；"
+        + t("participation.threshold", lang),
+    )
+    cells = [
+        html.Div(
+            [
+                html.Div([html.Span(c["compound"], className="pc-name"),
+                          html.Span([f"{float(c['first_pct']):.0f}→",
+                                     fig(f"{float(c['latest_pct']):.0f}%",
+                                         f"compound.{c['compound']}.latest_pct")],
+                                    className="pc-nums")],
+                         className="pc-head"),
+                sparkline(c["monthly_pct"]),
+            ],
+            className="pc-cell",
+        )
+        for c in d["compounds"][:30]
+    ]
+    compounds = panel(
+        "trend",
+        t("participation.trend", lang),
+        html.Div(cells, className="pc-grid"),
+        definition=t("participation.compounds_def", lang),
+    )
+    trend = panel(
+        "act",
+        t("participation.trend_all", lang),
+        column_chart(
+            [(month_label(r["month"], lang), r["participation_pct"],
+              f"{r['participation_pct']:.0f}", f"trend.{r['month']:%Y-%m}")
+             for r in d["trend"]],
+        ),
+    )
+    return [html.Div([head, votes, compounds, trend], className="wv-grid wv-participation")]
+
+
+# ------------------------------------------------------------------ accounts
+
+
+def fmt_money(value: Any) -> str:
+    """Exact yuan to the fen: Decimal('1234.5') -> '¥1,234.50'."""
+    return MISSING if value is None else f"¥{value:,.2f}"
+
+
+def accounts_view(d: dict, lang: str) -> list:
+    """Accounts: where did each compound's public money come from and go this month?"""
+    head = panel(
+        "head",
+        t("accounts.balance", lang),
+        html.Div(fig(fmt_money(d["closing_yuan"]), "closing_yuan", "mid big-money"),
+                 className="headline-row"),
+        html.P(t("accounts.balance_def", lang), className="wp-def"),
+        html.Div(
+            [
+                html.Div([html.Span(t("accounts.income", lang), className="muted"),
+                          fig(fmt_money(d["income_yuan"]), "income_yuan", "money")],
+                         className="mini"),
+                html.Div([html.Span(t("accounts.expense", lang), className="muted"),
+                          fig(fmt_money(d["expense_yuan"]), "expense_yuan", "money")],
+                         className="mini"),
+            ],
+            className="mini-col",
+        ),
+        html.P(t("accounts.month_of", lang, month=f"{d['month']:%Y-%m}"),
+               className="wp-def"),
+    )
+    rows = d["compounds"]
+    half = (len(rows) + 1) // 2
+    tables = []
+    for part in (rows[:half], rows[half:]):
+        if not part:
+            continue
+        tables.append(html.Table(
+            [
+                html.Thead(html.Tr([html.Th(t(f"accounts.col_{c}", lang))
+                                    for c in ("compound", "income", "expense", "balance")])),
+                html.Tbody([
+                    html.Tr([
+                        html.Td(r["compound"]),
+                        html.Td(fig(f"{r['income_yuan']:,.2f}",
+                                    f"compound.{r['compound']}.income")),
+                        html.Td(fig(f"{r['expense_yuan']:,.2f}",
+                                    f"compound.{r['compound']}.expense")),
+                        html.Td(fig(f"{r['closing_yuan']:,.2f}",
+                                    f"compound.{r['compound']}.closing")),
+                    ])
+                    for r in part
+                ]),
+            ],
+            className="wt",
+        ))
+    table = panel("table", t("accounts.per_compound", lang),
+                  html.Div(tables, className="wt-pair"))
+    trend = panel(
+        "trend",
+        t("accounts.trend", lang),
+        pair_chart(
+            [(month_label(r["month"], lang), float(r["income_yuan"]),
+              float(r["expense_yuan"])) for r in d["trend"]]
+        ),
+        html.Div([html.Span("■ " + t("accounts.col_income", lang), className="lg-income"),
+                  html.Span("■ " + t("accounts.col_expense", lang), className="lg-expense")],
+                 className="legend"),
+    )
+    top = panel(
+        "top",
+        t("accounts.top_income", lang) + " / " + t("accounts.top_expense", lang),
+        html.Div(
+            [
+                bar_rows([(r["category"], float(r["amount_yuan"]),
+                           f"{r['amount_yuan']:,.0f}", f"income.{r['category']}")
+                          for r in d["top_income"]], cls="bars-income"),
+                bar_rows([(r["category"], float(r["amount_yuan"]),
+                           f"{r['amount_yuan']:,.0f}", f"expense.{r['category']}")
+                          for r in d["top_expense"]], cls="bars-expense"),
+            ],
+            className="top-pair",
+        ),
+    )
+    return [html.Div([head, table, trend, top], className="wv-grid wv-accounts")]
+
+
+def pair_chart(points: list[tuple[str, float, float]]) -> html.Div:
+    """Income and expense side by side per month, heights relative to the largest."""
+    top = max([max(i, e) for _, i, e in points] or [1]) or 1
+    return html.Div(
+        [
+            html.Div(
+                [
+                    html.Div(
+                        [html.Span(className="pp-in",
+                                   style={"height": f"{max(2.0, 100 * i / top):.1f}%"}),
+                         html.Span(className="pp-out",
+                                   style={"height": f"{max(2.0, 100 * e / top):.1f}%"})],
+                        className="pp-track",
+                    ),
+                    html.Span(label, className="cc-label"),
+                ],
+                className="cc-col",
+            )
+            for label, i, e in points
+        ],
+        className="col-chart pair-chart",
+    )
+
+
+# ------------------------------------------------------------------ population
+
+
+def people_cell(cell: dict | None, k: int, key: str) -> html.Span:
+    """A count of people: the number, '<k' (small) or '—' (hidden as a complement)."""
+    if cell is None:
+        return html.Span(MISSING, className="sup")
+    if cell["suppressed"] == "small":
+        return fig(f"<{k}", key, "sup")
+    if cell["suppressed"] == "complement":
+        return fig(MISSING, key, "sup")
+    return fig(fmt_count(cell["value"]), key)
+
+
+def population_view(d: dict, lang: str) -> list:
+    """Population: who lives here, and how many people need care?"""
+    k, tot = d["k"], d["totals"]
+    head = panel(
+        "head",
+        t("population.residents", lang),
+        html.Div(people_cell(tot.get("residents"), k, "total.residents"),
+                 className="headline-row headline"),
+        html.P(t("population.residents_def", lang, k=k), className="wp-def"),
+        html.Div(
+            [
+                html.Div([html.Span(t("population.households", lang), className="muted"),
+                          html.Span(people_cell(tot.get("households"), k,
+                                                "total.households"), className="mid")],
+                         className="mini"),
+                html.Div([html.Span(t("population.registered", lang), className="muted"),
+                          html.Span(people_cell(tot.get("registered"), k,
+                                                "total.registered"), className="mid")],
+                         className="mini"),
+            ],
+            className="mini-row",
+        ),
+    )
+    groups = panel(
+        "groups",
+        t("population.key_groups", lang),
+        html.Div([html.Span(t("population.key_people", lang), className="muted"),
+                  html.Span(people_cell(d["key_group_people"], k, "total.key_people"),
+                            className="mid alert-soft")],
+                 className="mini"),
+        html.Div(
+            [
+                html.Div([html.Span(key_group(g, lang), className="kg-name"),
+                          people_cell(tot.get("kg:" + g), k, f"total.kg.{g}")],
+                         className="kg-tile")
+                for g in d["groups"]
+            ],
+            className="kg-grid",
+        ),
+        definition=t("population.key_groups_def", lang, k=k),
+    )
+    cols = ["residents", "households", "registered", "non_registered"]
+    names = {
+        "residents": t("population.residents", lang),
+        "households": t("population.households", lang),
+        "registered": t("population.registered", lang),
+        "non_registered": t("population.non_registered", lang),
+    }
+    table = panel(
+        "table",
+        t("population.per_community", lang),
+        html.Table(
+            [
+                html.Thead(html.Tr(
+                    [html.Th(t("population.col_community", lang))]
+                    + [html.Th(names[c]) for c in cols]
+                    + [html.Th(key_group(g, lang)) for g in d["groups"]]
+                )),
+                html.Tbody([
+                    html.Tr(
+                        [html.Td(r["community"])]
+                        + [html.Td(people_cell(r.get(c), k,
+                                               f"community.{r['community']}.{c}"))
+                           for c in cols]
+                        + [html.Td(people_cell(r.get("kg:" + g), k,
+                                               f"community.{r['community']}.kg.{g}"))
+                           for g in d["groups"]]
+                    )
+                    for r in d["communities"]
+                ]),
+            ],
+            className="wt wt-pop",
+        ),
+        definition=t("population.suppressed_def", lang, k=k),
+    )
+    return [html.Div([head, groups, table], className="wv-grid wv-population")]
+
+
+RENDERERS = {
+    "levels": levels_view,
+    "closure": closure_view,
+    "participation": participation_view,
+    "accounts": accounts_view,
+    "population": population_view,
+}

@@ -160,7 +160,12 @@ def _status(status: dict, lang: str, now: datetime) -> list:
                                className="tb-warn tb-calendar", id="wall-calendar"))
     badges = []
     for b in status["badges"]:
-        when = b["as_of"].strftime("%m-%d %H:%M") if b["as_of"] else t("source.none", lang)
+        if b["as_of"] is None:
+            when = t("source.none", lang)
+        elif b["as_of"].date() == now.date():
+            when = b["as_of"].strftime("%H:%M")
+        else:
+            when = b["as_of"].strftime("%m-%d")
         mark = {"ok": "●", "late": "▲", "missed": "✖", "none": "○"}[b["state"]]
         badges.append(
             html.Span(

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo
 
@@ -383,12 +384,142 @@ def wall_view_data(
     return {**base, **data}
 
 
-def _not_built(con, clock, *, small_count, community=None) -> dict:
-    return {"available": False, "missing": []}
+def participation_data(
+    con: duckdb.DuckDBPyConnection,
+    clock: Clock,
+    *,
+    small_count: int,
+    community: str | None = None,
+) -> dict:
+    """Participation view: are residents taking part more, and will open votes pass?
+
+    Returns:
+        trend: 12 months of participation_pct (households), ballots, questionnaires,
+            opinions; latest: the newest month of it (None without data);
+        compounds: per compound its monthly_pct list, first_pct and latest_pct;
+        votes: open votes with turnout/approval percentages, thresholds and is_at_risk.
+    """
+    c = clock
+    trend_start = c.months_back(11)
+    trend = _records(
+        con,
+        "wall__participation_trend",
+        month_start=c.month_start,
+        trend_start=trend_start,
+        community=community,
+    )
+    for row in trend:
+        row["participation_pct"] = _float(row["participation_pct"])
+    return {
+        "available": True,
+        "trend": trend,
+        "latest": trend[-1] if trend else None,
+        "first": trend[0] if trend else None,
+        "compounds": _records(
+            con,
+            "wall__participation_compounds",
+            month_start=c.month_start,
+            trend_start=trend_start,
+            community=community,
+        ),
+        "votes": _records(con, "wall__open_votes", now=c.now, community=community,
+                          limit=5),
+    }
+
+
+def accounts_data(
+    con: duckdb.DuckDBPyConnection,
+    clock: Clock,
+    *,
+    small_count: int,
+    community: str | None = None,
+) -> dict:
+    """Accounts view: where did each compound's public money come from and go?
+
+    Money is exact (`decimal.Decimal`). The month shown is the month of `today`, or the
+    newest month before it that has a statement.
+
+    Returns:
+        month; compounds: opening/income/expense/adjustment/closing per compound;
+        income_yuan, expense_yuan, closing_yuan: their sums; trend: 12 months of
+        sums; top_income, top_expense: this month's top 5 categories.
+    """
+    month = _records(con, "wall__ledger_month", month_start=clock.month_start)[0]["month"]
+    if month is None:
+        return {"available": False, "missing": []}
+    compounds = _records(con, "wall__ledger_compounds", month=month, community=community)
+    categories = _records(
+        con, "wall__ledger_categories", month=month, community=community, limit=5
+    )
+    return {
+        "available": True,
+        "month": month,
+        "compounds": compounds,
+        "income_yuan": sum((r["income_yuan"] for r in compounds), Decimal("0.00")),
+        "expense_yuan": sum((r["expense_yuan"] for r in compounds), Decimal("0.00")),
+        "closing_yuan": sum((r["closing_yuan"] for r in compounds), Decimal("0.00")),
+        "trend": _records(con, "wall__ledger_trend", month=month, community=community),
+        "top_income": [r for r in categories if r["direction"] == "income"],
+        "top_expense": [r for r in categories if r["direction"] == "expense"],
+    }
+
+
+def population_data(
+    con: duckdb.DuckDBPyConnection,
+    clock: Clock,
+    *,
+    small_count: int,
+    community: str | None = None,
+) -> dict:
+    """Population view: who lives here, and how many people need care?
+
+    Counts of people from 1 to k-1 arrive as None with suppressed='small'; cells hidden
+    so that a small count cannot be worked out from totals arrive as None with
+    suppressed='complement' (see wall__population.sql).
+
+    Returns:
+        k; totals: {measure: {"value", "suppressed"}} over the scope; communities:
+        [{"community", measure: {"value", "suppressed"}, ...}] by residents, largest
+        first; groups: key-group codes, largest total first; key_group_people.
+    """
+    cells = _records(con, "wall__population", k=small_count, community=community)
+    totals: dict[str, dict] = {}
+    per: dict[str, dict] = {}
+    for r in cells:
+        cell = {"value": r["value"], "suppressed": r["suppressed"]}
+        if r["community"] is None:
+            totals[r["measure"]] = cell
+        else:
+            per.setdefault(r["community"], {"community": r["community"]})[r["measure"]] = cell
+    groups = sorted(
+        (m[3:] for m in totals if m.startswith("kg:")),
+        key=lambda g: (-(totals["kg:" + g]["value"] or 0), g),
+    )
+    communities = sorted(
+        per.values(),
+        key=lambda r: (-(r.get("residents", {}).get("value") or 0), r["community"]),
+    )
+    kg = _records(con, "wall__key_group_people", k=small_count, community=community)[0]
+    return {
+        "available": bool(totals),
+        "missing": [],
+        "k": small_count,
+        "totals": totals,
+        "communities": communities,
+        "groups": groups,
+        "key_group_people": {
+            "value": kg["people_count"],
+            "suppressed": "small" if kg["is_suppressed"] else None,
+        },
+    }
+
+
+def _float(value) -> float | None:
+    return None if value is None else float(value)
 
 
 _OTHER_VIEWS = {
-    "participation": _not_built,
-    "accounts": _not_built,
-    "population": _not_built,
+    "participation": participation_data,
+    "accounts": accounts_data,
+    "population": population_data,
 }
