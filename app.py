@@ -19,6 +19,7 @@ from pathlib import Path
 import dash
 from dash import Dash, Input, Output, dcc, html, set_props
 
+from dashboards import _downloads as _explore_downloads
 from dashboards import (
     _data,
     _serving,
@@ -110,6 +111,7 @@ def create_app(settings: Settings) -> Dash:
         on_error=_on_callback_error,
     )
     app.layout = _shell
+    _explore_downloads.register(app.server)  # /download/explore/<name>.csv
     _serving.register(app, settings)  # security headers, /healthz, access control
     _version_api.register(app.server)  # GET /api/wall/version (the wall polls it)
     app.clientside_callback(

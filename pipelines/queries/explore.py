@@ -292,8 +292,13 @@ def ticket_batches(con: duckdb.DuckDBPyConnection, filters: TicketFilters, *,
     """Every row of the ticket table as Arrow record batches (for streamed CSV)."""
     params = _table_params(filters, now or default_now(), text_filters)
     params.update(limit=None, offset=0)
-    result = _execute(con, "explore__ticket_rows", params, order_by=_order_by(sort))
-    return result.to_arrow_reader(batch_rows)
+    try:
+        relation = con.sql(_sql("explore__ticket_rows", order_by=_order_by(sort)),
+                           params=params)
+        return relation.to_arrow_reader(batch_rows)
+    except duckdb.Error as e:
+        logger.error("query explore__ticket_rows failed with params %r: %s", params, e)
+        raise QueryError(f"query explore__ticket_rows failed: {e}") from e
 
 
 def ticket_detail(con: duckdb.DuckDBPyConnection, ticket_id: str) -> dict | None:

@@ -1,0 +1,184 @@
+"""View layer: the explorer's figures, pure functions of query frames (no data access).
+
+Every figure prints its numbers on the marks (text), keeps the raw filter value of each
+mark in `customdata` (clicking a mark cross-filters by it), and escapes labels so that a
+value from the warehouse can never become markup inside the chart.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from dashboards import _theme
+
+ACCENT = "#56B4E9"
+DIM = "#34507A"
+PCT_COLOUR = "#009E73"
+
+HANDLER_NAMES = {
+    "property": "物业 property",
+    "community": "社区 community",
+    "department": "部门 department",
+    "self_governance": "居民自治 self-governance",
+}
+
+# measure -> (column, Chinese, English, is percentage)
+MEASURE_COLUMNS: dict[str, tuple[str, str, str, bool]] = {
+    "reported": ("reported_count", "事件数", "tickets", False),
+    "closure": ("closure_pct", "办结率 %", "closure %", True),
+    "on_time": ("on_time_pct", "按时办结率 %", "on-time %", True),
+    "satisfaction": ("satisfaction_pct", "满意率 %", "satisfaction %", True),
+    "overdue": ("overdue_count", "超期未办结", "overdue", False),
+}
+
+
+def safe_label(value) -> str:
+    """A value as chart text: markup-neutral, missing shown as '未填 n/a'."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "未填 n/a"
+    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def value_label(dimension: str, value) -> str:
+    if dimension == "level" and value is not None:
+        return f"{_theme.LEVEL_NUMERALS.get(int(value), value)}级 L{int(value)}"
+    if dimension == "handler" and value in HANDLER_NAMES:
+        return HANDLER_NAMES[value]
+    return safe_label(value)
+
+
+def fmt_number(value, pct: bool) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    return f"{value:.1f}" if pct else f"{int(value):,}"
+
+
+def _base(fig: go.Figure, height: int = 320) -> go.Figure:
+    fig.update_layout(
+        template=_theme.TEMPLATE_NAME,
+        height=height,
+        margin={"l": 8, "r": 16, "t": 12, "b": 8},
+        font={"size": 13},
+        showlegend=False,
+        clickmode="event",
+        hoverlabel={"namelength": -1},
+    )
+    return fig
+
+
+def empty_figure(zh: str = "无数据", en: str = "No data") -> go.Figure:
+    """A blank chart saying there is nothing to show."""
+    fig = go.Figure()
+    fig.add_annotation(text=f"{zh} · {en}", showarrow=False, font={"size": 16,
+                       "color": _theme.MUTED}, xref="paper", yref="paper", x=0.5, y=0.5)
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return _base(fig, height=220)
+
+
+def figure_breakdown(df: pd.DataFrame, dimension: str, measure: str,
+                     selected: Sequence = (), horizontal: bool = True) -> go.Figure:
+    """Bars per value of `dimension`, length = `measure`; selected values highlighted."""
+    if df.empty:
+        return empty_figure()
+    column, zh, en, pct = MEASURE_COLUMNS[measure]
+    df = df.sort_values([column, "value"], ascending=[not horizontal, True],
+                        na_position="first" if horizontal else "last")
+    raw = [None if pd.isna(v) else (int(v) if dimension == "level" else str(v))
+           for v in df["value"]]
+    labels = [value_label(dimension, v) for v in raw]
+    values = [None if pd.isna(v) else float(v) for v in df[column]]
+    colours = [ACCENT if not selected or v in selected else DIM for v in raw]
+    if dimension == "level" and not selected:
+        colours = [_theme.LEVEL_COLOURS.get(v, ACCENT) for v in raw]
+    hover = [
+        f"{lab}<br>事件 {int(r.reported_count):,} · 办结 {fmt_number(r.closure_pct, True)}%"
+        f" · 按时 {fmt_number(r.on_time_pct, True)}%"
+        f" · 满意 {fmt_number(r.satisfaction_pct, True)}% · 超期 {int(r.overdue_count):,}"
+        for lab, r in zip(labels, df.itertuples())
+    ]
+    text = [fmt_number(v, pct) for v in values]
+    bar = go.Bar(
+        x=values if horizontal else labels,
+        y=labels if horizontal else values,
+        orientation="h" if horizontal else "v",
+        text=text,
+        textposition="outside",
+        cliponaxis=False,
+        marker={"color": colours},
+        customdata=raw,
+        hovertext=hover,
+        hoverinfo="text",
+        name=f"{zh} {en}",
+    )
+    fig = go.Figure(bar)
+    height = max(220, 26 * len(df) + 60) if horizontal else 300
+    fig = _base(fig, height=height)
+    axis = {"title": {"text": f"{zh} {en}", "font": {"size": 12}}}
+    if pct:
+        axis["range"] = [0, 105]
+    if horizontal:
+        fig.update_xaxes(**axis)
+        fig.update_yaxes(automargin=True, type="category")
+    else:
+        fig.update_yaxes(**axis)
+        fig.update_xaxes(type="category")
+    return fig
+
+
+def figure_trend(df: pd.DataFrame, grain: str) -> go.Figure:
+    """Tickets per period (bars) with closure and on-time rates (lines, right axis)."""
+    if df.empty:
+        return empty_figure()
+    x = [pd.Timestamp(d).strftime("%Y-%m-%d") for d in df["period_start"]]
+    fig = go.Figure()
+    fig.add_bar(x=x, y=df["reported_count"].tolist(), name="事件数 tickets",
+                marker={"color": ACCENT}, customdata=x,
+                text=[f"{int(v):,}" for v in df["reported_count"]],
+                textposition="outside" if len(df) <= 40 else "none", cliponaxis=False)
+    fig.add_scatter(x=x, y=df["closure_pct"].tolist(), name="办结率 closure %",
+                    yaxis="y2", mode="lines+markers", line={"color": _theme.MUTED},
+                    customdata=x)
+    fig.add_scatter(x=x, y=df["on_time_pct"].tolist(), name="按时办结率 on-time %",
+                    yaxis="y2", mode="lines+markers", line={"color": PCT_COLOUR},
+                    customdata=x)
+    fig = _base(fig, height=320)
+    fig.update_layout(
+        showlegend=True,
+        legend={"orientation": "h", "y": 1.12, "x": 0},
+        margin={"l": 8, "r": 8, "t": 36, "b": 8},
+        yaxis={"title": {"text": "事件数 tickets", "font": {"size": 12}}},
+        yaxis2={"overlaying": "y", "side": "right", "range": [0, 105],
+                "showgrid": False, "title": {"text": "%", "font": {"size": 12}}},
+        xaxis={"type": "category" if grain != "month" else "category"},
+        hovermode="x unified",
+    )
+    return fig
+
+
+def figure_close_time(df: pd.DataFrame) -> go.Figure:
+    """Median and 90th-percentile hours to close per level (grouped bars)."""
+    if df.empty:
+        return empty_figure()
+    levels = [int(v) for v in df["level"]]
+    labels = [value_label("level", v) for v in levels]
+    fig = go.Figure()
+    for column, name, colour in (
+        ("median_close_hours", "中位数 median", ACCENT),
+        ("p90_close_hours", "90分位 p90", _theme.AT_RISK),
+    ):
+        vals = [None if pd.isna(v) else float(v) for v in df[column]]
+        fig.add_bar(x=labels, y=vals, name=name, marker={"color": colour},
+                    customdata=levels, text=[fmt_number(v, True) for v in vals],
+                    textposition="outside", cliponaxis=False)
+    fig = _base(fig, height=300)
+    fig.update_layout(showlegend=True, barmode="group",
+                      legend={"orientation": "h", "y": 1.12, "x": 0},
+                      margin={"l": 8, "r": 8, "t": 36, "b": 8},
+                      yaxis={"title": {"text": "小时 hours", "font": {"size": 12}}},
+                      xaxis={"type": "category"})
+    return fig

@@ -1,0 +1,248 @@
+"""View layer: the explorer's state, read from and written to the URL query string.
+
+The URL is the single source of truth: `?from=2026-01-01&to=2026-03-31&community=A&
+community=B&level=3&grain=week&measure=on_time&sort=closed_at:asc&asof=...`. Every
+filter change writes a new URL (one history entry, so Back undoes it) and the page is
+rebuilt from it, so a copied link reproduces the view exactly.
+
+Parsing validates everything: unknown keys are ignored, a malformed date is ignored with
+a notice, a level outside 1-4 or an unknown status is dropped with a notice, a value the
+warehouse does not hold (e.g. an unknown community) is kept, so nothing matches and the
+page says why. Values are bounded in length and number. Nothing here builds SQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any, Iterable, Mapping
+from urllib.parse import urlencode
+
+from pipelines.queries.explore import (
+    FILTER_FIELDS,
+    GRAINS,
+    STATUSES,
+    TicketFilters,
+    parse_sort,
+)
+
+DEFAULT_DAYS = 90  # default period: the last 90 days up to today
+MAX_VALUES = 30  # per key
+MAX_VALUE_CHARS = 120
+
+MEASURES = ("reported", "closure", "on_time", "satisfaction", "overdue")
+
+# Filter keys in URL order; all take repeated values.
+LIST_KEYS = ("community", "grid", "compound", "category", "level", "source", "handler",
+             "status")
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?$")
+
+
+@dataclass(frozen=True)
+class ExploreState:
+    """Everything that defines one explorer view."""
+
+    date_from: dt.date
+    date_to: dt.date
+    values: dict[str, tuple] = field(default_factory=dict)  # LIST_KEYS -> values
+    grain: str = "month"
+    measure: str = "reported"
+    sort: str = "reported_at:desc"
+    asof: dt.datetime | None = None  # judge open/closed/overdue at; None = now
+    explicit_dates: bool = False
+
+    def filters(self) -> TicketFilters:
+        """The query layer's filters for this view."""
+        kwargs = {FILTER_FIELDS[k]: tuple(v) for k, v in self.values.items() if v}
+        return TicketFilters(date_from=self.date_from, date_to=self.date_to, **kwargs)
+
+    def get(self, key: str) -> tuple:
+        return tuple(self.values.get(key, ()))
+
+    def with_values(self, key: str, values: Iterable) -> "ExploreState":
+        new = dict(self.values)
+        new[key] = tuple(dict.fromkeys(values))  # keep order, drop repeats
+        return _replace(self, values=new)
+
+    def toggled(self, key: str, value) -> "ExploreState":
+        """`value` added to `key`'s filter, or removed when it is there already."""
+        current = list(self.get(key))
+        if value in current:
+            current.remove(value)
+        else:
+            current.append(value)
+        return self.with_values(key, current)
+
+    def with_dates(self, date_from: dt.date, date_to: dt.date) -> "ExploreState":
+        if date_to < date_from:
+            date_from, date_to = date_to, date_from
+        return _replace(self, date_from=date_from, date_to=date_to, explicit_dates=True)
+
+    def query(self) -> list[tuple[str, str]]:
+        """(key, value) pairs in a stable order; dates always written out."""
+        pairs = [("from", self.date_from.isoformat()), ("to", self.date_to.isoformat())]
+        for key in LIST_KEYS:
+            pairs += [(key, str(v)) for v in self.get(key)]
+        if self.grain != "month":
+            pairs.append(("grain", self.grain))
+        if self.measure != "reported":
+            pairs.append(("measure", self.measure))
+        if self.sort != "reported_at:desc":
+            pairs.append(("sort", self.sort))
+        if self.asof is not None:
+            pairs.append(("asof", self.asof.isoformat(sep="T", timespec="seconds")))
+        return pairs
+
+    def search(self) -> str:
+        """'?from=...&to=...' for dcc.Location.search and links."""
+        return "?" + urlencode(self.query())
+
+    def to_store(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["date_from"] = self.date_from.isoformat()
+        d["date_to"] = self.date_to.isoformat()
+        d["asof"] = self.asof.isoformat() if self.asof else None
+        d["values"] = {k: list(v) for k, v in self.values.items()}
+        return d
+
+    @classmethod
+    def from_store(cls, data: Mapping[str, Any]) -> "ExploreState":
+        return cls(
+            date_from=dt.date.fromisoformat(data["date_from"]),
+            date_to=dt.date.fromisoformat(data["date_to"]),
+            values={k: tuple(v) for k, v in data["values"].items()},
+            grain=data["grain"],
+            measure=data["measure"],
+            sort=data["sort"],
+            asof=dt.datetime.fromisoformat(data["asof"]) if data.get("asof") else None,
+            explicit_dates=data.get("explicit_dates", False),
+        )
+
+
+def _replace(state: ExploreState, **changes) -> ExploreState:
+    from dataclasses import replace
+
+    return replace(state, **changes)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A line shown above the view: what in the URL was ignored or matches nothing."""
+
+    zh: str
+    en: str
+
+
+def _as_list(value) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return [str(v) for v in value]
+    return [str(value)]
+
+
+def _date(raw: str, key: str, notices: list[Notice]) -> dt.date | None:
+    try:
+        if not _DATE.match(raw):
+            raise ValueError
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        notices.append(Notice(f"日期 {key}={raw[:40]} 无法识别，已忽略",
+                              f"malformed date {key}={raw[:40]} ignored"))
+        return None
+
+
+def parse_query(query: Mapping[str, Any], today: dt.date,
+                options: Mapping[str, Iterable[str]] | None = None
+                ) -> tuple[ExploreState, list[Notice]]:
+    """Validate a URL query ({key: str | [str, ...]}) into a state and notices.
+
+    Args:
+        query: the page's query arguments (Dash passes repeated keys as a list).
+        today: the local date the default period ends on.
+        options: {dimension: known values}; values outside them give a notice (and,
+            being kept, an empty view). None: no check.
+    """
+    notices: list[Notice] = []
+    first = {k: _as_list(v)[-1] for k, v in query.items() if _as_list(v)}
+
+    date_to = _date(first["to"], "to", notices) if "to" in first else None
+    date_from = _date(first["from"], "from", notices) if "from" in first else None
+    explicit = date_from is not None or date_to is not None
+    date_to = date_to or today
+    date_from = date_from or date_to - dt.timedelta(days=DEFAULT_DAYS - 1)
+    if date_to < date_from:
+        notices.append(Notice("起止日期颠倒，已对调", "from after to: swapped"))
+        date_from, date_to = date_to, date_from
+
+    values: dict[str, tuple] = {}
+    for key in LIST_KEYS:
+        raw = [v.strip() for v in _as_list(query.get(key)) if v.strip()]
+        if len(raw) > MAX_VALUES:
+            notices.append(Notice(f"{key} 取值过多，仅保留前 {MAX_VALUES} 个",
+                                  f"too many {key} values: first {MAX_VALUES} kept"))
+            raw = raw[:MAX_VALUES]
+        kept: list = []
+        for v in raw:
+            if len(v) > MAX_VALUE_CHARS:
+                notices.append(Notice(f"{key} 取值过长，已忽略",
+                                      f"over-long {key} value ignored"))
+                continue
+            if key == "level":
+                if v in ("1", "2", "3", "4"):
+                    kept.append(int(v))
+                else:
+                    notices.append(Notice(f"等级 {v} 不存在（只有 1–4），已忽略",
+                                          f"level {v} ignored (levels are 1-4)"))
+                continue
+            if key == "status":
+                if v in STATUSES:
+                    kept.append(v)
+                else:
+                    notices.append(Notice(f"状态 {v} 无法识别，已忽略",
+                                          f"unknown status {v} ignored"))
+                continue
+            if options is not None and v not in set(options.get(key, ())):
+                notices.append(Notice(f"没有名为「{v}」的{_KEY_ZH[key]}，无匹配事件",
+                                      f"no {key} named {v!r}: nothing matches"))
+            kept.append(v)
+        if kept:
+            values[key] = tuple(dict.fromkeys(kept))
+
+    grain = first.get("grain", "month")
+    if grain not in GRAINS:
+        notices.append(Notice("时间粒度无法识别，按月显示", "unknown grain: by month"))
+        grain = "month"
+    measure = first.get("measure", "reported")
+    if measure not in MEASURES:
+        notices.append(Notice("指标无法识别，显示事件数", "unknown measure: counts"))
+        measure = "reported"
+    column, direction = parse_sort(first.get("sort"))
+    sort = f"{column}:{direction}"
+
+    asof = None
+    if "asof" in first:
+        raw = first["asof"]
+        try:
+            if not _DATETIME.match(raw):
+                raise ValueError
+            asof = dt.datetime.fromisoformat(raw)
+        except ValueError:
+            notices.append(Notice(f"时点 asof={raw[:40]} 无法识别，按当前时间",
+                                  f"malformed asof={raw[:40]} ignored: judged now"))
+    state = ExploreState(date_from, date_to, values, grain, measure, sort, asof,
+                         explicit)
+    return state, notices
+
+
+_KEY_ZH = {
+    "community": "社区",
+    "grid": "网格",
+    "compound": "小区",
+    "category": "类别",
+    "source": "来源",
+    "handler": "处置主体",
+}

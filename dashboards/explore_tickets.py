@@ -1,0 +1,670 @@
+"""Explorer, tickets: filter, cross-filter, compare, page through and download tickets.
+
+The view is a function of the URL query (dashboards/_explore_state.py): every filter
+change, chart click or chip removal writes a new URL through `explore-url`
+(refresh="callback-nav"), and Dash Pages rebuilds this layout from it. Back therefore
+undoes a filter, and a copied link reproduces the view. Each chart, the summary and the
+table page are separate callbacks, each calling one query function
+(pipelines/queries/explore.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import logging
+
+import dash
+import dash_ag_grid as dag
+import duckdb
+from dash import ALL, MATCH, Input, Output, State, callback, ctx, dcc, html, no_update
+
+from dashboards import _data
+from dashboards import _explore_figures as figs
+from dashboards._components import fmt_time, label, unavailable
+from dashboards._explore_state import LIST_KEYS, MEASURES, ExploreState, parse_query
+from pipelines.queries import QueryError
+from pipelines.queries import explore as q
+from pipelines.settings import local_now
+from pipelines.warehouse import WarehouseError, data_version
+
+logger = logging.getLogger(__name__)
+
+dash.register_page(__name__, path="/explore/tickets", name="事件分析 Tickets",
+                   title="事件分析 / Ticket explorer", order=11)
+
+# chart id -> (Chinese title, English title, definition 口径, download name)
+CHARTS: dict[str, tuple[str, str, str]] = {
+    "trend": ("事件趋势", "Tickets over time",
+              "按上报时间（reported_at）所在日/周（周一起）/月计数；办结率 = 截至统计时点已办结 ÷ "
+              "上报；按时办结率 = 在期限（deadline_at）前办结 ÷（已办结 + 超期未办结），期限内"
+              "仍在办的不计入分子分母。点击某期可把日期范围缩到该期。"),
+    "level": ("事件等级", "By level",
+              "所选时段内上报的事件按等级（1–4）分组；本图不受等级筛选本身影响，已选中的等级高亮。"),
+    "category": ("事件类别", "By category",
+                 "按事件类别（category）分组；点击条形即按该类别筛选其他图表。"),
+    "community": ("社区", "By community", "按事件所属社区（community）分组。"),
+    "grid": ("网格", "By grid", "按网格（grid）分组；未填网格的事件单列为“未填”。"),
+    "source": ("来源", "By source", "按上报渠道（source）分组。"),
+    "handler": ("处置主体", "By handler",
+                "按处置主体（handler：物业、社区、部门、居民自治）分组。"),
+    "close_time": ("办结用时", "Time to close",
+                   "所选时段内上报、截至统计时点已办结的事件，从上报（reported_at）到办结"
+                   "（closed_at）的小时数，按等级取中位数和 90 分位数（连续插值）。"),
+    "sat_grid": ("各网格满意率", "Satisfaction by grid",
+                 "满意率 = 评价为“满意”的事件 ÷ 有评价的事件（未评价不计），按网格。"),
+    "sat_handler": ("各处置主体满意率", "Satisfaction by handler",
+                    "满意率 = 评价为“满意”的事件 ÷ 有评价的事件（未评价不计），按处置主体。"),
+}
+BREAKDOWN_DIMENSION = {"level": "level", "category": "category", "community": "community",
+                       "grid": "grid", "source": "source", "handler": "handler",
+                       "sat_grid": "grid", "sat_handler": "handler"}
+CLICK_KEY = {**BREAKDOWN_DIMENSION, "close_time": "level"}
+
+MEASURE_LABELS = {
+    "reported": ("事件数", "Tickets"),
+    "closure": ("办结率", "Closure %"),
+    "on_time": ("按时办结率", "On-time %"),
+    "satisfaction": ("满意率", "Satisfaction %"),
+    "overdue": ("超期未办结", "Overdue"),
+}
+STATUS_LABELS = {"open": "在办 open", "closed": "已办结 closed",
+                 "overdue": "超期未办结 overdue"}
+FILTER_LABELS = {"community": ("社区", "Community"), "grid": ("网格", "Grid"),
+                 "compound": ("小区", "Compound"), "category": ("类别", "Category"),
+                 "level": ("等级", "Level"), "source": ("来源", "Source"),
+                 "handler": ("处置主体", "Handler"), "status": ("状态", "Status")}
+
+SUMMARY_ROWS = (
+    ("reported_count", "上报事件", "Reported", False,
+     "所选时段内上报（reported_at）的事件数"),
+    ("closed_count", "已办结", "Closed", False, "其中截至统计时点已办结的事件数"),
+    ("closure_pct", "办结率 %", "Closure %", True, "已办结 ÷ 上报"),
+    ("on_time_pct", "按时办结率 %", "On-time %", True,
+     "在期限前办结 ÷（已办结 + 超期未办结）；期限内仍在办的不计"),
+    ("overdue_count", "超期未办结", "Overdue", False,
+     "统计时点仍未办结且已过期限（deadline_at）的事件数"),
+    ("satisfaction_pct", "满意率 %", "Satisfaction %", True, "满意 ÷ 有评价"),
+    ("median_close_hours", "办结用时中位数（小时）", "Median hours to close", True,
+     "已办结事件从上报到办结的小时数中位数"),
+)
+
+TABLE_COLUMNS = [
+    {"field": "ticket_id", "headerName": "编号 ID", "filter": "agTextColumnFilter",
+     "pinned": "left", "width": 130},
+    {"field": "reported_at", "headerName": "上报 Reported", "width": 150},
+    {"field": "level", "headerName": "等级 Lv", "width": 80},
+    {"field": "category", "headerName": "类别 Category", "filter": "agTextColumnFilter"},
+    {"field": "community", "headerName": "社区 Community", "filter": "agTextColumnFilter"},
+    {"field": "grid", "headerName": "网格 Grid", "filter": "agTextColumnFilter"},
+    {"field": "compound", "headerName": "小区 Compound", "filter": "agTextColumnFilter"},
+    {"field": "handler", "headerName": "处置 Handler", "width": 110},
+    {"field": "status", "headerName": "状态 Status", "width": 100},
+    {"field": "deadline_at", "headerName": "期限 Deadline", "width": 150},
+    {"field": "closed_at", "headerName": "办结 Closed", "width": 150},
+    {"field": "satisfaction", "headerName": "评价 Rating", "width": 100},
+    {"field": "description", "headerName": "描述 Description", "sortable": False,
+     "filter": "agTextColumnFilter", "flex": 1, "minWidth": 200},
+]
+PAGE_SIZE = 50
+
+
+@functools.lru_cache(maxsize=4)
+def _options_cached(db_path: str, version: int) -> dict[str, list[str]]:
+    con = _data.reader().cursor()
+    try:
+        return q.ticket_options(con)
+    finally:
+        con.close()
+
+
+def _options(con) -> dict[str, list[str]]:
+    """Filter values, cached per warehouse data version (a load changes them)."""
+    return _options_cached(str(_data.settings().db_path), data_version(con))
+
+
+def _now(state: ExploreState) -> dt.datetime:
+    return state.asof or local_now(_data.settings())
+
+
+def _state(data) -> ExploreState:
+    return ExploreState.from_store(data)
+
+
+def definition(text: str) -> html.Details:
+    """The figure's definition (口径): hover shows it, a click keeps it open."""
+    return html.Details([html.Summary("ⓘ 口径", title=text), html.P(text)],
+                        className="explore-def")
+
+
+def download_link(name: str, search: str) -> html.A:
+    return html.A("⇩ CSV", href=f"/download/explore/{name}.csv{search}",
+                  className="explore-csv", id=f"explore-csv-{name}",
+                  title="下载当前筛选下的数据（UTF-8 CSV）", download="")
+
+
+def panel(chart: str, search: str, body, *, wide: bool = False) -> html.Section:
+    zh, en, text = CHARTS[chart]
+    return html.Section(
+        [
+            html.Div([html.H2(label(zh, en), className="panel-title"),
+                      html.Div([definition(text), download_link(chart, search)],
+                               className="panel-tools")],
+                     className="panel-head"),
+            body,
+        ],
+        className="panel explore-panel" + (" explore-panel--wide" if wide else ""),
+        id=f"explore-panel-{chart}",
+    )
+
+
+def chart(chart_id: str) -> dcc.Graph:
+    return dcc.Graph(id={"type": "explore-chart", "index": chart_id},
+                     config={"displayModeBar": False, "responsive": True},
+                     className="explore-graph")
+
+
+def chips(state: ExploreState) -> list[tuple[str, object]]:
+    """Active filters in display order: (key, value); the index is the chip's id."""
+    items: list[tuple[str, object]] = []
+    if state.explicit_dates:
+        items.append(("dates", None))
+    for key in LIST_KEYS:
+        items += [(key, v) for v in state.get(key)]
+    return items
+
+
+def _chip_text(state: ExploreState, key: str, value) -> str:
+    if key == "dates":
+        return f"日期 {state.date_from:%Y-%m-%d} – {state.date_to:%Y-%m-%d}"
+    zh, _en = FILTER_LABELS[key]
+    if key == "status":
+        return f"{zh}: {STATUS_LABELS[value]}"
+    if key == "level":
+        return f"{zh}: {value}级"
+    if key == "handler":
+        return f"{zh}: {figs.HANDLER_NAMES.get(value, value)}"
+    return f"{zh}: {value}"
+
+
+def subnav(active: str, search: str) -> html.Nav:
+    pages = [("tickets", "事件", "Tickets"), ("participation", "参与", "Participation"),
+             ("accounts", "收支", "Accounts"), ("population", "人口", "Population")]
+    return html.Nav(
+        [dcc.Link(label(zh, en), href=f"/explore/{key}{search}",
+                  className="explore-tab" + (" is-active" if key == active else ""))
+         for key, zh, en in pages],
+        className="explore-tabs",
+    )
+
+
+def _dropdown(key: str, state: ExploreState, options: list) -> html.Div:
+    zh, en = FILTER_LABELS[key]
+    if key == "handler":
+        opts = [{"label": figs.HANDLER_NAMES.get(v, v), "value": v} for v in options]
+    elif key == "level":
+        opts = [{"label": f"{n}级 L{n}", "value": n} for n in options]
+    elif key == "status":
+        opts = [{"label": STATUS_LABELS[v], "value": v} for v in options]
+    else:
+        opts = [{"label": v, "value": v} for v in options]
+    known = {o["value"] for o in opts}
+    # Values from the URL that the warehouse lacks stay selectable, so the chip and the
+    # dropdown agree with the URL.
+    opts += [{"label": f"{v} (?)", "value": v} for v in state.get(key) if v not in known]
+    return html.Label(
+        [html.Span(label(zh, en), className="filter-label"),
+         dcc.Dropdown(opts, list(state.get(key)), id=f"explore-f-{key}", multi=True,
+                      placeholder="全部 all", className="explore-dropdown")],
+        className="filter",
+    )
+
+
+def layout(**query):
+    """The ticket explorer for the view in the URL query."""
+    try:
+        con = _data.reader().cursor()
+        try:
+            options = _options(con)
+        finally:
+            con.close()
+    except (WarehouseError, QueryError, duckdb.Error) as e:
+        logger.warning("explorer: warehouse unavailable: %s", e)
+        return html.Div([html.H1(label("事件分析", "Ticket explorer")),
+                         unavailable(str(e), id="explore-unavailable")],
+                        className="page page-explore")
+    settings = _data.settings()
+    state, notices = parse_query(query, local_now(settings).date(), options)
+    search = state.search()
+    now = _now(state)
+
+    filters = html.Div(
+        [
+            html.Label([html.Span(label("起", "From"), className="filter-label"),
+                        dcc.Input(id="explore-from", type="date", debounce=True,
+                                  value=state.date_from.isoformat(),
+                                  className="explore-date")], className="filter"),
+            html.Label([html.Span(label("止", "To"), className="filter-label"),
+                        dcc.Input(id="explore-to", type="date", debounce=True,
+                                  value=state.date_to.isoformat(),
+                                  className="explore-date")], className="filter"),
+            *[_dropdown(k, state, options.get(k, [])) for k in
+              ("community", "grid", "compound", "category", "source", "handler")],
+            _dropdown("level", state, [1, 2, 3, 4]),
+            _dropdown("status", state, list(q.STATUSES)),
+            html.Button(label("清除筛选", "Clear"), id="explore-clear",
+                        className="explore-button", n_clicks=0),
+        ],
+        className="explore-filters",
+    )
+    chip_items = chips(state)
+    chip_row = html.Div(
+        [html.Span(label("当前筛选", "Active filters"), className="filter-label")]
+        + [html.Button([_chip_text(state, k, v), html.Span(" ×", className="chip-x")],
+                       id={"type": "explore-chip", "index": i}, className="chip",
+                       title="移除此筛选 remove this filter", n_clicks=0)
+           for i, (k, v) in enumerate(chip_items)]
+        + ([] if chip_items else [html.Span("无（全部事件）none: all tickets",
+                                            className="muted")]),
+        id="explore-chips", className="explore-chips",
+    )
+    controls = html.Div(
+        [
+            html.Span(label("时间粒度", "Grain"), className="filter-label"),
+            dcc.RadioItems([{"label": "日 day", "value": "day"},
+                            {"label": "周 week", "value": "week"},
+                            {"label": "月 month", "value": "month"}],
+                           state.grain, id="explore-grain", inline=True,
+                           className="explore-radio"),
+            html.Span(label("图表指标", "Bars show"), className="filter-label"),
+            dcc.RadioItems([{"label": f"{MEASURE_LABELS[m][0]} {MEASURE_LABELS[m][1]}",
+                             "value": m} for m in MEASURES],
+                           state.measure, id="explore-measure", inline=True,
+                           className="explore-radio"),
+        ],
+        className="explore-controls",
+    )
+    notice_list = html.Ul([html.Li([n.zh, html.Span(n.en, className="label-en")])
+                           for n in notices], id="explore-notices",
+                          className="explore-notices", role="status") if notices \
+        else html.Div(id="explore-notices")
+
+    grid = dag.AgGrid(
+        id="explore-table",
+        rowModelType="infinite",
+        columnDefs=[
+            {**c, **({"sort": q.parse_sort(state.sort)[1]}
+                     if c["field"] == q.parse_sort(state.sort)[0] else {})}
+            for c in TABLE_COLUMNS
+        ],
+        defaultColDef={"sortable": True, "resizable": True, "width": 120,
+                       "filterParams": {"filterOptions": ["contains"],
+                                        "maxNumConditions": 1}},
+        dashGridOptions={"pagination": True, "paginationPageSize": PAGE_SIZE,
+                         "cacheBlockSize": PAGE_SIZE, "maxBlocksInCache": 4,
+                         "rowBuffer": 0, "infiniteInitialRowCount": PAGE_SIZE,
+                         "paginationPageSizeSelector": False,
+                         "rowSelection": {"mode": "singleRow", "checkboxes": False,
+                                          "enableClickSelection": True}},
+        getRowId="params.data.ticket_id",
+        className="ag-theme-alpine-dark explore-grid",
+        style={"height": "560px", "width": "100%"},
+    )
+
+    return html.Div(
+        [
+            dcc.Location(id="explore-url", refresh="callback-nav"),
+            dcc.Store(id="explore-state", data=state.to_store()),
+            html.Div([html.H1(label("事件分析", "Ticket explorer")),
+                      subnav("tickets", search)], className="explore-head"),
+            html.P([f"统计时点 {fmt_time(now)}；按上报日期 {state.date_from} 至 "
+                    f"{state.date_to}",
+                    html.Span(f"figures as of {fmt_time(now)}; reported "
+                              f"{state.date_from} – {state.date_to}",
+                              className="label-en")],
+                   className="meta-line", id="explore-asof"),
+            notice_list,
+            filters,
+            chip_row,
+            html.Section(
+                [html.Div([html.H2(label("概况与对比", "Summary and comparison"),
+                                   className="panel-title"),
+                           html.Div([definition(
+                               "本期 = 所选日期；上期 = 紧挨在前、天数相同的时段；去年同期 = "
+                               "同一日期提前一年。变化 = 本期 − 对比期（比率为百分点），"
+                               "% = 变化 ÷ 对比期。统计时点之后的办结不计。"),
+                               download_link("summary", search)],
+                               className="panel-tools")], className="panel-head"),
+                 dcc.Loading(html.Div(id="explore-summary"), type="dot")],
+                className="panel explore-panel explore-panel--wide",
+                id="explore-panel-summary"),
+            controls,
+            html.Div(
+                [panel("trend", search, chart("trend"), wide=True),
+                 panel("level", search, chart("level")),
+                 panel("close_time", search, chart("close_time")),
+                 panel("category", search, chart("category")),
+                 panel("community", search, chart("community")),
+                 panel("source", search, chart("source")),
+                 panel("handler", search, chart("handler")),
+                 panel("grid", search, chart("grid")),
+                 panel("sat_grid", search, chart("sat_grid")),
+                 panel("sat_handler", search, chart("sat_handler"))],
+                className="explore-charts",
+            ),
+            html.Div(
+                [html.Section(
+                    [html.Div([html.H2(label("事件明细", "Tickets"),
+                                       className="panel-title"),
+                               html.Div([definition(
+                                   "所选筛选下的每一件事件，服务器端分页、排序、筛选（列标题"
+                                   "的筛选为“包含”匹配）。状态按统计时点判断。点击一行查看"
+                                   "其办理时间线。"), download_link("tickets", search)],
+                                   className="panel-tools")], className="panel-head"),
+                     grid],
+                    className="panel explore-panel explore-table-panel"),
+                 html.Section(
+                    [html.H2(label("办理时间线", "Timeline"), className="panel-title"),
+                     html.Div(html.P(label("点击表格中的事件", "click a ticket in the table"),
+                                     className="empty-state"), id="explore-timeline")],
+                    className="panel explore-panel explore-timeline-panel")],
+                className="explore-table-row",
+            ),
+        ],
+        className="page page-explore",
+    )
+
+
+# ---------------------------------------------------------------- navigation
+@callback(
+    Output("explore-url", "search"),
+    Input("explore-from", "value"),
+    Input("explore-to", "value"),
+    *[Input(f"explore-f-{k}", "value") for k in LIST_KEYS],
+    Input("explore-grain", "value"),
+    Input("explore-measure", "value"),
+    Input({"type": "explore-chart", "index": ALL}, "clickData"),
+    Input({"type": "explore-chip", "index": ALL}, "n_clicks"),
+    Input("explore-clear", "n_clicks"),
+    State("explore-state", "data"),
+    prevent_initial_call=True,
+)
+def navigate(date_from, date_to, *args):
+    """A filter, a click on a chart or a chip's ×: the URL of the new view."""
+    state = _state(args[-1])
+    trigger = ctx.triggered_id
+    new = state
+    if trigger in ("explore-from", "explore-to"):
+        try:
+            new = state.with_dates(dt.date.fromisoformat(date_from),
+                                   dt.date.fromisoformat(date_to))
+        except (TypeError, ValueError):
+            return no_update
+    elif isinstance(trigger, str) and trigger.startswith("explore-f-"):
+        key = trigger.removeprefix("explore-f-")
+        value = ctx.triggered[0]["value"] or []
+        new = state.with_values(key, value if isinstance(value, list) else [value])
+    elif trigger == "explore-grain":
+        new = _with(state, grain=args[len(LIST_KEYS)])
+    elif trigger == "explore-measure":
+        new = _with(state, measure=args[len(LIST_KEYS) + 1])
+    elif trigger == "explore-clear":
+        new = ExploreState(state.date_from, state.date_to, {}, state.grain,
+                           state.measure, state.sort, state.asof, state.explicit_dates)
+    elif isinstance(trigger, dict) and trigger.get("type") == "explore-chart":
+        click = ctx.triggered[0]["value"]
+        if not click or not click.get("points"):
+            return no_update
+        point = click["points"][0]
+        value = point.get("customdata")
+        chart_id = trigger["index"]
+        if value is None:
+            return no_update
+        if chart_id == "trend":
+            start = dt.date.fromisoformat(str(value)[:10])
+            new = state.with_dates(start, _bucket_end(start, state.grain))
+        else:
+            new = state.toggled(CLICK_KEY[chart_id], value)
+    elif isinstance(trigger, dict) and trigger.get("type") == "explore-chip":
+        if not ctx.triggered[0]["value"]:
+            return no_update
+        items = chips(state)
+        index = trigger["index"]
+        if index >= len(items):
+            return no_update
+        key, value = items[index]
+        if key == "dates":
+            new = _with(state, explicit_dates=False)
+            today = local_now(_data.settings()).date()
+            new = _with(new, date_to=today,
+                        date_from=today - dt.timedelta(days=89))
+        else:
+            new = state.with_values(key, [v for v in state.get(key) if v != value])
+    search = new.search()
+    return search if search != state.search() else no_update
+
+
+def _with(state: ExploreState, **changes) -> ExploreState:
+    from dataclasses import replace
+
+    return replace(state, **changes)
+
+
+def _bucket_end(start: dt.date, grain: str) -> dt.date:
+    if grain == "day":
+        return start
+    if grain == "week":
+        return start + dt.timedelta(days=6)
+    nxt = (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return nxt - dt.timedelta(days=1)
+
+
+# ---------------------------------------------------------------- data callbacks
+@callback(
+    Output({"type": "explore-chart", "index": MATCH}, "figure"),
+    Input("explore-state", "data"),
+    State({"type": "explore-chart", "index": MATCH}, "id"),
+)
+def show_chart(data, chart_id):
+    """One chart of the current view."""
+    state = _state(data)
+    name = chart_id["index"]
+    con = _data.reader().cursor()
+    try:
+        f, now = state.filters(), _now(state)
+        if name == "trend":
+            return figs.figure_trend(q.ticket_trend(con, f, grain=state.grain, now=now),
+                                     state.grain)
+        if name == "close_time":
+            return figs.figure_close_time(q.close_time_by_level(con, f, now=now))
+        dimension = BREAKDOWN_DIMENSION[name]
+        df = q.ticket_breakdown(con, f, dimension=dimension, now=now)
+        measure = "satisfaction" if name.startswith("sat_") else state.measure
+        return figs.figure_breakdown(df, dimension, measure, state.get(dimension),
+                                     horizontal=dimension != "level")
+    finally:
+        con.close()
+
+
+@callback(Output("explore-summary", "children"), Input("explore-state", "data"))
+def show_summary(data):
+    """KPIs of the period against the previous period and the same period last year."""
+    state = _state(data)
+    con = _data.reader().cursor()
+    try:
+        df = q.ticket_summary(con, state.filters(), now=_now(state))
+    finally:
+        con.close()
+    rows = {r["period"]: r for r in df.to_dict("records")}
+    cur, prev, ly = rows["current"], rows["previous"], rows["last_year"]
+
+    def period_head(r, zh, en):
+        return html.Th([zh, html.Span(f"{r['period_from']:%Y-%m-%d} – "
+                                      f"{r['period_to']:%Y-%m-%d}", className="label-en"),
+                        html.Span(en, className="label-en")])
+
+    def cell(value, pct, key):
+        return html.Td(figs.fmt_number(value, pct), className="col-count",
+                       **{"data-key": key})
+
+    def change(a, b, pct, key):
+        if _missing(a) or _missing(b):
+            return [html.Td("—", className="col-count", **{"data-key": key + ".abs"}),
+                    html.Td("—", className="col-count", **{"data-key": key + ".pct"})]
+        diff = float(a) - float(b)
+        rel = None if float(b) == 0 else 100.0 * diff / float(b)
+        sign = "+" if diff > 0 else ""
+        cls = "col-count " + ("up" if diff > 0 else "down" if diff < 0 else "")
+        return [html.Td(f"{sign}{diff:.1f}" if pct else f"{sign}{int(diff):,}",
+                        className=cls, **{"data-key": key + ".abs"}),
+                html.Td("—" if rel is None else f"{'+' if rel > 0 else ''}{rel:.1f}%",
+                        className=cls, **{"data-key": key + ".pct"})]
+
+    header = html.Thead(html.Tr([
+        html.Th(label("指标", "Measure")),
+        period_head(cur, "本期", "this period"),
+        period_head(prev, "上期", "previous"),
+        html.Th(label("变化", "change")), html.Th("%"),
+        period_head(ly, "去年同期", "last year"),
+        html.Th(label("变化", "change")), html.Th("%"),
+    ]))
+    body = html.Tbody([
+        html.Tr([
+            html.Td([zh, html.Span(en, className="label-en")], title=text),
+            cell(cur[col], pct, f"{col}.current"),
+            cell(prev[col], pct, f"{col}.previous"),
+            *change(cur[col], prev[col], pct, f"{col}.vs_previous"),
+            cell(ly[col], pct, f"{col}.last_year"),
+            *change(cur[col], ly[col], pct, f"{col}.vs_last_year"),
+        ])
+        for col, zh, en, pct, text in SUMMARY_ROWS
+    ])
+    table = html.Table([header, body], className="data-table explore-summary-table",
+                       id="explore-summary-table")
+    if cur["reported_count"] == 0:
+        return [html.P(label("没有符合这些筛选条件的事件",
+                             "No tickets match these filters"),
+                       className="empty-state explore-empty", id="explore-empty"), table]
+    return table
+
+
+def _missing(v) -> bool:
+    return v is None or (isinstance(v, float) and v != v)
+
+
+@callback(
+    Output("explore-table", "getRowsResponse"),
+    Input("explore-table", "getRowsRequest"),
+    State("explore-state", "data"),
+    prevent_initial_call=True,
+)
+def table_rows(request, data):
+    """One block of the ticket table: sorted, filtered and paged in DuckDB."""
+    if not request:
+        return no_update
+    state = _state(data)
+    sort = state.sort
+    for s in request.get("sortModel") or []:
+        sort = f"{s.get('colId')}:{s.get('sort')}"
+        break
+    text_filters = {
+        col: (spec or {}).get("filter")
+        for col, spec in (request.get("filterModel") or {}).items()
+        if isinstance(spec, dict)
+    }
+    con = _data.reader().cursor()
+    try:
+        page, total = q.ticket_page(con, state.filters(), now=_now(state), sort=sort,
+                                    start=request.get("startRow", 0),
+                                    end=request.get("endRow", PAGE_SIZE),
+                                    text_filters=text_filters)
+    finally:
+        con.close()
+    for col in ("reported_at", "deadline_at", "closed_at"):
+        page[col] = [fmt_time(v) if v is not None and v == v else None
+                     for v in page[col]]
+    page = page.astype(object).where(page.notna(), None)
+    return {"rowData": page.to_dict("records"), "rowCount": total}
+
+
+@callback(
+    Output("explore-timeline", "children"),
+    Input("explore-table", "cellClicked"),
+    State("explore-state", "data"),
+    prevent_initial_call=True,
+)
+def show_timeline(cell, data):
+    """The clicked ticket's lifecycle: each step, time since the last and the deadline."""
+    if not cell or not cell.get("rowId"):
+        return no_update
+    con = _data.reader().cursor()
+    try:
+        t = q.ticket_detail(con, cell["rowId"])
+    finally:
+        con.close()
+    if t is None:
+        return html.P(label("没有这件事件", "No such ticket"), className="empty-state")
+    return timeline(t, _now(_state(data)))
+
+
+def _duration(delta: dt.timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 60:
+        return f"{minutes} 分钟"
+    hours, m = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} 小时 {m} 分"
+    days, h = divmod(hours, 24)
+    return f"{days} 天 {h} 小时"
+
+
+def timeline(t: dict, now: dt.datetime) -> html.Div:
+    """Reported → accepted → responded → escalated → closed, with durations."""
+    steps = [("reported_at", "上报", "reported"), ("accepted_at", "受理", "accepted"),
+             ("responded_at", "响应", "responded"), ("escalated_at", "升级督办", "escalated"),
+             ("closed_at", "办结", "closed")]
+    items, last = [], None
+    for key, zh, en in steps:
+        at = t[key]
+        if at is not None and at > now:
+            at = None  # after the instant the view is judged at
+        since = ""
+        if at is not None and last is not None:
+            since = f"+{_duration(at - last)}"
+        items.append(html.Li(
+            [html.Span(label(zh, en), className="tl-step"),
+             html.Span(fmt_time(at), className="tl-time", **{"data-key": key}),
+             html.Span(since, className="tl-since")],
+            className="tl-item" + (" tl-missing" if at is None else ""),
+        ))
+        if at is not None:
+            last = at
+    deadline = t["deadline_at"]
+    closed = t["closed_at"] if t["closed_at"] is not None and t["closed_at"] <= now \
+        else None
+    if closed is not None:
+        verdict = ("按时办结 closed on time" if closed <= deadline else
+                   f"超期办结 closed late by {_duration(closed - deadline)}")
+    elif deadline is not None and now > deadline:
+        verdict = f"超期未办结 overdue by {_duration(now - deadline)}"
+    else:
+        verdict = "在办，未超期 open, within the limit"
+    total = (closed or now) - t["reported_at"]
+    return html.Div(
+        [
+            html.H3(t["ticket_id"], id="explore-timeline-id"),
+            html.P(f"{t['level']}级 · {t['category']} · {t['community']} · "
+                   f"{t['grid'] or '—'} · {t['compound'] or '—'} · "
+                   f"{figs.HANDLER_NAMES.get(t['handler'], t['handler'] or '—')}",
+                   className="meta-line"),
+            html.P(t["description"] or "", className="tl-desc"),
+            html.Ol(items, className="timeline"),
+            html.P([html.Span(label("期限", "deadline"), className="meta-key"),
+                    html.Span(fmt_time(deadline), id="explore-timeline-deadline",
+                              **{"data-key": "deadline_at"}),
+                    f"（{t['due_on']}）" if t["due_on"] else ""], className="tl-deadline"),
+            html.P([verdict, html.Span(f" · 历时 {_duration(total)}", className="muted")],
+                   className="tl-verdict", id="explore-timeline-verdict"),
+        ],
+        className="tl",
+    )
