@@ -1,0 +1,35 @@
+"""Production serving: `.venv/bin/gunicorn -c gunicorn.conf.py` (see docs/operations.md).
+
+Configuration of the app itself stays in WALL_* variables (pipelines/settings.py); this
+file only says how gunicorn runs it. Any value here can be overridden on the command
+line, e.g. `-b 0.0.0.0:8050 -w 4`.
+"""
+
+import multiprocessing
+
+wsgi_app = "app:server"
+bind = "127.0.0.1:8050"  # put nginx (TLS) in front, or pass -b 0.0.0.0:8050 on a closed LAN
+
+# One DuckDB instance per worker (no preload: a DuckDB connection must not cross a fork).
+# Each worker checks the warehouse file's identity on every request, so every worker
+# serves a new load from the first request after its swap.
+workers = min(4, multiprocessing.cpu_count() + 1)
+worker_class = "gthread"  # threads: a slow explorer callback does not hold up wall polls
+threads = 4
+preload_app = False
+
+timeout = 60  # a callback taking longer than this is a bug: the worker is restarted
+graceful_timeout = 30
+keepalive = 5
+
+# Restart workers now and then, so weeks of unattended running cannot accumulate memory.
+max_requests = 20000
+max_requests_jitter = 2000
+
+# gunicorn 27 opens a control socket in ~/.gunicorn/ that a second instance silently
+# takes over; this app does not use it.
+control_socket_disable = True
+
+accesslog = "-"
+errorlog = "-"
+loglevel = "info"
