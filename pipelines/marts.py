@@ -86,8 +86,8 @@ def refresh_key_groups(con: duckdb.DuckDBPyConnection, settings: Settings) -> li
     if not unknown:
         return []
     shown = ", ".join(f"{w!r} ×{n}" for w, n in unknown)
-    return [f"key_groups words not in WALL_KEY_GROUPS, ignored: {shown} "
-            "(add them to the vocabulary or map them in [values.key_groups])"]
+    return [(f"key_groups words not in WALL_KEY_GROUPS, ignored: {shown} "
+             "(add them to the vocabulary or map them in [values.key_groups])")]
 
 
 def refresh_vote_results(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[str]:
@@ -107,8 +107,9 @@ def refresh_participation(con: duckdb.DuckDBPyConnection, settings: Settings) ->
         """
     ).fetchall()[0][0]
     if unmatched:
-        return [f"{unmatched:,} engagement event(s) have no household_id and a person_id "
-                "unknown to population: they count for no household's participation"]
+        return [(f"{unmatched:,} engagement event(s) have no household_id and a "
+                 "person_id unknown to population: they count for no household's "
+                 "participation")]
     return []
 
 
@@ -207,8 +208,8 @@ def adjustments_text(con: duckdb.DuckDBPyConnection, limit: int = 10) -> list[st
         "select count(*) from ledger_entries where is_adjustment").fetchall()[0][0]
     if not total:
         return []
-    lines = [f"ledger adjustments (entries loaded after their month was published): "
-             f"{total:,}"]
+    lines = [("ledger adjustments (entries loaded after their month was published): "
+              f"{total:,}")]
     for row in con.execute(
             """
             select adjusted_on, compound, entry_id, booked_on, direction, amount_yuan

@@ -16,8 +16,14 @@ import duckdb
 
 from pipelines.loader import load_files
 from pipelines.privacy import pseudonym, secret_key
-from tests.factories import (ballot_row, national_id, resident_row, ticket_row, vote_row,
-                             write_csv)
+from tests.factories import (
+    ballot_row,
+    national_id,
+    resident_row,
+    ticket_row,
+    vote_row,
+    write_csv,
+)
 
 # Three-character names with rare characters, so no other text contains them by chance.
 NAMES = ["欧阳翊骞", "司马淼泓", "诸葛晟曦", "慕容璟琰", "上官翎霁", "皇甫澍渊"]
