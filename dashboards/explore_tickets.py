@@ -160,7 +160,7 @@ def panel(chart: str, search: str, body, *, wide: bool = False) -> html.Section:
 
 def chart(chart_id: str) -> dcc.Graph:
     return dcc.Graph(id={"type": "explore-chart", "index": chart_id},
-                     config={"displayModeBar": False, "responsive": True},
+                     config={"displayModeBar": False},
                      className="explore-graph")
 
 
