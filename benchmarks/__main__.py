@@ -43,6 +43,9 @@ def _parser() -> argparse.ArgumentParser:
                      help="scratch folder (default: a new temp folder)")
     run.add_argument("--keep", action="store_true", help="keep warehouses and the CSV")
     run.add_argument("--now", help="the data's clock, ISO (default: now)")
+    again = sub.add_parser("report", help="write the report again from a results.json")
+    again.add_argument("results", type=Path, help="results.json of a run")
+    again.add_argument("--out", type=Path, required=True)
     for name in ("serve", "pandas"):
         child = sub.add_parser(name, help=argparse.SUPPRESS)
         child.add_argument("--db", type=Path, required=True)
@@ -69,6 +72,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "pandas":
         querybench.write_json(querybench.pandas_queries(args.db, _now(args.now), args.calls),
                               args.json)
+        return 0
+
+    if args.command == "report":
+        import json
+
+        from benchmarks import report
+
+        report.write(json.loads(args.results.read_text(encoding="utf-8")), args.out)
         return 0
 
     from benchmarks.run import parse_size, run

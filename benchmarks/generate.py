@@ -110,7 +110,9 @@ def ticket_select_sql(n: int, now: dt.datetime) -> str:
     ),
 
     accepted as (
-        select *, reported_at + to_seconds(cast(30 + u7 * 900 as bigint)) as accepted_at,
+        select
+            *,
+            reported_at + to_seconds(cast(30 + u7 * 900 as bigint)) as accepted_at,
         from placed
     ),
 
@@ -124,8 +126,10 @@ def ticket_select_sql(n: int, now: dt.datetime) -> str:
                 when 1 then case when u9 < 0.04 then 86400 + u9 * 400000
                                  else least(600 + u9 * 9000, 0.97 * (86400 - epoch(
                                      accepted_at - date_trunc('day', accepted_at)))) end
-                when 2 then case when u9 < 0.04 then 4 * 86400 else (0.2 + u9 * 2.7) * 86400 end
-                when 3 then case when u9 < 0.04 then 10 * 86400 else (1 + u9 * 5) * 86400 end
+                when 2 then case when u9 < 0.04 then 4 * 86400
+                                 else (0.2 + u9 * 2.7) * 86400 end
+                when 3 then case when u9 < 0.04 then 10 * 86400
+                                 else (1 + u9 * 5) * 86400 end
                 else (12 + u9 * 14) * 86400
             end as close_s,
         from accepted
@@ -159,14 +163,16 @@ def ticket_select_sql(n: int, now: dt.datetime) -> str:
             responded_at,
             escalated_at,
             case when closed_raw <= timestamp '{now:%Y-%m-%d %H:%M:%S}'
-                then greatest(closed_raw, responded_at + interval 5 minute) end as closed_at,
+                then greatest(closed_raw, responded_at + interval 5 minute)
+            end as closed_at,
             cast(level as utinyint) as level,
             category,
             {_list_sql(names)}[c_idx + 1] as community,
             {_list_sql(names)}[c_idx + 1] || '第' || cast(h // 7 % 5 + 1 as varchar)
                 || '网格' as grid,
             case when u1 < 0.25 then null
-                else {_list_sql(compounds)}[cast(h // 11 % {len(compounds)} as bigint) + 1]
+                else {_list_sql(compounds)}[
+                    cast(h // 11 % {len(compounds)} as bigint) + 1]
             end as compound,
             source,
             handler,
@@ -204,7 +210,8 @@ def ticket_select_sql(n: int, now: dt.datetime) -> str:
             || description_phrase
             -- 1 % carry a phone number, which the loader must mask
             || case when h // 23 % 100 = 0
-                then '，联系电话138' || lpad(cast(h // 29 % 100000000 as varchar), 8, '0')
+                then '，联系电话138'
+                    || lpad(cast(h // 29 % 100000000 as varchar), 8, '0')
                 else '' end as description,
         greatest(reported_at, accepted_at, closed_at) as updated_at,
     from final
@@ -214,42 +221,70 @@ def ticket_select_sql(n: int, now: dt.datetime) -> str:
 def compound_names(n_tickets: int) -> list[str]:
     """Compound names: the demo's 30, then numbered ones for each added community."""
     names = [c for _, c in COMPOUNDS]
-    extra = communities(n_tickets)[len(COMMUNITIES):]
+    extra = communities(n_tickets)[len(COMMUNITIES) :]
     return names + [f"{c}{k}号小区" for c in extra for k in (1, 2)]
 
 
 # Rows per table outside the core migration: a share of the tickets, or per compound.
 # ~1M residents and ~1M ledger entries at 10M tickets (issue 8).
-PER_TICKET = {"residents": 0.1, "ledger_entries": 0.1, "ledger_postings": 0.1,
-              "engagement": 0.05, "ballots": 0.03, "votes": 0.00004,
-              "vote_results": 0.00004}
-PER_COMPOUND = {"ledger_openings": 1, "ledger_monthly": 24, "ledger_publications": 23,
-                "participation_monthly": 24}
+PER_TICKET = {
+    "residents": 0.1,
+    "ledger_entries": 0.1,
+    "ledger_postings": 0.1,
+    "engagement": 0.05,
+    "ballots": 0.03,
+    "votes": 0.00004,
+    "vote_results": 0.00004,
+}
+PER_COMPOUND = {
+    "ledger_openings": 1,
+    "ledger_monthly": 24,
+    "ledger_publications": 23,
+    "participation_monthly": 24,
+}
 PER_COMMUNITY = {"grids": 4}
 
 # Values by column name (the schema's naming rules make these stable): SQL over `i`
 # (the row number), `h` (a 62-bit hash of it) and `n` (the table's row count).
 _ENUMS = {
-    "direction": ["income", "expense"], "choice": ["yes", "yes", "yes", "no", "abstain"],
-    "matter": ["ordinary", "ordinary", "major"], "state": ["passed", "failed", "open"],
-    "kind": ["questionnaire", "opinion", "suggestion", "praise", "complaint",
-             "volunteer", "registration"],
-    "sex": ["male", "female"], "residence": ["registered", "registered", "resident",
-                                             "floating"],
-    "category": list(CATEGORIES), "zone": list(ZONES),
+    "direction": ["income", "expense"],
+    "choice": ["yes", "yes", "yes", "no", "abstain"],
+    "matter": ["ordinary", "ordinary", "major"],
+    "state": ["passed", "failed", "open"],
+    "kind": [
+        "questionnaire",
+        "opinion",
+        "suggestion",
+        "praise",
+        "complaint",
+        "volunteer",
+        "registration",
+    ],
+    "sex": ["male", "female"],
+    "residence": ["registered", "registered", "resident", "floating"],
+    "category": list(CATEGORIES),
+    "zone": list(ZONES),
 }
 
 
-def _column_sql(table: str, name: str, dtype: str, n_rows: dict[str, int],
-                names: list[str], compounds: list[str]) -> str:
+def _column_sql(
+    table: str,
+    name: str,
+    dtype: str,
+    n_rows: dict[str, int],
+    names: list[str],
+    compounds: list[str],
+) -> str:
     t = dtype.upper()
     if name == "community":
         return f"{_list_sql(names)}[cast(h % {len(names)} as bigint) + 1]"
     if name == "compound":
         return f"{_list_sql(compounds)}[cast(h % {len(compounds)} as bigint) + 1]"
     if name == "grid":
-        return (f"{_list_sql(names)}[cast(h % {len(names)} as bigint) + 1] || '第' || "
-                f"cast(h // 7 % 5 + 1 as varchar) || '网格'")
+        return (
+            f"{_list_sql(names)}[cast(h % {len(names)} as bigint) + 1] || '第' || "
+            f"cast(h // 7 % 5 + 1 as varchar) || '网格'"
+        )
     if name == "building":
         return "cast(h // 3 % 18 + 1 as varchar) || '栋'"
     if name in _ENUMS:
@@ -266,8 +301,10 @@ def _column_sql(table: str, name: str, dtype: str, n_rows: dict[str, int],
     if name == "month" and "VARCHAR" in t:
         return "strftime(current_date - to_months(cast(i % 24 as integer)), '%Y-%m')"
     if name == "month" or (name.endswith("_month") and t == "DATE"):
-        return ("cast(date_trunc('month', current_date) - to_months(cast(i // "
-                "greatest(1, n // 24) % 24 as integer)) as date)")
+        return (
+            "cast(date_trunc('month', current_date) - to_months(cast(i // "
+            "greatest(1, n // 24) % 24 as integer)) as date)"
+        )
     if name == "birth_year":
         return "cast(1925 + h % 100 as integer)"
     if name == "key_groups" and t.endswith("[]"):
@@ -280,16 +317,29 @@ def _column_sql(table: str, name: str, dtype: str, n_rows: dict[str, int],
         return f"cast((h % {10**digits}) / {10**scale}.0 as {dtype})"
     if t == "TIMESTAMP":
         if name == "closes_at":
-            return "current_timestamp::timestamp + to_days(cast(h % 60 as integer) - 45)"
+            return (
+                "current_timestamp::timestamp + to_days(cast(h % 60 as integer) - 45)"
+            )
         if name == "opens_at":
-            return "current_timestamp::timestamp - to_days(cast(45 + h % 60 as integer))"
+            return (
+                "current_timestamp::timestamp - to_days(cast(45 + h % 60 as integer))"
+            )
         return "current_timestamp::timestamp - to_seconds(cast(h % 63072000 as bigint))"
     if t == "DATE":
         return "current_date - cast(h % 730 as integer)"
     if t == "BOOLEAN":
         return "h % 10 = 0"
-    if t in ("TINYINT", "UTINYINT", "SMALLINT", "USMALLINT", "INTEGER", "UINTEGER",
-             "BIGINT", "UBIGINT", "HUGEINT"):
+    if t in (
+        "TINYINT",
+        "UTINYINT",
+        "SMALLINT",
+        "USMALLINT",
+        "INTEGER",
+        "UINTEGER",
+        "BIGINT",
+        "UBIGINT",
+        "HUGEINT",
+    ):
         if name in ("eligible_owners", "households", "households_served"):
             return f"cast(200 + h % 300 as {dtype})"
         return f"cast(h % 100 as {dtype})"
@@ -300,8 +350,14 @@ def _column_sql(table: str, name: str, dtype: str, n_rows: dict[str, int],
     return "null"
 
 
-def _fill_table(con: duckdb.DuckDBPyConnection, table: str, n: int,
-                n_rows: dict[str, int], names: list[str], compounds: list[str]) -> None:
+def _fill_table(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    n: int,
+    n_rows: dict[str, int],
+    names: list[str],
+    compounds: list[str],
+) -> None:
     """Fill `table` with `n` rows generated from its column names and types.
 
     Names follow the schema's conventions (`_id`, `_yuan`, `_at`, `_on`, `month`, ...),
@@ -310,16 +366,20 @@ def _fill_table(con: duckdb.DuckDBPyConnection, table: str, n: int,
     """
     cols = con.execute(
         "select column_name, data_type from duckdb_columns() where table_name = $t "
-        "and database_name = current_database() order by column_index", {"t": table},
+        "and database_name = current_database() order by column_index",
+        {"t": table},
     ).fetchall()
     exprs = ", ".join(
         f"{_column_sql(table, c, d, n_rows, names, compounds)} as {warehouse_quote(c)}"
-        for c, d in cols)
+        for c, d in cols
+    )
     try:
         con.execute(
             f"insert into {warehouse_quote(table)} select {exprs} from ("
-            f"select i, {n} as n, cast(hash(i, '{table}') % 4611686018427387904 as bigint)"
-            f" as h from range({n}) as r(i))")
+            f"select i, {n} as n, "
+            f"cast(hash(i, '{table}') % 4611686018427387904 as bigint)"
+            f" as h from range({n}) as r(i))"
+        )
     except duckdb.Error as e:
         logger.warning("could not fill %s: %s", table, str(e).splitlines()[0])
 
@@ -329,8 +389,16 @@ def warehouse_quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
-CORE_TABLES = {"schema_version", "warehouse_meta", "load_log", "quarantine", "tickets",
-               "dim_calendar", "sla_rule", "export_log"}
+CORE_TABLES = {
+    "schema_version",
+    "warehouse_meta",
+    "load_log",
+    "quarantine",
+    "tickets",
+    "dim_calendar",
+    "sla_rule",
+    "export_log",
+}
 
 
 def extra_table_rows(tables: list[str], n_tickets: int) -> dict[str, int]:
@@ -365,9 +433,11 @@ def build_warehouse(path: Path, n: int, settings: Settings, now: dt.datetime) ->
             $n, $n, 0, 0, 0, 0, $now, $now, 'ok', null, $now)""",
             {"n": n, "now": now},
         )
-        cols = ("ticket_id, reported_at, accepted_at, responded_at, escalated_at, "
-                "closed_at, level, category, community, grid, compound, source, handler, "
-                "satisfaction, description, updated_at")
+        cols = (
+            "ticket_id, reported_at, accepted_at, responded_at, escalated_at, "
+            "closed_at, level, category, community, grid, compound, source, handler, "
+            "satisfaction, description, updated_at"
+        )
         # row_hash only tells the loader whether a stored row changed; any hash will do
         con.execute(
             f"insert into tickets ({cols}, row_hash, load_id) "
@@ -378,21 +448,29 @@ def build_warehouse(path: Path, n: int, settings: Settings, now: dt.datetime) ->
         first_year = (now - dt.timedelta(days=SPAN_DAYS)).year
         warnings = workdays.refresh_calendar(con, settings, first_year, now.year)
         deadlines = time.perf_counter()
-        tables = [r[0] for r in con.execute(
-            "select table_name from duckdb_tables() where database_name = current_database()"
-        ).fetchall()]
+        tables = [
+            r[0]
+            for r in con.execute(
+                "select table_name from duckdb_tables() "
+                "where database_name = current_database()"
+            ).fetchall()
+        ]
         n_rows = extra_table_rows(tables, n)
         skipped = [t for t in tables if t not in CORE_TABLES and t not in n_rows]
-        con.execute("update warehouse_meta set data_version = 1, written_at = $now",
-                    {"now": now})
+        con.execute(
+            "update warehouse_meta set data_version = 1, written_at = $now",
+            {"now": now},
+        )
         con.execute("commit")
         # one statement per table outside the transaction: a table that cannot be
         # filled stays empty without undoing the tickets
         for table, rows in n_rows.items():
             _fill_table(con, table, rows, n_rows, communities(n), compound_names(n))
         con.execute("checkpoint")
-        counts = {t: con.execute(f"select count(*) from {warehouse_quote(t)}").fetchone()[0]
-                  for t in tables}
+        counts = {
+            t: con.execute(f"select count(*) from {warehouse_quote(t)}").fetchone()[0]
+            for t in tables
+        }
     finally:
         con.close()
     return {

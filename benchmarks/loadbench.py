@@ -1,10 +1,11 @@
-"""Load: the product's ticket load of one CSV against DuckDB's bare `read_csv` (the floor).
+"""Load benchmark: the product's ticket load of one CSV against a bare `read_csv`.
 
 Measured side by side in one process, alternating, `repeats` times each, medians:
 - floor (file): a fresh DuckDB file, `create table t as select * from read_csv(file)`,
   close (what issue 2's 1.5x target is measured against);
 - floor (memory): the same into an in-memory database;
-- load: `pipelines.loader.load_files(settings, 'tickets', [file])` into a fresh warehouse;
+- load: `pipelines.loader.load_files(settings, 'tickets', [file])` into a fresh
+  warehouse;
 - reload: the same file again into the loaded warehouse (every row unchanged).
 """
 
@@ -28,7 +29,9 @@ def _floor(csv: Path, db: str) -> float:
     t0 = time.perf_counter()
     con = duckdb.connect(db)
     try:
-        con.execute("create table t as select * from read_csv($path)", {"path": str(csv)})
+        con.execute(
+            "create table t as select * from read_csv($path)", {"path": str(csv)}
+        )
     finally:
         con.close()
     return time.perf_counter() - t0
@@ -43,8 +46,12 @@ def measure_load(csv: Path, workdir: Path, settings_for, repeats: int) -> dict:
         settings_for: function(db_path) -> Settings for a warehouse at db_path.
         repeats: rounds of the four measurements.
     """
-    times: dict[str, list[float]] = {"floor_file": [], "floor_memory": [], "load": [],
-                                     "reload": []}
+    times: dict[str, list[float]] = {
+        "floor_file": [],
+        "floor_memory": [],
+        "load": [],
+        "reload": [],
+    }
     report = None
     for r in range(repeats):
         floor_db = workdir / f"floor-{r}.duckdb"
@@ -81,12 +88,16 @@ def measure_load(csv: Path, workdir: Path, settings_for, repeats: int) -> dict:
 
 
 def settings_factory(workdir: Path):
-    """Settings on scratch warehouses, with a fixed pseudonym key (no key file written)."""
+    """Settings on scratch warehouses, with a fixed pseudonym key (no key file)."""
 
     def make(db_path: Path) -> Settings:
-        return Settings(db_path=Path(db_path), demo_dir=workdir / "demo",
-                        secret="benchmark-secret-not-for-production",
-                        secret_file=workdir / "pseudonym.key", calendar_file=None)
+        return Settings(
+            db_path=Path(db_path),
+            demo_dir=workdir / "demo",
+            secret="benchmark-secret-not-for-production",
+            secret_file=workdir / "pseudonym.key",
+            calendar_file=None,
+        )
 
     return make
 
@@ -96,4 +107,3 @@ def cleanup(workdir: Path) -> None:
     for path in workdir.glob("floor-*.duckdb*"):
         path.unlink(missing_ok=True)
     shutil.rmtree(workdir / "demo", ignore_errors=True)
-

@@ -27,11 +27,25 @@ logger = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parent.parent
 # page -> (module, element whose children mean "rendered", query string for polling)
-PAGES = {"/wall": (ROOT / "dashboards" / "wall.py", "#wall-slides", "?poll=1"),
-         "/explore": (ROOT / "dashboards" / "explore.py", "#_pages_content", "")}
-FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--no-first-run", "--window-size=1920,1080")
+PAGES = {
+    "/wall": (ROOT / "dashboards" / "wall.py", "#wall-slides", "?poll=1"),
+    "/explore/tickets": (
+        ROOT / "dashboards" / "explore_tickets.py",
+        "#_pages_content",
+        "",
+    ),
+}
+FLAGS = (
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--window-size=1920,1080",
+)
 
 _SETTLED_JS = """
 const pending = document.querySelectorAll('[data-dash-is-loading="true"]').length;
@@ -83,8 +97,9 @@ def _bump_data_version(db: Path) -> None:
         pass
 
 
-def measure_pages(db: Path, pages: list[str], settle_s: float = 60,
-                  watch_s: float = 10) -> dict:
+def measure_pages(
+    db: Path, pages: list[str], settle_s: float = 60, watch_s: float = 10
+) -> dict:
     """First render time and bytes of each page, served from warehouse `db`."""
     from selenium import webdriver
     from selenium.webdriver.chrome.options import Options
@@ -92,7 +107,10 @@ def measure_pages(db: Path, pages: list[str], settle_s: float = 60,
     port = _free_port()
     server = subprocess.Popen(
         [sys.executable, "app.py", "--db", str(db), "--port", str(port)],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     results = {}
     try:
         base = f"http://127.0.0.1:{port}"
@@ -103,8 +121,9 @@ def measure_pages(db: Path, pages: list[str], settle_s: float = 60,
                 break
             except OSError:
                 if time.monotonic() > deadline or server.poll() is not None:
-                    raise RuntimeError("the app did not start: "
-                                       + server.stderr.read().decode()[-500:]) from None
+                    raise RuntimeError(
+                        "the app did not start: " + server.stderr.read().decode()[-500:]
+                    ) from None
                 time.sleep(0.3)
         options = Options()
         options.binary_location = shutil.which("chromium")
@@ -121,10 +140,10 @@ def measure_pages(db: Path, pages: list[str], settle_s: float = 60,
                 render_s = time.perf_counter() - t0
                 first = driver.execute_script(_BYTES_JS)
                 time.sleep(watch_s)  # polls only: the data did not change
-                idle = driver.execute_script(_BYTES_JS)[len(first):]
+                idle = driver.execute_script(_BYTES_JS)[len(first) :]
                 _bump_data_version(db)
                 time.sleep(min(watch_s, 5))  # the next poll sees the change, redraws
-                changed = driver.execute_script(_BYTES_JS)[len(first) + len(idle):]
+                changed = driver.execute_script(_BYTES_JS)[len(first) + len(idle) :]
                 redraws = [b for name, b in changed if "_dash-update-component" in name]
                 results[page] = {
                     "render_s": render_s,

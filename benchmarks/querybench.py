@@ -43,7 +43,8 @@ OWNERS = {
     "wall": ("wall view", 100),
     "explore": ("explorer callback", 150),
     "explorer": ("explorer callback", 150),
-    "exports": ("export / explorer", 150),
+    "exports": ("export", None),
+    "serving": ("app health", None),
     "status": ("status page", None),
 }
 
@@ -105,12 +106,30 @@ PARAM_VALUES: dict[str, Callable[[Context, int, Any], Any]] = {
     "small_count": lambda c, k, m: 5,
     "stale_before": lambda c, k, m: c.now - dt.timedelta(hours=26),
     "table_name": lambda c, k, m: "tickets",
-    "dimension": lambda c, k, m: ("community", "compound")[k % 2],
+    "dimension": lambda c, k, m: (list(getattr(m, "DIMENSIONS", ()))
+                                  or ["community", "compound"])[
+        k % len(getattr(m, "DIMENSIONS", ()) or [0, 0])],
+    "ticket_id": lambda c, k, m: f"T{(k * 7919) % 1000:09d}",
+    "grain": lambda c, k, m: ("day", "week", "month")[k % 3],
+    "sort": lambda c, k, m: (f"{sorted(m.SORTS)[k % len(m.SORTS)]}:"
+                             f"{('asc', 'desc')[k % 2]}" if hasattr(m, "SORTS") else None),
     "stale_hours": lambda c, k, m: 26.0,
     "clock": lambda c, k, m: m.Clock.at(c.now),
-    "filters": lambda c, k, m: {} if c.community(k) is None else {
-        "community": c.community(k)},
+    "filters": lambda c, k, m: _filters(c, k, m),
 }
+
+
+def _filters(c: Context, k: int, module) -> Any:
+    """The explorer's filter object when the module has one, else the wall's dict."""
+    if hasattr(module, "TicketFilters"):
+        date_from, date_to = c.period(k)
+        community = c.community(k)
+        return module.TicketFilters(
+            date_from=date_from, date_to=date_to,
+            communities=() if community is None else (community,),
+            levels=((), (3, 4), (), (1,))[k % 4],
+            categories=() if k % 3 else (c.categories[k % len(c.categories)],))
+    return {} if c.community(k) is None else {"community": c.community(k)}
 
 # A parameter whose values are a module's own list: one measured row per value
 # ("every wall view", "every report").
@@ -198,6 +217,17 @@ def _rss_mb() -> float:
 
 
 def _peak_rss_mb() -> float:
+    """Peak resident memory of this process in MB.
+
+    VmHWM, not getrusage's ru_maxrss: Linux carries ru_maxrss over fork and exec, so a
+    child started by a large parent would report the parent's peak.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -341,6 +371,8 @@ def serve_queries(db: Path, now: dt.datetime, calls: int, refreshes: int) -> dic
                     kwargs, _ = call_args(fn, module, ctx, k, fixed)
                     t0 = time.perf_counter()
                     out = fn(reader.cursor(), **kwargs)
+                    if hasattr(out, "read_all"):  # a stream (export): read it to the end
+                        out = out.read_all()
                     elapsed = time.perf_counter() - t0
                     if k:
                         times.append(elapsed)

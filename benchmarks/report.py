@@ -23,19 +23,22 @@ Everything below was written by the harness from one run; do not edit by hand.
 .venv/bin/python -m benchmarks run --sizes 100k,1m,10m --out docs/benchmarks.md
 ```
 
-Options: `--sizes` (tickets per warehouse; `k`/`m` suffixes), `--load-rows` (rows of the
-load benchmark's CSV, default `1m`; `0` skips it), `--repeats` (load rounds, default 3),
-`--calls` (calls per query, default 40), `--refreshes` (wall refreshes for the memory
-check, default 1000; at most 100 above 1M tickets), `--no-pages` (no browser), `--workdir`, `--keep` (keep the
-warehouses), `--now` (the data's clock; default now). A 100k + 1M run takes a few
-minutes on 2 cores; 10M adds about ten. CI runs it at 20k tickets with one repeat
+Options: `--sizes` (tickets per warehouse; `k`/`m` suffixes), `--load-rows` (rows of
+the load benchmark's CSV, default `1m`; `0` skips it), `--repeats` (load rounds,
+default 3), `--calls` (calls per query, default 40), `--refreshes` (wall refreshes for
+the memory check: all at the smallest size, at most 100 at the others; default 1000),
+`--no-pages` (no browser), `--workdir`, `--keep` (keep the warehouses), `--now` (the
+data's clock; default now). `python -m benchmarks report RESULTS.json --out FILE`
+writes the report again from a run's results. A 100k + 1M run takes about 10 minutes
+on 2 shared cores, 10M adds about 20. CI runs it at 20k tickets with one repeat
 (`tests/unit/test_benchmarks_smoke.py`) so that it cannot rot; it asserts no timings.
 
 What it does:
 1. **Warehouses** of each size are generated inside DuckDB with set-based SQL
    (`benchmarks/generate.py`: `range()` and `hash(i, k)` pseudo-randomness, so the same
    size and clock give the same data) straight into the product's schema
-   (`pipelines.warehouse.migrate`), deadlines from `pipelines.workdays.refresh_calendar`.
+   (`pipelines.warehouse.migrate`), deadlines from
+   `pipelines.workdays.refresh_calendar`.
    Tickets cover the two years up to the clock; larger sizes are a bigger city (14
    communities up to 1M, 14 more per 900k tickets above). Tables of later migrations
    (population, votes, ledger) are filled in proportion (~1M residents and ~1M ledger
@@ -52,7 +55,7 @@ What it does:
    earlier month; all communities or one). Against it, "the way most Dash dashboards
    are built": all tickets in one pandas DataFrame, filtered and grouped per callback,
    for five representative questions, each also asked in SQL of the warehouse.
-4. **Memory**: peak resident memory (`getrusage`) of the process serving the queries and
+4. **Memory**: peak resident memory (VmHWM) of the process serving the queries and
    of the pandas process, per size; resident memory before and after `--refreshes` wall
    refreshes.
 5. **Pages**: first full render of `/wall` and `/explore` in headless Chromium, and
@@ -76,10 +79,15 @@ def _verdict(ok: bool | None) -> str:
 
 def _functions_table(sizes: list[dict]) -> list[str]:
     labels = [s["label"] for s in sizes]
-    head = ("| query function | serves | used by | "
-            + " | ".join(f"{lb} p50 / p95 (ms)" for lb in labels)
-            + " | growth p95 " + (f"{labels[-2]}→{labels[-1]}" if len(labels) > 1 else "")
-            + " | target p95 | at " + labels[-1] + " |")
+    head = (
+        "| query function | serves | used by | "
+        + " | ".join(f"{lb} p50 / p95 (ms)" for lb in labels)
+        + " | growth p95 "
+        + (f"{labels[-2]}→{labels[-1]}" if len(labels) > 1 else "")
+        + " | target p95 | at "
+        + labels[-1]
+        + " |"
+    )
     lines = [head, "|" + " --- |" * (len(labels) + 6)]
     keyed: dict[tuple, list] = {}
     for s in sizes:
@@ -88,50 +96,70 @@ def _functions_table(sizes: list[dict]) -> list[str]:
     for (module, name), entries in keyed.items():
         first = entries[0]
         if first.get("skipped"):
-            lines.append(f"| `{module}.{name}` | {first['owner']} | "
-                         f"{', '.join(first['used_by']) or '–'} | skipped: "
-                         f"{first['skipped']} |" + " |" * (len(labels) + 2))
+            lines.append(
+                f"| `{module}.{name}` | {first['owner']} | "
+                f"{', '.join(first['used_by']) or '–'} | skipped: "
+                f"{first['skipped']} |" + " |" * (len(labels) + 2)
+            )
             continue
         cells = [f"{_ms(e.get('p50'))} / {_ms(e.get('p95'))}" for e in entries]
-        growth = (entries[-1]["p95"] / entries[-2]["p95"]
-                  if len(entries) > 1 and entries[-2].get("p95") else None)
+        growth = (
+            entries[-1]["p95"] / entries[-2]["p95"]
+            if len(entries) > 1 and entries[-2].get("p95")
+            else None
+        )
         target = first.get("target_ms")
         ok = None if target is None else entries[-1].get("p95", math.inf) <= target
         lines.append(
             f"| `{module}.{name}` | {first['owner']} | "
-            f"{', '.join(first['used_by']) or '–'} | " + " | ".join(cells)
+            f"{', '.join(first['used_by']) or '–'} | "
+            + " | ".join(cells)
             + f" | {'–' if growth is None else f'{growth:.1f}×'} | "
-            f"{'–' if target is None else f'{target} ms'} | {_verdict(ok)} |")
+            f"{'–' if target is None else f'{target} ms'} | {_verdict(ok)} |"
+        )
     return lines
 
 
 def _baseline_table(sizes: list[dict]) -> list[str]:
-    lines = ["| question | size | DuckDB p50 / p95 (ms) | pandas p50 / p95 (ms) | "
-             "pandas ÷ DuckDB (p95) |", "| --- | --- | --- | --- | --- |"]
+    lines = [
+        "| question | size | DuckDB p50 / p95 (ms) | pandas p50 / p95 (ms) | "
+        "pandas ÷ DuckDB (p95) |",
+        "| --- | --- | --- | --- | --- |",
+    ]
     for q in sizes[0]["serve"]["baseline_sql"]:
         for s in sizes:
             d, p = s["serve"]["baseline_sql"][q], s["pandas"]["queries"][q]
-            lines.append(f"| {q} | {s['label']} | {_ms(d['p50'])} / {_ms(d['p95'])} | "
-                         f"{_ms(p['p50'])} / {_ms(p['p95'])} | "
-                         f"{p['p95'] / d['p95']:.1f}× |")
+            lines.append(
+                f"| {q} | {s['label']} | {_ms(d['p50'])} / {_ms(d['p95'])} | "
+                f"{_ms(p['p50'])} / {_ms(p['p95'])} | "
+                f"{p['p95'] / d['p95']:.1f}× |"
+            )
     return lines
 
 
 def _series(sizes: list[dict]) -> dict[str, list[tuple[int, float]]]:
     """Cost per size: the slowest measured page query, and the baselines' medians."""
     out: dict[str, list[tuple[int, float]]] = {
-        "slowest product query (p95)": [], "product queries, median p95": [],
+        "slowest product query (p95)": [],
+        "product queries, median p95": [],
         "same questions, DuckDB SQL (median p95)": [],
-        "same questions, pandas (median p95)": []}
+        "same questions, pandas (median p95)": [],
+    }
     for s in sizes:
         p95 = sorted(f["p95"] for f in s["serve"]["functions"] if "p95" in f)
         if p95:
             out["slowest product query (p95)"].append((s["tickets"], p95[-1]))
-            out["product queries, median p95"].append((s["tickets"], p95[len(p95) // 2]))
+            out["product queries, median p95"].append(
+                (s["tickets"], p95[len(p95) // 2])
+            )
         d = sorted(v["p95"] for v in s["serve"]["baseline_sql"].values())
         p = sorted(v["p95"] for v in s["pandas"]["queries"].values())
-        out["same questions, DuckDB SQL (median p95)"].append((s["tickets"], d[len(d) // 2]))
-        out["same questions, pandas (median p95)"].append((s["tickets"], p[len(p) // 2]))
+        out["same questions, DuckDB SQL (median p95)"].append(
+            (s["tickets"], d[len(d) // 2])
+        )
+        out["same questions, pandas (median p95)"].append(
+            (s["tickets"], p[len(p) // 2])
+        )
     return {k: v for k, v in out.items() if v}
 
 
@@ -151,129 +179,290 @@ def chart_svg(series: dict[str, list[tuple[int, float]]]) -> str:
         return left + (math.log10(x) - x0) / (x1 - x0) * (w - left - right)
 
     def py(y: float) -> float:
-        return h - bottom - (math.log10(max(y, 0.01)) - y0) / (y1 - y0) * (h - top - bottom)
+        return (
+            h
+            - bottom
+            - (math.log10(max(y, 0.01)) - y0) / (y1 - y0) * (h - top - bottom)
+        )
 
     colors = ["#c0392b", "#e67e22", "#2471a3", "#7d3c98", "#229954"]
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" '
-             f'font-family="sans-serif" font-size="12">',
-             f'<rect width="{w}" height="{h}" fill="white"/>',
-             f'<text x="{left}" y="18" font-size="14">Cost against size '
-             f'(ms, log scale; tickets, log scale)</text>']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" '
+        f'font-family="sans-serif" font-size="12">',
+        f'<rect width="{w}" height="{h}" fill="white"/>',
+        f'<text x="{left}" y="18" font-size="14">Cost against size '
+        f"(ms, log scale; tickets, log scale)</text>",
+    ]
     for e in range(y0, y1 + 1):
         y = py(10**e)
-        parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{w - right}" y2="{y:.1f}" '
-                     f'stroke="#ddd"/><text x="{left - 8}" y="{y + 4:.1f}" '
-                     f'text-anchor="end">{10**e:g}</text>')
+        parts.append(
+            f'<line x1="{left}" y1="{y:.1f}" x2="{w - right}" y2="{y:.1f}" '
+            f'stroke="#ddd"/><text x="{left - 8}" y="{y + 4:.1f}" '
+            f'text-anchor="end">{10**e:g}</text>'
+        )
     for x in sorted(set(xs)):
         label = f"{x / 1e6:g}M" if x >= 1e6 else f"{x / 1e3:g}k"
-        parts.append(f'<line x1="{px(x):.1f}" y1="{top}" x2="{px(x):.1f}" '
-                     f'y2="{h - bottom}" stroke="#eee"/><text x="{px(x):.1f}" '
-                     f'y="{h - bottom + 18}" text-anchor="middle">{label}</text>')
+        parts.append(
+            f'<line x1="{px(x):.1f}" y1="{top}" x2="{px(x):.1f}" '
+            f'y2="{h - bottom}" stroke="#eee"/><text x="{px(x):.1f}" '
+            f'y="{h - bottom + 18}" text-anchor="middle">{label}</text>'
+        )
     for i, (name, pts) in enumerate(series.items()):
         c = colors[i % len(colors)]
         path = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in pts)
-        parts.append(f'<polyline points="{path}" fill="none" stroke="{c}" '
-                     f'stroke-width="2"/>')
-        parts += [f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="3" fill="{c}"/>'
-                  for x, y in pts]
+        parts.append(
+            f'<polyline points="{path}" fill="none" stroke="{c}" stroke-width="2"/>'
+        )
+        parts += [
+            f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="3" fill="{c}"/>'
+            for x, y in pts
+        ]
         ly = top + 20 + 20 * i
-        parts.append(f'<line x1="{w - right + 15}" y1="{ly}" x2="{w - right + 35}" '
-                     f'y2="{ly}" stroke="{c}" stroke-width="2"/>'
-                     f'<text x="{w - right + 40}" y="{ly + 4}">{name}</text>')
+        parts.append(
+            f'<line x1="{w - right + 15}" y1="{ly}" x2="{w - right + 35}" '
+            f'y2="{ly}" stroke="{c}" stroke-width="2"/>'
+            f'<text x="{w - right + 40}" y="{ly + 4}">{name}</text>'
+        )
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
+
+
+def _summary(results: dict) -> list[str]:
+    """The targets of issues 2 and 8, each met or missed with the measured figure."""
+    sizes = results["sizes"]
+    top = sizes[-1]
+    rows = [
+        "## Summary against the targets",
+        "",
+        "| target | measured | verdict |",
+        "| --- | --- | --- |",
+    ]
+    load = results.get("load")
+    if load:
+        ok = load["ratio_load"] <= 1.5
+        rows.append(
+            f"| load of a {load['rows']:,}-row CSV ≤ 1.5 × bare `read_csv` "
+            f"(issue 2) | {load['ratio_load']:.2f}× ({load['median']['load']:.1f} s "
+            f"vs {load['median']['floor_file']:.1f} s) | {_verdict(ok)} |"
+        )
+    at_10m = top["tickets"] >= 10_000_000
+    for owner, target, plural in (
+        ("wall view", 100, "wall views"),
+        ("explorer callback", 150, "explorer callbacks"),
+    ):
+        measured = [
+            f for f in top["serve"]["functions"] if f["owner"] == owner and "p95" in f
+        ]
+        if not measured:
+            rows.append(
+                f"| {plural} ≤ {target} ms p95 at 10M | not measured (no such "
+                "query functions yet) | pending |"
+            )
+            continue
+        worst = max(measured, key=lambda f: f["p95"])
+        ok = worst["p95"] <= target
+        rows.append(
+            f"| {plural} ≤ {target} ms p95 at 10M | slowest at {top['label']}: "
+            f"`{worst['module']}.{worst['function']}` {_ms(worst['p95'])} ms | "
+            + (
+                _verdict(ok)
+                if at_10m
+                else f"{_verdict(ok)} at {top['label']}; 10M not run"
+            )
+            + " |"
+        )
+    if len(sizes) > 1:
+        prev = sizes[-2]
+        before = {
+            (f["module"], f["function"]): f["p95"]
+            for f in prev["serve"]["functions"]
+            if "p95" in f
+        }
+        growth = sorted(
+            f["p95"] / before[k]
+            for f in top["serve"]["functions"]
+            if "p95" in f
+            and (k := (f["module"], f["function"])) in before
+            and before[k] > 0
+        )
+        factor = top["tickets"] / prev["tickets"]
+        if growth:
+            median, worst = growth[len(growth) // 2], growth[-1]
+            rows.append(
+                f"| cost {prev['label']} → {top['label']} ({factor:g}× the data) "
+                f"far less than {factor:g}× | p95 grows {median:.1f}× (median "
+                f"query), {worst:.1f}× (worst) | "
+                f"{_verdict(worst < factor / 2)} |"
+            )
+        pandas = [
+            top["pandas"]["queries"][q]["p95"] / top["serve"]["baseline_sql"][q]["p95"]
+            for q in top["serve"]["baseline_sql"]
+        ]
+        rows.append(
+            f"| faster than the pandas way at {top['label']} | pandas ÷ DuckDB "
+            f"p95: {min(pandas):.1f}× to {max(pandas):.1f}× | – |"
+        )
+    pages = top.get("pages") or {}
+    rows.append(
+        "| first render of `/wall` and `/explore`, bytes per refresh | "
+        + (
+            "pending"
+            if not pages or "pending" in pages
+            else ", ".join(f"`{p}` {r['render_s']:.2f} s" for p, r in pages.items())
+        )
+        + " | – |"
+    )
+    return rows + [""]
 
 
 def write(results: dict, out: Path) -> None:
     """Write the markdown report to `out` and the chart beside it."""
     m = results["machine"]
     sizes = results["sizes"]
-    lines = [HEADER, "## Machine and run", "",
-             "| | |", "| --- | --- |",
-             f"| date | {m['date']} |", f"| CPU | {m['cpu']} |",
-             f"| cores (nproc) | {m['nproc']} |", f"| memory | {m['memory']} |",
-             f"| load average at start | {', '.join(map(str, m['loadavg_at_start']))} |",
-             f"| software | Python {m['python']}, DuckDB {m['duckdb']}, "
-             f"pandas {m['pandas']} |",
-             f"| data clock (`--now`) | {results['now']} |",
-             f"| calls per query / load rounds / refreshes | {results['calls']} / "
-             f"{results['repeats']} / {results['refreshes']} |",
-             f"| whole run | {results['seconds'] / 60:.1f} min |", ""]
+    lines = [
+        HEADER,
+        "## Machine and run",
+        "",
+        "| | |",
+        "| --- | --- |",
+        f"| date | {m['date']} |",
+        f"| CPU | {m['cpu']} |",
+        f"| cores (nproc) | {m['nproc']} |",
+        f"| memory | {m['memory']} |",
+        f"| load average at start | {', '.join(map(str, m['loadavg_at_start']))} |",
+        f"| software | Python {m['python']}, DuckDB {m['duckdb']}, "
+        f"pandas {m['pandas']} |",
+        f"| data clock (`--now`) | {results['now']} |",
+        f"| calls per query / load rounds / refreshes | {results['calls']} / "
+        f"{results['repeats']} / {results['refreshes']} |",
+        f"| whole run | {results['seconds'] / 60:.1f} min |",
+        "",
+    ]
+    lines += _summary(results)
 
-    lines += ["## Generated warehouses", "",
-              "| tickets | generated in (s) | of which deadlines (s) | file (MB) | "
-              "other tables (rows) |", "| --- | --- | --- | --- | --- |"]
+    lines += [
+        "## Generated warehouses",
+        "",
+        "| tickets | generated in (s) | of which deadlines (s) | file (MB) | "
+        "other tables (rows) |",
+        "| --- | --- | --- | --- | --- |",
+    ]
     for s in sizes:
         b = s["build"]
-        other = ", ".join(f"{t} {n:,}" for t, n in sorted(b["tables"].items())
-                          if t not in ("tickets", "schema_version", "warehouse_meta",
-                                       "load_log", "quarantine", "sla_rule"))
-        lines.append(f"| {s['tickets']:,} | {b['seconds']:.1f} | "
-                     f"{b['deadline_seconds']:.1f} | {b['file_bytes'] / 2**20:,.0f} | "
-                     f"{other} |")
+        other = ", ".join(
+            f"{t} {n:,}"
+            for t, n in sorted(b["tables"].items())
+            if t
+            not in (
+                "tickets",
+                "schema_version",
+                "warehouse_meta",
+                "load_log",
+                "quarantine",
+                "sla_rule",
+            )
+        )
+        lines.append(
+            f"| {s['tickets']:,} | {b['seconds']:.1f} | "
+            f"{b['deadline_seconds']:.1f} | {b['file_bytes'] / 2**20:,.0f} | "
+            f"{other} |"
+        )
     if not any("residents" in s["build"]["tables"] for s in sizes):
-        lines += ["", "Population, participation and ledger tables are not in the "
-                  "schema yet (their migration has not landed), so only tickets are "
-                  "generated; the harness fills them as soon as they exist."]
+        lines += [
+            "",
+            "Population, participation and ledger tables are not in the "
+            "schema yet (their migration has not landed), so only tickets are "
+            "generated; the harness fills them as soon as they exist.",
+        ]
     lines.append("")
 
     load = results.get("load")
     if load:
         md = load["median"]
-        lines += [f"## Load: {load['rows']:,}-row ticket CSV "
-                  f"({load['csv_bytes'] / 2**20:,.0f} MB), median of {load['repeats']}", "",
-                  "| step | median (s) | all rounds (s) | ÷ floor (file) |",
-                  "| --- | --- | --- | --- |"]
-        names = {"floor_file": "floor: `create table t as select * from read_csv(file)`, "
-                               "fresh file",
-                 "floor_memory": "floor, in memory",
-                 "load": "`load_files` into a fresh warehouse",
-                 "reload": "reload of the same file (all unchanged)"}
+        lines += [
+            f"## Load: {load['rows']:,}-row ticket CSV "
+            f"({load['csv_bytes'] / 2**20:,.0f} MB), median of {load['repeats']}",
+            "",
+            "| step | median (s) | all rounds (s) | ÷ floor (file) |",
+            "| --- | --- | --- | --- |",
+        ]
+        names = {
+            "floor_file": "floor: `create table t as select * from read_csv(file)`, "
+            "fresh file",
+            "floor_memory": "floor, in memory",
+            "load": "`load_files` into a fresh warehouse",
+            "reload": "reload of the same file (all unchanged)",
+        }
         for k, label in names.items():
             rounds = ", ".join(f"{t:.2f}" for t in load["times"][k])
-            lines.append(f"| {label} | {md[k]:.2f} | {rounds} | "
-                         f"{md[k] / md['floor_file']:.2f} |")
+            lines.append(
+                f"| {label} | {md[k]:.2f} | {rounds} | {md[k] / md['floor_file']:.2f} |"
+            )
         ok = load["ratio_load"] <= 1.5
-        lines += ["", f"Target (issue 2): load ≤ 1.5 × floor. Measured "
-                  f"**{load['ratio_load']:.2f}×** ({_verdict(ok)}"
-                  + ("" if ok else f", by {load['ratio_load'] / 1.5 - 1:.0%}")
-                  + f"); reload {load['ratio_reload']:.2f}×; load vs the in-memory floor "
-                  f"{load['ratio_load_vs_memory']:.2f}×. Rows loaded {load['inserted']:,}, "
-                  f"quarantined {load['quarantined']:,}.", ""]
+        lines += [
+            "",
+            f"Target (issue 2): load ≤ 1.5 × floor. Measured "
+            f"**{load['ratio_load']:.2f}×** ({_verdict(ok)}"
+            + ("" if ok else f", by {load['ratio_load'] / 1.5 - 1:.0%}")
+            + f"); reload {load['ratio_reload']:.2f}×; load vs the in-memory floor "
+            f"{load['ratio_load_vs_memory']:.2f}×. Rows loaded {load['inserted']:,}, "
+            f"quarantined {load['quarantined']:,}.",
+            "",
+        ]
 
-    lines += ["## Query paths: server time per call", "",
-              f"Each function called {results['calls']} times per size through "
-              "`warehouse.Reader` with varied filters, after one warm-up call. "
-              "Targets (issue 8) apply at 10M tickets: wall views ≤ 100 ms p95, explorer "
-              "callbacks ≤ 150 ms p95; exports are held to the explorer's target here "
-              "because the explorer shows the same reports.", ""]
+    lines += [
+        "## Query paths: server time per call",
+        "",
+        f"Each function called {results['calls']} times per size through "
+        "`warehouse.Reader` with varied filters, after one warm-up call. "
+        "Targets (issue 8) apply at 10M tickets: wall views ≤ 100 ms p95, explorer "
+        "callbacks ≤ 150 ms p95; exports (one report for one period) have no target.",
+        "",
+    ]
     lines += _functions_table(sizes)
-    lines += ["", "## Against the pandas way", "",
-              "The same five questions asked of all tickets held in one pandas "
-              "DataFrame (filtered and grouped per callback) and of the warehouse in "
-              "SQL, in the same run.", ""]
+    lines += [
+        "",
+        "## Against the pandas way",
+        "",
+        "The same five questions asked of all tickets held in one pandas "
+        "DataFrame (filtered and grouped per callback) and of the warehouse in "
+        "SQL, in the same run.",
+        "",
+    ]
     lines += _baseline_table(sizes)
 
-    lines += ["", "## Memory", "",
-              "| tickets | serving process peak RSS (MB) | RSS before → after "
-              "refreshes (MB) | refreshes (scope) | pandas process peak RSS (MB) | "
-              "DataFrame (MB) | pandas: load all tickets (s) |",
-              "| --- | --- | --- | --- | --- | --- | --- |"]
+    lines += [
+        "",
+        "## Memory",
+        "",
+        "| tickets | serving process peak RSS (MB) | RSS before → after "
+        "refreshes (MB) | refreshes (scope) | pandas process peak RSS (MB) | "
+        "DataFrame (MB) | pandas: load all tickets (s) |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
     for s in sizes:
         mem, p = s["serve"]["memory"], s["pandas"]
         lines.append(
             f"| {s['tickets']:,} | {mem['peak_rss_mb']:,.0f} | "
-            f"{mem['rss_before_refreshes_mb']:,.0f} → {mem['rss_after_refreshes_mb']:,.0f} "
+            f"{mem['rss_before_refreshes_mb']:,.0f} → "
+            f"{mem['rss_after_refreshes_mb']:,.0f} "
             f"| {mem['refreshes']:,} ({mem['refresh_scope']}; "
             f"{mem['refresh_mean_ms']:.0f} ms each) | {p['peak_rss_mb']:,.0f} | "
-            f"{p['frame_mb']:,.0f} | {p['load_s']:.1f} |")
+            f"{p['frame_mb']:,.0f} | {p['load_s']:.1f} |"
+        )
 
     series = _series(sizes)
     chart = out.with_name(CHART_NAME)
     chart.write_text(chart_svg(series), encoding="utf-8")
-    lines += ["", "## Cost against size", "", f"![cost against size]({CHART_NAME})", "",
-              "| series | " + " | ".join(s["label"] for s in sizes) + " |",
-              "|" + " --- |" * (len(sizes) + 1)]
+    lines += [
+        "",
+        "## Cost against size",
+        "",
+        f"![cost against size]({CHART_NAME})",
+        "",
+        "| series | " + " | ".join(s["label"] for s in sizes) + " |",
+        "|" + " --- |" * (len(sizes) + 1),
+    ]
     for name, pts in series.items():
         lines.append(f"| {name} (ms) | " + " | ".join(_ms(y) for _, y in pts) + " |")
 
@@ -281,24 +470,33 @@ def write(results: dict, out: Path) -> None:
     pages = next((s.get("pages") for s in reversed(sizes) if s.get("pages")), None)
     if not pages or "pending" in pages:
         why = (pages or {}).get("pending", "not run (--no-pages)")
-        lines += ["**Pending: wall and explorer pages.** First full render of `/wall` and "
-                  "`/explore` in headless Chromium and bytes per refresh are measured by "
-                  f"`benchmarks/pagebench.py` once those pages exist. This run: {why}.",
-                  ""]
+        lines += [
+            "**Pending: wall and explorer pages.** First full render of `/wall` and "
+            "`/explore` in headless Chromium and bytes per refresh are measured by "
+            f"`benchmarks/pagebench.py` once those pages exist. This run: {why}.",
+            "",
+        ]
     else:
-        lines += ["| page | first full render (s) | bytes on first render (requests) | "
-                  "no data change: requests, bytes per second | after a data change: "
-                  "redraw callbacks, their bytes |",
-                  "| --- | --- | --- | --- | --- |"]
+        lines += [
+            "| page | first full render (s) | bytes on first render (requests) | "
+            "no data change: requests, bytes per second | after a data change: "
+            "redraw callbacks, their bytes |",
+            "| --- | --- | --- | --- | --- |",
+        ]
         for page, r in pages.items():
             lines.append(
                 f"| `{page}` | {r['render_s']:.2f} | {r['first_bytes']:,} "
-                f"({r['first_requests']}) | {r['idle_requests']} in {r['watch_s']:.0f} s, "
+                f"({r['first_requests']}) | {r['idle_requests']} in "
+                f"{r['watch_s']:.0f} s, "
                 f"{r['idle_bytes'] / r['watch_s']:,.0f} B/s | {r['redraw_requests']}, "
-                f"{r['redraw_bytes']:,} B |")
-        lines += ["", "Measured at the largest size, polling every second (`?poll=1`; "
-                  "the wall's default is 30 s). A data change is a real write through "
-                  "`warehouse.writer` (copy, data version + 1, atomic swap)."]
+                f"{r['redraw_bytes']:,} B |"
+            )
+        lines += [
+            "",
+            "Measured at the largest size, polling every second (`?poll=1`; "
+            "the wall's default is 30 s). A data change is a real write through "
+            "`warehouse.writer` (copy, data version + 1, atomic swap).",
+        ]
         lines.append("")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")

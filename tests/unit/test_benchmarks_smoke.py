@@ -24,11 +24,14 @@ def test_generate__deterministic_tickets_with_deadlines(tmp_path):
     digests = []
     for name in ("a", "b"):
         con = duckdb.connect(str(tmp_path / f"{name}.duckdb"), read_only=True)
-        digests.append(con.execute(
-            "select sum(hash(ticket_id, reported_at, closed_at, level, community, "
-            "deadline_at)), count(*) filter (due_on is null), "
-            "count(*) filter (reported_at > $now or closed_at > $now) from tickets",
-            {"now": now}).fetchone())
+        digests.append(
+            con.execute(
+                "select sum(hash(ticket_id, reported_at, closed_at, level, community, "
+                "deadline_at)), count(*) filter (due_on is null), "
+                "count(*) filter (reported_at > $now or closed_at > $now) from tickets",
+                {"now": now},
+            ).fetchone()
+        )
         con.close()
     assert digests[0] == digests[1]
     assert digests[0][1:] == (0, 0)  # every ticket has a deadline; nothing after now
@@ -59,16 +62,36 @@ def test_baseline__pandas_and_sql_give_the_same_answers(tmp_path):
 
 def test_harness__runs_at_smallest_size(tmp_path):
     out = tmp_path / "benchmarks.md"
-    args = ["run", "--sizes", "20k", "--load-rows", "20k", "--repeats", "1",
-            "--calls", "2", "--refreshes", "5", "--workdir", str(tmp_path / "work"),
-            "--out", str(out)]
+    args = [
+        "run",
+        "--sizes",
+        "20k",
+        "--load-rows",
+        "20k",
+        "--repeats",
+        "1",
+        "--calls",
+        "2",
+        "--refreshes",
+        "5",
+        "--workdir",
+        str(tmp_path / "work"),
+        "--out",
+        str(out),
+    ]
     if pagebench.missing_tools():
         args.append("--no-pages")
     assert main(args) == 0
     text = out.read_text(encoding="utf-8")
-    for heading in ("## Machine and run", "## Load:", "## Query paths",
-                    "## Against the pandas way", "## Memory", "## Cost against size",
-                    "## Pages"):
+    for heading in (
+        "## Machine and run",
+        "## Load:",
+        "## Query paths",
+        "## Against the pandas way",
+        "## Memory",
+        "## Cost against size",
+        "## Pages",
+    ):
         assert heading in text
     assert (tmp_path / "benchmarks-cost.svg").read_text().startswith("<svg")
     assert "`wall." in text and "`status." in text  # query functions were discovered
