@@ -350,3 +350,12 @@ def test_load_tickets__killed_load_leaves_warehouse_unchanged(settings, tmp_path
     (report,) = load_files(settings, "tickets", [write_csv(tmp_path / "next.csv", [ticket_row()])])
     assert report.inserted == 1
     assert not list(Path(settings.db_path).parent.glob("*.writing-*"))
+
+
+def test_load_tickets__padded_cells_are_trimmed_and_blank_cells_are_missing(settings, tmp_path):
+    path = write_csv(tmp_path / "t.csv", [ticket_row(
+        ticket_id=" P1 ", community="  望江社区 ", level=" 2", closed_at="   ", updated_at="")])
+    (report,) = load_files(settings, "tickets", [path])
+    assert report.inserted == 1
+    assert rows_of(settings, "select ticket_id, community, level, closed_at from tickets") == [
+        ("P1", "望江社区", 2, None)]
