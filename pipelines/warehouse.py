@@ -103,6 +103,15 @@ def _remove_leftovers(db_path: Path) -> None:
         leftover.unlink(missing_ok=True)
 
 
+def _write_failed(db_path: Path, step: str, error: Exception) -> WarehouseError:
+    """Disk full, read-only or unwritable folder (issue 7): one clear line, not a traceback."""
+    reason = getattr(error, "strerror", None) or str(error).strip().splitlines()[0]
+    return WarehouseError(
+        f"cannot {step} in {db_path.parent}: {reason}; the warehouse is unchanged "
+        "(free disk space or make the folder writable, then run the load again)"
+    )
+
+
 @contextmanager
 def writer(
     settings: Settings, lock_timeout: float = 600, bump_version: bool = True
@@ -119,8 +128,8 @@ def writer(
             or the warehouse is from a newer version.
     """
     db_path = Path(settings.db_path)
-    db_path.parent.mkdir(parents=True, exist_ok=True)
     try:
+        db_path.parent.mkdir(parents=True, exist_ok=True)
         lock = FileLock(str(_lock_path(db_path)), timeout=lock_timeout)
         lock.acquire()
     except Timeout:
@@ -128,12 +137,17 @@ def writer(
             f"another load or export is writing {db_path} (lock held for over "
             f"{lock_timeout:.0f} s); try again later"
         ) from None
+    except OSError as e:
+        raise _write_failed(db_path, "lock the warehouse", e) from e
     work = db_path.with_name(f"{db_path.name}.writing-{os.getpid()}")
     try:
         _remove_leftovers(db_path)
-        if db_path.exists():
-            shutil.copyfile(db_path, work)
-        con = duckdb.connect(str(work))
+        try:
+            if db_path.exists():
+                shutil.copyfile(db_path, work)
+            con = duckdb.connect(str(work))
+        except (OSError, duckdb.IOException) as e:
+            raise _write_failed(db_path, "copy the warehouse", e) from e
         try:
             # current_timestamp stored as local wall-clock time, like every timestamp here
             con.execute(f"set TimeZone = '{_checked_zone(settings.timezone)}'")
@@ -145,13 +159,19 @@ def writer(
                     "update warehouse_meta set data_version = data_version + 1, "
                     "written_at = current_timestamp"
                 )
-            con.execute("commit")
-            con.execute("checkpoint")
+            try:
+                con.execute("commit")
+                con.execute("checkpoint")
+            except duckdb.IOException as e:
+                raise _write_failed(db_path, "write the new warehouse", e) from e
         finally:
             con.close()  # without the commit above, this rolls the copy back; it is deleted
-        with open(work, "rb") as f:
-            os.fsync(f.fileno())
-        os.replace(work, db_path)
+        try:
+            with open(work, "rb") as f:
+                os.fsync(f.fileno())
+            os.replace(work, db_path)
+        except OSError as e:
+            raise _write_failed(db_path, "swap in the new warehouse", e) from e
         dir_fd = os.open(db_path.parent, os.O_RDONLY)
         try:
             os.fsync(dir_fd)
