@@ -1,0 +1,139 @@
+"""Faults survived: loads killed at random points, a full disk during a load.
+
+(Disk full during an export is tested in tests/unit/test_exports.py; a missing, corrupt
+or newer-schema warehouse at start in tests/unit/test_serving.py.)
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines import warehouse
+from pipelines.__main__ import main as cli
+from pipelines.loader import load_files
+from tests.factories import ticket_row, write_csv
+
+ROOT = Path(__file__).resolve().parents[2]
+KILLS = 15
+ROWS = 3000
+
+LOADER = """
+import sys, time
+from pathlib import Path
+from pipelines.loader import load_files
+from pipelines.settings import load_settings
+settings = load_settings()
+print("ready", flush=True)
+load_files(settings, "tickets", [Path(sys.argv[1])], progress=False)
+print("done", flush=True)
+"""
+
+
+def state(settings) -> tuple[int, int]:
+    con = duckdb.connect(str(settings.db_path), read_only=True)
+    try:
+        return (con.execute("select data_version from warehouse_meta").fetchall()[0][0],
+                con.execute("select count(*) from tickets").fetchall()[0][0])
+    finally:
+        con.close()
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _loader(settings, csv: Path) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WALL_")}
+    env.update(WALL_DB=str(settings.db_path), WALL_SECRET=settings.secret,
+               PYTHONPATH=str(ROOT))
+    return subprocess.Popen([sys.executable, "-c", LOADER, str(csv)], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+
+
+def test_killed_loads__old_or_new_state_never_between(settings, tmp_path):
+    rng = random.Random(7)
+    load_files(settings, "tickets", [write_csv(tmp_path / "base.csv", [ticket_row()])])
+    files = [write_csv(tmp_path / f"k{i}.csv",
+                       [ticket_row(ticket_id=f"K{i:02d}-{j:05d}") for j in range(ROWS)])
+             for i in range(KILLS + 1)]
+    # How long one load takes here, so the kills land all over it.
+    started = time.monotonic()
+    proc = _loader(settings, files[0])
+    assert proc.stdout.readline().strip() == "ready"
+    ready = time.monotonic()
+    assert proc.wait(timeout=120) == 0
+    duration = time.monotonic() - ready
+    version, count = state(settings)
+    assert count == 1 + ROWS
+    outcomes = {"old": 0, "new": 0}
+    for i in range(1, KILLS + 1):
+        proc = _loader(settings, files[i])
+        assert proc.stdout.readline().strip() == "ready"
+        time.sleep(rng.uniform(0, duration * 1.1))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=60)
+        after = state(settings)
+        if after == (version, count):
+            outcomes["old"] += 1
+        else:
+            assert after == (version + 1, count + ROWS), f"kill {i}: in between: {after}"
+            outcomes["new"] += 1
+        version, count = after
+    # The next run cleans up and completes.
+    reports = load_files(settings, "tickets", [files[1]])
+    assert reports[0].adds_up()
+    assert state(settings)[0] == version + 1
+    assert not list(settings.db_path.parent.glob("*.writing-*"))
+    assert outcomes["old"] >= 1, outcomes
+    print(f"{KILLS} kills over a {duration:.2f} s load ({time.monotonic() - started:.0f} s "
+          f"in all): {outcomes}")
+
+
+def _enospc(*_args, **_kwargs):
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+@pytest.mark.parametrize("step", ["copy", "swap"])
+def test_disk_full_during_load__clear_error_and_nothing_lost(
+    settings, tmp_path, monkeypatch, step
+):
+    load_files(settings, "tickets", [write_csv(tmp_path / "a.csv", [ticket_row()])])
+    before = digest(settings.db_path)
+    if step == "copy":
+        monkeypatch.setattr(warehouse.shutil, "copyfile", _enospc)
+    else:
+        monkeypatch.setattr(warehouse.os, "replace", _enospc)
+    with pytest.raises(warehouse.WarehouseError) as caught:
+        load_files(settings, "tickets", [write_csv(tmp_path / "b.csv", [ticket_row()])])
+    message = str(caught.value)
+    assert "No space left on device" in message
+    assert str(settings.db_path.parent) in message and "unchanged" in message
+    assert digest(settings.db_path) == before
+    assert not list(settings.db_path.parent.glob("*.writing-*"))
+    monkeypatch.undo()
+    load_files(settings, "tickets", [write_csv(tmp_path / "c.csv", [ticket_row()])])
+    assert state(settings) == (2, 2)
+
+
+def test_disk_full_during_load__cli_prints_one_line_not_a_traceback(
+    settings, tmp_path, monkeypatch, capsys
+):
+    load_files(settings, "tickets", [write_csv(tmp_path / "a.csv", [ticket_row()])])
+    monkeypatch.setattr(warehouse.shutil, "copyfile", _enospc)
+    csv = write_csv(tmp_path / "b.csv", [ticket_row()])
+    code = cli(["load", "tickets", str(csv), "--db", str(settings.db_path), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.startswith("error: ") and "No space left on device" in err
+    assert "Traceback" not in err
