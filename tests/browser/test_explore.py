@@ -1,0 +1,291 @@
+"""The ticket explorer in headless Chromium against a real app process.
+
+One warehouse (demo generator, 1 year, 20,000 tickets, loaded by the real loader) and one
+`python app.py` serve every test here. Views are pinned with `asof=` so that every number
+can be checked against the test's own SQL.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from urllib.parse import parse_qs, quote, urlsplit
+
+import duckdb
+import pytest
+from selenium.webdriver.common.by import By
+
+from pipelines.bootstrap import load_demo_inputs
+from pipelines.demo import write_demo
+from pipelines.settings import Settings
+from tests.browser.test_status_page import ROOT, _free_port, _screenshot
+
+pytestmark = pytest.mark.browser
+
+TODAY = dt.date(2026, 11, 20)
+ASOF = "2026-11-20T12:00:00"
+BASE = f"/explore/tickets?from=2026-01-01&to=2026-06-30&asof={ASOF}"
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory, artifacts_dir):
+    root = tmp_path_factory.mktemp("explore-browser")
+    files = write_demo(root / "demo", years=1, tickets_per_year=20000, today=TODAY)
+    settings = Settings(db_path=root / "w.duckdb", demo_dir=root / "demo",
+                        secret="explore-browser", secret_file=root / "k",
+                        calendar_file=None)
+    load_demo_inputs(settings, {"tickets": files["tickets"]})
+    port = _free_port()
+    env = {**os.environ, "WALL_SECRET": "explore-browser", "PYTHONUNBUFFERED": "1"}
+    env.pop("WALL_USERS_FILE", None)
+    log_path = artifacts_dir / "explore_server.log"
+    with open(log_path, "w", encoding="utf-8") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "app.py", "--port", str(port), "--db", str(settings.db_path)],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    with urllib.request.urlopen(url + "/explore", timeout=2):
+                        break
+                except OSError:
+                    if time.monotonic() > deadline or proc.poll() is not None:
+                        pytest.fail(log_path.read_text(encoding="utf-8")[-3000:])
+                    time.sleep(0.3)
+            con = duckdb.connect(str(settings.db_path), read_only=True)
+            yield {"url": url, "con": con}
+            con.close()
+        finally:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=10)
+
+
+def _sql_count(con, where: str = "true", params: dict | None = None) -> int:
+    return con.execute(
+        "select count(*) from tickets where reported_at >= date '2026-01-01' "
+        f"and reported_at < date '2026-07-01' and {where}", params or {}).fetchone()[0]
+
+
+def _open(br, url: str):
+    br.driver.get(url)
+    br.wait_for_element('[data-key="reported_count.current"]', timeout=20)
+    _wait_charts(br)
+
+
+def _wait_charts(br, timeout=20):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        n = br.driver.execute_script(
+            "return document.querySelectorAll('.explore-graph .js-plotly-plot').length")
+        busy = br.driver.execute_script(
+            "return document.querySelectorAll('[data-dash-is-loading=true]').length")
+        if n >= 10 and not busy:
+            time.sleep(0.3)
+            return
+        time.sleep(0.2)
+    raise AssertionError("charts did not render")
+
+
+def _kpi(br, key: str) -> str:
+    return br.find_element(f'[data-key="{key}"]').text
+
+
+def _query(br) -> dict:
+    return parse_qs(urlsplit(br.driver.current_url).query)
+
+
+def _chart_data(br, chart: str) -> list[dict]:
+    return br.driver.execute_script(
+        "var g = document.querySelector('#explore-panel-%s .js-plotly-plot');"
+        "return g.data.map(t => ({x: t.x, y: t.y, c: t.customdata}));" % chart)
+
+
+def _click(br, element) -> None:
+    """Click where a plotly mark is drawn (plotly's drag layer receives the click)."""
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    ActionChains(br.driver).move_to_element(element).click().perform()
+
+
+def _chips(br) -> list[str]:
+    return [c.text for c in br.find_elements("#explore-chips .chip")]
+
+
+def test_explore__numbers_on_every_chart_equal_sql(served, dash_br, artifacts_dir):
+    con = served["con"]
+    _open(dash_br, served["url"] + BASE)
+    assert int(_kpi(dash_br, "reported_count.current").replace(",", "")) == _sql_count(con)
+    # breakdown charts: one bar per value, length = tickets
+    for chart, column in (("level", "level"), ("category", "category"),
+                          ("community", "community"), ("handler", "handler"),
+                          ("source", "source"), ("grid", "grid")):
+        trace = _chart_data(dash_br, chart)[0]
+        lengths = trace["y"] if chart == "level" else trace["x"]
+        got = dict(zip(trace["c"], lengths))
+        want = dict(con.execute(
+            f"select {column}, count(*) from tickets where reported_at >= '2026-01-01' "
+            f"and reported_at < '2026-07-01' group by all").fetchall())
+        assert got == want, chart
+    trend = _chart_data(dash_br, "trend")[0]
+    want = con.execute(
+        "select strftime(date_trunc('month', reported_at), '%Y-%m-%d'), count(*) "
+        "from tickets where reported_at >= '2026-01-01' and reported_at < '2026-07-01' "
+        "group by 1 order by 1").fetchall()
+    assert list(zip(trend["x"], trend["y"])) == want
+    close = _chart_data(dash_br, "close_time")
+    want = con.execute(
+        "select level, round(quantile_cont(epoch(closed_at - reported_at) / 3600, 0.5), 1),"
+        " round(quantile_cont(epoch(closed_at - reported_at) / 3600, 0.9), 1) "
+        "from tickets where reported_at >= '2026-01-01' and reported_at < '2026-07-01' "
+        "and closed_at <= $now group by 1 order by 1",
+        {"now": dt.datetime.fromisoformat(ASOF)}).fetchall()
+    assert close[0]["y"] == [m for _, m, _ in want]
+    assert close[1]["y"] == [p for _, _, p in want]
+    sat = _chart_data(dash_br, "sat_handler")[0]
+    want = dict(con.execute(
+        "select handler, round(100.0 * count(*) filter (satisfaction = 'satisfied') / "
+        "count(satisfaction), 1) from tickets where reported_at >= '2026-01-01' and "
+        "reported_at < '2026-07-01' group by 1").fetchall())
+    assert dict(zip(sat["c"], sat["x"])) == want
+    _screenshot(dash_br.driver, artifacts_dir / "explore_tickets.png")
+    assert dash_br.get_logs() == []
+
+
+def test_explore__cross_filter_chip_back_and_copied_link(served, dash_br, artifacts_dir):
+    con = served["con"]
+    _open(dash_br, served["url"] + BASE)
+    # cross-filter: click the largest category bar
+    bars = dash_br.find_elements("#explore-panel-category .js-plotly-plot .point path")
+    target = _chart_data(dash_br, "category")[0]["c"][-1]  # horizontal: largest last
+    _click(dash_br, bars[-1])
+    dash_br.wait_for_contains_text("#explore-chips", target, timeout=15)
+    _wait_charts(dash_br)
+    assert _query(dash_br)["category"] == [target]
+    want = _sql_count(con, "category = $c", {"c": target})
+    assert int(_kpi(dash_br, "reported_count.current").replace(",", "")) == want
+    # every other chart is filtered: the community bars now add up to the category
+    assert sum(_chart_data(dash_br, "community")[0]["x"]) == want
+
+    # a second filter through the URL-driven level chart
+    _click(dash_br, dash_br.find_elements(
+        "#explore-panel-level .js-plotly-plot .point path")[2])
+    dash_br.wait_for_contains_text("#explore-chips", "等级", timeout=15)
+    _wait_charts(dash_br)
+    level = int(_query(dash_br)["level"][0])
+    both = _sql_count(con, "category = $c and level = $l", {"c": target, "l": level})
+    assert int(_kpi(dash_br, "reported_count.current").replace(",", "")) == both
+    chips_before = _chips(dash_br)
+    summary_before = dash_br.find_element("#explore-summary-table").text
+    _screenshot(dash_br.driver, artifacts_dir / "explore_cross_filtered.png")
+
+    # copied link in a new page: the identical view
+    link = dash_br.driver.current_url
+    dash_br.driver.switch_to.new_window("tab")
+    _open(dash_br, link)
+    assert _chips(dash_br) == chips_before
+    assert dash_br.find_element("#explore-summary-table").text == summary_before
+    dash_br.driver.close()
+    dash_br.driver.switch_to.window(dash_br.driver.window_handles[0])
+
+    # back undoes the level filter
+    dash_br.driver.back()
+    dash_br.wait_for_element('[data-key="reported_count.current"]', timeout=15)
+    end = time.monotonic() + 15
+    while "level" in _query(dash_br) and time.monotonic() < end:
+        time.sleep(0.2)
+    _wait_charts(dash_br)
+    assert "level" not in _query(dash_br)
+    assert int(_kpi(dash_br, "reported_count.current").replace(",", "")) == want
+
+    # chip removal: the category chip's x
+    chip = [c for c in dash_br.find_elements("#explore-chips .chip") if target in c.text][0]
+    chip.click()
+    end = time.monotonic() + 15
+    while "category" in _query(dash_br) and time.monotonic() < end:
+        time.sleep(0.2)
+    _wait_charts(dash_br)
+    assert not any(target in c for c in _chips(dash_br))
+    assert int(_kpi(dash_br, "reported_count.current").replace(",", "")) == _sql_count(con)
+    assert dash_br.get_logs() == []
+
+
+def test_explore__table_paging_sorting_timeline_and_csv(served, dash_br, artifacts_dir):
+    con = served["con"]
+    _open(dash_br, served["url"] + BASE + "&level=3")
+    ids = con.execute(
+        "select ticket_id from tickets where reported_at >= '2026-01-01' and "
+        "reported_at < '2026-07-01' and level = 3 "
+        "order by reported_at desc nulls last, ticket_id").fetchall()
+    dash_br.wait_for_element(".ag-row[row-index='0']", timeout=15)
+
+    def cell_text(index: int, want: str) -> str:
+        sel = (f".ag-pinned-left-cols-container .ag-row[row-index='{index}'] "
+               "[col-id='ticket_id']")
+        end, text = time.monotonic() + 15, None
+        while time.monotonic() < end:
+            found = dash_br.find_elements(sel)
+            text = found[0].get_attribute("textContent").strip() if found else None
+            if text == want:
+                break
+            time.sleep(0.2)
+        return text
+
+    assert cell_text(0, ids[0][0]) == ids[0][0]
+    dash_br.find_element(".ag-paging-button[aria-label='Next Page']").click()
+    assert cell_text(50, ids[50][0]) == ids[50][0]
+    # sort by ticket id ascending (header click)
+    dash_br.find_element(".ag-header-cell[col-id='ticket_id'] .ag-header-cell-label").click()
+    want = sorted(i for (i,) in ids)[0]
+    end = time.monotonic() + 15
+    while time.monotonic() < end:
+        cells = dash_br.find_elements(".ag-pinned-left-cols-container .ag-row[row-index='0'] "
+                                      "[col-id='ticket_id']")
+        if cells and cells[0].get_attribute("textContent").strip() == want:
+            break
+        time.sleep(0.2)
+    assert cells and cells[0].get_attribute("textContent").strip() == want
+
+    # timeline of the first row
+    dash_br.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})",
+                                  cells[0])
+    cells[0].click()
+    dash_br.wait_for_text_to_equal("#explore-timeline-id", want, timeout=15)
+    deadline = con.execute("select strftime(deadline_at, '%Y-%m-%d %H:%M') from tickets "
+                           "where ticket_id = $t", {"t": want}).fetchone()[0]
+    assert dash_br.find_element("#explore-timeline-deadline").text == deadline
+    assert len(dash_br.find_elements(".timeline .tl-item")) == 5
+    _screenshot(dash_br.driver, artifacts_dir / "explore_table_timeline.png")
+
+    # the CSV link of the table: rows equal the test's own SQL
+    href = dash_br.find_element("#explore-csv-tickets").get_attribute("href")
+    with urllib.request.urlopen(href, timeout=30) as r:
+        body = r.read().decode("utf-8")
+    assert body.startswith("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(body.lstrip("\ufeff"))))
+    assert [r["ticket_id"] for r in rows] == [i for (i,) in ids]
+    assert dash_br.get_logs() == []
+
+
+def test_explore__unknown_community_and_bad_date(served, dash_br, artifacts_dir):
+    url = (served["url"] + "/explore/tickets?from=2026-13-45&to=2026-06-30"
+           f"&community={quote('<script>alert(1)</script>')}&asof={ASOF}")
+    _open(dash_br, url)
+    notices = dash_br.find_element("#explore-notices").text
+    assert "2026-13-45" in notices and "<script>alert(1)</script>" in notices
+    dash_br.wait_for_element("#explore-empty", timeout=10)
+    assert _kpi(dash_br, "reported_count.current") == "0"
+    _screenshot(dash_br.driver, artifacts_dir / "explore_empty_state.png")
+    for page in ("participation", "accounts", "population"):
+        dash_br.driver.get(served["url"] + f"/explore/{page}")
+        dash_br.wait_for_element(f"#explore-{page}-empty", timeout=10)
+    assert dash_br.get_logs() == []
