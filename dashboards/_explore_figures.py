@@ -61,7 +61,7 @@ def _base(fig: go.Figure, height: int = 320) -> go.Figure:
     fig.update_layout(
         template=_theme.TEMPLATE_NAME,
         height=height,
-        margin={"l": 8, "r": 16, "t": 12, "b": 8},
+        margin={"l": 56, "r": 24, "t": 12, "b": 36},
         font={"size": 13},
         showlegend=False,
         clickmode="event",
@@ -150,7 +150,7 @@ def figure_trend(df: pd.DataFrame, grain: str) -> go.Figure:
     fig.update_layout(
         showlegend=True,
         legend={"orientation": "h", "y": 1.12, "x": 0},
-        margin={"l": 8, "r": 8, "t": 36, "b": 8},
+        margin={"l": 56, "r": 48, "t": 36, "b": 36},
         yaxis={"title": {"text": "事件数 tickets", "font": {"size": 12}}},
         yaxis2={"overlaying": "y", "side": "right", "range": [0, 105],
                 "showgrid": False, "title": {"text": "%", "font": {"size": 12}}},
@@ -178,7 +178,7 @@ def figure_close_time(df: pd.DataFrame) -> go.Figure:
     fig = _base(fig, height=300)
     fig.update_layout(showlegend=True, barmode="group",
                       legend={"orientation": "h", "y": 1.12, "x": 0},
-                      margin={"l": 8, "r": 8, "t": 36, "b": 8},
+                      margin={"l": 56, "r": 48, "t": 36, "b": 36},
                       yaxis={"title": {"text": "小时 hours", "font": {"size": 12}}},
                       xaxis={"type": "category"})
     return fig
