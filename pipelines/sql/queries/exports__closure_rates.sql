@@ -21,6 +21,10 @@ counted as (
         count(*) filter (
             where closed_at <= $as_of and closed_at <= deadline_at
         ) as closed_on_time,
+        -- still open after its deadline: already late, so it counts against on-time
+        count(*) filter (
+            where (closed_at is null or closed_at > $as_of) and deadline_at < $as_of
+        ) as overdue,
         count(*) filter (where satisfaction is not null) as rated,
         count(*) filter (where satisfaction = 'satisfied') as satisfied,
     from tickets
@@ -36,9 +40,12 @@ final as (
         tickets,
         closed,
         closed_on_time,
+        overdue,
         cast(cast((closed * 20000 // tickets + 1) // 2 as decimal(18, 0)) * 0.0001
             as decimal(9, 4)) as closure_rate,
-        cast(cast((closed_on_time * 20000 // nullif(closed, 0) + 1) // 2
+        -- the wall's and explorer's definition: on time among tickets whose outcome is
+        -- known (closed, or open past the deadline)
+        cast(cast((closed_on_time * 20000 // nullif(closed + overdue, 0) + 1) // 2
             as decimal(18, 0)) * 0.0001 as decimal(9, 4)) as on_time_rate,
         rated,
         satisfied,
