@@ -198,6 +198,9 @@ def call_args(fn: Callable, module, ctx: Context, k: int,
             kwargs[p.name] = PARAM_VALUES[p.name](ctx, k, module)
         elif p.default is p.empty:
             unknown.append(p.name)
+    spec = getattr(module, "REPORTS", {}).get(kwargs.get("report"))
+    if spec is not None and kwargs.get("dimension") not in (None, *spec.splits):
+        kwargs["dimension"] = spec.splits[0]  # a split the report allows
     return kwargs, unknown
 
 

@@ -45,7 +45,7 @@ from croniter import croniter
 from filelock import FileLock, Timeout
 
 from pipelines import warehouse
-from pipelines.queries import QueryError, sql_text
+from pipelines.queries import QueryError
 from pipelines.queries import exports as report_queries
 from pipelines.settings import Settings
 
@@ -224,6 +224,10 @@ def _schedule(entry: dict, where: str, base: Path, settings: Settings) -> Schedu
     if bad:
         raise ScheduleError(f"{where}: unknown filter(s) {sorted(bad)}; use community, "
                             "compound")
+    refused = set(filters) - set(report_queries.REPORTS[report].filters)
+    if refused:
+        raise ScheduleError(f"{where}: report {report} cannot be filtered by "
+                            f"{sorted(refused)}")
     split = entry.get("split")
     if split is not None and split not in report_queries.REPORTS[report].splits:
         raise ScheduleError(f"{where}: split must be one of "
@@ -396,11 +400,10 @@ def write_csv(
     Raises:
         ExportError: the query or the file failed; no file was left at `final`.
     """
-    spec = report_queries.REPORTS[report]
     final.parent.mkdir(parents=True, exist_ok=True)
     raw, tmp = _tmp_name(final, "raw"), _tmp_name(final, "tmp")
     try:
-        sql = _escaped_select(con, sql_text(spec.query), params)
+        sql = _escaped_select(con, report_queries.report_sql(report, params), params)
         copied = con.execute(
             f"copy ({sql}) to $output_path (header, delimiter ',')",
             {**params, "output_path": str(raw)},
@@ -475,8 +478,7 @@ def run_job(settings: Settings, job: ExportJob, as_of: dt.datetime,
     run_id = run_id or uuid.uuid4().hex
     started = as_of
     encoding = normalise_encoding(job.encoding or settings.export_encoding)
-    settings_values = {"response_hours": settings.response_hours,
-                       "small_count": settings.small_count}
+    settings_values = report_queries.settings_values(settings)
 
     def record(filters: dict[str, str], **kw) -> ExportRecord:
         return ExportRecord(run_id=run_id, schedule_name=job.schedule_name,
