@@ -1,0 +1,165 @@
+"""Serving under load: gunicorn (gunicorn.conf.py) on loopback, hammered by client threads.
+
+    .venv/bin/python scripts/loadtest.py --tickets 1000000 [--seconds 15] [--clients 16]
+    .venv/bin/python scripts/loadtest.py --db data/warehouse.duckdb
+
+Builds a benchmark warehouse (benchmarks.generate) unless --db is given, starts gunicorn
+with the production config on a free loopback port, and for each scenario runs
+`--clients` threads for `--seconds`, each sending requests back to back. Prints requests
+per second, p50/p95/max latency and failures per scenario as a markdown table.
+
+Scenarios: a wall's version poll (what every wall sends every few seconds), a full wall
+render (what a wall sends after a data change), the status page, and the explorer's
+tickets page. The client runs in this process, on the same 2 cores as the server: the
+figures are a floor, not a ceiling.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import http.client
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.serving_helpers import pages_request  # noqa: E402
+
+SCENARIOS = {
+    "wall version poll (GET /api/wall/version)": ("GET", "/api/wall/version", None),
+    "wall full render (page callback /wall)": ("POST", "/_dash-update-component",
+                                               pages_request("/wall")),
+    "status page (page callback /)": ("POST", "/_dash-update-component", pages_request("/")),
+    "explorer tickets page (page callback)": ("POST", "/_dash-update-component",
+                                              pages_request("/explore/tickets")),
+    "healthz": ("GET", "/healthz", None),
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run_scenario(port: int, method: str, path: str, body, clients: int, seconds: float):
+    payload = json.dumps(body).encode() if body is not None else None
+    headers = {"Content-Type": "application/json"} if payload else {}
+    latencies: list[float] = []
+    failures: list[str] = []
+    lock = threading.Lock()
+    stop = time.monotonic() + seconds
+
+    def client():
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        mine, bad = [], []
+        while time.monotonic() < stop:
+            t = time.perf_counter()
+            try:
+                conn.request(method, path, body=payload, headers=headers)
+                r = conn.getresponse()
+                r.read()
+                if r.status != 200:
+                    bad.append(str(r.status))
+            except (OSError, http.client.HTTPException) as e:
+                bad.append(type(e).__name__)
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            mine.append(time.perf_counter() - t)
+        with lock:
+            latencies.extend(mine)
+            failures.extend(bad)
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    started = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - started
+    latencies.sort()
+    p = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000  # noqa: E731
+    return {
+        "requests": len(latencies),
+        "rps": len(latencies) / elapsed,
+        "p50_ms": p(0.50),
+        "p95_ms": p(0.95),
+        "max_ms": latencies[-1] * 1000 if latencies else 0,
+        "mean_ms": statistics.fmean(latencies) * 1000 if latencies else 0,
+        "failures": len(failures),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", type=Path, help="serve this warehouse (default: build one)")
+    parser.add_argument("--tickets", type=int, default=1_000_000)
+    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=None, help="default: gunicorn.conf.py")
+    parser.add_argument("--only", default="", help="run scenarios whose name contains this")
+    args = parser.parse_args(argv)
+
+    workdir = Path(tempfile.mkdtemp(prefix="loadtest-"))
+    db = args.db
+    if db is None:
+        from benchmarks.generate import build_warehouse
+        from pipelines.settings import Settings
+
+        db = workdir / "w.duckdb"
+        settings = Settings(db_path=db, secret="loadtest", secret_file=workdir / "k")
+        now = dt.datetime.now().replace(second=0, microsecond=0)
+        t = time.perf_counter()
+        build_warehouse(db, args.tickets, settings, now)
+        print(f"built {args.tickets:,} tickets in {time.perf_counter() - t:.1f} s", flush=True)
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WALL_")}
+    env.update(WALL_DB=str(db), WALL_SECRET="loadtest", PYTHONPATH=str(ROOT))
+    cmd = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py",
+           "-b", f"127.0.0.1:{port}", "--access-logfile", "/dev/null"]
+    if args.workers:
+        cmd += ["-w", str(args.workers)]
+    server = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                              stderr=open(workdir / "gunicorn.log", "wb"))
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                c.request("GET", "/healthz")
+                c.getresponse().read()
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    print((workdir / "gunicorn.log").read_text(), file=sys.stderr)
+                    return 1
+                time.sleep(0.3)
+        print(f"\n{args.tickets:,} tickets, {args.clients} clients x {args.seconds:g} s "
+              f"per scenario, {os.cpu_count()} cores\n")
+        print("| scenario | requests/s | p50 ms | p95 ms | max ms | failed |")
+        print("| --- | ---: | ---: | ---: | ---: | ---: |")
+        for name, (method, path, body) in SCENARIOS.items():
+            if args.only not in name:
+                continue
+            run_scenario(port, method, path, body, 2, 2)  # warm every worker's caches
+            r = run_scenario(port, method, path, body, args.clients, args.seconds)
+            print(f"| {name} | {r['rps']:.0f} | {r['p50_ms']:.0f} | {r['p95_ms']:.0f} | "
+                  f"{r['max_ms']:.0f} | {r['failures']} |", flush=True)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
