@@ -322,3 +322,133 @@ def table_row_count(con: duckdb.DuckDBPyConnection, table_name: str) -> int:
     """Rows in `table_name` (estimate), or -1 when the warehouse has no such table."""
     return int(_execute(con, "explore__table_rows",
                         {"table_name": table_name}).fetchall()[0][0])
+
+
+# ---------------------------------------------------------------------------------------
+# Participation, accounts and population (explorer sub-pages). Same rules: every value a
+# bound parameter, aggregation in DuckDB, money read through Arrow as exact Decimal.
+
+VOTE_MATTERS = ("ordinary", "major")
+VOTE_STATES = ("open", "passed", "failed")
+
+# Population measures in display order (key groups follow, as 'kg:<code>').
+POPULATION_MEASURES: tuple[str, ...] = (
+    "residents", "households",
+    "res_registered", "res_resident", "res_floating", "res_other",
+    "age_0_17", "age_18_59", "age_60_79", "age_80_plus", "age_unknown",
+)
+
+
+@dataclass(frozen=True)
+class PeopleFilters:
+    """Filters of the participation and accounts explorers; empty tuple = no filter.
+
+    Dates are inclusive local dates. Communities select compounds by the community
+    most of their residents live in. Matters and states apply to votes only.
+    """
+
+    date_from: dt.date
+    date_to: dt.date
+    communities: tuple[str, ...] = ()
+    compounds: tuple[str, ...] = ()
+    matters: tuple[str, ...] = ()
+    states: tuple[str, ...] = ()
+
+    def params(self, *names: str) -> dict[str, Any]:
+        """Bound parameters: dates, then each of `names` as a list or None."""
+        p: dict[str, Any] = {"date_from": self.date_from, "date_to": self.date_to}
+        for name in names:
+            value = getattr(self, name)
+            p[name] = list(value) if value else None
+        return p
+
+
+def _arrow(con: duckdb.DuckDBPyConnection, name: str, params: Mapping[str, Any]
+           ) -> pa.Table:
+    try:
+        return con.sql(sql_text(name), params=dict(params)).to_arrow_table()
+    except duckdb.Error as e:
+        logger.error("query %s failed with params %r: %s", name, dict(params), e)
+        raise QueryError(f"query {name} failed: {e}") from e
+
+
+def people_compounds(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str | None]]:
+    """(compound, community) of every compound in residents, votes or the ledger."""
+    return [(c, m) for c, m in _execute(con, "explore__people_compounds", {}).fetchall()]
+
+
+def vote_table(con: duckdb.DuckDBPyConnection, filters: PeopleFilters, *,
+               now: dt.datetime | None = None) -> pd.DataFrame:
+    """Votes open at some moment of the period: turnout and approval by owners and by
+    area (display %), the approval threshold %, meets_turnout / meets_approval (exact,
+    from vote_results) and the state at `now` (open, passed, failed)."""
+    params = filters.params("communities", "compounds", "matters", "states")
+    params["now"] = now or default_now()
+    return _execute(con, "explore__votes", params).df()
+
+
+def participation_by_month(con: duckdb.DuckDBPyConnection, filters: PeopleFilters
+                           ) -> pd.DataFrame:
+    """Participation rate (%) per compound and month overlapping the period."""
+    params = filters.params("communities", "compounds")
+    return _execute(con, "explore__participation_monthly", params).df()
+
+
+def participation_by_compound(con: duckdb.DuckDBPyConnection, filters: PeopleFilters
+                              ) -> pd.DataFrame:
+    """Per compound: votes held, ballots, engagement events and participating
+    households in the period (exact dates), and is_silent (no ballot, no engagement)."""
+    params = filters.params("communities", "compounds")
+    return _execute(con, "explore__participation_compounds", params).df()
+
+
+def ledger_statements(con: duckdb.DuckDBPyConnection, filters: PeopleFilters
+                      ) -> pa.Table:
+    """Monthly statements (opening, income, expense, adjustment, closing; exact
+    decimal(18,2)) per compound for months overlapping the period."""
+    return _arrow(con, "explore__ledger_statement",
+                  filters.params("communities", "compounds"))
+
+
+def ledger_month_entries(con: duckdb.DuckDBPyConnection, compound: str,
+                         month: dt.date) -> pa.Table:
+    """The lines behind `compound`'s statement of `month` (any day of it)."""
+    return _arrow(con, "explore__ledger_entries",
+                  {"compound": str(compound)[:200], "month": month.replace(day=1)})
+
+
+def ledger_categories(con: duckdb.DuckDBPyConnection, filters: PeopleFilters
+                      ) -> pa.Table:
+    """Income and expense per category over the statements in view (exact)."""
+    return _arrow(con, "explore__ledger_categories",
+                  filters.params("communities", "compounds"))
+
+
+def population_cells(con: duckdb.DuckDBPyConnection, *, small_count: int,
+                     key_groups: list[str], year: int,
+                     communities: tuple[str, ...] = ()) -> pd.DataFrame:
+    """The population portrait in long form, suppressed in SQL.
+
+    Rows: row_kind (0 grid, 1 community total, 2 sub-district total), community, grid,
+    measure (POPULATION_MEASURES, then 'kg:<code>'), ord, cell (text: a count, '<k' or
+    '—') and shown_count (null when hidden). See explore__population.sql for the rule.
+    """
+    params = {"small_count": int(small_count), "key_groups": list(key_groups),
+              "year": int(year), "communities": list(communities) or None}
+    return _execute(con, "explore__population", params).df()
+
+
+def population_table(con: duckdb.DuckDBPyConnection, **kwargs: Any) -> pd.DataFrame:
+    """`population_cells` pivoted: one row per grid / community / sub-district total,
+    one text column per measure (cells as the query wrote them)."""
+    long = population_cells(con, **kwargs)
+    if long.empty:
+        return pd.DataFrame(columns=["row_kind", "community", "grid"])
+    order = long.drop_duplicates("measure").sort_values("ord")["measure"].tolist()
+    long = long.assign(community=long["community"].fillna("合计"),
+                       grid=long["grid"].fillna("合计"))
+    wide = long.pivot_table(index=["row_kind", "community", "grid"], columns="measure",
+                            values="cell", aggfunc="first", sort=False)
+    wide = wide.reset_index()[["row_kind", "community", "grid", *order]]
+    wide.columns.name = None
+    return wide

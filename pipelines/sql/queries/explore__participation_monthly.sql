@@ -1,0 +1,41 @@
+-- Explorer, participation: household participation rate per compound and month, for
+-- every month overlapping the period (from participation_monthly: households with any
+-- ballot or engagement event that month / households of the compound in residents).
+-- Compounds filtered by community (the community most of their residents live in) and
+-- by compound; the vote filters (matter, state) do not apply to participation.
+with compounds as (
+    select compound, mode(community) as community,
+    from residents
+    where compound is not null
+    group by compound
+),
+
+monthly as (
+    select p.*, c.community,
+    from participation_monthly as p
+    left join compounds as c on c.compound = p.compound
+    where
+        p.month >= cast(date_trunc('month', $date_from) as date)
+        and p.month <= $date_to
+        and ($communities is null or list_contains($communities, c.community))
+        and ($compounds is null or list_contains($compounds, p.compound))
+),
+
+final as (
+    select
+        community,
+        compound,
+        month,
+        households,
+        participating_households,
+        round(100.0 * participating_households / nullif(households, 0), 1)
+            as participation_pct,
+        ballots,
+        questionnaires,
+        opinions,
+        engagement_events,
+    from monthly
+)
+
+select * from final
+order by community nulls last, compound, month
