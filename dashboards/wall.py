@@ -31,6 +31,7 @@ from dashboards import _data
 from dashboards._components import fmt_time
 from dashboards._i18n import lang_of, t, wall_date
 from dashboards._version_api import version_payload
+from dashboards._wall_playlist import MAX_FILTER_CHARS, parse_playlist
 from dashboards._wall_views import RENDERERS, no_data, slide_header
 from pipelines.queries import wall as q
 
@@ -38,32 +39,10 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_ROTATE_SECONDS = 20
 DEFAULT_POLL_SECONDS = 30
-MAX_SLIDES = 40
-MAX_FILTER_CHARS = 40
 
 dash.register_page(
     __name__, path="/wall", name="大屏 Wall", title="大屏 / Wall", order=90
 )
-
-
-def parse_playlist(views: str | None) -> list[dict]:
-    """`levels:community=龙塔社区,closure` -> [{"view", "filters"}, ...].
-
-    Unknown views and filter keys are dropped; an empty result means every view.
-    """
-    playlist = []
-    for entry in (views or "").split(","):
-        name, _, rest = entry.strip().partition(":")
-        if name not in q.VIEWS:
-            continue
-        filters = {}
-        for part in rest.split(";"):
-            key, _, value = part.partition("=")
-            key, value = key.strip(), value.strip()
-            if key in q.FILTER_KEYS and value and len(value) <= MAX_FILTER_CHARS:
-                filters[key] = value
-        playlist.append({"view": name, "filters": filters})
-    return playlist[:MAX_SLIDES] or [{"view": v, "filters": {}} for v in q.VIEWS]
 
 
 def _number(text, default: float, lo: float, hi: float) -> float:

@@ -1,0 +1,523 @@
+"""The LED wall in headless Chromium at 1920×1080, 3840×2160 and 5760×1080.
+
+One small warehouse (demo files, 20,000 tickets a year, loaded by the real loaders) and
+one `python app.py` serve every test in this module. Figures on the wall are compared
+with SQL written here, at the instant the server drew them (`data-now` on each slide).
+Screenshots of every view at every size go to test-artifacts/wall_<view>_<w>x<h>.png.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from urllib.parse import quote
+
+import duckdb
+import pytest
+
+from tests.conftest import chrome_options
+
+ROOT = Path(__file__).resolve().parents[2]
+SIZES = [(1920, 1080), (3840, 2160), (5760, 1080)]
+VIEWS = ["levels", "closure", "participation", "accounts", "population"]
+K = 5
+
+pytestmark = pytest.mark.browser
+
+# Every element inside the wall: off-screen, clipped, or text under 1.8vh?
+LAYOUT_PROBLEMS_JS = """
+var bad = [], W = innerWidth, H = innerHeight;
+document.querySelectorAll('#wall, #wall *').forEach(function (e) {
+    if (e.closest('.tk-window')) { return; }          // the ticker scrolls by design
+    var s = getComputedStyle(e);
+    if (s.display === 'none' || s.visibility === 'hidden') { return; }
+    var slide = e.closest('.wall-slide');
+    if (slide && slide.getAttribute('data-on') !== '1') { return; }
+    var r = e.getBoundingClientRect();
+    if (!r.width && !r.height) { return; }
+    var name = (e.className && e.className.baseVal === undefined ? e.className : e.tagName);
+    if (r.left < -1 || r.top < -1 || r.right > W + 1 || r.bottom > H + 1) {
+        bad.push(['outside', name, Math.round(r.left), Math.round(r.top),
+                  Math.round(r.right), Math.round(r.bottom)]);
+    }
+    if (s.overflow !== 'visible' && (e.scrollWidth > e.clientWidth + 1
+                                     || e.scrollHeight > e.clientHeight + 1)) {
+        bad.push(['clipped', name, e.scrollWidth, e.clientWidth, e.scrollHeight,
+                  e.clientHeight]);
+    }
+    var text = Array.prototype.some.call(e.childNodes, function (n) {
+        return n.nodeType === 3 && n.textContent.trim();
+    });
+    if (text && parseFloat(s.fontSize) < 0.018 * H - 0.05) {
+        bad.push(['small text', name, s.fontSize, e.textContent.slice(0, 20)]);
+    }
+});
+var de = document.documentElement;
+if (de.scrollWidth > W || de.scrollHeight > H) { bad.push(['scrollbars', de.scrollWidth, de.scrollHeight]); }
+return bad;
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _build_warehouse(tmp: Path) -> Path:
+    from pipelines.bootstrap import load_demo_inputs
+    from pipelines.demo import write_demo
+    from pipelines.settings import Settings
+
+    settings = Settings(
+        db_path=tmp / "w.duckdb",
+        demo_dir=tmp / "demo",
+        secret="wall-browser-test",
+        secret_file=tmp / "key",
+        calendar_file=None,
+    )
+    files = write_demo(tmp / "demo", years=1, tickets_per_year=20_000)
+    load_demo_inputs(settings, files)
+    return settings.db_path
+
+
+class Server:
+    """`python app.py` on a fixed port, stoppable and restartable (reconnect test)."""
+
+    def __init__(self, db_path: Path, log_path: Path):
+        self.db_path, self.log_path = db_path, log_path
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc = None
+
+    def start(self, timeout: float = 60) -> None:
+        env = {**os.environ, "WALL_SECRET": "wall-browser-test", "PYTHONUNBUFFERED": "1"}
+        for name in ("WALL_USERS_FILE", "WALL_WALL_TOKENS_FILE"):
+            env.pop(name, None)
+        log = open(self.log_path, "a", encoding="utf-8")
+        self.proc = subprocess.Popen(
+            [sys.executable, "app.py", "--port", str(self.port), "--db", str(self.db_path)],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                pytest.fail("app.py exited:\n" + self.log_path.read_text()[-3000:])
+            try:
+                with urllib.request.urlopen(self.url + "/api/wall/version", timeout=2):
+                    return
+            except OSError:
+                time.sleep(0.3)
+        pytest.fail("app.py did not serve:\n" + self.log_path.read_text()[-3000:])
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, artifacts_dir):
+    tmp = tmp_path_factory.mktemp("wall")
+    srv = Server(_build_warehouse(tmp), artifacts_dir / "wall_server.log")
+    srv.log_path.write_text("")
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def driver():
+    from selenium import webdriver
+
+    options = chrome_options()
+    options.add_argument("--js-flags=--expose-gc")
+    options.add_argument("--enable-precise-memory-info")
+    d = webdriver.Chrome(options=options)
+    yield d
+    d.quit()
+
+
+@pytest.fixture
+def con(server):
+    c = duckdb.connect(str(server.db_path), read_only=True)
+    yield c
+    c.close()
+
+
+def _size(driver, w: int, h: int) -> None:
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": w, "height": h, "deviceScaleFactor": 1, "mobile": False},
+    )
+
+
+def _open(driver, url: str, *, slides: int = 1) -> None:
+    driver.get(url)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        ready = driver.execute_script(
+            "var b = document.getElementById('wall-slides');"
+            "return b && b.getAttribute('data-js') === '1'"
+            " && document.fonts.status === 'loaded'"
+            " ? document.querySelectorAll('.wall-slide').length : 0;"
+        )
+        if ready >= slides:
+            time.sleep(0.5)  # the 400 ms cross-fade
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"wall did not render: {url}")
+
+
+def _errors(driver) -> list:
+    return [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"]
+
+
+def _figs(driver, slide: int = 0) -> dict[str, str]:
+    return driver.execute_script(
+        "var out = {}; var s = document.querySelectorAll('.wall-slide')[arguments[0]];"
+        "s.querySelectorAll('[data-fig]').forEach(function (e) {"
+        " out[e.getAttribute('data-fig')] = e.textContent.trim(); });"
+        "return out;",
+        slide,
+    )
+
+
+def _now(driver, slide: int = 0) -> datetime:
+    text = driver.execute_script(
+        "return document.querySelectorAll('.wall-slide')[arguments[0]]"
+        ".getAttribute('data-now');",
+        slide,
+    )
+    return datetime.fromisoformat(text)
+
+
+def _count(text: str) -> int:
+    return int(text.replace(",", ""))
+
+
+def _pct(num: int, den: int) -> str:
+    return "—" if not den else f"{round(100.0 * num / den, 1):.1f}%"
+
+
+# ---------------------------------------------------------------- layout, every size
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_wall__every_view_fills_the_screen(server, driver, artifacts_dir, size):
+    w, h = size
+    _size(driver, w, h)
+    problems = {}
+    for view in VIEWS:
+        _open(driver, f"{server.url}/wall/{view}")
+        assert driver.execute_script("return [innerWidth, innerHeight]") == [w, h]
+        found = driver.execute_script(LAYOUT_PROBLEMS_JS)
+        if found:
+            problems[view] = found[:10]
+        driver.save_screenshot(str(artifacts_dir / f"wall_{view}_{w}x{h}.png"))
+        cursor = driver.execute_script(
+            "return getComputedStyle(document.querySelector('.wall-slide')).cursor")
+        assert cursor == "none"
+    # the rotating wall: an ultra-wide canvas shows three 16:9 slides side by side
+    _open(driver, f"{server.url}/wall", slides=5)
+    shown = driver.execute_script(
+        "return document.querySelectorAll('.wall-slide[data-on=\"1\"]').length")
+    assert shown == (3 if w / h > 4 else 1)
+    found = driver.execute_script(LAYOUT_PROBLEMS_JS)
+    if found:
+        problems["wall"] = found[:10]
+    driver.save_screenshot(str(artifacts_dir / f"wall_rotating_{w}x{h}.png"))
+    assert problems == {}
+    assert _errors(driver) == []
+
+
+# ---------------------------------------------------------------- figures = SQL
+
+
+def test_wall__levels_figures_equal_sql(server, driver, con):
+    _size(driver, 1920, 1080)
+    _open(driver, f"{server.url}/wall/levels")
+    figs, now = _figs(driver), _now(driver)
+    today = now.date()
+    month = today.replace(day=1)
+    rows = con.execute(
+        """
+        select level,
+            sum(case when cast(reported_at as date) = $today and reported_at <= $now
+                then 1 else 0 end),
+            sum(case when reported_at >= $month and reported_at <= $now then 1 else 0 end),
+            sum(case when reported_at <= $now and not coalesce(closed_at <= $now, false)
+                then 1 else 0 end)
+        from tickets group by level order by level
+        """,
+        {"today": today, "now": now, "month": month},
+    ).fetchall()
+    by_level = {lv: (a, b, c) for lv, a, b, c in rows}
+    for lv in (1, 2, 3, 4):
+        a, b, c = by_level.get(lv, (0, 0, 0))
+        assert _count(figs[f"level.{lv}.today"]) == a
+        assert _count(figs[f"level.{lv}.month"]) == b
+        assert _count(figs[f"level.{lv}.open"]) == c
+    assert _count(figs["today_total"]) == sum(v[0] for v in by_level.values())
+    assert _count(figs["month_total"]) == sum(v[1] for v in by_level.values())
+    assert _count(figs["serious_count"]) == by_level.get(3, (0, 0, 0))[2] + by_level.get(
+        4, (0, 0, 0))[2]
+    per_comm = dict(con.execute(
+        "select community, count(*) from tickets where reported_at >= $month"
+        " and reported_at <= $now group by community", {"month": month, "now": now},
+    ).fetchall())
+    shown = {k.split(".")[1]: _count(v) for k, v in figs.items()
+             if k.startswith("community.") and k.endswith(".month")}
+    assert shown and all(per_comm[c] == n for c, n in shown.items())
+
+
+def test_wall__closure_figures_equal_sql(server, driver, con):
+    _size(driver, 1920, 1080)
+    _open(driver, f"{server.url}/wall/closure")
+    figs, now = _figs(driver), _now(driver)
+    month = now.date().replace(day=1)
+    frame = con.execute(
+        "select level, closed_at, deadline_at, responded_at, reported_at, escalated_at,"
+        " satisfaction from tickets where reported_at >= $month and reported_at <= $now",
+        {"month": month, "now": now},
+    ).df()
+    closed = frame["closed_at"].notna() & (frame["closed_at"] <= now)
+    on_time = closed & (frame["closed_at"] <= frame["deadline_at"])
+    overdue = ~closed & (frame["deadline_at"] < now)
+    assert figs["on_time_pct"] == _pct(int(on_time.sum()), int(closed.sum() + overdue.sum()))
+    assert figs["closure_pct"] == _pct(int(closed.sum()), len(frame))
+    for lv in (1, 2, 3, 4):
+        m = frame["level"] == lv
+        assert figs[f"level.{lv}.on_time_pct"] == _pct(
+            int((on_time & m).sum()), int((closed & m).sum() + (overdue & m).sum()))
+        assert _count(figs[f"level.{lv}.overdue"]) == int((overdue & m).sum())
+    rated = frame["satisfaction"].notna()
+    assert figs["satisfaction_pct"] == _pct(
+        int((frame["satisfaction"] == "satisfied").sum()), int(rated.sum()))
+    assert _count(figs["escalated"]) == int(
+        (frame["escalated_at"].notna() & (frame["escalated_at"] <= now)).sum())
+    due = frame["reported_at"] + timedelta(hours=6)
+    answered = frame["responded_at"].notna() & (frame["responded_at"] <= now)
+    late = (answered & (frame["responded_at"] > due)) | (~answered & (now > due))
+    assert _count(figs["late_response"]) == int(late.sum())
+    overdue_now = con.execute(
+        "select count(*) from tickets where reported_at <= $now and deadline_at < $now"
+        " and (closed_at is null or closed_at > $now)", {"now": now},
+    ).fetchone()[0]
+    assert _count(figs["overdue_total"]) == overdue_now
+
+
+def test_wall__participation_accounts_population_equal_sql(server, driver, con):
+    _size(driver, 1920, 1080)
+    _open(driver, f"{server.url}/wall/participation")
+    figs, now = _figs(driver), _now(driver)
+    month = now.date().replace(day=1)
+    part, hh, q = con.execute(
+        "select sum(participating_households), sum(households), sum(questionnaires)"
+        " from participation_monthly where month = (select max(month)"
+        " from participation_monthly where month <= $m)", {"m": month},
+    ).fetchone()
+    assert figs["participation_pct"] == _pct(int(part), int(hh))
+    assert _count(figs["questionnaires"]) == q
+
+    _open(driver, f"{server.url}/wall/accounts")
+    figs = _figs(driver)
+    closing, income = con.execute(
+        "select sum(closing_yuan), sum(income_yuan) from ledger_monthly"
+        " where month = (select max(month) from ledger_monthly where month <= $m)",
+        {"m": month},
+    ).fetchone()
+    assert figs["closing_yuan"] == f"¥{closing:,.2f}"
+    assert figs["income_yuan"] == f"¥{income:,.2f}"
+
+    _open(driver, f"{server.url}/wall/population")
+    figs = _figs(driver)
+    residents, households = con.execute(
+        "select count(*), count(distinct household_id) from residents").fetchone()
+    assert _count(figs["total.residents"]) == residents
+    assert _count(figs["total.households"]) == households
+
+
+def test_wall__small_counts_show_lt5_and_cannot_be_derived(server, driver, con):
+    _size(driver, 1920, 1080)
+    _open(driver, f"{server.url}/wall/population")
+    figs = _figs(driver)
+    small = [k for k, v in figs.items() if v == f"<{K}"]
+    assert small, "the fixture has key groups with 1-4 people in a community"
+    counts = dict(
+        ((c, g), n) for c, g, n in con.execute(
+            "select community, g, count(*) from (select community, unnest(key_groups)"
+            " as g from residents) group by all").fetchall()
+    )
+    hidden_per_group: dict[str, int] = {}
+    for key in figs:
+        if key.startswith("community.") and ".kg." in key:
+            _, community, _, group = key.split(".")
+            n = counts.get((community, group), 0)
+            text = figs[key]
+            if 1 <= n < K:
+                assert text == f"<{K}", (key, n)
+            else:
+                assert text in ("—", f"{n:,}"), (key, n, text)
+            if text in ("—", f"<{K}"):
+                hidden_per_group[group] = hidden_per_group.get(group, 0) + 1
+    # one hidden cell in a column would be its total minus the others
+    assert all(n != 1 for n in hidden_per_group.values()), hidden_per_group
+    # no visible figure anywhere on the wall is a count of people from 1 to k-1
+    for key, text in figs.items():
+        if text.replace(",", "").isdigit():
+            assert not 1 <= int(text.replace(",", "")) < K, (key, text)
+
+
+# ---------------------------------------------------------------- rotation, language
+
+
+def test_wall__rotates_pins_and_filters(server, driver, con):
+    _size(driver, 1920, 1080)
+    community = "龙塔社区"
+    _open(driver, f"{server.url}/wall?views=levels:community={quote(community)},closure"
+                  "&rotate=1", slides=2)
+    seen = set()
+    for _ in range(25):  # 2.5 s at one slide a second: both slides appear in turn
+        seen.add(driver.execute_script(
+            "return document.querySelector('.wall-slide[data-on=\"1\"]').dataset.index"))
+        time.sleep(0.1)
+    assert seen == {"0", "1"}
+    figs, now = _figs(driver, 0), _now(driver, 0)
+    expected = con.execute(
+        "select count(*) from tickets where community = $c and reported_at <= $now"
+        " and reported_at >= $m", {"c": community, "now": now,
+                                   "m": now.date().replace(day=1)},
+    ).fetchone()[0]
+    assert _count(figs["month_total"]) == expected
+    assert community in driver.find_elements("css selector", ".ws-scope")[0].get_attribute(
+        "textContent")
+
+    _open(driver, f"{server.url}/wall?views=levels,closure&rotate=0", slides=2)
+    time.sleep(1.5)
+    on = driver.execute_script(
+        "return Array.from(document.querySelectorAll('.wall-slide[data-on=\"1\"]'))"
+        ".map(function (s) { return s.dataset.index; })")
+    assert on == ["0"]
+    assert _errors(driver) == []
+
+
+def test_wall__english_with_lang_en(server, driver):
+    _size(driver, 1920, 1080)
+    _open(driver, f"{server.url}/wall/closure?lang=en")
+    title = driver.find_element("css selector", ".ws-title").text
+    assert title == "Closure and time limits"
+    assert "2027" in driver.find_element("css selector", "#wall-calendar").text
+
+
+# ---------------------------------------------------------------- unattended
+
+
+def test_wall__redraws_on_new_data_and_warns_when_stale(server, driver):
+    from pipelines import warehouse
+    from pipelines.settings import Settings
+
+    _size(driver, 1920, 1080)
+    _open(driver, f"{server.url}/wall/levels?poll=0.3")
+    assert driver.find_elements("css selector", "#wall-stale") == []
+    time.sleep(1.5)
+    assert driver.execute_script("return window.wallDebug.state.redraws") == 0
+    settings = Settings(db_path=server.db_path, secret="wall-browser-test")
+    with warehouse.writer(settings) as w:
+        w.execute("update load_log set finished_at = finished_at - interval 3 day")
+    try:
+        deadline = time.monotonic() + 10
+        while not driver.find_elements("css selector", "#wall-stale"):
+            assert time.monotonic() < deadline, "no stale warning after the data changed"
+            time.sleep(0.2)
+        assert driver.execute_script("return window.wallDebug.state.redraws") >= 1
+        assert driver.find_element("css selector", "#wall-stale").is_displayed()
+    finally:
+        with warehouse.writer(settings) as w:
+            w.execute("update load_log set finished_at = finished_at + interval 3 day")
+
+
+def test_wall__keeps_picture_and_reconnects(server, driver):
+    _size(driver, 1920, 1080)
+    _open(driver, f"{server.url}/wall/levels?poll=0.3")
+    before = _figs(driver)["today_total"]
+    mark = driver.find_element("css selector", "#wall-reconnecting")
+    assert not mark.is_displayed()
+    server.stop()
+    try:
+        deadline = time.monotonic() + 10
+        while not mark.is_displayed():
+            assert time.monotonic() < deadline, "no reconnecting mark"
+            time.sleep(0.2)
+        assert _figs(driver)["today_total"] == before  # the last picture stays
+    finally:
+        server.start()
+    deadline = time.monotonic() + 20
+    while mark.is_displayed():
+        assert time.monotonic() < deadline, "did not recover after the restart"
+        time.sleep(0.2)
+    assert _figs(driver)["today_total"] == before
+
+
+def test_wall__no_growth_over_1000_refreshes(server, driver):
+    """Heap and DOM after 1,000 redraws equal those after 10 (clock sped up)."""
+    _size(driver, 1920, 1080)
+    _open(driver, f"{server.url}/wall?views=levels,closure&rotate=0.05&poll=0.05",
+          slides=2)
+
+    def refresh(n: int) -> None:
+        driver.set_script_timeout(600)
+        driver.execute_async_script(
+            """
+            var n = arguments[0], done = arguments[1], left = n;
+            function stamp() { return document.querySelector('.wall-slide').dataset.now; }
+            function next() {
+                if (left-- <= 0) { done(); return; }
+                var before = stamp();
+                window.wallDebug.forceRedraw();
+                (function wait() {
+                    if (stamp() !== before) { next(); } else { setTimeout(wait, 5); }
+                })();
+            }
+            next();
+            """,
+            n,
+        )
+
+    def measure() -> tuple[int, int]:
+        driver.execute_script("window.gc && window.gc();")
+        time.sleep(0.3)
+        driver.execute_script("window.gc && window.gc();")
+        return tuple(driver.execute_script(
+            "return [performance.memory.usedJSHeapSize,"
+            " document.getElementsByTagName('*').length];"))
+
+    refresh(10)
+    heap10, dom10 = measure()
+    refresh(int(os.environ.get("WALL_REFRESHES", "990")))
+    heap1000, dom1000 = measure()
+    state = driver.execute_script("return window.wallDebug.state")
+    assert state["redraws"] >= 1000 and state["rotations"] > 100
+    assert dom1000 == dom10
+    assert heap1000 < heap10 * 1.15 + 2_000_000, (heap10, heap1000)
+    assert _errors(driver) == []
+
+
+def test_wall__version_endpoint_is_small(server):
+    with urllib.request.urlopen(server.url + "/api/wall/version") as r:
+        body = r.read()
+        assert r.headers["Cache-Control"] == "no-store"
+    assert len(body) < 1024
+    assert date.today().isoformat()[:4] in body.decode()

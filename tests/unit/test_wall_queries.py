@@ -1,0 +1,195 @@
+"""Wall query layer and page helpers without a browser: figures against independent SQL
+at a pinned clock, small-count suppression, "no data yet", playlist parsing, catalogue.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.queries import wall as q
+from pipelines.settings import Settings
+
+NOW = datetime(2026, 11, 23, 10, 30)
+K = 5
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory) -> Path:
+    """The demo sub-district (small), loaded by the real loaders, clock at 10:00."""
+    from pipelines.bootstrap import load_demo_inputs
+    from pipelines.demo import write_demo
+
+    tmp = tmp_path_factory.mktemp("wallq")
+    settings = Settings(db_path=tmp / "w.duckdb", demo_dir=tmp / "demo",
+                        secret="unit-test", secret_file=tmp / "key", calendar_file=None)
+    files = write_demo(tmp / "demo", years=1, tickets_per_year=20_000,
+                       today=NOW.date(), clock=NOW.time().replace(minute=0))
+    load_demo_inputs(settings, files)
+    return settings.db_path
+
+
+@pytest.fixture
+def con(warehouse):
+    c = duckdb.connect(str(warehouse), read_only=True)
+    yield c
+    c.close()
+
+
+def _one(con, sql, **params):
+    return con.execute(sql, params).fetchone()
+
+
+def test_wall_view_data__levels_equal_independent_sql(con):
+    d = q.wall_view_data(con, "levels", now=NOW)
+    for row in d["levels"]:
+        today, month, open_now = _one(
+            con,
+            "select count(*) filter (where reported_at::date = $now::date),"
+            " count(*) filter (where year(reported_at) = year($now)"
+            "   and month(reported_at) = month($now)),"
+            " count(*) filter (where closed_at is null or closed_at > $now)"
+            " from tickets where level = $lv and reported_at <= $now",
+            now=NOW, lv=row["level"],
+        )
+        assert (row["today_count"], row["month_count"], row["open_count"]) == (
+            today, month, open_now)
+    ly = NOW.replace(year=2025)
+    assert sum(r["ly_today_count"] for r in d["levels"]) == _one(
+        con, "select count(*) from tickets where reported_at::date = $d"
+        " and reported_at <= $ly", d=ly.date(), ly=ly)[0]
+    assert d["serious_count"] == _one(
+        con, "select count(*) from tickets where level in (3, 4) and reported_at <= $n"
+        " and (closed_at is null or closed_at > $n)", n=NOW)[0]
+    assert len(d["ticker"]) <= 20
+    assert all(r["reported_at"] <= NOW for r in d["ticker"])
+
+
+def test_wall_view_data__closure_equal_independent_sql(con):
+    d = q.wall_view_data(con, "closure", now=NOW, settings=Settings(response_hours=6))
+    on_time, closed, overdue, reported = _one(
+        con,
+        "select sum((closed_at <= $n and closed_at <= deadline_at)::int),"
+        " sum((closed_at <= $n)::int),"
+        " sum((coalesce(closed_at > $n, true) and deadline_at < $n)::int), count(*)"
+        " from tickets where reported_at >= date_trunc('month', $n::timestamp)"
+        " and reported_at <= $n", n=NOW)
+    assert d["total"]["on_time_pct"] == pytest.approx(
+        round(100 * on_time / (closed + overdue), 1))
+    assert d["total"]["closure_pct"] == pytest.approx(round(100 * closed / reported, 1))
+    assert d["overdue_total"] == _one(
+        con, "select count(*) from tickets where reported_at <= $n and deadline_at < $n"
+        " and (closed_at is null or closed_at > $n)", n=NOW)[0]
+    minutes = [r["overdue_minutes"] for r in d["overdue"]]
+    assert minutes == sorted(minutes, reverse=True)
+    assert len(d["trend"]) == 12
+
+
+def test_wall_view_data__today_pins_the_clock(con):
+    """`today` alone computes the view at the end of that day."""
+    d = q.wall_view_data(con, "levels", today=NOW.date() - timedelta(days=1))
+    assert d["now"] == datetime.combine(NOW.date() - timedelta(days=1),
+                                        datetime.max.time().replace(microsecond=0))
+
+
+def test_wall_view_data__community_filter(con):
+    d = q.wall_view_data(con, "levels", now=NOW, filters={"community": "龙塔社区",
+                                                           "evil": "x"})
+    assert d["filters"] == {"community": "龙塔社区"}
+    assert {r["community"] for r in d["communities"]} == {"龙塔社区"}
+
+
+def test_population__suppresses_small_counts_and_their_complements(con):
+    d = q.wall_view_data(con, "population", now=NOW, settings=Settings(small_count=K))
+    raw = {
+        (c, g): n
+        for c, g, n in con.execute(
+            "select community, g, count(*) from (select community,"
+            " unnest(key_groups) as g from residents) group by all").fetchall()
+    }
+    smalls = 0
+    for row in d["communities"]:
+        hidden = 0
+        for group in d["groups"]:
+            cell = row["kg:" + group]
+            n = raw.get((row["community"], group), 0)
+            if 1 <= n < K:
+                assert cell == {"value": None, "suppressed": "small"}
+                smalls += 1
+            elif cell["suppressed"] is None:
+                assert cell["value"] == n
+        for measure in ("residents", "households", "registered", "non_registered"):
+            cell = row[measure]
+            assert cell["value"] is None or not 1 <= cell["value"] < K
+    assert smalls > 0
+    for group in d["groups"]:
+        hidden = sum(r["kg:" + group]["suppressed"] is not None for r in d["communities"])
+        assert hidden != 1, group  # one hidden cell = total minus the visible ones
+
+
+def test_population__single_community_total_is_suppressed_too(con):
+    d = q.wall_view_data(con, "population", now=NOW, filters={"community": "龙塔社区"},
+                         settings=Settings(small_count=K))
+    for measure, cell in d["totals"].items():
+        assert cell["value"] is None or not 1 <= cell["value"] < K, measure
+
+
+def test_views__missing_tables_mean_no_data_yet(con):
+    for view in q.VIEWS:
+        d = q.wall_view_data(con, view, now=NOW, tables=set())
+        assert d["available"] is False and d["missing"]
+
+
+def test_wall_view_data__unknown_view_raises(con):
+    with pytest.raises(ValueError):
+        q.wall_view_data(con, "nope", now=NOW)
+
+
+def test_status_from__states_by_age():
+    rows = [{"source": "tickets", "newest_load_at": NOW - timedelta(hours=30),
+             "newest_record_at": None},
+            {"source": "ledger", "newest_load_at": NOW - timedelta(days=80),
+             "newest_record_at": None}]
+    s = q.status_from(rows, [2027], now=NOW, stale_hours=26)
+    states = {b["source"]: b["state"] for b in s["badges"]}
+    assert states == {"tickets": "late", "population": "none",
+                      "participation": "none", "ledger": "missed"}
+    assert s["is_stale"] and s["fallback_years"] == [2027]
+
+
+def test_parse_playlist__entries_filters_and_defaults():
+    from dashboards._wall_playlist import parse_playlist
+
+    assert parse_playlist("levels:community=龙塔社区,closure,bogus") == [
+        {"view": "levels", "filters": {"community": "龙塔社区"}},
+        {"view": "closure", "filters": {}},
+    ]
+    assert parse_playlist("closure:drop=table;community=x") == [
+        {"view": "closure", "filters": {"community": "x"}}]
+    assert [e["view"] for e in parse_playlist(None)] == list(q.VIEWS)
+
+
+def test_i18n__every_key_used_exists_in_both_languages():
+    from dashboards import _i18n
+
+    root = Path(__file__).resolve().parents[2] / "dashboards"
+    used = set()
+    for name in ("wall.py", "_wall_views.py"):
+        used |= set(re.findall(r't\(\s*"([a-z_]+\.[a-z_]+)"', (root / name).read_text()))
+        used |= {f"view.{v}" for v in q.VIEWS} | {f"source.{s}" for s in q.SOURCE_GROUPS}
+    missing = used - _i18n.MESSAGES.keys()
+    assert not missing
+    for zh, en in _i18n.MESSAGES.values():
+        assert zh and (en or zh in ("件", "人", "户"))
+
+
+def test_sql__every_wall_query_uses_named_parameters_only():
+    sql_dir = Path(q.__file__).resolve().parents[1] / "sql" / "queries"
+    for path in sql_dir.glob("wall__*.sql"):
+        text = path.read_text()
+        assert "?" not in text, path.name
+        assert "{" not in text or "$" in text, path.name
