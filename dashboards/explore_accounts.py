@@ -1,18 +1,278 @@
-"""Explorer, accounts: monthly statements per compound with the entries behind each
-figure. Shows an empty state until the ledger tables load."""
+"""Explorer, accounts: monthly public-accounts statements per compound (opening, income,
+expense, adjustment, closing) with the entries behind each figure, and the top income
+and expense categories.
+
+Money is read through Arrow as exact Decimal and formatted here as text; bar lengths are
+the only place a float appears (plotting), never arithmetic. Clicking a statement row or
+a bar shows the entries of that compound-month (from the journal, so they add up to the
+statement). View state is the URL (dashboards/_explore_people.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from urllib.parse import urlencode
 
 import dash
+import dash_ag_grid as dag
+import duckdb
+import plotly.graph_objects as go
+from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
-from dashboards._explore_pages import waiting_page
+from dashboards import _data
+from dashboards import _explore_figures as figs
+from dashboards import _explore_people as xp
+from dashboards._components import label, unavailable
+from pipelines.queries import QueryError
+from pipelines.queries import explore as q
+from pipelines.warehouse import WarehouseError
+
+logger = logging.getLogger(__name__)
 
 dash.register_page(__name__, path="/explore/accounts", name="收支分析 Accounts",
                    title="收支分析 / Accounts explorer", order=13)
 
-TABLES = ("ledger_entries", "ledger_monthly")
+PAGE = "accounts"
+KEYS = ("community", "compound")
+MONEY = ("opening_yuan", "income_yuan", "expense_yuan", "adjustment_yuan",
+         "closing_yuan")
+
+DEFS = {
+    "statements": "各小区每月公共收支表，月份为与所选时段重叠的自然月（来自 ledger_monthly）："
+                  "期末 = 期初 + 收入 − 支出 + 调整；每月期末即下月期初。调整 = 本月内载入的、对已"
+                  "公示月份的更正（已公示月份的数字不再改变）。金额为精确的两位小数（decimal），"
+                  "不经浮点。点击一行查看该小区该月的明细。",
+    "bars": "所选时段最后一个月，各小区的收入与支出（与收支表同一来源）。点击条形查看该小区"
+            "该月的明细。",
+    "categories": "收支表所含月份中，按类别汇总的收入与支出（来自记账流水 ledger_postings，"
+                  "调整计入被更正条目的类别），与收支表的收入、支出合计一致。",
+    "entries": "所选小区、月份收支表背后的每一笔：本月的条目（按公示时的金额）和本月记入的调"
+               "整（对已公示月份条目的更正，带符号）。收入行合计 = 收入，支出行合计 = 支出。",
+}
+
+COLUMNS = [
+    {"field": "compound", "headerName": "小区 Compound", "pinned": "left", "width": 130},
+    {"field": "community", "headerName": "社区 Community", "width": 120},
+    {"field": "month", "headerName": "月份 Month", "width": 100},
+    {"field": "opening", "headerName": "期初 Opening", "type": "rightAligned"},
+    {"field": "income", "headerName": "收入 Income", "type": "rightAligned"},
+    {"field": "expense", "headerName": "支出 Expense", "type": "rightAligned"},
+    {"field": "adjustment", "headerName": "调整 Adjustment", "type": "rightAligned"},
+    {"field": "closing", "headerName": "期末 Closing", "type": "rightAligned"},
+    {"field": "entries", "headerName": "笔数 Lines", "type": "rightAligned", "width": 90},
+    {"field": "published", "headerName": "公示 Published", "width": 120},
+]
+
+xp.register_navigation(PAGE, KEYS)
+
+
+def statement_rows(table) -> list[dict]:
+    """Statement rows for the grid: exact Decimals formatted as text."""
+    rows = []
+    for r in table.to_pylist():
+        rows.append({
+            "id": f"{r['compound']}|{r['month']:%Y-%m}",
+            "compound": r["compound"], "community": r["community"] or "—",
+            "month": f"{r['month']:%Y-%m}",
+            "opening": xp.fmt_decimal_yuan(r["opening_yuan"]),
+            "income": xp.fmt_decimal_yuan(r["income_yuan"]),
+            "expense": xp.fmt_decimal_yuan(r["expense_yuan"]),
+            "adjustment": xp.fmt_decimal_yuan(r["adjustment_yuan"]),
+            "closing": xp.fmt_decimal_yuan(r["closing_yuan"]),
+            "entries": r["entry_count"],
+            "published": f"{r['published_on']:%Y-%m-%d}" if r["published_on"]
+            else "未公示 not yet",
+        })
+    return rows
+
+
+def figure_month_bars(table) -> go.Figure:
+    """Income and expense per compound in the last month of the view."""
+    rows = table.to_pylist()
+    if not rows:
+        return figs.empty_figure("没有收支数据", "No statements")
+    last = max(r["month"] for r in rows)
+    rows = sorted((r for r in rows if r["month"] == last), key=lambda r: r["compound"])
+    names = [figs.safe_label(r["compound"]) for r in rows]
+    custom = [[r["compound"], f"{last:%Y-%m}"] for r in rows]
+    fig = go.Figure()
+    for col, name, colour in (("income_yuan", "收入 income", figs.PCT_COLOUR),
+                              ("expense_yuan", "支出 expense", figs.ACCENT)):
+        fig.add_bar(x=names, y=[float(r[col]) for r in rows], name=name,
+                    marker={"color": colour}, customdata=custom,
+                    text=[f"{r[col]:,.0f}" for r in rows], textposition="outside",
+                    textangle=0, cliponaxis=False,
+                    hovertext=[xp.fmt_decimal_yuan(r[col]) for r in rows],
+                    hoverinfo="text+x")
+    fig = figs._base(fig, height=340)
+    fig.update_layout(barmode="group", showlegend=True,
+                      legend={"orientation": "h", "y": 1.12, "x": 0},
+                      margin={"l": 64, "r": 24, "t": 40, "b": 60},
+                      title={"text": f"{last:%Y-%m}", "x": 0.99, "y": 0.98,
+                             "font": {"size": 13}})
+    fig.update_xaxes(type="category", tickangle=-40)
+    fig.update_yaxes(title={"text": "元 yuan", "font": {"size": 12}})
+    return fig
+
+
+def figure_categories(table) -> go.Figure:
+    """Top income and expense categories (horizontal bars, exact amounts as text)."""
+    rows = table.to_pylist()
+    if not rows:
+        return figs.empty_figure("没有收支数据", "No statements")
+    rows = sorted(rows, key=lambda r: (r["direction"], r["amount_yuan"]))
+    fig = go.Figure()
+    for direction, name, colour in (("expense", "支出 expense", figs.ACCENT),
+                                    ("income", "收入 income", figs.PCT_COLOUR)):
+        part = [r for r in rows if r["direction"] == direction][-8:]
+        fig.add_bar(y=[f"{figs.safe_label(r['category'])} · {name.split()[0]}"
+                       for r in part],
+                    x=[float(r["amount_yuan"]) for r in part], orientation="h",
+                    name=name, marker={"color": colour},
+                    text=[xp.fmt_decimal_yuan(r["amount_yuan"]) for r in part],
+                    textposition="outside", cliponaxis=False)
+    fig = figs._base(fig, height=max(260, 30 * len(rows) + 80))
+    fig.update_layout(showlegend=True, legend={"orientation": "h", "y": 1.08, "x": 0},
+                      margin={"l": 56, "r": 110, "t": 36, "b": 36})
+    fig.update_yaxes(automargin=True, type="category")
+    fig.update_xaxes(title={"text": "元 yuan", "font": {"size": 12}})
+    return fig
 
 
 def layout(**query):
-    """Accounts explorer (empty state until the ledger loads)."""
-    return waiting_page("accounts", "收支分析", "Accounts explorer", TABLES,
-                        [("各小区月度收支表", "monthly statement per compound"),
-                         ("每个数字背后的明细", "the entries behind each figure")], query)
+    """Accounts explorer for the view in the URL query."""
+    try:
+        con = _data.reader().cursor()
+        try:
+            options = xp.compound_options(con)
+            view, notices = xp.parse_view(query, options)
+            unknown = xp.unknown_places(view, options)
+            if not unknown:
+                statements = q.ledger_statements(con, view.filters())
+                categories = q.ledger_categories(con, view.filters())
+        finally:
+            con.close()
+    except (WarehouseError, QueryError, duckdb.Error) as e:
+        logger.warning("accounts explorer: data unavailable: %s", e)
+        return html.Div([html.H1(label("收支分析", "Accounts explorer")),
+                         unavailable(str(e), id="explore-accounts-unavailable")],
+                        className="page page-explore")
+    search = view.search()
+    parts = xp.head(PAGE, "收支分析", "Accounts explorer", view, notices)
+    parts += xp.controls(PAGE, view, options, KEYS)
+    parts.append(xp.report_links(["ledger_statement", "ledger_entries"], view))
+    if unknown:
+        parts.append(xp.no_match(PAGE, unknown))
+        return html.Div(parts, className="page page-explore")
+    rows = statement_rows(statements)
+    grid = dag.AgGrid(
+        id="xp-accounts-statements",
+        rowData=rows,
+        columnDefs=COLUMNS,
+        defaultColDef={"sortable": True, "resizable": True, "width": 130},
+        getRowId="params.data.id",
+        dashGridOptions={"pagination": True, "paginationPageSize": 20,
+                         "paginationPageSizeSelector": False,
+                         "rowSelection": {"mode": "singleRow", "checkboxes": False,
+                                          "enableClickSelection": True}},
+        className="ag-theme-alpine-dark explore-grid",
+        style={"height": "520px", "width": "100%"},
+    )
+    empty = [] if rows else [html.P(label("没有符合这些筛选条件的收支表",
+                                          "No statements match these filters"),
+                                    className="empty-state explore-empty",
+                                    id="xp-accounts-empty")]
+    parts.append(html.Div([
+        xp.panel("statements", "月度收支表", "Monthly statements", DEFS["statements"],
+                 search, html.Div([*empty, grid]), wide=True, csv="ledger_statement"),
+        xp.panel("bars", "最后一个月各小区收支", "Last month by compound", DEFS["bars"],
+                 search, dcc.Graph(id="xp-accounts-bars",
+                                   figure=figure_month_bars(statements),
+                                   config={"displayModeBar": False},
+                                   className="explore-graph"), csv="ledger_statement"),
+        xp.panel("categories", "主要收支类别", "Top categories", DEFS["categories"],
+                 search, dcc.Graph(id="xp-accounts-categories",
+                                   figure=figure_categories(categories),
+                                   config={"displayModeBar": False},
+                                   className="explore-graph"), csv="ledger_categories"),
+        xp.panel("entries", "明细", "Entries behind the figures", DEFS["entries"], search,
+                 html.Div(html.P(label("点击收支表的一行或柱形",
+                                       "click a statement row or a bar"),
+                                 className="empty-state"), id="xp-accounts-entries"),
+                 wide=True),
+    ], className="explore-charts"))
+    return html.Div(parts, className="page page-explore")
+
+
+@callback(
+    Output("xp-accounts-entries", "children"),
+    Input("xp-accounts-statements", "cellClicked"),
+    Input("xp-accounts-bars", "clickData"),
+    State("xp-accounts-view", "data"),
+    prevent_initial_call=True,
+)
+def show_entries(cell, click, data):
+    """The entries of the clicked compound-month, with its statement line."""
+    if ctx.triggered_id == "xp-accounts-statements":
+        if not cell or not cell.get("rowId") or "|" not in cell["rowId"]:
+            return no_update
+        compound, month_text = cell["rowId"].rsplit("|", 1)
+    else:
+        if not click or not click.get("points"):
+            return no_update
+        compound, month_text = click["points"][0]["customdata"]
+    try:
+        month = dt.date.fromisoformat(month_text + "-01")
+    except ValueError:
+        return no_update
+    view, _ = xp.parse_view(data)
+    nxt = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    con = _data.reader().cursor()
+    try:
+        entries = q.ledger_month_entries(con, compound, month).to_pylist()
+        line = q.ledger_statements(con, q.PeopleFilters(
+            month, nxt - dt.timedelta(days=1), compounds=(compound,))).to_pylist()
+    finally:
+        con.close()
+    return entries_view(compound, month, entries, line[0] if line else None,
+                        view.search())
+
+
+def entries_view(compound: str, month: dt.date, entries: list[dict],
+                 statement: dict | None, search: str) -> html.Div:
+    """The lines of one compound-month and the statement figures they add up to."""
+    extra = "&" + urlencode({"entry_compound": compound, "entry_month": f"{month:%Y-%m}"})
+    head = [html.H3(f"{compound} · {month:%Y-%m}", id="xp-accounts-entries-title"),
+            xp.csv_link("ledger_entries", search, extra)]
+    if statement:
+        head.append(html.P(
+            [f"期初 {xp.fmt_decimal_yuan(statement['opening_yuan'])} · 收入 ",
+             html.B(xp.fmt_decimal_yuan(statement["income_yuan"]),
+                    id="xp-accounts-entries-income"),
+             " · 支出 ", html.B(xp.fmt_decimal_yuan(statement["expense_yuan"]),
+                              id="xp-accounts-entries-expense"),
+             f" · 调整 {xp.fmt_decimal_yuan(statement['adjustment_yuan'])} · 期末 "
+             f"{xp.fmt_decimal_yuan(statement['closing_yuan'])}"],
+            className="meta-line"))
+    if not entries:
+        return html.Div(head + [html.P(label("该月没有条目", "no entries this month"),
+                                       className="empty-state")])
+    rows = [html.Tr([
+        html.Td(e["entry_id"]), html.Td(f"{e['booked_on']:%Y-%m-%d}"
+                                        if e["booked_on"] else "—"),
+        html.Td("收入 income" if e["direction"] == "income" else "支出 expense"),
+        html.Td(e["category"] or "—"),
+        html.Td(xp.fmt_decimal_yuan(e["amount_yuan"]), className="col-count",
+                **{"data-key": f"{e['entry_id']}.{e['direction']}"}),
+        html.Td(e["counterparty"] or "—"), html.Td(e["voucher_no"] or "—"),
+        html.Td(e["note"] or "—"),
+        html.Td("调整 adjustment" if e["is_adjustment"] else ""),
+    ], className="row-warning" if e["is_adjustment"] else None) for e in entries]
+    table = html.Table(
+        [html.Thead(html.Tr([html.Th(label(zh, en)) for zh, en in (
+            ("编号", "Entry"), ("日期", "Booked"), ("方向", "Direction"),
+            ("类别", "Category"), ("金额", "Amount"), ("对方", "Counterparty"),
+            ("凭证", "Voucher"), ("摘要", "Note"), ("", ""))])),
+         html.Tbody(rows)], className="data-table xp-table", id="xp-accounts-entry-table")
+    return html.Div(head + [html.Div(table, className="xp-scroll")])
