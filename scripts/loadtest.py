@@ -42,6 +42,15 @@ SCENARIOS = {
     "status page (page callback /)": ("POST", "/_dash-update-component", pages_request("/")),
     "explorer tickets page (page callback)": ("POST", "/_dash-update-component",
                                               pages_request("/explore/tickets")),
+    "explorer summary callback (KPIs, last 90 days)": (
+        "POST", "/_dash-update-component", {
+            "output": "explore-summary.children",
+            "outputs": {"id": "explore-summary", "property": "children"},
+            "inputs": [{"id": "explore-state", "property": "data", "value": {
+                "date_from": (dt.date.today() - dt.timedelta(days=90)).isoformat(),
+                "date_to": dt.date.today().isoformat(), "values": {}, "grain": "month",
+                "measure": "reported", "sort": "reported_at:desc"}}],
+            "changedPropIds": ["explore-state.data"], "state": []}),
     "healthz": ("GET", "/healthz", None),
 }
 
@@ -144,7 +153,8 @@ def main(argv: list[str] | None = None) -> int:
                     print((workdir / "gunicorn.log").read_text(), file=sys.stderr)
                     return 1
                 time.sleep(0.3)
-        print(f"\n{args.tickets:,} tickets, {args.clients} clients x {args.seconds:g} s "
+        what = f"{args.tickets:,} tickets" if args.db is None else str(db)
+        print(f"\n{what}, {args.clients} clients x {args.seconds:g} s "
               f"per scenario, {os.cpu_count()} cores\n")
         print("| scenario | requests/s | p50 ms | p95 ms | max ms | failed |")
         print("| --- | ---: | ---: | ---: | ---: | ---: |")

@@ -181,6 +181,7 @@ def test_access__pages_and_callbacks_need_a_login(build, protected):
     assert client.get("/").status_code == 401
     assert "Basic" in client.get("/").headers["WWW-Authenticate"]
     assert client.get("/explore").status_code == 401
+    assert client.get("/download/explore/tickets.csv").status_code == 401
     assert client.post("/_dash-update-component", json=pages_request("/")).status_code == 401
     wrong = basic("li", "wrong password")
     assert client.get("/", headers=wrong).status_code == 401
