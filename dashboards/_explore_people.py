@@ -110,6 +110,22 @@ def parse_view(query: Mapping[str, Any], options: Mapping[str, list[str]] | None
     return PeopleView(base, extras["matter"], extras["state"]), notices
 
 
+def waiting(page: str, zh: str, en: str, tables: tuple[str, ...],
+            planned: list[tuple[str, str]], query: Mapping[str, Any]):
+    """The shared "tables missing or empty" page when any of `tables` has no rows,
+    else None (dashboards/_explore_pages.py)."""
+    from dashboards._explore_pages import waiting_page
+
+    con = _data.reader().cursor()
+    try:
+        counts = [q.table_row_count(con, t) for t in tables]
+    finally:
+        con.close()
+    if all(n > 0 for n in counts):
+        return None
+    return waiting_page(page, zh, en, tables, planned, dict(query))
+
+
 def unknown_places(view: PeopleView, options: Mapping[str, list[str]]) -> list[str]:
     """Community / compound values in the view that the warehouse does not hold."""
     return [v for k in ("community", "compound") for v in view.get(k)

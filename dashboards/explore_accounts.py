@@ -34,6 +34,8 @@ dash.register_page(__name__, path="/explore/accounts", name="收支分析 Accoun
                    title="收支分析 / Accounts explorer", order=13)
 
 PAGE = "accounts"
+TABLES = ("ledger_entries", "ledger_monthly")
+PLANNED = [("各小区月度收支表", "monthly statement per compound"), ("每个数字背后的明细", "the entries behind each figure")]
 KEYS = ("community", "compound")
 MONEY = ("opening_yuan", "income_yuan", "expense_yuan", "adjustment_yuan",
          "closing_yuan")
@@ -143,6 +145,9 @@ def figure_categories(table) -> go.Figure:
 def layout(**query):
     """Accounts explorer for the view in the URL query."""
     try:
+        pending = xp.waiting(PAGE, "收支分析", "Accounts explorer", TABLES, PLANNED, query)
+        if pending is not None:
+            return pending
         con = _data.reader().cursor()
         try:
             options = xp.compound_options(con)

@@ -30,6 +30,8 @@ dash.register_page(__name__, path="/explore/participation", name="参与分析 P
                    title="参与分析 / Participation explorer", order=12)
 
 PAGE = "participation"
+TABLES = ("votes", "vote_results", "participation_monthly")
+PLANNED = [("投票：按人数和面积的参与率、同意率", "votes: turnout and approval"), ("各小区逐月参与率", "participation by compound and month")]
 KEYS = ("community", "compound", "matter", "state")
 CHART = "xp-participation-chart"
 
@@ -224,6 +226,9 @@ def _silent(compounds) -> html.Div:
 def layout(**query):
     """Participation explorer for the view in the URL query."""
     try:
+        pending = xp.waiting(PAGE, "参与分析", "Participation explorer", TABLES, PLANNED, query)
+        if pending is not None:
+            return pending
         con = _data.reader().cursor()
         try:
             options = xp.compound_options(con)

@@ -28,6 +28,8 @@ dash.register_page(__name__, path="/explore/population", name="人口分析 Popu
                    title="人口分析 / Population explorer", order=14)
 
 PAGE = "population"
+TABLES = ("residents",)
+PLANNED = [("各网格人口画像", "portrait per grid"), ("重点人群（小数值隐藏为 <k）", "key groups (small counts as <k)")]
 KEYS = ("community",)
 
 MEASURE_LABELS = {
@@ -125,6 +127,9 @@ def layout(**query):
     settings = _data.settings()
     vocabulary = parse_key_groups(settings.key_groups)
     try:
+        pending = xp.waiting(PAGE, "人口分析", "Population explorer", TABLES, PLANNED, query)
+        if pending is not None:
+            return pending
         con = _data.reader().cursor()
         try:
             options = xp.compound_options(con)
