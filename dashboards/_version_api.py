@@ -51,7 +51,7 @@ def _freshness(identity: str) -> tuple[list[dict], list[int]] | None:
             found = (q.freshness_rows(con), q.fallback_years(con))
         finally:
             con.close()
-    except Exception as e:  # an unreadable file: the wall shows its own message
+    except Exception as e:  # noqa: BLE001  # an unreadable file: the wall shows its own message
         logger.warning("wall version: cannot read freshness: %s", e)
         found = None
     with _lock:

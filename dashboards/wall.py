@@ -75,7 +75,7 @@ def _slides(config: dict) -> tuple[list, list]:
     now = q.local_now(settings.timezone)
     try:
         con = _data.reader().cursor()
-    except Exception as e:  # no warehouse: a calm message on every slide
+    except Exception as e:  # noqa: BLE001  # no warehouse: a calm message on every slide
         logger.warning("wall: warehouse unavailable: %s", e)
         return [
             _slide(i, entry, lang, now, no_data(entry["view"], lang, error=str(e)))

@@ -15,10 +15,11 @@ SQL, never in view code. A view whose tables are not in the warehouse yet return
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -72,7 +73,7 @@ class Clock:
     @classmethod
     def at(
         cls, now: datetime | None = None, today: date | None = None, timezone: str = "Asia/Shanghai"
-    ) -> "Clock":
+    ) -> Clock:
         """`now` given: as is. Only `today`: the end of that day. Neither: local now."""
         if now is None:
             if today is None:

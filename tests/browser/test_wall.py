@@ -101,7 +101,7 @@ class Server:
         env = {**os.environ, "WALL_SECRET": "wall-browser-test", "PYTHONUNBUFFERED": "1"}
         for name in ("WALL_USERS_FILE", "WALL_WALL_TOKENS_FILE"):
             env.pop(name, None)
-        log = open(self.log_path, "a", encoding="utf-8")
+        log = open(self.log_path, "a", encoding="utf-8")  # noqa: SIM115 (the server keeps it)
         self.proc = subprocess.Popen(
             [sys.executable, "app.py", "--port", str(self.port), "--db", str(self.db_path)],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -356,11 +356,11 @@ def test_wall__small_counts_show_lt5_and_cannot_be_derived(server, driver, con):
     figs = _figs(driver)
     small = [k for k, v in figs.items() if v == f"<{K}"]
     assert small, "the fixture has key groups with 1-4 people in a community"
-    counts = dict(
-        ((c, g), n) for c, g, n in con.execute(
+    counts = {
+        (c, g): n for c, g, n in con.execute(
             "select community, g, count(*) from (select community, unnest(key_groups)"
             " as g from residents) group by all").fetchall()
-    )
+    }
     hidden_per_group: dict[str, int] = {}
     for key in figs:
         if key.startswith("community.") and ".kg." in key:
