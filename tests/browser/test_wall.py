@@ -469,6 +469,8 @@ def test_wall__keeps_picture_and_reconnects(server, driver):
         assert time.monotonic() < deadline, "did not recover after the restart"
         time.sleep(0.2)
     assert _figs(driver)["today_total"] == before
+    # while the server was away the only errors are the refused polls
+    assert all("ERR_CONNECTION_REFUSED" in e["message"] for e in _errors(driver))
 
 
 def test_wall__no_growth_over_1000_refreshes(server, driver):
