@@ -26,21 +26,36 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run every benchmark and write the report")
-    run.add_argument("--sizes", default="100k,1m",
-                     help="tickets per warehouse, comma-separated (default 100k,1m; "
-                          "the full run is 100k,1m,10m)")
-    run.add_argument("--out", type=Path, default=None,
-                     help="markdown report to write, e.g. docs/benchmarks.md "
-                          "(default: print where the results are)")
-    run.add_argument("--load-rows", default="1m",
-                     help="rows of the ticket CSV for the load benchmark; 0 skips it")
+    run.add_argument(
+        "--sizes",
+        default="100k,1m",
+        help="tickets per warehouse, comma-separated (default 100k,1m; "
+        "the full run is 100k,1m,10m)",
+    )
+    run.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="markdown report to write, e.g. docs/benchmarks.md "
+        "(default: print where the results are)",
+    )
+    run.add_argument(
+        "--load-rows",
+        default="1m",
+        help="rows of the ticket CSV for the load benchmark; 0 skips it",
+    )
     run.add_argument("--repeats", type=int, default=3, help="load rounds (median)")
     run.add_argument("--calls", type=int, default=40, help="calls per query (p50/p95)")
-    run.add_argument("--refreshes", type=int, default=1000,
-                     help="wall refreshes for memory growth")
+    run.add_argument(
+        "--refreshes", type=int, default=1000, help="wall refreshes for memory growth"
+    )
     run.add_argument("--no-pages", action="store_true", help="skip the browser")
-    run.add_argument("--workdir", type=Path, default=None,
-                     help="scratch folder (default: a new temp folder)")
+    run.add_argument(
+        "--workdir",
+        type=Path,
+        default=None,
+        help="scratch folder (default: a new temp folder)",
+    )
     run.add_argument("--keep", action="store_true", help="keep warehouses and the CSV")
     run.add_argument("--now", help="the data's clock, ISO (default: now)")
     again = sub.add_parser("report", help="write the report again from a results.json")
@@ -65,13 +80,15 @@ def main(argv: list[str] | None = None) -> int:
     from benchmarks import querybench
 
     if args.command == "serve":
-        result = querybench.serve_queries(args.db, _now(args.now), args.calls,
-                                          args.refreshes)
+        result = querybench.serve_queries(
+            args.db, _now(args.now), args.calls, args.refreshes
+        )
         querybench.write_json(result, args.json)
         return 0
     if args.command == "pandas":
-        querybench.write_json(querybench.pandas_queries(args.db, _now(args.now), args.calls),
-                              args.json)
+        querybench.write_json(
+            querybench.pandas_queries(args.db, _now(args.now), args.calls), args.json
+        )
         return 0
 
     if args.command == "report":
@@ -87,10 +104,22 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [parse_size(s) for s in args.sizes.split(",") if s.strip()]
     load_rows = parse_size(args.load_rows)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="benchmarks-"))
-    run(sizes, args.out, workdir, load_rows or None, args.repeats, args.calls,
-        args.refreshes, not args.no_pages, args.keep, _now(args.now))
-    print(f"results: {workdir / 'results.json'}" + (f"; report: {args.out}" if args.out
-                                                     else ""))
+    run(
+        sizes,
+        args.out,
+        workdir,
+        load_rows or None,
+        args.repeats,
+        args.calls,
+        args.refreshes,
+        not args.no_pages,
+        args.keep,
+        _now(args.now),
+    )
+    print(
+        f"results: {workdir / 'results.json'}"
+        + (f"; report: {args.out}" if args.out else "")
+    )
     return 0
 
 

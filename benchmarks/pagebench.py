@@ -142,9 +142,20 @@ def measure_pages(
                 time.sleep(watch_s)  # polls only: the data did not change
                 idle = driver.execute_script(_BYTES_JS)[len(first) :]
                 _bump_data_version(db)
-                time.sleep(min(watch_s, 5))  # the next poll sees the change, redraws
-                changed = driver.execute_script(_BYTES_JS)[len(first) + len(idle) :]
-                redraws = [b for name, b in changed if "_dash-update-component" in name]
+                # the next poll sees the change and the page redraws (a page that does
+                # not poll never does: give up after settle_s)
+                seen = len(first) + len(idle)
+                end = time.monotonic() + settle_s
+                while True:
+                    changed = driver.execute_script(_BYTES_JS)[seen:]
+                    redraws = [b for n, b in changed if "_dash-update-component" in n]
+                    if redraws or time.monotonic() > end or "wall" not in page:
+                        break
+                    time.sleep(0.5)
+                if "wall" not in page:
+                    time.sleep(min(watch_s, 5))
+                    changed = driver.execute_script(_BYTES_JS)[seen:]
+                    redraws = [b for n, b in changed if "_dash-update-component" in n]
                 results[page] = {
                     "render_s": render_s,
                     "first_bytes": sum(b for _, b in first),

@@ -1,4 +1,4 @@
-"""Query paths: the product's query functions against the pandas way, per warehouse size.
+"""Query paths: the product's query functions against the pandas way, per size.
 
 Two measurements, each run in its own process so that its peak memory is its own
 (`python -m benchmarks serve|pandas`, started by `benchmarks.run`):
@@ -18,6 +18,7 @@ DataFrames and row lists are all fully materialised by the query layer).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import importlib
 import inspect
@@ -27,8 +28,8 @@ import pkgutil
 import re
 import resource
 import time
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -56,13 +57,25 @@ class Context:
     def __init__(self, con, now: dt.datetime):
         self.now = now
         self.today = now.date()
-        self.communities = [r[0] for r in con.execute(
-            "select distinct community from tickets order by 1").fetchall()]
-        self.compounds = [r[0] for r in con.execute(
-            "select distinct compound from tickets where compound is not null order by 1"
-        ).fetchall()]
-        self.categories = [r[0] for r in con.execute(
-            "select distinct category from tickets order by 1").fetchall()]
+        self.communities = [
+            r[0]
+            for r in con.execute(
+                "select distinct community from tickets order by 1"
+            ).fetchall()
+        ]
+        self.compounds = [
+            r[0]
+            for r in con.execute(
+                "select distinct compound from tickets "
+                "where compound is not null order by 1"
+            ).fetchall()
+        ]
+        self.categories = [
+            r[0]
+            for r in con.execute(
+                "select distinct category from tickets order by 1"
+            ).fetchall()
+        ]
         first = dt.date(self.today.year, self.today.month, 1)
         self.months = [_add_months(first, -k) for k in range(12)]
 
@@ -97,7 +110,9 @@ PARAM_VALUES: dict[str, Callable[[Context, int, Any], Any]] = {
     "date_from": lambda c, k, m: c.period(k)[0],
     "date_to": lambda c, k, m: c.period(k)[1],
     "community": lambda c, k, m: c.community(k),
-    "compound": lambda c, k, m: None if k % 4 != 3 else c.compounds[k % len(c.compounds)],
+    "compound": lambda c, k, m: (
+        None if k % 4 != 3 else c.compounds[k % len(c.compounds)]
+    ),
     "category": lambda c, k, m: None if k % 3 else c.categories[k % len(c.categories)],
     "level": lambda c, k, m: 1 + k % 4,
     "levels": lambda c, k, m: [[1, 2, 3, 4], [3, 4], [1], [2, 3, 4]][k % 4],
@@ -106,30 +121,63 @@ PARAM_VALUES: dict[str, Callable[[Context, int, Any], Any]] = {
     "small_count": lambda c, k, m: 5,
     "stale_before": lambda c, k, m: c.now - dt.timedelta(hours=26),
     "table_name": lambda c, k, m: "tickets",
-    "dimension": lambda c, k, m: (list(getattr(m, "DIMENSIONS", ()))
-                                  or ["community", "compound"])[
-        k % len(getattr(m, "DIMENSIONS", ()) or [0, 0])],
+    "dimension": lambda c, k, m: (
+        list(getattr(m, "DIMENSIONS", ())) or ["community", "compound"]
+    )[k % len(getattr(m, "DIMENSIONS", ()) or [0, 0])],
     "ticket_id": lambda c, k, m: f"T{(k * 7919) % 1000:09d}",
     "grain": lambda c, k, m: ("day", "week", "month")[k % 3],
-    "sort": lambda c, k, m: (f"{sorted(m.SORTS)[k % len(m.SORTS)]}:"
-                             f"{('asc', 'desc')[k % 2]}" if hasattr(m, "SORTS") else None),
+    "sort": lambda c, k, m: (
+        f"{sorted(m.SORTS)[k % len(m.SORTS)]}:{('asc', 'desc')[k % 2]}"
+        if hasattr(m, "SORTS")
+        else None
+    ),
     "stale_hours": lambda c, k, m: 26.0,
     "clock": lambda c, k, m: m.Clock.at(c.now),
-    "filters": lambda c, k, m: _filters(c, k, m),
+    "key_groups": lambda c, k, m: _key_groups()[: 1 + k % 3],
+    "year": lambda c, k, m: c.today.year,
+    "communities": lambda c, k, m: () if c.community(k) is None else (c.community(k),),
 }
 
+# A required parameter must not be None: the value used instead.
+REQUIRED_VALUES: dict[str, Callable[[Context, int], Any]] = {
+    "community": lambda c, k: c.communities[k % len(c.communities)],
+    "compound": lambda c, k: c.compounds[k % len(c.compounds)],
+}
 
-def _filters(c: Context, k: int, module) -> Any:
-    """The explorer's filter object when the module has one, else the wall's dict."""
-    if hasattr(module, "TicketFilters"):
-        date_from, date_to = c.period(k)
-        community = c.community(k)
-        return module.TicketFilters(
-            date_from=date_from, date_to=date_to,
-            communities=() if community is None else (community,),
-            levels=((), (3, 4), (), (1,))[k % 4],
-            categories=() if k % 3 else (c.categories[k % len(c.categories)],))
+# Fields of a filter dataclass (the explorer's TicketFilters, PeopleFilters, ...).
+FILTER_FIELDS: dict[str, Callable[[Context, int], Any]] = {
+    "date_from": lambda c, k: c.period(k)[0],
+    "date_to": lambda c, k: c.period(k)[1],
+    "communities": lambda c, k: () if c.community(k) is None else (c.community(k),),
+    "levels": lambda c, k: ((), (3, 4), (), (1,))[k % 4],
+    "categories": lambda c, k: () if k % 3 else (c.categories[k % len(c.categories)],),
+}
+
+# Functions taking **kwargs: measured with the parameters of the function named here.
+KWARGS_LIKE = {"explore.population_table": "population_cells"}
+
+
+def _key_groups() -> list[str]:
+    from pipelines.settings import Settings, parse_key_groups
+
+    return list(parse_key_groups(Settings().key_groups))
+
+
+def _filters(c: Context, k: int, module, annotation: Any) -> Any:
+    """A filter object of the parameter's annotated class (a dataclass of the module),
+    else the wall's {"community": ...} dict."""
+    name = str(annotation).split("|")[0].strip().strip("'\"")
+    cls = getattr(module, name, None)
+    if cls is not None and dataclasses.is_dataclass(cls):
+        return cls(
+            **{
+                f.name: FILTER_FIELDS[f.name](c, k)
+                for f in dataclasses.fields(cls)
+                if f.name in FILTER_FIELDS
+            }
+        )
     return {} if c.community(k) is None else {"community": c.community(k)}
+
 
 # A parameter whose values are a module's own list: one measured row per value
 # ("every wall view", "every report").
@@ -138,7 +186,7 @@ EXPAND = {"view": "VIEWS", "report": "REPORTS"}
 # Functions measured through others, with the reason shown in the report.
 NOT_MEASURED = {
     "exports.report_table": "dispatcher by report name: the per-report functions are "
-                            "the same queries",
+    "the same queries",
 }
 
 
@@ -170,11 +218,17 @@ def query_functions() -> list[tuple[str, str, Callable]]:
 
 def users_of(name: str) -> list[str]:
     """Files under dashboards/, app.py and pipelines/exports.py that call `name`."""
-    files = [*sorted((ROOT / "dashboards").glob("*.py")), ROOT / "app.py",
-             ROOT / "pipelines" / "exports.py"]
+    files = [
+        *sorted((ROOT / "dashboards").glob("*.py")),
+        ROOT / "app.py",
+        ROOT / "pipelines" / "exports.py",
+    ]
     pattern = re.compile(rf"\b{re.escape(name)}\s*\(")
-    return [str(f.relative_to(ROOT)) for f in files
-            if f.is_file() and pattern.search(f.read_text(encoding="utf-8"))]
+    return [
+        str(f.relative_to(ROOT))
+        for f in files
+        if f.is_file() and pattern.search(f.read_text(encoding="utf-8"))
+    ]
 
 
 def measured_calls(fn: Callable, module) -> list[dict]:
@@ -187,27 +241,38 @@ def measured_calls(fn: Callable, module) -> list[dict]:
     return [{}]
 
 
-def call_args(fn: Callable, module, ctx: Context, k: int,
-              fixed: dict | None = None) -> tuple[dict, list[str]]:
-    """Keyword arguments for call k of `fn`, and the required parameters nobody knows."""
+def call_args(
+    fn: Callable, module, ctx: Context, k: int, fixed: dict | None = None
+) -> tuple[dict, list[str]]:
+    """Keyword arguments for call k of `fn`, and required parameters nobody knows."""
     kwargs, unknown = dict(fixed or {}), []
-    for p in list(inspect.signature(fn).parameters.values())[1:]:
+    like = KWARGS_LIKE.get(f"{module.__name__.rsplit('.', 1)[-1]}.{fn.__name__}")
+    signature = inspect.signature(getattr(module, like) if like else fn)
+    for p in list(signature.parameters.values())[1:]:
         if p.kind in (p.VAR_KEYWORD, p.VAR_POSITIONAL) or p.name in kwargs:
             continue
-        if p.name in PARAM_VALUES:
+        if p.name == "filters":
+            kwargs[p.name] = _filters(ctx, k, module, p.annotation)
+        elif p.name in REQUIRED_VALUES and p.default is p.empty:
+            kwargs[p.name] = REQUIRED_VALUES[p.name](ctx, k)
+        elif p.name in PARAM_VALUES:
             kwargs[p.name] = PARAM_VALUES[p.name](ctx, k, module)
         elif p.default is p.empty:
             unknown.append(p.name)
-    spec = getattr(module, "REPORTS", {}).get(kwargs.get("report"))
-    if spec is not None and kwargs.get("dimension") not in (None, *spec.splits):
-        kwargs["dimension"] = spec.splits[0]  # a split the report allows
+    report = getattr(module, "REPORTS", {}).get(kwargs.get("report"))
+    if "dimension" in kwargs and getattr(report, "splits", None):
+        kwargs["dimension"] = report.splits[k % len(report.splits)]
     return kwargs, unknown
 
 
 def _summary(times_s: list[float]) -> dict:
     ms = np.array(times_s) * 1000
-    return {"n": len(ms), "p50": float(np.percentile(ms, 50)),
-            "p95": float(np.percentile(ms, 95)), "max": float(ms.max())}
+    return {
+        "n": len(ms),
+        "p50": float(np.percentile(ms, 50)),
+        "p95": float(np.percentile(ms, 95)),
+        "max": float(ms.max()),
+    }
 
 
 def _rss_mb() -> float:
@@ -300,13 +365,22 @@ def _pd_levels(df: pd.DataFrame, start, end, community) -> pd.DataFrame:
 
 
 def _pd_closure(df: pd.DataFrame, p: dict) -> pd.DataFrame:
-    month = df.loc[(df["reported_at"] >= p["month_start"])
-                   & (df["reported_at"] < p["month_end"])]
+    month = df.loc[
+        (df["reported_at"] >= p["month_start"]) & (df["reported_at"] < p["month_end"])
+    ]
     closed = month["closed_at"] <= p["as_of"]
-    out = pd.DataFrame({"community": month["community"], "closed": closed,
-                        "on_time": closed & (month["closed_at"] <= month["deadline_at"])})
-    g = out.groupby("community").agg(ticket_count=("closed", "size"), closed=("closed", "sum"),
-                                     on_time=("on_time", "sum"))
+    out = pd.DataFrame(
+        {
+            "community": month["community"],
+            "closed": closed,
+            "on_time": closed & (month["closed_at"] <= month["deadline_at"]),
+        }
+    )
+    g = out.groupby("community").agg(
+        ticket_count=("closed", "size"),
+        closed=("closed", "sum"),
+        on_time=("on_time", "sum"),
+    )
     g["closure_rate"] = g["closed"] / g["ticket_count"]
     g["on_time_rate"] = g["on_time"] / g["closed"].where(g["closed"] > 0)
     return g.reset_index()
@@ -321,18 +395,28 @@ def _pd_overdue(df: pd.DataFrame, p: dict) -> pd.DataFrame:
 
 
 def _pd_categories(df: pd.DataFrame, p: dict) -> pd.DataFrame:
-    mask = (df["reported_at"] >= p["month_start"]) & (df["reported_at"] < p["month_end"])
+    mask = (df["reported_at"] >= p["month_start"]) & (
+        df["reported_at"] < p["month_end"]
+    )
     if p["community"] is not None:
         mask &= df["community"] == p["community"]
-    return (df.loc[mask].groupby("category").size().rename("n").reset_index()
-            .sort_values(["n", "category"], ascending=[False, True]))
+    return (
+        df.loc[mask]
+        .groupby("category")
+        .size()
+        .rename("n")
+        .reset_index()
+        .sort_values(["n", "category"], ascending=[False, True])
+    )
 
 
 BASELINE_PANDAS = {
     "levels_today": lambda df, p: _pd_levels(
-        df, p["day"], p["day"] + dt.timedelta(days=1), p["community"]),
+        df, p["day"], p["day"] + dt.timedelta(days=1), p["community"]
+    ),
     "levels_month": lambda df, p: _pd_levels(
-        df, p["month_start"], p["month_end"], p["community"]),
+        df, p["month_start"], p["month_end"], p["community"]
+    ),
     "closure_by_community": _pd_closure,
     "overdue_top50": _pd_overdue,
     "category_counts": _pd_categories,
@@ -358,8 +442,13 @@ def serve_queries(db: Path, now: dt.datetime, calls: int, refreshes: int) -> dic
         dispatch = f"{module_name}.{name}" in NOT_MEASURED
         for fixed in [{}] if dispatch else measured_calls(fn, module):
             label = name + "".join(f"({k}={v})" for k, v in fixed.items())
-            entry = {"module": module_name, "function": label, "owner": owner,
-                     "target_ms": target, "used_by": users_of(name)}
+            entry = {
+                "module": module_name,
+                "function": label,
+                "owner": owner,
+                "target_ms": target,
+                "used_by": users_of(name),
+            }
             results.append(entry)
             if f"{module_name}.{name}" in NOT_MEASURED:
                 entry["skipped"] = NOT_MEASURED[f"{module_name}.{name}"]
@@ -374,15 +463,18 @@ def serve_queries(db: Path, now: dt.datetime, calls: int, refreshes: int) -> dic
                     kwargs, _ = call_args(fn, module, ctx, k, fixed)
                     t0 = time.perf_counter()
                     out = fn(reader.cursor(), **kwargs)
-                    if hasattr(out, "read_all"):  # a stream (export): read it to the end
+                    if hasattr(
+                        out, "read_all"
+                    ):  # a stream (export): read it to the end
                         out = out.read_all()
                     elapsed = time.perf_counter() - t0
                     if k:
                         times.append(elapsed)
                     rows = _row_count(out)
             except Exception as e:  # noqa: BLE001 - report and go on: one broken query must not hide others
-                entry["skipped"] = (f"failed: {type(e).__name__}: "
-                                    f"{str(e).splitlines()[0][:120]}")
+                entry["skipped"] = (
+                    f"failed: {type(e).__name__}: {str(e).splitlines()[0][:120]}"
+                )
                 continue
             entry.update(_summary(times), rows=rows)
             calls_of[(module_name, label)] = (fn, module, fixed)
@@ -394,7 +486,7 @@ def serve_queries(db: Path, now: dt.datetime, calls: int, refreshes: int) -> dic
             p = baseline_params(ctx, k)
             p = {key: p[key] for key in _BASELINE_PARAMS[qname]}
             t0 = time.perf_counter()
-            reader.cursor().execute(sql, p).to_arrow_table()
+            reader.cursor().sql(sql, params=p).to_arrow_table()
             if k:
                 times.append(time.perf_counter() - t0)
         baseline[qname] = _summary(times)
@@ -402,12 +494,22 @@ def serve_queries(db: Path, now: dt.datetime, calls: int, refreshes: int) -> dic
     # wall refreshes: what a wall page calls per refresh (the wall functions a
     # dashboards/ module uses; all wall functions if none does yet; before the wall
     # exists, every measured query function)
-    wall = [(key, r) for r in results if (key := (r["module"], r["function"])) in calls_of
-            and r["module"] == "wall"]
-    used = [key for key, r in wall if any(u.startswith("dashboards/") for u in r["used_by"])]
+    wall = [
+        (key, r)
+        for r in results
+        if (key := (r["module"], r["function"])) in calls_of and r["module"] == "wall"
+    ]
+    used = [
+        key for key, r in wall if any(u.startswith("dashboards/") for u in r["used_by"])
+    ]
     refresh_keys = used or [key for key, _ in wall] or list(calls_of)
-    scope = ("wall functions used by pages" if used else "all wall functions" if wall
-             else "all measured query functions")
+    scope = (
+        "wall functions used by pages"
+        if used
+        else "all wall functions"
+        if wall
+        else "all measured query functions"
+    )
     before = _rss_mb()
     t0 = time.perf_counter()
     for k in range(refreshes):
@@ -419,10 +521,15 @@ def serve_queries(db: Path, now: dt.datetime, calls: int, refreshes: int) -> dic
     return {
         "functions": results,
         "baseline_sql": baseline,
-        "memory": {"start_rss_mb": started_rss, "peak_rss_mb": _peak_rss_mb(),
-                   "refreshes": refreshes, "refresh_scope": scope,
-                   "rss_before_refreshes_mb": before, "rss_after_refreshes_mb": after,
-                   "refresh_mean_ms": 1000 * refresh_s / max(1, refreshes)},
+        "memory": {
+            "start_rss_mb": started_rss,
+            "peak_rss_mb": _peak_rss_mb(),
+            "refreshes": refreshes,
+            "refresh_scope": scope,
+            "rss_before_refreshes_mb": before,
+            "rss_after_refreshes_mb": after,
+            "refresh_mean_ms": 1000 * refresh_s / max(1, refreshes),
+        },
     }
 
 
@@ -460,9 +567,13 @@ def pandas_queries(db: Path, now: dt.datetime, calls: int) -> dict:
             if k:
                 times.append(time.perf_counter() - t0)
         results[qname] = _summary(times)
-    return {"queries": results, "load_s": load_s,
-            "frame_mb": float(df.memory_usage(deep=True).sum() / 2**20),
-            "peak_rss_mb": _peak_rss_mb(), "rows": len(df)}
+    return {
+        "queries": results,
+        "load_s": load_s,
+        "frame_mb": float(df.memory_usage(deep=True).sum() / 2**20),
+        "peak_rss_mb": _peak_rss_mb(),
+        "rows": len(df),
+    }
 
 
 def write_json(result: dict, path: Path) -> None:

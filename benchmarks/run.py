@@ -147,6 +147,7 @@ def run(
                     entry["pages"] = pagebench.measure_pages(db, found)
                 except Exception as e:  # noqa: BLE001 - the rest of the report still stands
                     entry["pages"] = {"pending": f"failed: {e}"[:300]}
+        entry["loadavg_after"] = round(os.getloadavg()[0], 1)
         results["sizes"].append(entry)
         if not keep:
             db.unlink(missing_ok=True)
