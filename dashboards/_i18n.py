@@ -14,7 +14,7 @@ DEFAULT_LANG = "zh"
 
 MESSAGES: dict[str, tuple[str, str]] = {
     # frame
-    "wall.title": ("基层治理指挥中心", "Governance command center"),
+    "wall.title": ("基层治理指挥中心", "Command center"),
     "wall.reconnecting": ("正在重新连接…", "Reconnecting…"),
     "wall.stale": (
         "数据已过期：最近一次成功加载在 {age} 前",
@@ -23,7 +23,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "wall.never_loaded": ("尚未加载任何数据", "No data loaded yet"),
     "wall.calendar_fallback": (
         "{years}年日历未知·期限按周一至五",
-        "{years} calendar unknown: Mon–Fri",
+        "{years}: no calendar, Mon–Fri",
     ),
     "wall.no_data": ("暂无数据", "No data yet"),
     "wall.no_data_detail": (
@@ -35,8 +35,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "wall.all": ("全街道", "Whole sub-district"),
     # sources
     "source.tickets": ("事件", "Tickets"),
-    "source.population": ("人口", "Population"),
-    "source.participation": ("参与", "Participation"),
+    "source.population": ("人口", "People"),
+    "source.participation": ("参与", "Voting"),
     "source.ledger": ("收支", "Ledger"),
     "source.none": ("无", "none"),
     # view titles
@@ -54,6 +54,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "levels.month": ("本月累计", "Month to date"),
     "levels.open": ("在办", "Open"),
+    "levels.col_today": ("今日事件", "Today"),
+    "levels.col_month": ("本月累计", "Month"),
+    "levels.col_yoy": ("同比", "vs LY"),
     "levels.open_def": ("已上报未办结", "reported, not closed"),
     "levels.yoy": ("同比", "vs last year"),
     "levels.yoy_none": ("去年同期无", "none last year"),
@@ -154,7 +157,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "<{k}：少于 {k} 人；—：为防反推而隐藏",
         "<{k}: fewer than {k}; —: hidden so small counts cannot be derived",
     ),
-    "population.non_registered": ("非户籍", "Not registered"),
+    "population.non_registered": ("非户籍", "Non-reg."),
     "population.key_people": ("重点人群人数", "People in key groups"),
     "population.col_community": ("社区", "Community"),
     # units
@@ -167,15 +170,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 KEY_GROUPS: dict[str, tuple[str, str]] = {
-    "dibao": ("低保", "Min. allowance"),
+    "dibao": ("低保", "Allowance"),
     "tekun": ("特困", "Hardship"),
     "elderly_80": ("高龄", "Aged 80+"),
-    "living_alone": ("独居老人", "Living alone"),
+    "living_alone": ("独居老人", "Alone"),
     "disabled": ("残疾人", "Disabled"),
     "veteran": ("退役军人", "Veterans"),
     "left_behind_child": ("留守儿童", "Left-behind"),
-    "serious_illness": ("大病", "Serious illness"),
-    "low_income": ("低收入", "Low income"),
+    "serious_illness": ("大病", "Ill"),
+    "low_income": ("低收入", "Low inc."),
 }
 
 _WEEKDAYS = {

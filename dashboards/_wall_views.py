@@ -171,9 +171,9 @@ def levels_view(d: dict, lang: str) -> list:
     header = html.Div(
         [
             html.Span(""),
-            html.Span(t("levels.today", lang)),
-            html.Span(t("levels.month", lang)),
-            html.Span(t("levels.yoy", lang)),
+            html.Span(t("levels.col_today", lang)),
+            html.Span(t("levels.col_month", lang)),
+            html.Span(t("levels.col_yoy", lang)),
             html.Span(t("levels.open", lang)),
         ],
         className="lt-row lt-head",

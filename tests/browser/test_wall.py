@@ -420,6 +420,13 @@ def test_wall__english_with_lang_en(server, driver):
     title = driver.find_element("css selector", ".ws-title").text
     assert title == "Closure and time limits"
     assert "2027" in driver.find_element("css selector", "#wall-calendar").text
+    problems = {}
+    for view in VIEWS:  # English labels are longer: they must fit too
+        _open(driver, f"{server.url}/wall/{view}?lang=en")
+        found = driver.execute_script(LAYOUT_PROBLEMS_JS)
+        if found:
+            problems[view] = found[:10]
+    assert problems == {}
 
 
 # ---------------------------------------------------------------- unattended
