@@ -51,6 +51,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--no-pages", action="store_true", help="skip the browser")
     run.add_argument(
+        "--page-watch",
+        type=float,
+        default=10,
+        help="seconds to watch each page for refresh traffic",
+    )
+    run.add_argument(
         "--workdir",
         type=Path,
         default=None,
@@ -115,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
         not args.no_pages,
         args.keep,
         _now(args.now),
+        page_watch=args.page_watch,
     )
     print(
         f"results: {workdir / 'results.json'}"

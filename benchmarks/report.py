@@ -27,11 +27,12 @@ Options: `--sizes` (tickets per warehouse; `k`/`m` suffixes), `--load-rows` (row
 the load benchmark's CSV, default `1m`; `0` skips it), `--repeats` (load rounds,
 default 3), `--calls` (calls per query, default 40), `--refreshes` (wall refreshes for
 the memory check: all at the smallest size, at most 100 at the others; default 1000),
-`--no-pages` (no browser), `--workdir`, `--keep` (keep the warehouses), `--now` (the
-data's clock; default now). `python -m benchmarks report RESULTS.json --out FILE`
-writes the report again from a run's results. A 100k + 1M run takes about 10 minutes
-on 2 shared cores, 10M adds about 20. CI runs it at 20k tickets with one repeat
-(`tests/unit/test_benchmarks_smoke.py`) so that it cannot rot; it asserts no timings.
+`--no-pages` (no browser), `--page-watch` (seconds per page, default 10),
+`--workdir`, `--keep` (keep the warehouses), `--now` (the data's clock; default now).
+`python -m benchmarks report RESULTS.json --out FILE` writes the report again from a
+run's results. The run below (100k, 1M, 10M) took 23 minutes on 2 busy cores. CI
+runs it at 20k tickets with one repeat (`tests/unit/test_benchmarks_smoke.py`) so that
+it cannot rot; it asserts no timings.
 
 What it does:
 1. **Warehouses** of each size are generated inside DuckDB with set-based SQL
@@ -42,7 +43,9 @@ What it does:
    Tickets cover the two years up to the clock; larger sizes are a bigger city (14
    communities up to 1M, 14 more per 900k tickets above). Tables of later migrations
    (population, votes, ledger) are filled in proportion (~1M residents and ~1M ledger
-   entries at 10M tickets) when they exist.
+   entries at 10M tickets) when they exist,
+   from their column names and types (not derived from each other): figures for
+   population, participation and ledger queries are indicative.
 2. **Load**: a canonical ticket CSV of `--load-rows` rows; in the same process,
    alternating, `--repeats` rounds: the floor (a fresh DuckDB file,
    `create table t as select * from read_csv(file)`, close), the same in memory, the

@@ -97,6 +97,7 @@ def run(
     pages: bool,
     keep: bool,
     now: dt.datetime,
+    page_watch: float = 10,
 ) -> dict:
     """Run every measurement; write the report to `out` (when given); return results."""
     workdir.mkdir(parents=True, exist_ok=True)
@@ -144,7 +145,9 @@ def run(
                 entry["pages"] = {"pending": why or "no wall or explorer page yet"}
             else:
                 try:
-                    entry["pages"] = pagebench.measure_pages(db, found)
+                    entry["pages"] = pagebench.measure_pages(
+                        db, found, watch_s=page_watch
+                    )
                 except Exception as e:  # noqa: BLE001 - the rest of the report still stands
                     entry["pages"] = {"pending": f"failed: {e}"[:300]}
         entry["loadavg_after"] = round(os.getloadavg()[0], 1)

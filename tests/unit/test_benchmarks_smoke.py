@@ -78,6 +78,8 @@ def test_harness__runs_at_smallest_size(tmp_path):
         str(tmp_path / "work"),
         "--out",
         str(out),
+        "--page-watch",
+        "2",
     ]
     if pagebench.missing_tools():
         args.append("--no-pages")
