@@ -246,9 +246,12 @@ def _apply(con, source: Source, load_id: int) -> None:
     targets = ", ".join(c.target for c in source.stored)
     con.execute(
         f"insert into {source.table} ({targets}, row_hash, load_id) "
+        # Usually almost every valid row is new or changed: excluding the few others is
+        # cheaper than matching the many.
         f"select {targets}, _row_hash, $load_id from _typed "
-        f"semi join (select _file_no, _k from _classified "
-        f"           where _class in ('inserted', 'updated')) using (_file_no, _k)",
+        f"anti join (select _file_no, _k from _classified "
+        f"           where _class in ('unchanged', 'duplicate')) using (_file_no, _k) "
+        f"where _reason = ''",
         {"load_id": load_id},
     )
 
