@@ -37,8 +37,6 @@ from pipelines.queries import wall as q
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_ROTATE_SECONDS = 20
-DEFAULT_POLL_SECONDS = 30
 
 dash.register_page(
     __name__, path="/wall", name="大屏 Wall", title="大屏 / Wall", order=90
@@ -58,10 +56,8 @@ def _config(playlist, lang, rotate, poll) -> dict:
     return {
         "playlist": playlist,
         "lang": lang,
-        "rotate": _number(rotate, getattr(settings, "wall_rotate_seconds",
-                                          DEFAULT_ROTATE_SECONDS), 0.05, 3600),
-        "poll": _number(poll, getattr(settings, "wall_poll_seconds",
-                                      DEFAULT_POLL_SECONDS), 0.05, 3600) or 1,
+        "rotate": _number(rotate, settings.wall_rotate_seconds, 0.05, 3600),
+        "poll": _number(poll, settings.wall_poll_seconds, 0.05, 3600) or 1,
     }
 
 

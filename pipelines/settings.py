@@ -124,6 +124,14 @@ class Settings:
         "File of 'wall-name:sha256-of-token' lines; when set, /wall needs ?token=... "
         "(`python -m dashboards._serving add-wall NAME`).",
     )
+    wall_rotate_seconds: float = _setting(
+        20.0, "WALL_ROTATE_SECONDS",
+        "Seconds each wall view stays up (URL ?rotate= overrides; 0 pins one view).",
+    )
+    wall_poll_seconds: float = _setting(
+        30.0, "WALL_POLL_SECONDS",
+        "Seconds between the wall's cheap data-version polls (URL ?poll= overrides).",
+    )
 
 
 def parse_sla(text: str) -> tuple[SlaRule, ...]:
