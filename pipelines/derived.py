@@ -1,7 +1,8 @@
 """Derived data refreshed inside every load's write, so it is never out of step.
 
 tickets: the working-day calendar for the years loaded, and each new or changed ticket's
-deadline (pipelines/workdays.py).
+deadline (pipelines/workdays.py), then the explorer's filter options
+(ticket_dimension_values). Population, participation and the ledger: pipelines/marts.py.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ def _tickets(con: duckdb.DuckDBPyConnection, settings: Settings, load_id: int) -
     workdays.refresh_calendar(
         con, settings, min(first or this_year, this_year), max(last or this_year, this_year))
     workdays.apply_deadlines(con, load_id)
+    marts.refresh_ticket_options(con)
     # Say so only when this load's deadlines really were counted Monday-Friday.
     fallback = con.execute(
         """
@@ -39,11 +41,13 @@ _REFRESH = {"tickets": _tickets}
 
 # Population, participation and ledger (issue 3): the SQL lives in pipelines/sql/marts/.
 def _population(con, settings: Settings, load_id: int) -> list[str]:
-    return marts.refresh_key_groups(con, settings) + marts.refresh_participation(
-        con, settings)
+    warnings = marts.refresh_key_groups(con, settings)
+    marts.refresh_population_counts(con)
+    return warnings + marts.refresh_participation(con, settings)
 
 
 def _votes(con, settings: Settings, load_id: int) -> list[str]:
+    marts.refresh_acts(con)  # ballots count under their vote's compound
     return marts.refresh_vote_results(con, settings)
 
 

@@ -9,6 +9,11 @@ tables never disagree with what was loaded. Each step returns warnings for the l
 - engagement: participation_monthly;
 - ledger / ledger_balances: the journal (ledger_postings), the monthly statement
   (ledger_monthly) and publications of months WALL_LEDGER_PUBLISH_DAYS after their end.
+
+Serving marts (migration 0004), so explorer callbacks never scan every ticket or resident:
+- tickets: ticket_dimension_values (the explorer's filter options);
+- population: compound_residents and population_counts;
+- population / votes / ballots / engagement: household_acts and compound_daily_acts.
 """
 
 from __future__ import annotations
@@ -96,9 +101,40 @@ def refresh_vote_results(con: duckdb.DuckDBPyConnection, settings: Settings) -> 
     return []
 
 
+def refresh_ticket_options(con: duckdb.DuckDBPyConnection) -> None:
+    """Rebuild ticket_dimension_values (one grouped scan of tickets)."""
+    _rebuild(con, "ticket_dimension_values")
+
+
+def refresh_population_counts(con: duckdb.DuckDBPyConnection) -> None:
+    """Rebuild compound_residents and population_counts from residents."""
+    _rebuild(con, "compound_residents")
+    _rebuild(con, "population_counts")
+
+
+def refresh_acts(con: duckdb.DuckDBPyConnection) -> None:
+    """Rebuild household_acts and compound_daily_acts (acts by day)."""
+    _rebuild(con, "household_acts")
+    _rebuild(con, "compound_daily_acts")
+
+
+SERVING_MARTS = ("ticket_dimension_values", "compound_residents", "population_counts",
+                 "household_acts", "compound_daily_acts")
+
+
+def refresh_serving_marts(con: duckdb.DuckDBPyConnection) -> None:
+    """Rebuild every serving mart from the tables as they stand (after migration 0004,
+    and by the benchmark generator, which fills source tables directly)."""
+    refresh_ticket_options(con)
+    refresh_population_counts(con)
+    refresh_acts(con)
+
+
 def refresh_participation(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[str]:
-    """Rebuild participation_monthly; warn when acts cannot be matched to a household."""
+    """Rebuild participation_monthly and the acts marts; warn when acts cannot be
+    matched to a household."""
     _rebuild(con, "participation_monthly")
+    refresh_acts(con)
     unmatched = con.execute(
         """
         select count(*) from engagement as e

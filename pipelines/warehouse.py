@@ -70,7 +70,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
             f"warehouse schema version {current} is newer than this program's "
             f"{SCHEMA_VERSION}: upgrade the program or restore a matching backup"
         )
-    applied = set()
+    applied, added = set(), []
     if current:
         applied = {v for (v,) in con.execute("select version from schema_version").fetchall()}
     # Apply every migration not yet recorded, so one merged out of order still runs.
@@ -82,7 +82,22 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
                 "insert into schema_version values ($v, $n, current_timestamp)",
                 {"v": version, "n": name},
             )
+            added.append(version)
+    for version in added:
+        if version in BACKFILL:
+            BACKFILL[version](con)
     return max(current, SCHEMA_VERSION)
+
+
+def _fill_serving_marts(con: duckdb.DuckDBPyConnection) -> None:
+    from pipelines import marts  # marts reads SQL files only; imported late to stay light
+
+    marts.refresh_serving_marts(con)
+
+
+# Migrations that add derived tables: fill them from the data already loaded, so a
+# warehouse upgraded in place serves the same answers before its next load.
+BACKFILL = {4: _fill_serving_marts}
 
 
 def _checked_zone(name: str) -> str:

@@ -2,11 +2,9 @@
 -- (compounds and months overlapping the period), from the journal so the categories
 -- add up to the statements' income and expense (adjustments included, by the
 -- category of the entry they change). Exact decimal(18,2).
+-- each compound's community: the mode over its residents (mart compound_residents)
 with compounds as (
-    select compound, mode(community) as community,
-    from residents
-    where compound is not null
-    group by compound
+    select compound, community, from compound_residents
 ),
 
 postings as (

@@ -2,11 +2,9 @@
 -- the period, from ledger_monthly, in exact decimal(18,2) (read through Arrow, never
 -- floats): closing = opening + income - expense + adjustment, where adjustment is the
 -- net of changes loaded this month to months already published.
+-- each compound's community: the mode over its residents (mart compound_residents)
 with compounds as (
-    select compound, mode(community) as community,
-    from residents
-    where compound is not null
-    group by compound
+    select compound, community, from compound_residents
 ),
 
 final as (

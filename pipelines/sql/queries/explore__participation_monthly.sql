@@ -3,11 +3,9 @@
 -- ballot or engagement event that month / households of the compound in residents).
 -- Compounds filtered by community (the community most of their residents live in) and
 -- by compound; the vote filters (matter, state) do not apply to participation.
+-- each compound's community: the mode over its residents (mart compound_residents)
 with compounds as (
-    select compound, mode(community) as community,
-    from residents
-    where compound is not null
-    group by compound
+    select compound, community, from compound_residents
 ),
 
 monthly as (

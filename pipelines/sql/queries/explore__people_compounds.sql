@@ -2,11 +2,9 @@
 -- for the filter options and to validate URL values. A compound belongs to the
 -- community most of its residents live in (the wall's and the exports' rule, made
 -- single-valued); compounds that appear only in votes or the ledger have no community.
+-- each compound's community: the mode over its residents (mart compound_residents)
 with from_residents as (
-    select compound, mode(community) as community,
-    from residents
-    where compound is not null
-    group by compound
+    select compound, community, from compound_residents
 ),
 
 others as (

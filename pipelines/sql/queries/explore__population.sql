@@ -19,26 +19,18 @@
 -- Zeros are shown. The pattern is computed over the whole sub-district before the
 -- community filter applies, so views of different communities never combine to reveal
 -- a cell. Values of hidden cells never leave this query (shown_count is null).
-with people as (
+-- Counts per grid come from population_counts (built from residents by every population
+-- load, pipelines/marts.py): a few rows per grid instead of every resident.
+with people_counts as (
     select
-        person_id,
-        household_id,
         community,
         coalesce(grid, '（未填网格）') as grid,
-        residence,
+        kind,
+        code,
         birth_year,
-        key_groups,
-        updated_at,
-    from residents
-),
-
-households as (
-    select
-        household_id,
-        any_value({'community': community, 'grid': grid}
-            order by updated_at desc nulls last, person_id) as home,
-    from people
-    group by household_id
+        person_count,
+    from population_counts
+    where kind in ('residence', 'birth_year', 'key_group', 'households')
 ),
 
 measures as (
@@ -61,18 +53,22 @@ measures as (
 ),
 
 person_measures as (
-    select community, grid, 'residents' as measure from people
+    select community, grid, 'residents' as measure, person_count,
+    from people_counts
+    where kind = 'residence'
     union all
     select
         community,
         grid,
-        case residence
+        case code
             when 'registered' then 'res_registered'
             when 'resident' then 'res_resident'
             when 'floating' then 'res_floating'
             else 'res_other'
         end as measure,
-    from people
+        person_count,
+    from people_counts
+    where kind = 'residence'
     union all
     select
         community,
@@ -84,23 +80,28 @@ person_measures as (
             when $year - birth_year < 80 then 'age_60_79'
             else 'age_80_plus'
         end as measure,
-    from people
+        person_count,
+    from people_counts
+    where kind = 'birth_year'
     union all
-    select community, grid, 'kg:' || code as measure,
-    from (select community, grid, unnest(key_groups) as code from people)
-    where list_contains($key_groups, code)
+    select community, grid, 'kg:' || code as measure, person_count,
+    from people_counts
+    where kind = 'key_group' and list_contains($key_groups, code)
     union all
-    select home.community, home.grid, 'households' as measure from households
+    select community, grid, 'households' as measure, person_count,
+    from people_counts
+    where kind = 'households'
 ),
 
 counts as (
-    select community, grid, measure, count(*) as value,
+    select community, grid, measure, cast(sum(person_count) as bigint) as value,
     from person_measures
     group by all
 ),
 
+-- every grid with people (each person has one residence row)
 grids as (
-    select distinct community, grid from people
+    select distinct community, grid from people_counts where kind = 'residence'
 ),
 
 grid_cells as (

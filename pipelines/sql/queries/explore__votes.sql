@@ -4,11 +4,9 @@
 -- art. 278: turnout >= 2/3 by owners AND area; approval > 1/2, major >= 3/4) come from
 -- vote_results; the state is judged at $now, so a vote that closed after the last load
 -- reads passed or failed, not open. Percentages are for display (1 place).
+-- each compound's community: the mode over its residents (mart compound_residents)
 with compounds as (
-    select compound, mode(community) as community,
-    from residents
-    where compound is not null
-    group by compound
+    select compound, community, from compound_residents
 ),
 
 votes as (

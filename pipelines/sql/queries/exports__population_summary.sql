@@ -17,18 +17,12 @@
 --      summed from its grids.
 -- Zeros are shown. The pattern is computed over the whole sub-district before $community
 -- is applied, so files for different communities never combine to reveal a cell.
-with people as (
-    select person_id, household_id, community, grid, key_groups, updated_at,
-    from residents
-),
-
-households as (
-    select
-        household_id,
-        any_value({'community': community, 'grid': grid}
-            order by updated_at desc nulls last, person_id) as home,
-    from people
-    group by household_id
+-- Counts per grid come from population_counts (built from residents by every population
+-- load, pipelines/marts.py): a few rows per grid instead of every resident.
+with people_counts as (
+    select community, grid, kind, code, person_count,
+    from population_counts
+    where kind in ('residence', 'key_group', 'households')
 ),
 
 measures as (
@@ -36,22 +30,27 @@ measures as (
 ),
 
 counts as (
-    select community, grid, 'residents' as measure, count(*) as value,
-    from people
+    select community, grid, 'residents' as measure,
+        cast(sum(person_count) as bigint) as value,
+    from people_counts
+    where kind = 'residence'
     group by all
     union all
-    select home.community, home.grid, 'households' as measure, count(*) as value,
-    from households
+    select community, grid, 'households' as measure,
+        cast(sum(person_count) as bigint) as value,
+    from people_counts
+    where kind = 'households'
     group by all
     union all
-    select community, grid, code as measure, count(*) as value,
-    from (select community, grid, unnest(key_groups) as code from people)
-    where list_contains($key_groups, code)
+    select community, grid, code as measure, cast(sum(person_count) as bigint) as value,
+    from people_counts
+    where kind = 'key_group' and list_contains($key_groups, code)
     group by all
 ),
 
+-- every grid with people (each person has one residence row)
 grids as (
-    select distinct community, grid from people
+    select distinct community, grid from people_counts where kind = 'residence'
 ),
 
 grid_cells as (
