@@ -30,7 +30,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines import marts, warehouse, workdays
+from pipelines import marts, wall_marts, warehouse, workdays
 from pipelines.demo import CATEGORIES, COMMUNITIES, COMPOUNDS, SOURCES, ZONES
 from pipelines.settings import Settings
 
@@ -392,6 +392,8 @@ def warehouse_quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
+WALL_MARTS = wall_marts.TICKET_MARTS + wall_marts.POPULATION_MARTS  # derived, not filled
+
 CORE_TABLES = {
     "schema_version",
     "warehouse_meta",
@@ -462,7 +464,10 @@ def build_warehouse(path: Path, n: int, settings: Settings, now: dt.datetime) ->
         skipped = [
             t
             for t in tables
-            if t not in CORE_TABLES and t not in n_rows and t not in marts.SERVING_MARTS
+            if t not in CORE_TABLES
+            and t not in n_rows
+            and t not in marts.SERVING_MARTS
+            and t not in WALL_MARTS
         ]
         con.execute(
             "update warehouse_meta set data_version = 1, written_at = $now",
@@ -475,6 +480,8 @@ def build_warehouse(path: Path, n: int, settings: Settings, now: dt.datetime) ->
             _fill_table(con, table, rows, n_rows, communities(n), compound_names(n))
         if set(marts.SERVING_MARTS) <= set(tables):
             marts.refresh_serving_marts(con)
+        if set(WALL_MARTS) <= set(tables):
+            wall_marts.refresh_wall_marts(con)  # derived for real: the wall reads them
         con.execute("checkpoint")
         counts = {
             t: con.execute(f"select count(*) from {warehouse_quote(t)}").fetchone()[0]

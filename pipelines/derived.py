@@ -2,7 +2,8 @@
 
 tickets: the working-day calendar for the years loaded, and each new or changed ticket's
 deadline (pipelines/workdays.py), then the explorer's filter options
-(ticket_dimension_values). Population, participation and the ledger: pipelines/marts.py.
+(ticket_dimension_values) and the wall's closure months (pipelines/wall_marts.py).
+Population, participation and the ledger: pipelines/marts.py.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import logging
 
 import duckdb
 
-from pipelines import marts, workdays
+from pipelines import marts, wall_marts, workdays
 from pipelines.settings import Settings, local_now
 
 logger = logging.getLogger(__name__)
@@ -26,6 +27,7 @@ def _tickets(con: duckdb.DuckDBPyConnection, settings: Settings, load_id: int) -
         con, settings, min(first or this_year, this_year), max(last or this_year, this_year))
     workdays.apply_deadlines(con, load_id)
     marts.refresh_ticket_options(con)
+    wall_marts.refresh_wall_tickets(con)  # after deadlines: the closure trend uses them
     # Say so only when this load's deadlines really were counted Monday-Friday.
     fallback = con.execute(
         """
@@ -43,6 +45,7 @@ _REFRESH = {"tickets": _tickets}
 def _population(con, settings: Settings, load_id: int) -> list[str]:
     warnings = marts.refresh_key_groups(con, settings)
     marts.refresh_population_counts(con)
+    wall_marts.refresh_wall_population(con)  # after key groups
     return warnings + marts.refresh_participation(con, settings)
 
 

@@ -95,9 +95,15 @@ def _fill_serving_marts(con: duckdb.DuckDBPyConnection) -> None:
     marts.refresh_serving_marts(con)
 
 
+def _fill_wall_marts(con: duckdb.DuckDBPyConnection) -> None:
+    from pipelines import wall_marts
+
+    wall_marts.refresh_wall_marts(con)
+
+
 # Migrations that add derived tables: fill them from the data already loaded, so a
 # warehouse upgraded in place serves the same answers before its next load.
-BACKFILL = {4: _fill_serving_marts}
+BACKFILL = {4: _fill_serving_marts, 5: _fill_wall_marts}
 
 
 def _checked_zone(name: str) -> str:

@@ -38,10 +38,10 @@ FILTER_KEYS = ("community",)
 # Tables each view reads; a view whose tables are missing shows "no data yet".
 VIEW_TABLES: dict[str, tuple[str, ...]] = {
     "levels": ("tickets",),
-    "closure": ("tickets",),
+    "closure": ("tickets", "wall_closure_monthly"),
     "participation": ("votes", "ballots", "participation_monthly"),
     "accounts": ("ledger_entries", "ledger_monthly"),
-    "population": ("residents",),
+    "population": ("residents", "wall_population_cells"),
 }
 
 # load_log sources behind each "data as of" badge, and how often each is expected.
@@ -245,6 +245,7 @@ def closure_data(
             now=c.now,
             month_start=c.month_start,
             trend_start=c.months_back(11),
+            live_from=_closure_live_from(con, c),
             community=community,
         ),
         "overdue": overdue,
@@ -267,6 +268,31 @@ def closure_data(
             limit=14,
         ),
     }
+
+
+def _closure_live_from(con: duckdb.DuckDBPyConnection, clock: Clock) -> date:
+    """First month of the closure trend to count from tickets at `clock.now`.
+
+    The months before it are settled (no ticket of theirs can change its figures after
+    `now`) and are read from wall_closure_monthly; the rest, usually this month alone,
+    are a short reported_at range of tickets.
+    """
+    trend_start = clock.months_back(11)
+    settled = {
+        r["month"]
+        for r in _records(
+            con,
+            "wall__closure_settled",
+            now=clock.now,
+            trend_start=trend_start,
+            month_start=clock.month_start,
+        )
+    }
+    for n in range(11, -1, -1):
+        month = clock.months_back(n)
+        if month not in settled:
+            return month
+    return clock.months_back(-1)
 
 
 def freshness_rows(con: duckdb.DuckDBPyConnection) -> list[dict]:

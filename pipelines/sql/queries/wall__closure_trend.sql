@@ -1,5 +1,7 @@
 -- Wall, closure view: closure and on-time rates per month of report, the 12 months
 -- ending with the month of $now (same definitions as wall__closure_by_level).
+-- Months before $live_from are settled at $now (wall__closure_settled) and read from
+-- wall_closure_monthly; later ones are counted from tickets, a short reported_at range.
 -- Months are grouped as integers (year * 12 + month - 1): much cheaper than
 -- date_trunc over millions of timestamps.
 with months as (
@@ -11,6 +13,21 @@ with months as (
     ) as t (month_start)
 ),
 
+stored as (
+    select
+        year(month) * 12 + month(month) - 1 as month_no,
+        cast(sum(reported_count) as bigint) as reported_count,
+        cast(sum(closed_count) as bigint) as closed_count,
+        cast(sum(on_time_count) as bigint) as on_time_count,
+        cast(sum(overdue_count) as bigint) as overdue_count,
+    from wall_closure_monthly
+    where
+        month >= $trend_start
+        and month < $live_from
+        and ($community is null or community = $community)
+    group by month
+),
+
 recent as (
     select
         year(reported_at) * 12 + month(reported_at) - 1 as month_no,
@@ -19,12 +36,12 @@ recent as (
         $now > deadline_at as is_past_deadline,
     from tickets
     where
-        reported_at >= $trend_start
+        reported_at >= $live_from
         and reported_at <= $now
         and ($community is null or community = $community)
 ),
 
-per_month as (
+counted as (
     select
         month_no,
         count(*) as reported_count,
@@ -33,6 +50,12 @@ per_month as (
         count(*) filter (where not is_closed and is_past_deadline) as overdue_count,
     from recent
     group by month_no
+),
+
+per_month as (
+    select * from stored
+    union all
+    select * from counted
 ),
 
 final as (

@@ -1,15 +1,11 @@
 -- Wall, population view: people in at least one key group (a person in two groups
--- counts once), suppressed when 1..k-1.
-with people as (
-    select key_groups
-    from residents
+-- counts once), suppressed when 1..k-1. Per community from wall_population_cells.
+with final as (
+    select cast(coalesce(sum(value), 0) as bigint) as people_count
+    from wall_population_cells
     where
-        ($community is null or community = $community)
-        and len(coalesce(key_groups, [])) > 0
-),
-
-final as (
-    select count(*) as people_count from people
+        measure = 'key_group_people'
+        and ($community is null or community = $community)
 )
 
 select

@@ -10,66 +10,17 @@
 --     * a total is shown per measure, so if a measure has exactly one hidden community
 --       cell, its smallest other non-zero cell is hidden too.
 --   Totals that are themselves small are suppressed as well.
-with people as (
+-- The counts come from wall_population_cells (pipelines/sql/marts/), rebuilt with each
+-- population load: a few rows per community instead of every resident.
+with cells as (
     select
         community,
-        household_id,
-        residence,
-        key_groups,
-    from residents
-    where ($community is null or community = $community)
-),
-
-communities as (
-    select distinct community from people
-),
-
-groups as (
-    select distinct unnest(key_groups) as code
-    from residents
-),
-
-base as (
-    select
-        community,
-        count(*) as residents,
-        count(distinct household_id) as households,
-        count(*) filter (where residence = 'registered') as registered,
-        count(*) filter (where residence is distinct from 'registered') as non_registered,
-    from people
-    group by community
-),
-
-base_cells as (
-    unpivot base
-    on residents, households, registered, non_registered
-    into name measure value value
-),
-
-group_counts as (
-    select
-        community,
-        unnest(key_groups) as code,
-    from people
-),
-
-group_cells as (
-    select
-        communities.community,
-        'kg:' || groups.code as measure,
-        count(group_counts.code) as value,
-    from communities
-    cross join groups
-    left join group_counts
-        on group_counts.community = communities.community
-        and group_counts.code = groups.code
-    group by communities.community, groups.code
-),
-
-cells as (
-    select community, measure, cast(value as bigint) as value from base_cells
-    union all
-    select community, measure, cast(value as bigint) as value from group_cells
+        measure,
+        value,
+    from wall_population_cells
+    where
+        measure <> 'key_group_people'
+        and ($community is null or community = $community)
 ),
 
 primary_flag as (
