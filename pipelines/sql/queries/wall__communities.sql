@@ -13,15 +13,29 @@ with this_month as (
     group by community
 ),
 
+-- open = not closed yet, or closed after $now: two disjoint scans rather than one OR,
+-- so zone maps skip the row groups without open tickets
+open_tickets as (
+    select community
+    from tickets
+    where
+        closed_at is null
+        and reported_at <= $now
+        and ($community is null or community = $community)
+    union all
+    select community
+    from tickets
+    where
+        closed_at > $now
+        and reported_at <= $now
+        and ($community is null or community = $community)
+),
+
 open_now as (
     select
         community,
         count(*) as open_count,
-    from tickets
-    where
-        (closed_at is null or closed_at > $now)
-        and reported_at <= $now
-        and ($community is null or community = $community)
+    from open_tickets
     group by community
 ),
 

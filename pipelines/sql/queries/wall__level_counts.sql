@@ -33,15 +33,29 @@ last_year as (
     group by level
 ),
 
+-- open = not closed yet, or closed after $now: two disjoint scans rather than one OR,
+-- so zone maps skip the row groups without open tickets
+open_tickets as (
+    select level
+    from tickets
+    where
+        closed_at is null
+        and reported_at <= $now
+        and ($community is null or community = $community)
+    union all
+    select level
+    from tickets
+    where
+        closed_at > $now
+        and reported_at <= $now
+        and ($community is null or community = $community)
+),
+
 open_now as (
     select
         level,
         count(*) as open_count,
-    from tickets
-    where
-        (closed_at is null or closed_at > $now)
-        and reported_at <= $now
-        and ($community is null or community = $community)
+    from open_tickets
     group by level
 ),
 

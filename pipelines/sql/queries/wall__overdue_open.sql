@@ -1,6 +1,8 @@
 -- Wall, closure view: tickets open at $now and past their deadline, the most overdue
 -- first (the list someone must act on now); overdue_total counts all of them.
 with overdue as (
+    -- open = not closed yet, or closed after $now: two disjoint scans rather than one
+    -- OR, so zone maps skip the row groups without open tickets
     select
         ticket_id,
         reported_at,
@@ -11,7 +13,21 @@ with overdue as (
     from tickets
     where
         reported_at <= $now
-        and (closed_at is null or closed_at > $now)
+        and closed_at is null
+        and $now > deadline_at
+        and ($community is null or community = $community)
+    union all
+    select
+        ticket_id,
+        reported_at,
+        level,
+        community,
+        category,
+        deadline_at,
+    from tickets
+    where
+        reported_at <= $now
+        and closed_at > $now
         and $now > deadline_at
         and ($community is null or community = $community)
 ),
