@@ -11,7 +11,7 @@ create table ticket_dimension_values (
 );
 
 -- Derived (population): each compound with residents, the community most of them live
--- in (mode) and its households (any member living there).
+-- in (ties: the first by name) and its households (any member living there).
 create table compound_residents (
     compound varchar not null,
     community varchar,

@@ -18,22 +18,34 @@ postings as (
         and ($compounds is null or list_contains($compounds, p.compound))
 ),
 
+-- one join per posting, before it splits into an income and an expense line
+categorised as (
+    select
+        p.entry_id,
+        coalesce(e.category, '未分类') as category,
+        p.income_yuan,
+        p.expense_yuan,
+    from postings as p
+    left join ledger_entries as e on e.entry_id = p.entry_id
+),
+
 lines as (
-    select entry_id, 'income' as direction, income_yuan as amount_yuan from postings
+    select entry_id, category, 'income' as direction, income_yuan as amount_yuan,
+    from categorised
     union all
-    select entry_id, 'expense' as direction, expense_yuan as amount_yuan from postings
+    select entry_id, category, 'expense' as direction, expense_yuan as amount_yuan,
+    from categorised
 ),
 
 final as (
     select
-        l.direction,
-        coalesce(e.category, '未分类') as category,
-        cast(sum(l.amount_yuan) as decimal(18, 2)) as amount_yuan,
-        count(distinct l.entry_id) filter (where l.amount_yuan <> 0) as entry_count,
-    from lines as l
-    left join ledger_entries as e on e.entry_id = l.entry_id
-    group by all
-    having sum(l.amount_yuan) <> 0
+        direction,
+        category,
+        cast(sum(amount_yuan) as decimal(18, 2)) as amount_yuan,
+        count(distinct entry_id) filter (where amount_yuan <> 0) as entry_count,
+    from lines
+    group by direction, category
+    having sum(amount_yuan) <> 0
 )
 
 select * from final
