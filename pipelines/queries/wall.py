@@ -215,15 +215,35 @@ def closure_data(
         communities: ranked by on-time rate (all communities).
     """
     c = clock
+    # one scan of this month's tickets, counted per level, per community and in total
     rows = _records(
         con,
-        "wall__closure_by_level",
+        "wall__closure_month",
         now=c.now,
         month_start=c.month_start,
+        response_hours=response_hours,
         community=community,
     )
-    total = next(r for r in rows if r["level"] is None)
-    by_level = {r["level"]: r for r in rows if r["level"] is not None}
+    sets: dict[str, list[dict]] = {"level": [], "community": [], "total": []}
+    for r in rows:
+        sets[r.pop("grouping_set")].append(r)
+    level_keys = ("level", "reported_count", "closed_count", "on_time_count",
+                  "overdue_count", "closure_pct", "on_time_pct")
+    total = {k: sets["total"][0][k] for k in level_keys}
+    by_level = {r["level"]: {k: r[k] for k in level_keys} for r in sets["level"]}
+    response = {k: sets["total"][0][k] for k in (
+        "reported_count", "late_response_count", "escalated_count", "rated_count",
+        "satisfied_count", "satisfaction_pct")}
+    # best on-time rate first, nothing due yet last; then by name (as SQL orders text)
+    ranked = sorted(
+        sets["community"],
+        key=lambda r: (r["on_time_pct"] is None, -(r["on_time_pct"] or 0), r["community"]),
+    )
+    communities = [
+        {k: r[k] for k in ("community", "on_time_count", "due_count", "overdue_count",
+                           "on_time_pct")}
+        for r in ranked[:14]
+    ]
     empty = {
         "reported_count": 0,
         "closed_count": 0,
@@ -250,23 +270,9 @@ def closure_data(
         ),
         "overdue": overdue,
         "overdue_total": overdue[0]["overdue_total"] if overdue else 0,
-        "response": _records(
-            con,
-            "wall__response",
-            now=c.now,
-            month_start=c.month_start,
-            response_hours=response_hours,
-            community=community,
-        )[0],
+        "response": response,
         "response_hours": response_hours,
-        "communities": _records(
-            con,
-            "wall__community_on_time",
-            now=c.now,
-            month_start=c.month_start,
-            community=community,
-            limit=14,
-        ),
+        "communities": communities,
     }
 
 
