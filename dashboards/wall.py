@@ -33,6 +33,7 @@ from dashboards._i18n import lang_of, t, wall_date
 from dashboards._version_api import version_payload
 from dashboards._wall_playlist import MAX_FILTER_CHARS, parse_playlist
 from dashboards._wall_views import RENDERERS, no_data, slide_header
+from pipelines import queries
 from pipelines.queries import wall as q
 
 logger = logging.getLogger(__name__)
@@ -68,7 +69,9 @@ def _slides(config: dict) -> tuple[list, list]:
     """Every slide of the playlist and the top bar's status part, from one cursor."""
     settings = _data.settings()
     lang = config["lang"]
-    now = q.local_now(settings.timezone)
+    # Whole minutes: every wall showing a view within one minute shares one computation
+    # (results are cached per data version); the clock itself ticks in the browser.
+    now = q.local_now(settings.timezone).replace(second=0, microsecond=0)
     try:
         con = _data.reader().cursor()
     except Exception as e:  # noqa: BLE001  # no warehouse: a calm message on every slide
@@ -79,12 +82,17 @@ def _slides(config: dict) -> tuple[list, list]:
         ], [html.Span(t("wall.unavailable", lang), className="tb-warn tb-stale")]
     try:
         tables = q.existing_tables(con)
+        version = queries.current_version(con)
         slides = []
         for i, entry in enumerate(config["playlist"]):
             view = entry["view"]
             try:
-                data = q.wall_view_data(con, view, filters=entry["filters"], now=now,
-                                        settings=settings, tables=tables)
+                data = queries.cached(
+                    f"wall:{view}", version,
+                    lambda: q.wall_view_data(con, view, filters=entry["filters"], now=now,
+                                             settings=settings, tables=tables),
+                    db=str(settings.db_path), settings=settings, filters=entry["filters"],
+                    now=now)
                 body = (RENDERERS[view](data, lang)
                         if data["available"] and view in RENDERERS
                         else no_data(view, lang))
@@ -108,7 +116,8 @@ def _slide(index: int, entry: dict, lang: str, now: datetime, body: list) -> htm
             "data-index": str(index),
             "data-view": entry["view"],
             "data-filter": filt,
-            "data-now": now.isoformat(timespec="microseconds"),
+            "data-now": now.isoformat(timespec="microseconds"),  # the figures' instant
+            "data-drawn": datetime.now().isoformat(timespec="microseconds"),
         },
     )
 

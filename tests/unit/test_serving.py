@@ -319,3 +319,34 @@ def test_cached__a_failure_is_not_cached():
     with pytest.raises(RuntimeError):
         queries.cached("f", 1, boom)
     assert queries.cached("f", 1, lambda: "ok") == "ok"
+
+
+# --- many walls, one computation ---------------------------------------------------------
+
+
+def test_wall_cache__fifty_walls_cost_one_computation_per_data_change(
+        build, loaded, tmp_path, monkeypatch):
+    import sys
+    import threading
+
+    build(loaded)  # registers the wall page on this warehouse
+    wall = sys.modules["dashboards.wall"]
+    from pipelines.queries import wall as wall_queries
+
+    computed = []
+    real = wall_queries.wall_view_data
+    monkeypatch.setattr(wall_queries, "wall_view_data",
+                        lambda con, view, **kw: computed.append(view) or real(con, view, **kw))
+    config = {"playlist": [{"view": "levels", "filters": {}}], "lang": "zh",
+              "rotate": 20, "poll": 30}
+    walls = [threading.Thread(target=wall._slides, args=(config,)) for _ in range(50)]
+    for w in walls:
+        w.start()
+    for w in walls:
+        w.join()
+    assert 1 <= len(computed) <= 2  # 2 only if the minute turned during the test
+    first = len(computed)
+    load_some(loaded, tmp_path, name="more.csv")  # a new data version
+    for _ in range(50):
+        wall._slides(config)
+    assert len(computed) - first in (1, 2)
