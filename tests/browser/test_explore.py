@@ -10,22 +10,18 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import os
-import signal
-import subprocess
-import sys
 import time
 import urllib.request
 from urllib.parse import parse_qs, quote, urlsplit
 
 import duckdb
 import pytest
-from selenium.webdriver.common.by import By
 
 from pipelines.bootstrap import load_demo_inputs
 from pipelines.demo import write_demo
 from pipelines.settings import Settings
-from tests.browser.test_status_page import ROOT, _free_port, _screenshot
+from tests.browser._serve import serve_app
+from tests.browser.test_status_page import _screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -42,32 +38,11 @@ def served(tmp_path_factory, artifacts_dir):
                         secret="explore-browser", secret_file=root / "k",
                         calendar_file=None)
     load_demo_inputs(settings, {"tickets": files["tickets"]})
-    port = _free_port()
-    env = {**os.environ, "WALL_SECRET": "explore-browser", "PYTHONUNBUFFERED": "1"}
-    env.pop("WALL_USERS_FILE", None)
-    log_path = artifacts_dir / "explore_server.log"
-    with open(log_path, "w", encoding="utf-8") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "app.py", "--port", str(port), "--db", str(settings.db_path)],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    with urllib.request.urlopen(url + "/explore", timeout=2):
-                        break
-                except OSError:
-                    if time.monotonic() > deadline or proc.poll() is not None:
-                        pytest.fail(log_path.read_text(encoding="utf-8")[-3000:])
-                    time.sleep(0.3)
-            con = duckdb.connect(str(settings.db_path), read_only=True)
-            yield {"url": url, "con": con}
-            con.close()
-        finally:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=10)
+    with serve_app(settings.db_path, artifacts_dir / "explore_server.log", "explore-browser",
+                   ready_path="/explore") as url:
+        con = duckdb.connect(str(settings.db_path), read_only=True)
+        yield {"url": url, "con": con}
+        con.close()
 
 
 def _sql_count(con, where: str = "true", params: dict | None = None) -> int:
@@ -228,13 +203,17 @@ def test_explore__table_paging_sorting_timeline_and_csv(served, dash_br, artifac
         "order by reported_at desc nulls last, ticket_id").fetchall()
     dash_br.wait_for_element(".ag-row[row-index='0']", timeout=15)
 
+    def selector(index: int) -> str:
+        return (f".ag-pinned-left-cols-container .ag-row[row-index='{index}'] "
+                "[col-id='ticket_id']")
+
     def cell_text(index: int, want: str) -> str:
-        sel = (f".ag-pinned-left-cols-container .ag-row[row-index='{index}'] "
-               "[col-id='ticket_id']")
+        # read through JS: the grid re-renders rows, so element handles go stale
         end, text = time.monotonic() + 15, None
         while time.monotonic() < end:
-            found = dash_br.find_elements(sel)
-            text = found[0].get_attribute("textContent").strip() if found else None
+            text = dash_br.driver.execute_script(
+                "var e = document.querySelector(arguments[0]);"
+                "return e ? e.textContent.trim() : null;", selector(index))
             if text == want:
                 break
             time.sleep(0.2)
@@ -246,19 +225,12 @@ def test_explore__table_paging_sorting_timeline_and_csv(served, dash_br, artifac
     # sort by ticket id ascending (header click)
     dash_br.find_element(".ag-header-cell[col-id='ticket_id'] .ag-header-cell-label").click()
     want = sorted(i for (i,) in ids)[0]
-    end = time.monotonic() + 15
-    while time.monotonic() < end:
-        cells = dash_br.find_elements(".ag-pinned-left-cols-container .ag-row[row-index='0'] "
-                                      "[col-id='ticket_id']")
-        if cells and cells[0].get_attribute("textContent").strip() == want:
-            break
-        time.sleep(0.2)
-    assert cells and cells[0].get_attribute("textContent").strip() == want
+    assert cell_text(0, want) == want
 
     # timeline of the first row
-    dash_br.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})",
-                                  cells[0])
-    cells[0].click()
+    dash_br.driver.execute_script(
+        "var e = document.querySelector(arguments[0]);"
+        "e.scrollIntoView({block: 'center'}); e.click();", selector(0))
     dash_br.wait_for_text_to_equal("#explore-timeline-id", want, timeout=15)
     deadline = con.execute("select strftime(deadline_at, '%Y-%m-%d %H:%M') from tickets "
                            "where ticket_id = $t", {"t": want}).fetchone()[0]

@@ -5,10 +5,6 @@ screen equal the test's own SQL, the entries drill-down works, filters go to the
 from __future__ import annotations
 
 import datetime as dt
-import os
-import signal
-import subprocess
-import sys
 import time
 import urllib.request
 from decimal import Decimal
@@ -20,7 +16,8 @@ import pytest
 from pipelines.bootstrap import load_demo_inputs
 from pipelines.demo import write_demo
 from pipelines.settings import Settings
-from tests.browser.test_status_page import ROOT, _free_port, _screenshot
+from tests.browser._serve import serve_app
+from tests.browser.test_status_page import _screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -37,32 +34,11 @@ def served(tmp_path_factory, artifacts_dir):
                         secret="explore-people", secret_file=root / "k",
                         calendar_file=None)
     load_demo_inputs(settings, files)
-    port = _free_port()
-    env = {**os.environ, "WALL_SECRET": "explore-people", "PYTHONUNBUFFERED": "1"}
-    env.pop("WALL_USERS_FILE", None)
-    log_path = artifacts_dir / "explore_people_server.log"
-    with open(log_path, "w", encoding="utf-8") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "app.py", "--port", str(port), "--db", str(settings.db_path)],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    with urllib.request.urlopen(url + "/explore", timeout=2):
-                        break
-                except OSError:
-                    if time.monotonic() > deadline or proc.poll() is not None:
-                        pytest.fail(log_path.read_text(encoding="utf-8")[-3000:])
-                    time.sleep(0.3)
-            con = duckdb.connect(str(settings.db_path), read_only=True)
-            yield {"url": url, "con": con}
-            con.close()
-        finally:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=10)
+    with serve_app(settings.db_path, artifacts_dir / "explore_people_server.log", "explore-people",
+                   ready_path="/explore") as url:
+        con = duckdb.connect(str(settings.db_path), read_only=True)
+        yield {"url": url, "con": con}
+        con.close()
 
 
 def _text(br, key: str) -> str:
