@@ -25,15 +25,6 @@ def fmt_pct(value: Any) -> str:
     return MISSING if value is None else f"{float(value):.1f}%"
 
 
-def fmt_people(value: Any, k: int) -> str:
-    """A count of people as the query layer returns it: int, or None when suppressed.
-
-    The query layer returns suppressed cells as None together with a flag; the view
-    only prints '<k' for them. It never decides what to suppress.
-    """
-    return f"<{k}" if value is None else fmt_count(value)
-
-
 def fig(text: str, key: str, cls: str = "") -> html.Span:
     """A figure on the wall; `data-fig` names it for tests."""
     return html.Span(text, className=f"fig {cls}".strip(), **{"data-fig": key})

@@ -25,7 +25,13 @@ def _tickets(con: duckdb.DuckDBPyConnection, settings: Settings, load_id: int) -
     this_year = local_now(settings).year
     workdays.refresh_calendar(
         con, settings, min(first or this_year, this_year), max(last or this_year, this_year))
-    workdays.apply_deadlines(con, load_id)
+    # A changed calendar or time limit has just recomputed every deadline; otherwise only
+    # this load's new and changed tickets (inserted without one) need theirs.
+    pending = con.execute(
+        "select count(*) from tickets where load_id = $id and due_on is null",
+        {"id": load_id}).fetchall()[0][0]
+    if pending:
+        workdays.apply_deadlines(con, load_id)
     marts.refresh_ticket_options(con)
     wall_marts.refresh_wall_tickets(con)  # after deadlines: the closure trend uses them
     # Say so only when this load's deadlines really were counted Monday-Friday.

@@ -162,10 +162,3 @@ def cached_frame(
 ) -> pd.DataFrame:
     """`frame(con, name, **params)`, computed once per data version (read-only result)."""
     return cached(f"frame:{name}", version, lambda: frame(con, name, **params), **params)
-
-
-def cached_rows(
-    con: duckdb.DuckDBPyConnection, name: str, version: Any, **params: Any
-) -> list[tuple]:
-    """`rows(con, name, **params)`, computed once per data version."""
-    return cached(f"rows:{name}", version, lambda: rows(con, name, **params), **params)
