@@ -80,6 +80,9 @@ def main(argv: list[str] | None = None) -> int:
                                  args.encoding, progress=False if args.quiet else None)
             for report in reports:
                 print(report.summary())
+            if any(r.quarantined for r in reports):
+                print(f"quarantined rows, with line and reason: table `quarantine` "
+                      f"(load {reports[0].load_id}), shown on the status page (/)")
         elif args.command == "status":
             print(bootstrap.status_text(settings))
         elif args.command == "migrate":
