@@ -1,7 +1,7 @@
 """Derived data refreshed inside every load's write, so it is never out of step.
 
-tickets: the working-day calendar for the years loaded, and each new or changed ticket's
-deadline (pipelines/workdays.py), then the explorer's filter options
+tickets: before the insert, the working-day calendar for the years loaded, so that each new
+or changed ticket goes in with its deadline (pipelines/workdays.py); after it, the explorer's filter options
 (ticket_dimension_values) and the wall's closure months (pipelines/wall_marts.py).
 Population, participation and the ledger: pipelines/marts.py.
 """
@@ -9,6 +9,7 @@ Population, participation and the ledger: pipelines/marts.py.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 
 import duckdb
 
@@ -18,15 +19,30 @@ from pipelines.settings import Settings, local_now
 logger = logging.getLogger(__name__)
 
 
-def _tickets(con: duckdb.DuckDBPyConnection, settings: Settings, load_id: int) -> list[str]:
+@dataclass(frozen=True)
+class InsertExtras:
+    """Columns a load's insert computes on the way in: `join` SQL after `from _typed t`,
+    and the expression of each extra target column."""
+
+    join: str = ""
+    columns: dict[str, str] = field(default_factory=dict)
+
+
+def _tickets_insert(con: duckdb.DuckDBPyConnection, settings: Settings) -> InsertExtras:
+    # The calendar must cover this load's tickets before they go in with their deadlines.
     first, last = con.execute(
         "select min(year(reported_at)), max(year(coalesce(closed_at, reported_at))) "
-        "from tickets where load_id = $id", {"id": load_id}).fetchall()[0]
+        "from _typed where _reason = ''").fetchall()[0]
     this_year = local_now(settings).year
     workdays.refresh_calendar(
         con, settings, min(first or this_year, this_year), max(last or this_year, this_year))
-    # A changed calendar or time limit has just recomputed every deadline; otherwise only
-    # this load's new and changed tickets (inserted without one) need theirs.
+    workdays.stage_due_days(con)
+    return InsertExtras(workdays.DEADLINE_JOIN.format(t="t"), workdays.DEADLINE_COLUMNS)
+
+
+def _tickets(con: duckdb.DuckDBPyConnection, settings: Settings, load_id: int) -> list[str]:
+    # Tickets whose start date is outside the calendar went in without a deadline:
+    # apply_deadlines counts them in a logged warning.
     pending = con.execute(
         "select count(*) from tickets where load_id = $id and due_on is null",
         {"id": load_id}).fetchall()[0][0]
@@ -79,6 +95,17 @@ def _ledger_balances(con, settings: Settings, load_id: int) -> list[str]:
 
 _REFRESH.update(population=_population, votes=_votes, ballots=_ballots,
                 engagement=_engagement, ledger=_ledger, ledger_balances=_ledger_balances)
+
+
+_INSERT = {"tickets": _tickets_insert}
+
+
+def insert_extras(con: duckdb.DuckDBPyConnection, settings: Settings,
+                  source: str) -> InsertExtras:
+    """Before a load of `source` inserts its rows (staged in `_typed`, aliased `t`): bring
+    what they are computed from up to date and return the join and columns to add."""
+    step = _INSERT.get(source)
+    return step(con, settings) if step else InsertExtras()
 
 
 def refresh(con: duckdb.DuckDBPyConnection, settings: Settings, source: str,

@@ -1,8 +1,10 @@
 """Extract step of every loader: open an input file as a DuckDB relation of text columns.
 
 `open_file` does not copy the data: it returns the SQL of a relation (`StagedFile.relation`)
-that the loader reads once, transforming as it goes. Every value stays text (types are never
-sniffed) and each row carries `_k`, its 0-based position among the rows that parsed. CSV rows
+that the loader reads once, in file order, transforming as it goes. Every value stays text
+(types are never sniffed). The loader numbers rows by their position in what it stored
+(a table's rowid follows insertion order), so CSV and Parquet need no numbering pass; an
+Excel relation, which skips blank rows, carries each row's sheet line in `_line`. CSV rows
 the parser cannot split are collected afterwards (`collect_rejects`) with their line and
 reason, for quarantine. Line numbers count the header as line 1; for CSV they count records,
 so a quoted multi-line cell is one line.
@@ -41,11 +43,12 @@ class StagedFile:
     path: Path
     name: str  # identifier prefix for this file's temp objects
     columns: list[str]
-    relation: str  # SQL for a FROM clause: the file's text columns plus _k
+    relation: str  # SQL for a FROM clause: the file's text columns (Excel: plus _line)
     params: dict
     encoding: str | None = None
     sha256_future: Future | None = None
     rejects_table: str | None = None
+    has_line_column: bool = False  # the relation carries each row's line in `_line`
     rejected: list[tuple[int, str, str]] = field(default_factory=list)  # line, raw, reason
 
     @property
@@ -54,8 +57,8 @@ class StagedFile:
         return self.sha256_future.result() if self.sha256_future else ""
 
     def line_thresholds(self) -> list[int]:
-        """For rejected lines r_0 < r_1 < ...: a parsed row _k is on line
-        _k + 2 + #{j : r_j - 2 - j <= _k}."""
+        """For rejected lines r_0 < r_1 < ...: the parsed row at 0-based position k is on
+        line k + 2 + #{j : r_j - 2 - j <= k}."""
         return [line - 2 - j for j, (line, _, _) in enumerate(self.rejected)]
 
 
@@ -117,20 +120,46 @@ def _open_csv(con, path: Path, name: str, encoding: str | None, workdir: Path) -
     options = "header = true, all_varchar = true, normalize_names = false, " \
               "max_line_size = 20000000, ignore_errors = true"
     params = {f"{name}_path": str(source)}
-    try:
-        columns = [r[0] for r in con.execute(
-            f"select column_name from (describe select * from read_csv(${name}_path, {options}))",
-            params).fetchall()]
-    except duckdb.Error as e:
-        raise ReadError(f"{path}: cannot read as CSV ({_first_line(e)})") from None
-    # row_number() over () keeps the scan's order, which is file order.
+    delimiter, quote_char, columns = _sniff_csv(path, source, options)
+    # The sniffer's delimiter and header, read once without sniffing again, with RFC 4180
+    # quotes (as Excel and WPS write them) where the sniffer's sample held none: a file
+    # whose first quoted cell comes after the sample would otherwise have that row split.
+    params[f"{name}_delim"] = delimiter
+    params[f"{name}_quote"] = quote_char if len(quote_char) == 1 else '"'
+    params[f"{name}_columns"] = {c: "VARCHAR" for c in columns}
     relation = (
-        f"(select *, row_number() over () - 1 as _k from read_csv(${name}_path, {options}, "
+        f"read_csv(${name}_path, {options}, auto_detect = false, delim = ${name}_delim, "
+        f"quote = ${name}_quote, escape = ${name}_quote, columns = ${name}_columns, "
         f"store_rejects = true, rejects_table = '{name}_rejects', "
-        f"rejects_scan = '{name}_scans'))"
+        f"rejects_scan = '{name}_scans')"
     )
     return StagedFile(path, name, columns, relation, params, encoding,
                       rejects_table=f"{name}_rejects")
+
+
+def _sniff_csv(path: Path, source: Path, options: str) -> tuple[str, str, list[str]]:
+    """(delimiter, quote, column names) that DuckDB's sniffer finds in `source`, the UTF-8
+    text of `path`.
+
+    Runs on its own connection: a failed statement would abort the load's transaction.
+    """
+    con = duckdb.connect()
+    try:
+        try:
+            delimiter, quote_char, columns = con.execute(
+                f"select Delimiter, Quote, Columns from sniff_csv($path, {options})",
+                {"path": str(source)}).fetchall()[0]
+            return delimiter, quote_char, [c["name"] for c in columns]
+        except duckdb.Error:
+            # sniff_csv refuses what read_csv still reads (a header and no rows, a lone
+            # BOM): take read_csv's column names so the error can name what was found
+            return ",", '"', [r[0] for r in con.execute(
+                f"select column_name from (describe select * from read_csv($path, {options}))",
+                {"path": str(source)}).fetchall()]
+    except duckdb.Error as e:
+        raise ReadError(f"{path}: cannot read as CSV ({_first_line(e)})") from None
+    finally:
+        con.close()
 
 
 def collect_rejects(con: duckdb.DuckDBPyConnection, staged: StagedFile) -> None:
@@ -183,9 +212,9 @@ def _open_excel(con, path: Path, name: str, sheet: str | None) -> StagedFile:
             if any(v not in (None, "") for v in r)]  # skip formatted-but-empty rows
     cols = {h: pa.array([_excel_cell(r[i]) if i < len(r) else None for _, r in body],
                         pa.string()) for i, h in enumerate(header)}
-    cols["_k"] = pa.array([line - 2 for line, _ in body], pa.int64())
+    cols["_line"] = pa.array([line for line, _ in body], pa.int64())
     con.register(f"{name}_arrow", pa.table(cols))
-    return StagedFile(path, name, header, f'"{name}_arrow"', {})
+    return StagedFile(path, name, header, f'"{name}_arrow"', {}, has_line_column=True)
 
 
 def _open_parquet(con, path: Path, name: str) -> StagedFile:
@@ -197,8 +226,7 @@ def _open_parquet(con, path: Path, name: str) -> StagedFile:
     except duckdb.Error as e:
         raise ReadError(f"{path}: cannot read as Parquet ({_first_line(e)})") from None
     select = ", ".join(f"cast({quote(n)} as varchar) as {quote(n)}" for n in names)
-    relation = (f"(select {select}, file_row_number as _k "
-                f"from read_parquet(${name}_path, file_row_number = true))")
+    relation = f"(select {select} from read_parquet(${name}_path))"
     return StagedFile(path, name, names, relation, params)
 
 

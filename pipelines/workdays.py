@@ -23,7 +23,6 @@ from pathlib import Path
 
 import chinese_calendar
 import duckdb
-import pyarrow as pa
 
 from pipelines.settings import Settings
 
@@ -86,6 +85,19 @@ where
     and cast(coalesce(t.accepted_at, t.reported_at) as date) = due.start_on
     and ($load_id is null or t.load_id = $load_id)
 """
+
+# The same deadline, computed while a load inserts its tickets (no UPDATE afterwards):
+# `stage_due_days` makes the temp table _due_days, the insert joins it as `due`.
+DEADLINE_JOIN = """
+left join _due_days as due
+    on due.level = {t}.level
+    and due.start_on = cast(coalesce({t}.accepted_at, {t}.reported_at) as date)
+"""
+DEADLINE_COLUMNS = {
+    "due_on": "due.due_on",
+    "deadline_at": "due.due_on + interval 1 day - interval 1 microsecond",
+    "is_calendar_fallback": "coalesce(due.is_calendar_fallback, false)",
+}
 
 _MISSING_DEADLINES_SQL = """
 select count(*)
@@ -185,18 +197,23 @@ def _package_knows(year: int) -> bool:
 
 
 def _package_day(day: dt.date) -> tuple[bool, str | None]:
-    """(is_workday, note) from the official calendar; note names the holiday or '调休'."""
-    is_workday = chinese_calendar.is_workday(day)
-    _, name = chinese_calendar.get_holiday_detail(day)
-    if name is None:
-        return is_workday, None
-    return is_workday, _MAKE_UP_NOTE if is_workday else _HOLIDAY_NAMES.get(name, name)
+    """(is_workday, note) from the official calendar; note names the holiday or '调休'.
+
+    Reads the package's public `workdays` / `holidays` tables directly: its per-call
+    functions re-check the supported range each time, 200 µs a day.
+    """
+    if day in chinese_calendar.workdays:
+        return True, _MAKE_UP_NOTE
+    name = chinese_calendar.holidays.get(day)
+    if name is not None:
+        return False, _HOLIDAY_NAMES.get(name, name)
+    return day.weekday() < 5, None
 
 
 def calendar_rows(
     first_day: dt.date, last_day: dt.date, configured: dict[int, dict[dt.date, tuple]]
-) -> pa.Table:
-    """dim_calendar rows without workdays_through, one per day first_day..last_day.
+) -> dict[str, list]:
+    """dim_calendar columns without workdays_through, one row per day first_day..last_day.
 
     A year is official when the package or the calendar file knows it; configured days
     override the package's. Other years count Monday-Friday and are not official.
@@ -224,7 +241,7 @@ def calendar_rows(
         columns["is_official"].append(known[day.year] or in_file is not None)
         columns["note"].append(note)
         day += dt.timedelta(days=1)
-    return pa.table(columns)
+    return columns
 
 
 def _check_sla(settings: Settings) -> list[dict]:
@@ -278,37 +295,38 @@ def refresh_calendar(
     if held_first is not None:
         first_day, last_day = min(first_day, held_first), max(last_day, held_last)
 
-    rows = calendar_rows(first_day, last_day, configured)
+    columns = calendar_rows(first_day, last_day, configured)
     held_rows = con.execute(
         "select day, is_workday, is_official, note from dim_calendar order by day"
     ).fetchall()
     held_rules = con.execute(
         "select level, kind, n from sla_rule order by level"
     ).fetchall()
-    new_rows = list(zip(*(rows.column(c).to_pylist() for c in rows.column_names)))
+    new_rows = list(zip(*columns.values()))
     new_rules = [(r["level"], r["kind"], r["n"]) for r in rules]
     if held_rows == new_rows and held_rules == new_rules:
         logger.info("calendar %s..%s and time limits unchanged", first_day, last_day)
     else:
         con.execute("delete from dim_calendar")
-        con.register("_calendar_rows", rows)
-        try:
-            con.execute(
-                """
-                insert into dim_calendar
+        con.execute(
+            """
+            insert into dim_calendar
+            select
+                day,
+                is_workday,
+                is_official,
+                note,
+                cast(sum(cast(is_workday as integer)) over (order by day) as integer),
+            from (
                 select
-                    day,
-                    is_workday,
-                    is_official,
-                    note,
-                    cast(
-                        sum(cast(is_workday as integer)) over (order by day) as integer
-                    ),
-                from _calendar_rows
-                """
+                    unnest($day) as day,
+                    unnest($is_workday) as is_workday,
+                    unnest($is_official) as is_official,
+                    unnest($note::varchar[]) as note
             )
-        finally:
-            con.unregister("_calendar_rows")
+            """,
+            columns,
+        )
         con.execute("delete from sla_rule")
         con.executemany("insert into sla_rule values ($level, $kind, $n)", rules)
         logger.info(
@@ -345,6 +363,12 @@ def apply_deadlines(con: duckdb.DuckDBPyConnection, load_id: int | None = None) 
             missing,
             "all" if load_id is None else load_id,
         )
+
+
+def stage_due_days(con: duckdb.DuckDBPyConnection) -> None:
+    """Create temp table _due_days (level, start_on, due_on, is_calendar_fallback) from the
+    current dim_calendar and sla_rule, for an insert to join with DEADLINE_JOIN."""
+    con.execute(f"create or replace temp table _due_days as {_DUE_DAYS_SQL}")
 
 
 def calendar_warnings(con: duckdb.DuckDBPyConnection) -> list[str]:
