@@ -26,7 +26,8 @@ from tqdm import tqdm
 
 from pipelines import derived, privacy, warehouse
 from pipelines.mapping import Mapping, MappingError, load_mapping
-from pipelines.readers import ReadError, StagedFile, collect_rejects, open_file, quote
+from pipelines.readers import (ReadError, StagedFile, collect_rejects, hash_in_background,
+                               open_file, quote)
 from pipelines.settings import Settings, local_now
 from pipelines.sources import SOURCES, Column, Source
 
@@ -93,15 +94,26 @@ class _Params:
                 if n in self.values}
 
 
-def _cell_expr(col: Column, staged: StagedFile, mapping: Mapping) -> str:
-    """The file's cell for `col`: renamed, trimmed, '' as NULL."""
+def _cell_expr(col: Column, staged: StagedFile, mapping: Mapping, native: set[str]) -> str:
+    """The file's cell for `col`: renamed, trimmed, '' as NULL (`native`: already typed)."""
     src = mapping.source_column(col.name)
     if src not in staged.columns:
         return "null::varchar"
     q = quote(src)
+    if col.name in native:
+        return q
     # trim() costs 4x a test for an edge space, and most cells have none; LIKE is the
     # cheapest such test (half of starts_with/ends_with)
     return f"nullif(case when {q} like ' %' or {q} like '% ' then trim({q}) else {q} end, '')"
+
+
+def _native_columns(source: Source, mapping: Mapping) -> set[str]:
+    """Timestamp columns the CSV reader can parse itself: ISO 8601, no mapped format,
+    default or value map. Its parse equals try_cast's; a cell it cannot parse makes the
+    load read them as text instead, where the other formats are tried."""
+    return {c.name for c in source.stored if c.kind == "timestamp"
+            and c.name not in mapping.formats and c.name not in mapping.defaults
+            and c.name not in mapping.values and not c.synonyms and not c.pii}
 
 
 def _text_expr(col: Column, mapping: Mapping, p: _Params) -> str:
@@ -121,9 +133,11 @@ def _text_expr(col: Column, mapping: Mapping, p: _Params) -> str:
     return expr
 
 
-def _typed_expr(col: Column, mapping: Mapping, p: _Params) -> str:
+def _typed_expr(col: Column, mapping: Mapping, p: _Params, native: set[str]) -> str:
     """SQL giving the typed value of `<col>__raw`, NULL when it does not parse."""
     raw = f"{col.name}__raw"
+    if col.name in native:
+        return raw
     if col.kind in ("timestamp", "date", "year"):
         formats = mapping.formats.get(col.name)
         iso = f"try_cast({raw} as timestamp)"
@@ -187,7 +201,7 @@ def _required_missing(source: Source, staged: StagedFile, mapping: Mapping) -> l
 
 
 def _stage_sql(source: Source, file_no: int, staged: StagedFile, mapping: Mapping,
-               p: _Params) -> str:
+               p: _Params, native: set[str]) -> str:
     """SQL adding one file's rows to `_typed` in one pass: typed values, reason, row hash.
 
     The first file creates `_typed`, later ones append to it, so a row's rowid follows
@@ -195,12 +209,13 @@ def _stage_sql(source: Source, file_no: int, staged: StagedFile, mapping: Mappin
     the load. `_raw` (JSON of the row's canonical text, personal data already protected)
     is kept only for rows that will be quarantined.
     """
-    cells = ", ".join(f"{_cell_expr(c, staged, mapping)} as {c.name}__cell"
+    cells = ", ".join(f"{_cell_expr(c, staged, mapping, native)} as {c.name}__cell"
                       for c in source.stored)
     texts = ", ".join(f"{_text_expr(c, mapping, p)} as {c.name}__raw" for c in source.stored)
     line = "_line" if staged.has_line_column else "null::bigint"
     targets = [c.target for c in source.stored]
-    typed = ", ".join(f"{_typed_expr(c, mapping, p)} as {c.target}" for c in source.stored)
+    typed = ", ".join(f"{_typed_expr(c, mapping, p, native)} as {c.target}"
+                      for c in source.stored)
     raw = "to_json(struct_pack(" + ", ".join(
         f"{c.name} := {c.name}__raw" for c in source.stored) + "))::varchar"
     head = "create temp table _typed as" if file_no == 0 else "insert into _typed by name"
@@ -281,6 +296,23 @@ def _apply(con, source: Source, load_id: int, extras: derived.InsertExtras) -> N
         )
     finally:
         con.execute("reset preserve_insertion_order")
+
+
+def _stage(con, source: Source, files: Sequence[StagedFile], mapping: Mapping,
+           params: _Params, native: set[str]) -> None:
+    """Read every file once into `_typed`, in order, and collect the reader's rejects."""
+    for i, staged in enumerate(files):
+        parsed = {n for n in native if staged.can_parse_types
+                  and mapping.source_column(n) in staged.columns}
+        if staged.can_parse_types:
+            staged.parse_as({mapping.source_column(n): "TIMESTAMP" for n in parsed})
+        sql = _stage_sql(source, i, staged, mapping, params, parsed)
+        try:
+            con.execute(sql, params.used_by(sql) | staged.params)
+        except duckdb.Error as e:
+            raise LoadError(f"{staged.path}: cannot read "
+                            f"({str(e).strip().splitlines()[0]})") from None
+        collect_rejects(con, staged)
 
 
 def _first_rows(con, n_files: int) -> list[int]:
@@ -423,6 +455,8 @@ def load_files(
                      if any(c.pii == "pseudonymise" for c in source.columns) else {})
     steps = tqdm(total=len(paths) + 3, desc=f"load {source_name}", unit="step",
                  disable=not show, leave=False)
+    # Hashing overlaps the single-threaded parts (warehouse copy, CSV sniffing).
+    digests = [hash_in_background(p) if Path(p).is_file() else None for p in paths]
     try:
         with warehouse.writer(settings) as con, tempfile.TemporaryDirectory() as workdir:
             load_id = con.execute("select nextval('load_id_seq')").fetchall()[0][0]
@@ -431,7 +465,8 @@ def load_files(
                 steps.set_postfix_str(Path(path).name)
                 try:
                     staged = open_file(con, Path(path), f"_file{i}", Path(workdir),
-                                       encoding=encoding, sheet=mapping.sheet)
+                                       encoding=encoding, sheet=mapping.sheet,
+                                       sha256_future=digests[i])
                 except ReadError as e:
                     raise LoadError(str(e)) from None
                 missing = _required_missing(source, staged, mapping)
@@ -442,14 +477,14 @@ def load_files(
                 params.values.update(staged.params)
                 files.append(staged)
                 steps.update()
-            for i, staged in enumerate(files):
-                sql = _stage_sql(source, i, staged, mapping, params)
-                try:
-                    con.execute(sql, params.used_by(sql))
-                except duckdb.Error as e:
-                    raise LoadError(f"{staged.path}: cannot read "
-                                    f"({str(e).strip().splitlines()[0]})") from None
-                collect_rejects(con, staged)
+            native = _native_columns(source, mapping)
+            _stage(con, source, files, mapping, params, native)
+            if native and any(f.cast_rejected for f in files):
+                # a timestamp the reader could not parse may be in another format: read
+                # every file again as text, where all formats are tried
+                logger.info("timestamps not all ISO 8601: reading %s as text", paths)
+                con.execute("drop table _typed")
+                _stage(con, source, files, mapping, params, set())
             first_rows = _first_rows(con, len(files))
             steps.update()
             con.execute(_classify_sql(source))

@@ -49,12 +49,27 @@ class StagedFile:
     sha256_future: Future | None = None
     rejects_table: str | None = None
     has_line_column: bool = False  # the relation carries each row's line in `_line`
+    cast_rejected: bool = False  # the reader rejected a row for a cell of a parsed type
     rejected: list[tuple[int, str, str]] = field(default_factory=list)  # line, raw, reason
 
     @property
     def sha256(self) -> str:
         """Hex SHA-256 of the file (hashed in a thread while DuckDB reads it)."""
         return self.sha256_future.result() if self.sha256_future else ""
+
+    @property
+    def can_parse_types(self) -> bool:
+        """True for CSV, where the reader can parse columns as types (`parse_as`)."""
+        return f"{self.name}_columns" in self.params
+
+    def parse_as(self, types: dict[str, str]) -> None:
+        """Let the CSV reader parse these columns itself as DuckDB types (others stay text).
+
+        A row with a cell it cannot parse is then rejected with error type CAST
+        (`cast_rejected`).
+        """
+        declared = self.params[f"{self.name}_columns"]
+        self.params[f"{self.name}_columns"] = {c: types.get(c, "VARCHAR") for c in declared}
 
     def line_thresholds(self) -> list[int]:
         """For rejected lines r_0 < r_1 < ...: the parsed row at 0-based position k is on
@@ -174,6 +189,7 @@ def collect_rejects(con: duckdb.DuckDBPyConnection, staged: StagedFile) -> None:
     ).fetchall()
     con.execute(f'drop table if exists "{staged.rejects_table}"; '
                 f'drop table if exists "{staged.name}_scans"')
+    staged.cast_rejected = any("CAST" in kind for _, _, kind in rows)
     staged.rejected = [
         (line, raw or "", f"malformed CSV row ({kind.lower()})"
          + ("; is the file really UTF-8? pass --encoding" if "UNICODE" in kind else ""))
@@ -237,6 +253,7 @@ def open_file(
     workdir: Path,
     encoding: str | None = None,
     sheet: str | None = None,
+    sha256_future: Future | None = None,
 ) -> StagedFile:
     """Prepare `path` (CSV, Excel or Parquet, by suffix) to be read as text columns.
 
@@ -247,6 +264,7 @@ def open_file(
         workdir: where a non-UTF-8 CSV is transcoded; must live until the load ends.
         encoding: CSV encoding; detected when None.
         sheet: Excel sheet name; the first sheet when None.
+        sha256_future: the file's hash if already started (`hash_in_background`).
 
     Raises:
         ReadError: the file is missing, empty or not readable in its format.
@@ -263,8 +281,13 @@ def open_file(
         staged = _open_csv(con, path, name, encoding, workdir)
     if not staged.columns:
         raise ReadError(f"{path}: no columns found")
-    staged.sha256_future = _HASHER.submit(file_sha256, path)
+    staged.sha256_future = sha256_future or hash_in_background(path)
     return staged
+
+
+def hash_in_background(path: Path) -> Future:
+    """Start hashing `path` (SHA-256) in a thread; start early, it overlaps other work."""
+    return _HASHER.submit(file_sha256, Path(path))
 
 
 def quote(identifier: str) -> str:

@@ -67,6 +67,23 @@ def test_load_tickets__unparseable_timestamp_is_quarantined(settings, tmp_path, 
         f'{field}: "2025-13-45 99:00" is not a date and time')
 
 
+def test_load_tickets__other_timestamp_formats_load_beside_iso_ones(settings, tmp_path):
+    # ISO 8601 is parsed by the CSV reader; any other format sends the file through text
+    # parsing, where the Chinese office formats are tried, and line numbers still hold.
+    rows = [ticket_row(ticket_id="ISO"),
+            ticket_row(ticket_id="CN", reported_at="2025年09月23日 09:00",
+                       accepted_at="20250923090500"),
+            ticket_row(ticket_id="BAD", closed_at="2025-13-45 99:00")]
+    (report,) = load_files(settings, "tickets", [write_csv(tmp_path / "t.csv", rows)])
+    assert (report.inserted, report.quarantined) == (2, 1)
+    assert rows_of(settings, "select ticket_id, reported_at, accepted_at from tickets "
+                             "order by 1") == [
+        ("CN", dt.datetime(2025, 9, 23, 9, 0), dt.datetime(2025, 9, 23, 9, 5)),
+        ("ISO", dt.datetime(2025, 9, 23, 9, 0), dt.datetime(2025, 9, 23, 9, 5))]
+    assert quarantine_reasons(settings) == {
+        4: 'closed_at: "2025-13-45 99:00" is not a date and time'}
+
+
 @pytest.mark.parametrize("level", ["0", "5", "urgent", "-1"])
 def test_load_tickets__level_outside_1_to_4_is_quarantined(settings, tmp_path, level):
     path = write_csv(tmp_path / "t.csv", [ticket_row(level=level)])
