@@ -334,15 +334,16 @@ def _quarantine(con, source: Source, files: Sequence[StagedFile], first_rows: li
         """
         insert into quarantine
         select $load_id, $source, $names[_file_no + 1],
-            coalesce(_line, _pos + 2 + len(list_filter($thresholds[_file_no + 1],
-                                                      lambda t: t <= _pos))),
+            coalesce(_line, _pos + $headers[_file_no + 1] + 1
+                            + len(list_filter($thresholds[_file_no + 1], lambda t: t <= _pos))),
             _raw, _reason
         from (select *, rowid - $first_rows[_file_no + 1] as _pos from _typed
               where _reason <> '')
         order by _file_no, _pos
         """,
         {"load_id": load_id, "source": source.name, "names": [str(f.path) for f in files],
-         "thresholds": [f.line_thresholds() for f in files], "first_rows": first_rows},
+         "thresholds": [f.line_thresholds() for f in files], "first_rows": first_rows,
+         "headers": [f.header_line for f in files]},
     )
     # A line that could not be split may hold names: keep it only for sources without them.
     withheld = source.has_personal_data
@@ -466,7 +467,8 @@ def load_files(
                 try:
                     staged = open_file(con, Path(path), f"_file{i}", Path(workdir),
                                        encoding=encoding, sheet=mapping.sheet,
-                                       sha256_future=digests[i])
+                                       sha256_future=digests[i],
+                                       header_row=mapping.header_row)
                 except ReadError as e:
                     raise LoadError(str(e)) from None
                 missing = _required_missing(source, staged, mapping)

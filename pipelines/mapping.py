@@ -3,7 +3,7 @@
 A mapping is TOML with the sections documented in docs/data-contract.md:
 `[columns]` canonical = source column, `[formats]` strptime formats (a string or a list),
 `[defaults]` values for absent columns or empty cells, `[values.<column>]` source value →
-canonical value, and optional `[file]` with `encoding` and `sheet`.
+canonical value, and optional `[file]` with `encoding`, `sheet` and `header_row`.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ class Mapping:
     values: dict[str, dict[str, str]] = field(default_factory=dict)
     encoding: str | None = None
     sheet: str | None = None
+    header_row: int = 1  # line (CSV) or sheet row (Excel) of the header; titles above it
 
     def source_column(self, canonical: str) -> str:
         """The file's column that holds `canonical`."""
@@ -82,6 +83,13 @@ def load_mapping(path: Path | None, canonical: set[str]) -> Mapping:
         values[name] = {_text(k): _text(v) for k, v in table.items()}
     check_names("values", values)
     file_opts = doc.get("file", {})
+    unknown_options = set(file_opts) - {"encoding", "sheet", "header_row"}
+    if unknown_options:
+        raise MappingError(f"{path}: [file] has unknown key(s) {sorted(unknown_options)}")
+    header_row = file_opts.get("header_row", 1)
+    if isinstance(header_row, bool) or not isinstance(header_row, int) or header_row < 1:
+        raise MappingError(f"{path}: [file] header_row must be a line number from 1, "
+                           f"got {header_row!r}")
     return Mapping(
         columns={k: str(v) for k, v in columns.items()},
         formats=formats,
@@ -89,4 +97,5 @@ def load_mapping(path: Path | None, canonical: set[str]) -> Mapping:
         values=values,
         encoding=file_opts.get("encoding"),
         sheet=file_opts.get("sheet"),
+        header_row=header_row,
     )

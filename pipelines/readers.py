@@ -52,6 +52,7 @@ class StagedFile:
     sha256_future: Future | None = None
     rejects_table: str | None = None
     has_line_column: bool = False  # the relation carries each row's line in `_line`
+    header_line: int = 1  # the header's line; lines above it are titles, not read
     cast_rejected: bool = False  # the reader rejected a row for a cell of a parsed type
     rejected: list[tuple[int, str, str]] = field(default_factory=list)  # line, raw, reason
 
@@ -75,9 +76,10 @@ class StagedFile:
         self.params[f"{self.name}_columns"] = {c: types.get(c, "VARCHAR") for c in declared}
 
     def line_thresholds(self) -> list[int]:
-        """For rejected lines r_0 < r_1 < ...: the parsed row at 0-based position k is on
-        line k + 2 + #{j : r_j - 2 - j <= k}."""
-        return [line - 2 - j for j, (line, _, _) in enumerate(self.rejected)]
+        """For rejected lines r_0 < r_1 < ... (h = header_line): the parsed row at 0-based
+        position k is on line k + h + 1 + #{j : r_j - h - 1 - j <= k}."""
+        first = self.header_line + 1
+        return [line - first - j for j, (line, _, _) in enumerate(self.rejected)]
 
 
 def file_sha256(path: Path) -> str:
@@ -123,7 +125,8 @@ def _transcode_to_utf8(path: Path, encoding: str, workdir: Path) -> Path:
     return out
 
 
-def _open_csv(con, path: Path, name: str, encoding: str | None, workdir: Path) -> StagedFile:
+def _open_csv(con, path: Path, name: str, encoding: str | None, workdir: Path,
+              header_row: int) -> StagedFile:
     if path.stat().st_size == 0:
         raise ReadError(f"{path}: the file is empty")
     encoding = (encoding or detect_encoding(path)).lower().replace("_", "-")
@@ -135,7 +138,7 @@ def _open_csv(con, path: Path, name: str, encoding: str | None, workdir: Path) -
             raise ReadError(f"{path}: unknown encoding {encoding!r}") from None
         source = _transcode_to_utf8(path, encoding, workdir)
     params = {f"{name}_path": str(source)}
-    delimiter, quote_char, skip, columns = _sniff_csv(path, source)
+    delimiter, quote_char, skip, columns = _sniff_csv(path, source, header_row - 1)
     # The sniffer's delimiter and header, read once without sniffing again, with RFC 4180
     # quotes (as Excel and WPS write them) where the sniffer's sample held none: a file
     # whose first quoted cell comes after the sample would otherwise have that row split.
@@ -151,12 +154,12 @@ def _open_csv(con, path: Path, name: str, encoding: str | None, workdir: Path) -
         f"rejects_scan = '{name}_scans')"
     )
     return StagedFile(path, name, columns, relation, params, encoding,
-                      rejects_table=f"{name}_rejects")
+                      rejects_table=f"{name}_rejects", header_line=skip + 1)
 
 
-def _sniff_csv(path: Path, source: Path) -> tuple[str, str, int, list[str]]:
-    """(delimiter, quote, rows before the header, column names) that DuckDB's sniffer
-    finds in `source`, the UTF-8 text of `path`.
+def _sniff_csv(path: Path, source: Path, skip: int) -> tuple[str, str, int, list[str]]:
+    """(delimiter, quote, lines before the header, column names) that DuckDB's sniffer
+    finds in `source`, the UTF-8 text of `path`, after `skip` title lines.
 
     Runs on its own connection: a failed statement would abort the load's transaction.
     """
@@ -166,14 +169,16 @@ def _sniff_csv(path: Path, source: Path) -> tuple[str, str, int, list[str]]:
             # the default line limit: a 20 MB one makes the sniffer read 40 MB, 2-3x slower
             delimiter, quote_char, skip, columns = con.execute(
                 f"select Delimiter, Quote, SkipRows, Columns "
-                f"from sniff_csv($path, {_CSV_OPTIONS})", {"path": str(source)}).fetchall()[0]
+                f"from sniff_csv($path, {_CSV_OPTIONS}, skip = $skip)",
+                {"path": str(source), "skip": skip}).fetchall()[0]
             return delimiter, quote_char, skip, [c["name"] for c in columns]
         except duckdb.Error:
             # sniff_csv refuses what read_csv still reads (a header and no rows, a lone
             # BOM, a first line over 2 MB): take read_csv's own reading of the header
-            return ",", '"', 0, [r[0] for r in con.execute(
+            return ",", '"', skip, [r[0] for r in con.execute(
                 f"select column_name from (describe select * from read_csv($path, "
-                f"{_CSV_OPTIONS}, {_LONG_LINES}))", {"path": str(source)}).fetchall()]
+                f"{_CSV_OPTIONS}, {_LONG_LINES}, skip = $skip))",
+                {"path": str(source), "skip": skip}).fetchall()]
     except duckdb.Error as e:
         raise ReadError(f"{path}: cannot read as CSV ({_first_line(e)})") from None
     finally:
@@ -214,7 +219,7 @@ def _excel_cell(value) -> str | None:
     return str(value)
 
 
-def _open_excel(con, path: Path, name: str, sheet: str | None) -> StagedFile:
+def _open_excel(con, path: Path, name: str, sheet: str | None, header_row: int) -> StagedFile:
     from python_calamine import CalamineWorkbook
 
     try:
@@ -223,7 +228,8 @@ def _open_excel(con, path: Path, name: str, sheet: str | None) -> StagedFile:
         rows = data.to_python(skip_empty_area=False)
     except Exception as e:  # calamine raises its own error types for broken workbooks
         raise ReadError(f"{path}: cannot read as Excel ({e})") from None
-    start = next((i for i, r in enumerate(rows) if any(v not in (None, "") for v in r)), None)
+    start = next((i for i, r in enumerate(rows)
+                  if i >= header_row - 1 and any(v not in (None, "") for v in r)), None)
     if start is None:
         raise ReadError(f"{path}: the sheet is empty")
     header = [(_excel_cell(v) or f"column{i + 1}").strip() for i, v in enumerate(rows[start])]
@@ -233,7 +239,8 @@ def _open_excel(con, path: Path, name: str, sheet: str | None) -> StagedFile:
                         pa.string()) for i, h in enumerate(header)}
     cols["_line"] = pa.array([line for line, _ in body], pa.int64())
     con.register(f"{name}_arrow", pa.table(cols))
-    return StagedFile(path, name, header, f'"{name}_arrow"', {}, has_line_column=True)
+    return StagedFile(path, name, header, f'"{name}_arrow"', {}, has_line_column=True,
+                      header_line=start + 1)
 
 
 def _open_parquet(con, path: Path, name: str) -> StagedFile:
@@ -257,6 +264,7 @@ def open_file(
     encoding: str | None = None,
     sheet: str | None = None,
     sha256_future: Future | None = None,
+    header_row: int = 1,
 ) -> StagedFile:
     """Prepare `path` (CSV, Excel or Parquet, by suffix) to be read as text columns.
 
@@ -268,6 +276,7 @@ def open_file(
         encoding: CSV encoding; detected when None.
         sheet: Excel sheet name; the first sheet when None.
         sha256_future: the file's hash if already started (`hash_in_background`).
+        header_row: line (CSV) or row (Excel) of the header; rows above it are titles.
 
     Raises:
         ReadError: the file is missing, empty or not readable in its format.
@@ -277,11 +286,11 @@ def open_file(
         raise ReadError(f"{path}: no such file")
     suffix = path.suffix.lower()
     if suffix in EXCEL_SUFFIXES:
-        staged = _open_excel(con, path, name, sheet)
+        staged = _open_excel(con, path, name, sheet, header_row)
     elif suffix in PARQUET_SUFFIXES:
         staged = _open_parquet(con, path, name)
     else:
-        staged = _open_csv(con, path, name, encoding, workdir)
+        staged = _open_csv(con, path, name, encoding, workdir, header_row)
     if not staged.columns:
         raise ReadError(f"{path}: no columns found")
     staged.sha256_future = sha256_future or hash_in_background(path)

@@ -270,6 +270,52 @@ def test_load_tickets__mapping_renames_parses_defaults_and_maps_values(settings,
          "Dorchester")]
 
 
+def test_load_tickets__title_lines_above_the_header_are_skipped_with_header_row(
+        settings, tmp_path):
+    body = write_csv(tmp_path / "body.csv", [ticket_row(ticket_id="A"),
+                                             ticket_row(ticket_id="B", level="9"),
+                                             ticket_row(ticket_id="C")])
+    lines = body.read_text(encoding="utf-8").splitlines()
+    lines.insert(3, lines[1] + ",extra,cells")  # a malformed row on line 6 once titled
+    export = tmp_path / "export.csv"
+    export.write_text("龙塔街道工单导出\n导出时间 2025-09-30\n" + "\n".join(lines) + "\n",
+                      encoding="utf-8")
+    mapping = tmp_path / "m.toml"
+    mapping.write_text("[file]\nheader_row = 3\n", encoding="utf-8")
+    (report,) = load_files(settings, "tickets", [export], mapping_path=mapping)
+    assert (report.rows_read, report.inserted, report.quarantined) == (4, 2, 2)
+    reasons = quarantine_reasons(settings)
+    assert sorted(reasons) == [5, 6]  # the level-9 row, then the malformed one
+    assert reasons[5] == "level must be 1-4, got 9"
+    assert reasons[6].startswith("malformed CSV row")
+
+
+def test_load_tickets__excel_title_row_is_skipped_with_header_row(settings, tmp_path):
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["龙塔街道工单导出"])
+    row = ticket_row(ticket_id="X1")
+    sheet.append(list(row))
+    sheet.append(list(row.values()))
+    sheet.append(list(ticket_row(ticket_id="X2", level="9").values()))
+    book.save(tmp_path / "t.xlsx")
+    mapping = tmp_path / "m.toml"
+    mapping.write_text("[file]\nheader_row = 2\n", encoding="utf-8")
+    (report,) = load_files(settings, "tickets", [tmp_path / "t.xlsx"], mapping_path=mapping)
+    assert (report.inserted, report.quarantined) == (1, 1)
+    assert quarantine_reasons(settings) == {4: "level must be 1-4, got 9"}
+
+
+@pytest.mark.parametrize("value", ["0", '"3"', "true", "-1"])
+def test_mapping__header_row_must_be_a_line_number(settings, tmp_path, value):
+    mapping = tmp_path / "m.toml"
+    mapping.write_text(f"[file]\nheader_row = {value}\n", encoding="utf-8")
+    path = write_csv(tmp_path / "t.csv", [ticket_row()])
+    with pytest.raises(LoadError, match="header_row must be a line number"):
+        load_files(settings, "tickets", [path], mapping_path=mapping)
+
+
 def test_load_tickets__missing_required_column_exits_2_and_changes_nothing(
         settings, tmp_path, capsys):
     load_files(settings, "tickets", [write_csv(tmp_path / "ok.csv", [ticket_row()])])
