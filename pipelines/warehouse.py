@@ -172,8 +172,8 @@ def writer(
         try:
             # current_timestamp stored as local wall-clock time, like every timestamp here
             con.execute(f"set TimeZone = '{_checked_zone(settings.timezone)}'")
-            migrate(con)
             con.execute("begin")
+            migrate(con)  # in the write's transaction: one commit, not one per statement
             yield con
             if bump_version:
                 con.execute(
