@@ -259,15 +259,7 @@ def closure_data(
         "available": True,
         "total": total,
         "by_level": [{**empty, **by_level.get(lv, {}), "level": lv} for lv in (1, 2, 3, 4)],
-        "trend": _records(
-            con,
-            "wall__closure_trend",
-            now=c.now,
-            month_start=c.month_start,
-            trend_start=c.months_back(11),
-            live_from=_closure_live_from(con, c),
-            community=community,
-        ),
+        "trend": _closure_trend(con, c, total, community=community),
         "overdue": overdue,
         "overdue_total": overdue[0]["overdue_total"] if overdue else 0,
         "response": response,
@@ -276,29 +268,58 @@ def closure_data(
     }
 
 
-def _closure_live_from(con: duckdb.DuckDBPyConnection, clock: Clock) -> date:
-    """First month of the closure trend to count from tickets at `clock.now`.
+def _closure_trend(
+    con: duckdb.DuckDBPyConnection,
+    clock: Clock,
+    total: dict,
+    *,
+    community: str | None,
+) -> list[dict]:
+    """12 months of closure_pct and on_time_pct to the month of `clock.now`, oldest first.
 
-    The months before it are settled (no ticket of theirs can change its figures after
-    `now`) and are read from wall_closure_monthly; the rest, usually this month alone,
-    are a short reported_at range of tickets.
+    The months before the first one not settled at `clock.now` are read from
+    wall_closure_monthly (wall__closure_stored: no ticket of theirs can change its
+    figures after `now`); the rest are counted from tickets (wall__closure_trend),
+    except this month, whose figures are those of `total` (wall__closure_month over
+    the same tickets, with the same definitions and rounding), so its tickets are read
+    once. A month without tickets has reported_count 0 and no rates.
     """
-    trend_start = clock.months_back(11)
-    settled = {
-        r["month"]
-        for r in _records(
+    months = [clock.months_back(n) for n in range(11, -1, -1)]
+    stored = _records(
+        con,
+        "wall__closure_stored",
+        now=clock.now,
+        trend_start=months[0],
+        month_start=clock.month_start,
+        community=community,
+    )
+    settled = {r["month_start"] for r in stored if r["is_settled"]}
+    next_month = clock.months_back(-1)
+    live_from = next((m for m in months if m not in settled), next_month)
+    # the total counts reported_at in [month_start, now]: all of this month's trend
+    # range while now is before next month (a caller may pin `today` and `now` apart)
+    reuse_total = live_from <= clock.month_start and clock.now < datetime.combine(
+        next_month, time()
+    )
+    until = clock.month_start if reuse_total else next_month
+    by_month = {r["month_start"]: r for r in stored if r["month_start"] < live_from}
+    if live_from < until:
+        live = _records(
             con,
-            "wall__closure_settled",
+            "wall__closure_trend",
             now=clock.now,
-            trend_start=trend_start,
-            month_start=clock.month_start,
+            live_from=live_from,
+            until=until,
+            community=community,
         )
-    }
-    for n in range(11, -1, -1):
-        month = clock.months_back(n)
-        if month not in settled:
-            return month
-    return clock.months_back(-1)
+        by_month.update((r["month_start"], r) for r in live)
+    if reuse_total:
+        by_month[clock.month_start] = total
+    keys = ("reported_count", "closure_pct", "on_time_pct")
+    none = {"reported_count": 0, "closure_pct": None, "on_time_pct": None}
+    return [
+        {"month_start": m, **{k: by_month.get(m, none)[k] for k in keys}} for m in months
+    ]
 
 
 def freshness_rows(con: duckdb.DuckDBPyConnection) -> list[dict]:

@@ -9,6 +9,8 @@
 --   or unanswered at $now and older than that; escalations: escalated_at set by $now;
 --   satisfaction among the tickets rated.
 -- grouping_set: 'level', 'community' or 'total'.
+-- The tickets are counted once per (level, community), a few hundred cells, and the
+-- grouping sets add those cells up: three aggregates over every ticket cost more.
 with month_tickets as (
     select
         level,
@@ -43,11 +45,8 @@ flags as (
     from month_tickets
 ),
 
-counted as (
+cells as (
     select
-        case grouping(level, community)
-            when 1 then 'level' when 2 then 'community' else 'total'
-        end as grouping_set,
         level,
         community,
         count(*) as reported_count,
@@ -59,6 +58,26 @@ counted as (
         count(*) filter (where satisfaction is not null) as rated_count,
         count(*) filter (where satisfaction = 'satisfied') as satisfied_count,
     from flags
+    group by level, community
+),
+
+counted as (
+    -- coalesce: the total over no tickets is a row of zeros, as count(*) gives
+    select
+        case grouping(level, community)
+            when 1 then 'level' when 2 then 'community' else 'total'
+        end as grouping_set,
+        level,
+        community,
+        cast(coalesce(sum(reported_count), 0) as bigint) as reported_count,
+        cast(coalesce(sum(closed_count), 0) as bigint) as closed_count,
+        cast(coalesce(sum(on_time_count), 0) as bigint) as on_time_count,
+        cast(coalesce(sum(overdue_count), 0) as bigint) as overdue_count,
+        cast(coalesce(sum(late_response_count), 0) as bigint) as late_response_count,
+        cast(coalesce(sum(escalated_count), 0) as bigint) as escalated_count,
+        cast(coalesce(sum(rated_count), 0) as bigint) as rated_count,
+        cast(coalesce(sum(satisfied_count), 0) as bigint) as satisfied_count,
+    from cells
     group by grouping sets ((level), (community), ())
 ),
 

@@ -1,34 +1,11 @@
--- Wall, closure view: closure and on-time rates per month of report, the 12 months
--- ending with the month of $now (same definitions as wall__closure_by_level).
--- Months before $live_from are settled at $now (wall__closure_settled) and read from
--- wall_closure_monthly; later ones are counted from tickets, a short reported_at range.
+-- Wall, closure view: closure and on-time rates judged at $now per month of report, for
+-- the months from $live_from up to (not including) $until that have tickets (same
+-- definitions as wall__closure_month). These are the trend's months not settled at $now
+-- (wall__closure_stored), a short reported_at range; the caller stops before the month
+-- of $now when it has that month's figures already (the total of wall__closure_month).
 -- Months are grouped as integers (year * 12 + month - 1): much cheaper than
 -- date_trunc over millions of timestamps.
-with months as (
-    select cast(month_start as date) as month_start
-    from range(
-        cast($trend_start as timestamp),
-        cast($month_start as timestamp) + interval 1 month,
-        interval 1 month
-    ) as t (month_start)
-),
-
-stored as (
-    select
-        year(month) * 12 + month(month) - 1 as month_no,
-        cast(sum(reported_count) as bigint) as reported_count,
-        cast(sum(closed_count) as bigint) as closed_count,
-        cast(sum(on_time_count) as bigint) as on_time_count,
-        cast(sum(overdue_count) as bigint) as overdue_count,
-    from wall_closure_monthly
-    where
-        month >= $trend_start
-        and month < $live_from
-        and ($community is null or community = $community)
-    group by month
-),
-
-recent as (
+with recent as (
     select
         year(reported_at) * 12 + month(reported_at) - 1 as month_no,
         closed_at is not null and closed_at <= $now as is_closed,
@@ -37,6 +14,7 @@ recent as (
     from tickets
     where
         reported_at >= $live_from
+        and reported_at < $until
         and reported_at <= $now
         and ($community is null or community = $community)
 ),
@@ -52,28 +30,17 @@ counted as (
     group by month_no
 ),
 
-per_month as (
-    select * from stored
-    union all
-    select * from counted
-),
-
 final as (
     select
-        months.month_start,
-        coalesce(per_month.reported_count, 0) as reported_count,
+        make_date(
+            cast(month_no // 12 as integer), cast(month_no % 12 + 1 as integer), 1
+        ) as month_start,
+        reported_count,
+        round(100.0 * closed_count / nullif(reported_count, 0), 1) as closure_pct,
         round(
-            100.0 * per_month.closed_count / nullif(per_month.reported_count, 0), 1
-        ) as closure_pct,
-        round(
-            100.0 * per_month.on_time_count
-            / nullif(per_month.closed_count + per_month.overdue_count, 0),
-            1
+            100.0 * on_time_count / nullif(closed_count + overdue_count, 0), 1
         ) as on_time_pct,
-    from months
-    left join per_month
-        on per_month.month_no
-        = year(months.month_start) * 12 + month(months.month_start) - 1
+    from counted
 )
 
 select * from final

@@ -1,6 +1,10 @@
 -- Wall, closure view: tickets open at $now and past their deadline, the most overdue
 -- first (the list someone must act on now); overdue_total counts all of them.
-with overdue as (
+-- The count and the first $limit rows are two reads of `overdue` (not materialized):
+-- the count carries one column, and the top-N alone lets DuckDB skip row groups whose
+-- deadlines are all later than its current last row (a dynamic filter), which a window
+-- count over every overdue row with all its columns prevents.
+with overdue as not materialized (
     -- open = not closed yet, or closed after $now: two disjoint scans rather than one
     -- OR, so zone maps skip the row groups without open tickets
     select
@@ -32,21 +36,34 @@ with overdue as (
         and ($community is null or community = $community)
 ),
 
+overdue_count as (
+    select count(*) as overdue_total
+    from overdue
+),
+
+most_overdue as (
+    select *
+    from overdue
+    order by deadline_at, level desc, ticket_id
+    limit $limit
+),
+
 final as (
     select
-        ticket_id,
-        reported_at,
-        level,
-        community,
-        category,
-        deadline_at,
+        most_overdue.ticket_id,
+        most_overdue.reported_at,
+        most_overdue.level,
+        most_overdue.community,
+        most_overdue.category,
+        most_overdue.deadline_at,
         cast(
-            date_diff('minute', deadline_at, cast($now as timestamp)) as bigint
+            date_diff('minute', most_overdue.deadline_at, cast($now as timestamp))
+            as bigint
         ) as overdue_minutes,
-        count(*) over () as overdue_total,
-    from overdue
+        overdue_count.overdue_total,
+    from most_overdue
+    cross join overdue_count
 )
 
 select * from final
 order by deadline_at, level desc, ticket_id
-limit $limit
