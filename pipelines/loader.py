@@ -113,7 +113,7 @@ def _native_columns(source: Source, mapping: Mapping) -> set[str]:
     load read them as text instead, where the other formats are tried."""
     return {c.name for c in source.stored if c.kind == "timestamp"
             and c.name not in mapping.formats and c.name not in mapping.defaults
-            and c.name not in mapping.values and not c.synonyms and not c.pii}
+            and c.name not in mapping.values}
 
 
 def _text_expr(col: Column, mapping: Mapping, p: _Params) -> str:
@@ -315,20 +315,35 @@ def _stage(con, source: Source, files: Sequence[StagedFile], mapping: Mapping,
         collect_rejects(con, staged)
 
 
-def _first_rows(con, n_files: int) -> list[int]:
-    """Each file's first rowid in `_typed`; a row's position in its file is its rowid less
-    that. Checked, because line numbers in quarantine depend on it."""
-    spans = {f: (first, last, n) for f, first, last, n in con.execute(
-        "select _file_no, min(rowid), max(rowid), count(*) from _typed group by all"
-    ).fetchall()}
-    for f, (first, last, n) in spans.items():
+@dataclass(frozen=True)
+class _FileRows:
+    """What `_typed` holds of one file."""
+
+    first_row: int = 0  # rowid of its first row: a row's position is its rowid less this
+    quarantined: int = 0
+    newest: dt.datetime | None = None  # freshness: see _file_rows
+
+
+def _file_rows(con, source: Source, n_files: int) -> list[_FileRows]:
+    """One scan of `_typed` per load: each file's first rowid, rows to quarantine and newest
+    stamp (the version column, else the first timestamp, e.g. reported_at). Rowids are
+    checked to be contiguous per file, because line numbers in quarantine depend on it."""
+    stamps = [c.target for c in source.stored if c.name == source.version] + \
+        [c.target for c in source.stored if c.kind == "timestamp"][:1]
+    newest = "coalesce(" + ", ".join(f"max({s})" for s in stamps) + ")" if stamps else "null"
+    rows = {}
+    for f, first, last, n, quarantined, newest_at in con.execute(
+        f"select _file_no, min(rowid), max(rowid), count(*), "
+        f"count(*) filter (_reason <> ''), {newest} from _typed group by all"
+    ).fetchall():
         if last - first + 1 != n:
             raise RuntimeError(f"rows of file {f} are not numbered contiguously "
                                f"({first}..{last} for {n} rows): line numbers would be wrong")
-    return [spans.get(f, (0, 0, 0))[0] for f in range(n_files)]
+        rows[f] = _FileRows(first, quarantined, newest_at)
+    return [rows.get(f, _FileRows()) for f in range(n_files)]
 
 
-def _quarantine(con, source: Source, files: Sequence[StagedFile], first_rows: list[int],
+def _quarantine(con, source: Source, files: Sequence[StagedFile], stats: list[_FileRows],
                 load_id: int) -> None:
     con.execute(
         """
@@ -342,7 +357,8 @@ def _quarantine(con, source: Source, files: Sequence[StagedFile], first_rows: li
         order by _file_no, _pos
         """,
         {"load_id": load_id, "source": source.name, "names": [str(f.path) for f in files],
-         "thresholds": [f.line_thresholds() for f in files], "first_rows": first_rows,
+         "thresholds": [f.line_thresholds() for f in files],
+         "first_rows": [f.first_row for f in stats],
          "headers": [f.header_line for f in files]},
     )
     # A line that could not be split may hold names: keep it only for sources without them.
@@ -357,31 +373,21 @@ def _quarantine(con, source: Source, files: Sequence[StagedFile], first_rows: li
             )
 
 
-def _count(con, source: Source, files: Sequence[StagedFile], load_id: int) -> list[LoadReport]:
-    # Freshness: the newest version stamp, else the newest first timestamp (e.g. reported_at).
-    stamps = [c.target for c in source.stored if c.name == source.version] + \
-        [c.target for c in source.stored if c.kind == "timestamp"][:1]
-    newest = "coalesce(" + ", ".join(f"max({s})" for s in stamps) + ")" if stamps else "null"
-    per_file = {row[0]: row[1:] for row in con.execute(
-        f"""
-        select _file_no, count(*) filter (_reason <> ''), {newest}
-        from _typed group by _file_no
-        """
-    ).fetchall()}
+def _count(con, source: Source, files: Sequence[StagedFile], stats: list[_FileRows],
+           load_id: int) -> list[LoadReport]:
     classes = {(row[0], row[1]): row[2] for row in con.execute(
         "select _file_no, _class, count(*) from _classified group by all").fetchall()}
     reports = []
-    for i, staged in enumerate(files):
-        quarantined, newest_at = per_file.get(i, (0, None))
+    for i, (staged, rows) in enumerate(zip(files, stats)):
         n = {c: classes.get((i, c), 0)
              for c in ("inserted", "updated", "unchanged", "duplicate")}
-        parsed = sum(n.values()) + quarantined
+        parsed = sum(n.values()) + rows.quarantined
         reports.append(LoadReport(
             source.name, str(staged.path), staged.sha256,
             rows_read=parsed + len(staged.rejected), inserted=n["inserted"],
             updated=n["updated"], unchanged=n["unchanged"], duplicates=n["duplicate"],
-            quarantined=quarantined + len(staged.rejected), load_id=load_id,
-            newest_record_at=newest_at))
+            quarantined=rows.quarantined + len(staged.rejected), load_id=load_id,
+            newest_record_at=rows.newest))
     return reports
 
 
@@ -476,7 +482,6 @@ def load_files(
                     raise LoadError(
                         f"{path}: required column(s) {', '.join(missing)} not found; the file "
                         f"has {', '.join(staged.columns)} (map them with --mapping)")
-                params.values.update(staged.params)
                 files.append(staged)
                 steps.update()
             native = _native_columns(source, mapping)
@@ -487,15 +492,15 @@ def load_files(
                 logger.info("timestamps not all ISO 8601: reading %s as text", paths)
                 con.execute("drop table _typed")
                 _stage(con, source, files, mapping, params, set())
-            first_rows = _first_rows(con, len(files))
+            stats = _file_rows(con, source, len(files))
             steps.update()
             con.execute(_classify_sql(source))
             steps.update()
-            _quarantine(con, source, files, first_rows, load_id)
+            _quarantine(con, source, files, stats, load_id)
             _apply(con, source, load_id, derived.insert_extras(con, settings, source.name))
             warnings = _enum_warnings(con, source)
             warnings += derived.refresh(con, settings, source.name, load_id)
-            reports = _count(con, source, files, load_id)
+            reports = _count(con, source, files, stats, load_id)
             _log(con, reports, started, warnings)
             steps.update()
     finally:
