@@ -199,7 +199,7 @@ def collect_rejects(con: duckdb.DuckDBPyConnection, staged: StagedFile) -> None:
                 f'drop table if exists "{staged.name}_scans"')
     staged.cast_rejected = any("CAST" in kind for _, _, kind in rows)
     staged.rejected = [
-        (line, raw or "", f"malformed CSV row ({kind.lower()})"
+        (line, (raw or "").strip("\r\n"), f"malformed CSV row ({kind.lower()})"
          + ("; is the file really UTF-8? pass --encoding" if "UNICODE" in kind else ""))
         for line, raw, kind in rows
     ]

@@ -135,6 +135,15 @@ def test_load_tickets__quoted_comma_after_the_sniffer_sample_still_loads(setting
         ("漏水, 楼道积水",)]
 
 
+def test_load_tickets__malformed_row_of_a_crlf_file_is_kept_as_its_line(settings, tmp_path):
+    good = write_csv(tmp_path / "t.csv", [ticket_row(ticket_id="G1")])
+    lines = good.read_text(encoding="utf-8").splitlines()
+    bad = lines[1].replace("G1", "G2") + ",extra"
+    good.write_bytes(("\r\n".join([*lines, bad]) + "\r\n").encode("utf-8"))
+    load_files(settings, "tickets", [good])
+    assert rows_of(settings, "select line_no, raw_row from quarantine") == [(3, bad)]
+
+
 def test_load_tickets__exact_duplicate_rows_count_once(settings, tmp_path):
     row = ticket_row(ticket_id="D")
     path = write_csv(tmp_path / "t.csv", [row, row, row])
