@@ -10,12 +10,15 @@ import math
 from pathlib import Path
 
 CHART_NAME = "benchmarks-cost.svg"
+# A new report keeps what follows this line in the file it replaces.
+HAND_MARKER = "<!-- measured by hand below: a new harness run keeps these sections -->"
 
 HEADER = """\
 # Benchmarks
 
 How fast the product loads and answers, against what, and how cost grows with data.
-Everything below was written by the harness from one run; do not edit by hand.
+Everything down to the "measured by hand" line was written by the harness from one run;
+the sections after that line were measured by hand, say when, and a new run keeps them.
 
 ## How to run
 
@@ -30,8 +33,7 @@ the memory check: all at the smallest size, at most 100 at the others; default 1
 `--no-pages` (no browser), `--page-watch` (seconds per page, default 10),
 `--workdir`, `--keep` (keep the warehouses), `--now` (the data's clock; default now).
 `python -m benchmarks report RESULTS.json --out FILE` writes the report again from a
-run's results. The run below (100k, 1M, 10M) took 23 minutes on 2 busy cores. CI
-runs it at 20k tickets with one repeat (`tests/unit/test_benchmarks_smoke.py`) so that
+run's results; "Machine and run" says how long the run took. CI runs it at 20k tickets with one repeat (`tests/unit/test_benchmarks_smoke.py`) so that
 it cannot rot; it asserts no timings.
 
 What it does:
@@ -525,4 +527,11 @@ def write(results: dict, out: Path) -> None:
         ]
         lines.append("")
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out.write_text("\n".join(lines) + "\n" + _hand_sections(out), encoding="utf-8")
+
+
+def _hand_sections(out: Path) -> str:
+    """The hand-measured part of the report at `out` (from HAND_MARKER on), if any."""
+    old = out.read_text(encoding="utf-8") if out.exists() else ""
+    at = old.find(HAND_MARKER)
+    return "\n" + old[at:] if at >= 0 else ""

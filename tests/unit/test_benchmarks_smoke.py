@@ -10,7 +10,7 @@ import datetime as dt
 
 import duckdb
 
-from benchmarks import generate, pagebench, querybench
+from benchmarks import generate, pagebench, querybench, report
 from benchmarks.__main__ import main
 from pipelines.settings import Settings
 
@@ -83,8 +83,12 @@ def test_harness__runs_at_smallest_size(tmp_path):
     ]
     if pagebench.missing_tools():
         args.append("--no-pages")
+    hand = "## Measured by hand\n\nA profile no harness run can redo.\n"
+    out.write_text(f"# An older run\n\nstale figures\n\n{report.HAND_MARKER}\n\n{hand}",
+                   encoding="utf-8")
     assert main(args) == 0
     text = out.read_text(encoding="utf-8")
+    assert "stale figures" not in text and text.endswith(f"{report.HAND_MARKER}\n\n{hand}")
     for heading in (
         "## Machine and run",
         "## Load:",
