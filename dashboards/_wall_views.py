@@ -819,6 +819,7 @@ def population_view(d: dict, lang: str) -> list:
                 ]),
             ],
             className="wt wt-pop",
+            style={"--rows": str(len(d["communities"]) + 1)},  # wall.css sizes type by it
         ),
         definition=t("population.suppressed_def", lang, k=k),
     )

@@ -319,6 +319,20 @@ def test_wall__closure_figures_equal_sql(server, driver, con):
     assert _count(figs["overdue_total"]) == overdue_now
 
 
+def test_wall__pinned_table_on_ultra_wide_keeps_columns_together(server, driver):
+    # one view across 5760x1080: the community table must not spread its columns over the
+    # whole panel; it may use the height for larger type instead
+    _size(driver, 5760, 1080)
+    _open(driver, f"{server.url}/wall/population")
+    table, panel, font = driver.execute_script(
+        "var t = document.querySelector('.wt-pop'); return [t.getBoundingClientRect().width,"
+        " t.closest('.wp').getBoundingClientRect().width,"
+        " parseFloat(getComputedStyle(t).fontSize)];")
+    assert table < 0.7 * panel
+    assert font > 0.023 * 1080  # larger than on a 16:9 screen (2.3vh)
+    assert driver.execute_script(LAYOUT_PROBLEMS_JS) == []
+
+
 def test_wall__participation_accounts_population_equal_sql(server, driver, con):
     _size(driver, 1920, 1080)
     _open(driver, f"{server.url}/wall/participation")
