@@ -26,8 +26,8 @@ from tqdm import tqdm
 
 from pipelines import derived, privacy, warehouse
 from pipelines.mapping import Mapping, MappingError, load_mapping
-from pipelines.readers import (ReadError, StagedFile, collect_rejects, hash_in_background,
-                               open_file, quote)
+from pipelines.readers import (ReadError, StagedFile, collect_rejects, find_header_line,
+                               hash_in_background, open_file, quote)
 from pipelines.settings import Settings, local_now
 from pipelines.sources import SOURCES, Column, Source
 
@@ -433,6 +433,39 @@ def _log(con, reports: list[LoadReport], started: dt.datetime, warnings: list[st
         )
 
 
+def _open_with_header(con, source: Source, mapping: Mapping, path: Path, i: int,
+                      workdir: Path, encoding: str | None,
+                      digest) -> tuple[StagedFile, list[str]]:
+    """Open one input file; without a mapped header_row, find a header below title lines.
+
+    Returns the staged file and notices for the load report.
+    """
+    def open_at(header_row: int) -> StagedFile:
+        try:
+            return open_file(con, path, f"_file{i}", workdir, encoding=encoding,
+                             sheet=mapping.sheet, sha256_future=digest, header_row=header_row)
+        except ReadError as e:
+            raise LoadError(str(e)) from None
+
+    staged, notices = open_at(mapping.header_row or 1), []
+    missing = _required_missing(source, staged, mapping)
+    if missing and mapping.header_row is None:
+        line = find_header_line(path, {mapping.source_column(c) for c in missing},
+                                staged.encoding, mapping.sheet)
+        if line and line > 1:
+            staged = open_at(line)
+            missing = _required_missing(source, staged, mapping)
+            notices.append(f"{path}: the header is on line {line}; the {line - 1} line(s) "
+                           f"above it were skipped as titles (say so with [file] header_row "
+                           f"= {line} in a mapping file)")
+    if missing:
+        raise LoadError(
+            f"{path}: required column(s) {', '.join(missing)} not found; the file has "
+            f"{', '.join(staged.columns)} (map them with --mapping; a header below line 1 "
+            f"is found when it holds every required column, or set [file] header_row)")
+    return staged, notices
+
+
 def load_files(
     settings: Settings,
     source_name: str,
@@ -481,22 +514,13 @@ def load_files(
             threads = con.execute("select current_setting('threads')").fetchall()[0][0]
             con.execute(f"set threads = {2 * int(threads)}")
             load_id = con.execute("select nextval('load_id_seq')").fetchall()[0][0]
-            files = []
+            files, notices = [], []
             for i, path in enumerate(paths):
                 steps.set_postfix_str(Path(path).name)
-                try:
-                    staged = open_file(con, Path(path), f"_file{i}", Path(workdir),
-                                       encoding=encoding, sheet=mapping.sheet,
-                                       sha256_future=digests[i],
-                                       header_row=mapping.header_row)
-                except ReadError as e:
-                    raise LoadError(str(e)) from None
-                missing = _required_missing(source, staged, mapping)
-                if missing:
-                    raise LoadError(
-                        f"{path}: required column(s) {', '.join(missing)} not found; the file "
-                        f"has {', '.join(staged.columns)} (map them with --mapping)")
+                staged, notice = _open_with_header(con, source, mapping, Path(path), i,
+                                                   Path(workdir), encoding, digests[i])
                 files.append(staged)
+                notices += notice
                 steps.update()
             native = _native_columns(source, mapping)
             _stage(con, source, files, mapping, params, native)
@@ -513,7 +537,7 @@ def load_files(
             _quarantine(con, source, files, stats, load_id)
             written = _apply(con, source, load_id,
                              derived.insert_extras(con, settings, source.name))
-            warnings = _enum_warnings(con, source)
+            warnings = notices + _enum_warnings(con, source)
             warnings += derived.refresh(con, settings, source.name, load_id)
             reports = _count(con, source, files, stats, load_id)
             if written != sum(r.inserted + r.updated for r in reports):

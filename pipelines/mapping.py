@@ -27,7 +27,9 @@ class Mapping:
     values: dict[str, dict[str, str]] = field(default_factory=dict)
     encoding: str | None = None
     sheet: str | None = None
-    header_row: int = 1  # line (CSV) or sheet row (Excel) of the header; titles above it
+    # line (CSV) or sheet row (Excel) of the header, titles above it; None: the loader
+    # looks for it when line 1 lacks required columns
+    header_row: int | None = None
 
     def source_column(self, canonical: str) -> str:
         """The file's column that holds `canonical`."""
@@ -86,8 +88,9 @@ def load_mapping(path: Path | None, canonical: set[str]) -> Mapping:
     unknown_options = set(file_opts) - {"encoding", "sheet", "header_row"}
     if unknown_options:
         raise MappingError(f"{path}: [file] has unknown key(s) {sorted(unknown_options)}")
-    header_row = file_opts.get("header_row", 1)
-    if isinstance(header_row, bool) or not isinstance(header_row, int) or header_row < 1:
+    header_row = file_opts.get("header_row")
+    if header_row is not None and (isinstance(header_row, bool)
+                                   or not isinstance(header_row, int) or header_row < 1):
         raise MappingError(f"{path}: [file] header_row must be a line number from 1, "
                            f"got {header_row!r}")
     return Mapping(

@@ -28,6 +28,7 @@ logger = logging.getLogger(__name__)
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
 PARQUET_SUFFIXES = {".parquet", ".pq"}
 SNIFF_BYTES = 1 << 20
+HEADER_SEARCH_LINES = 30  # how far below the top a header is looked for (find_header_line)
 _SNIFF_ROWS = 2048
 # ignore_errors, as store_rejects implies, also makes the sniffer skip bad rows.
 _CSV_OPTIONS = "header = true, all_varchar = true, normalize_names = false, ignore_errors = true"
@@ -299,6 +300,38 @@ def open_file(
         raise ReadError(f"{path}: no columns found")
     staged.sha256_future = sha256_future or hash_in_background(path)
     return staged
+
+
+def find_header_line(path: Path, names: set[str], encoding: str | None = None,
+                     sheet: str | None = None) -> int | None:
+    """The first of the first HEADER_SEARCH_LINES lines (CSV) or sheet rows (Excel) whose
+    cells include every one of `names`, or None.
+
+    Office exports often put a report name or an export date above the header.
+    """
+    path = Path(path)
+    if path.suffix.lower() in EXCEL_SUFFIXES:
+        from python_calamine import CalamineWorkbook
+
+        try:
+            book = CalamineWorkbook.from_path(str(path))
+            data = book.get_sheet_by_name(sheet) if sheet else book.get_sheet_by_index(0)
+            rows = data.to_python(skip_empty_area=False, nrows=HEADER_SEARCH_LINES)
+        except Exception:  # noqa: BLE001 - calamine's own errors; the caller reports the file
+            return None
+        lines = [[(_excel_cell(v) or "").strip() for v in r] for r in rows]
+    elif path.suffix.lower() in PARQUET_SUFFIXES:
+        return None  # Parquet has no title lines
+    else:
+        with open(path, "rb") as f:
+            head = f.read(SNIFF_BYTES)
+        text = head.decode(encoding or detect_encoding(path), errors="replace")
+        text = text.lstrip("\ufeff").splitlines()[:HEADER_SEARCH_LINES]
+        lines = [{cell.strip() for d in ",\t;|" for cell in line.split(d)} for line in text]
+    for number, cells in enumerate(lines, start=1):
+        if names <= set(cells):
+            return number
+    return None
 
 
 def hash_in_background(path: Path) -> Future:

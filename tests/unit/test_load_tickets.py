@@ -317,6 +317,43 @@ def test_load_tickets__excel_title_row_is_skipped_with_header_row(settings, tmp_
     assert quarantine_reasons(settings) == {4: "level must be 1-4, got 9"}
 
 
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "gb18030"])
+def test_load_tickets__header_below_title_lines_is_found_without_a_mapping(
+        settings, tmp_path, encoding):
+    body = write_csv(tmp_path / "body.csv", [ticket_row(ticket_id="A"),
+                                             ticket_row(ticket_id="B", level="9")])
+    export = tmp_path / "export.csv"
+    export.write_text("龙塔街道工单导出\n导出时间 2025-09-30\n" + body.read_text("utf-8"),
+                      encoding=encoding)
+    (report,) = load_files(settings, "tickets", [export])
+    assert (report.rows_read, report.inserted, report.quarantined) == (2, 1, 1)
+    assert quarantine_reasons(settings) == {5: "level must be 1-4, got 9"}
+    assert any("header is on line 3" in w and "header_row = 3" in w for w in report.warnings)
+
+
+def test_load_tickets__excel_header_below_a_title_row_is_found(settings, tmp_path):
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["龙塔街道工单导出"])
+    sheet.append([])
+    row = ticket_row(ticket_id="X1")
+    sheet.append(list(row))
+    sheet.append(list(row.values()))
+    book.save(tmp_path / "t.xlsx")
+    (report,) = load_files(settings, "tickets", [tmp_path / "t.xlsx"])
+    assert (report.rows_read, report.inserted) == (1, 1)
+    assert any("header is on line 3" in w for w in report.warnings)
+
+
+def test_load_tickets__no_header_anywhere_says_how_to_set_it(settings, tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("报表\n编号,时间\nT1,2025-09-23 09:00:00\n", encoding="utf-8")
+    with pytest.raises(LoadError, match=r"required column\(s\) ticket_id.*header_row"):
+        load_files(settings, "tickets", [path])
+    assert not Path(settings.db_path).exists()
+
+
 @pytest.mark.parametrize("value", ["0", '"3"', "true", "-1"])
 def test_mapping__header_row_must_be_a_line_number(settings, tmp_path, value):
     mapping = tmp_path / "m.toml"
