@@ -7,8 +7,10 @@ No timing is asserted: CI machines are shared and noisy. The full run is
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import duckdb
+import pyarrow as pa
 
 from benchmarks import generate, pagebench, querybench, report
 from benchmarks.__main__ import main
@@ -102,3 +104,84 @@ def test_harness__runs_at_smallest_size(tmp_path):
     assert (tmp_path / "benchmarks-cost.svg").read_text().startswith("<svg")
     assert "`wall." in text and "`status." in text  # query functions were discovered
     assert "failed:" not in text, "a query function failed under the harness"
+    # the CSV download is measured as a stream: first rows, then the whole stream
+    results = json.loads((tmp_path / "work" / "results.json").read_text())
+    (batches,) = [
+        f for f in results["sizes"][0]["serve"]["functions"]
+        if f["function"] == "ticket_batches"
+    ]
+    assert batches["owner"] == "download start" and batches["target_ms"] == 150
+    assert set(batches["stream"]) >= {"p50", "p95", "rows_median", "rows_max",
+                                      "rows_per_s"}
+    assert batches["stream"]["rows_max"] > 0
+    assert "| downloads start ≤ 150 ms p95 at 10M |" in text
+    assert "### Streamed downloads" in text
+
+
+def _clock(monkeypatch):
+    """A fake perf_counter that moves one second per record batch produced."""
+    now = [0.0]
+    monkeypatch.setattr(querybench.time, "perf_counter", lambda: now[0])
+
+    def batches(n):
+        for i in range(n):
+            now[0] += 1
+            yield pa.record_batch({"x": list(range(10 * i, 10 * i + 10))})
+
+    return batches
+
+
+def test_timed_call__a_stream_answers_with_its_first_batch(monkeypatch):
+    batches = _clock(monkeypatch)
+    schema = pa.schema([("x", pa.int64())])
+
+    def stream(con, n):
+        return pa.RecordBatchReader.from_batches(schema, batches(n))
+
+    assert querybench.timed_call(stream, None, {"n": 3}) == (1.0, 3.0, 30)
+    assert querybench.timed_call(stream, None, {"n": 0}) == (0.0, 0.0, 0)
+    table = pa.table({"x": [1, 2]})
+    assert querybench.timed_call(lambda con: table, None, {}) == (0.0, None, 2)
+
+
+def _size(label, tickets, functions):
+    return {
+        "label": label,
+        "tickets": tickets,
+        "serve": {"functions": functions, "baseline_sql": {"q": {"p95": 1.0}}},
+        "pandas": {"queries": {"q": {"p95": 10.0}}},
+    }
+
+
+def _fn(name, owner, p95, stream_p95=None):
+    f = {"module": "explore", "function": name, "owner": owner, "p50": p95,
+         "p95": p95, "target_ms": 150, "used_by": []}
+    if stream_p95 is not None:
+        f["stream"] = {"p50": stream_p95, "p95": stream_p95, "rows_median": 1000,
+                       "rows_max": 400_000, "rows_per_s": 1e6}
+    return f
+
+
+def test_report__downloads_judged_by_first_rows_not_the_whole_stream():
+    def results(first_ms):
+        return {"sizes": [
+            _size("1M", 1_000_000, [_fn("ticket_page", "explorer callback", 20),
+                                    _fn("ticket_batches", "download start", 30, 300)]),
+            _size("10M", 10_000_000, [_fn("ticket_page", "explorer callback", 25),
+                                      _fn("ticket_batches", "download start", first_ms,
+                                          3000)]),
+        ]}
+
+    rows = "\n".join(report._summary(results(60)))
+    assert "| explorer callbacks ≤ 150 ms p95 at 10M | slowest at 10M: " \
+           "`explore.ticket_page` 25.0 ms | met |" in rows
+    assert "| downloads start ≤ 150 ms p95 at 10M | slowest at 10M: " \
+           "`explore.ticket_batches` 60.0 ms to the first rows | met |" in rows
+    # the whole stream grew 10×, its first rows 2×: the growth verdict holds
+    assert "2.0× (worst, `explore.ticket_batches`); 0 of 2 queries" in rows
+    assert "far less than 10×" in rows and "| **missed** |" not in rows
+    missed = "\n".join(report._summary(results(200)))
+    assert "`explore.ticket_batches` 200 ms to the first rows | **missed** |" in missed
+    table = report._streams_table(results(60)["sizes"])
+    assert table[-1] == ("| `explore.ticket_batches` | 10M | 60.0 / 60.0 | "
+                         "3,000 / 3,000 | 1,000 / 400,000 | 1,000,000 |")
