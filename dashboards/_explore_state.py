@@ -1,9 +1,10 @@
 """View layer: the explorer's state, read from and written to the URL query string.
 
 The URL is the single source of truth: `?from=2026-01-01&to=2026-03-31&community=A&
-community=B&level=3&grain=week&measure=on_time&sort=closed_at:asc&asof=...`. Every
-filter change writes a new URL (one history entry, so Back undoes it) and the page is
-rebuilt from it, so a copied link reproduces the view exactly.
+community=B&level=3&grain=week&measure=on_time&sort=closed_at:asc&asof=...&row=100`.
+Every filter or sort change writes a new URL (one history entry, so Back undoes it) and
+the page is rebuilt from it, so a copied link reproduces the view exactly. `row` is the
+table's position: paging replaces it in the current entry (dashboards/assets/explore.js).
 
 Parsing validates everything: unknown keys are ignored, a malformed date is ignored with
 a notice, a level outside 1-4 or an unknown status is dropped with a notice, a value the
@@ -30,6 +31,8 @@ from pipelines.queries.explore import (
 DEFAULT_DAYS = 90  # default period: the last 90 days up to today
 MAX_VALUES = 30  # per key
 MAX_VALUE_CHARS = 120
+PAGE_SIZE = 50  # rows per ticket-table page and per fetched block; `row` is a multiple
+MAX_ROW = 10_000_000  # far past any table; a larger `row` is ignored
 
 MEASURES = ("reported", "closure", "on_time", "satisfaction", "overdue")
 
@@ -39,6 +42,7 @@ LIST_KEYS = ("community", "grid", "compound", "category", "level", "source", "ha
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?$")
+_ROW = re.compile(r"[0-9]{1,8}")  # ASCII digits only: str.isdigit() also accepts '²'
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,7 @@ class ExploreState:
     sort: str = "reported_at:desc"
     asof: dt.datetime | None = None  # judge open/closed/overdue at; None = now
     explicit_dates: bool = False
+    row: int = 0  # first table row in view, a multiple of PAGE_SIZE
 
     def filters(self) -> TicketFilters:
         """The query layer's filters for this view."""
@@ -94,6 +99,8 @@ class ExploreState:
             pairs.append(("sort", self.sort))
         if self.asof is not None:
             pairs.append(("asof", self.asof.isoformat(sep="T", timespec="seconds")))
+        if self.row:
+            pairs.append(("row", str(self.row)))  # last, where explore.js appends it
         return pairs
 
     def search(self) -> str:
@@ -119,6 +126,7 @@ class ExploreState:
             sort=data["sort"],
             asof=dt.datetime.fromisoformat(data["asof"]) if data.get("asof") else None,
             explicit_dates=data.get("explicit_dates", False),
+            row=data.get("row", 0),
         )
 
 
@@ -233,9 +241,34 @@ def parse_query(query: Mapping[str, Any], today: dt.date,
         except ValueError:
             notices.append(Notice(f"时点 asof={raw[:40]} 无法识别，按当前时间",
                                   f"malformed asof={raw[:40]} ignored: judged now"))
+    row = _row(first["row"], notices) if "row" in first else 0
     state = ExploreState(date_from, date_to, values, grain, measure, sort, asof,
-                         explicit)
+                         explicit, row)
     return state, notices
+
+
+def _row(raw: str, notices: list[Notice]) -> int:
+    """`row=`: a table row up to MAX_ROW, rounded down to its page; anything else 0."""
+    if _ROW.fullmatch(raw) and int(raw) <= MAX_ROW:
+        return int(raw) // PAGE_SIZE * PAGE_SIZE
+    notices.append(Notice(f"表格位置 row={raw[:40]} 无法识别，从第一行显示",
+                          f"malformed row={raw[:40]} ignored: table from the top"))
+    return 0
+
+
+def sort_from_columns(column_state: Iterable[Mapping[str, Any]] | None) -> str:
+    """The table's sort ('column:asc|desc') from AG Grid's column state.
+
+    The first sorted column (lowest sortIndex) wins, as in the table's query. No sorted
+    column (a third header click clears the sort) or one outside the allow-list gives
+    the default sort.
+    """
+    sorted_columns = [c for c in column_state or ()
+                      if isinstance(c, Mapping) and c.get("sort") in ("asc", "desc")]
+    first = min(sorted_columns, key=lambda c: c.get("sortIndex") or 0, default=None)
+    column, direction = parse_sort(f"{first.get('colId')}:{first['sort']}"
+                                   if first else None)
+    return f"{column}:{direction}"
 
 
 _KEY_ZH = {

@@ -1,11 +1,12 @@
 """Explorer, tickets: filter, cross-filter, compare, page through and download tickets.
 
 The view is a function of the URL query (dashboards/_explore_state.py): every filter
-change, chart click or chip removal writes a new URL through `explore-url`
-(refresh="callback-nav"), and Dash Pages rebuilds this layout from it. Back therefore
-undoes a filter, and a copied link reproduces the view. Each chart, the summary and the
-table page are separate callbacks, each calling one query function
-(pipelines/queries/explore.py).
+change, chart click, chip removal or table header sort writes a new URL through
+`explore-url`'s href (refresh="callback-nav"), and Dash Pages rebuilds this layout from
+it. Back therefore undoes a filter, and a copied link reproduces the view. Paging the
+table only replaces `row=` in the current URL (dashboards/assets/explore.js).
+Each chart, the summary and the table page are separate callbacks, each calling one
+query function (pipelines/queries/explore.py).
 """
 
 from __future__ import annotations
@@ -17,12 +18,14 @@ import logging
 import dash
 import dash_ag_grid as dag
 import duckdb
-from dash import ALL, MATCH, Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import (ALL, MATCH, ClientsideFunction, Input, Output, State, callback,
+                  clientside_callback, ctx, dcc, html, no_update)
 
 from dashboards import _data
 from dashboards import _explore_figures as figs
 from dashboards._components import fmt_time, label, unavailable
-from dashboards._explore_state import LIST_KEYS, MEASURES, ExploreState, parse_query
+from dashboards._explore_state import (LIST_KEYS, MEASURES, PAGE_SIZE, ExploreState,
+                                       parse_query, sort_from_columns)
 from pipelines.queries import QueryError
 from pipelines.queries import explore as q
 from pipelines.settings import local_now
@@ -30,7 +33,8 @@ from pipelines.warehouse import WarehouseError, data_version
 
 logger = logging.getLogger(__name__)
 
-dash.register_page(__name__, path="/explore/tickets", name="事件分析 Tickets",
+PATH = "/explore/tickets"
+dash.register_page(__name__, path=PATH, name="事件分析 Tickets",
                    title="事件分析 / Ticket explorer", order=11)
 
 # chart id -> (Chinese title, English title, definition 口径, download name)
@@ -106,7 +110,6 @@ TABLE_COLUMNS = [
     {"field": "description", "headerName": "描述 Description", "sortable": False,
      "filter": "agTextColumnFilter", "flex": 1, "minWidth": 200},
 ]
-PAGE_SIZE = 50
 
 
 @functools.lru_cache(maxsize=4)
@@ -235,7 +238,7 @@ def layout(**query):
                         className="page page-explore")
     settings = _data.settings()
     state, notices = parse_query(query, local_now(settings).date(), options)
-    search = state.search()
+    search = _with(state, row=0).search()  # links carry the view, not the table position
     now = _now(state)
 
     filters = html.Div(
@@ -302,11 +305,19 @@ def layout(**query):
                                         "maxNumConditions": 1}},
         dashGridOptions={"pagination": True, "paginationPageSize": PAGE_SIZE,
                          "cacheBlockSize": PAGE_SIZE, "maxBlocksInCache": 4,
-                         "rowBuffer": 0, "infiniteInitialRowCount": PAGE_SIZE,
+                         "rowBuffer": 0,
+                         # Until the first block answers, the grid knows only this many
+                         # rows, and paginationGoTo stops at the last page they make.
+                         "infiniteInitialRowCount": state.row + PAGE_SIZE,
+                         # dash-ag-grid keeps only the latest getRows request: two in
+                         # flight (page 1, then the page of `row`) would cross answers.
+                         "maxConcurrentDatasourceRequests": 1,
                          "paginationPageSizeSelector": False,
                          "rowSelection": {"mode": "singleRow", "checkboxes": False,
                                           "enableClickSelection": True}},
         getRowId="params.data.ticket_id",
+        # A page, not scrollTo: its ensureIndexVisible stayed on page 1 (AG Grid 35).
+        paginationGoTo=state.row // PAGE_SIZE if state.row else None,
         className="ag-theme-alpine-dark explore-grid",
         style={"height": "560px", "width": "100%"},
     )
@@ -376,8 +387,11 @@ def layout(**query):
 
 
 # ---------------------------------------------------------------- navigation
+# The new view's whole href, not its search: explore.js changes the URL behind
+# dcc.Location's back (row=), and a Location that then gets a new search pushes its own
+# stale href instead, i.e. the view it was built with.
 @callback(
-    Output("explore-url", "search"),
+    Output("explore-url", "href"),
     Input("explore-from", "value"),
     Input("explore-to", "value"),
     *[Input(f"explore-f-{k}", "value") for k in LIST_KEYS],
@@ -386,11 +400,12 @@ def layout(**query):
     Input({"type": "explore-chart", "index": ALL}, "clickData"),
     Input({"type": "explore-chip", "index": ALL}, "n_clicks"),
     Input("explore-clear", "n_clicks"),
+    Input("explore-table", "columnState"),
     State("explore-state", "data"),
     prevent_initial_call=True,
 )
 def navigate(date_from, date_to, *args):
-    """A filter, a click on a chart or a chip's ×: the URL of the new view."""
+    """A filter, a click on a chart, a chip's × or a header sort: the new view's URL."""
     state = _state(args[-1])
     trigger = ctx.triggered_id
     new = state
@@ -411,6 +426,9 @@ def navigate(date_from, date_to, *args):
     elif trigger == "explore-clear":
         new = ExploreState(state.date_from, state.date_to, {}, state.grain,
                            state.measure, state.sort, state.asof, state.explicit_dates)
+    elif trigger == "explore-table":
+        # columnState also changes on a column resize or move: the sort may be the same.
+        new = _with(state, sort=sort_from_columns(ctx.triggered[0]["value"]))
     elif isinstance(trigger, dict) and trigger.get("type") == "explore-chart":
         click = ctx.triggered[0]["value"]
         if not click or not click.get("points"):
@@ -440,8 +458,9 @@ def navigate(date_from, date_to, *args):
                         date_from=today - dt.timedelta(days=89))
         else:
             new = state.with_values(key, [v for v in state.get(key) if v != value])
-    search = new.search()
-    return search if search != state.search() else no_update
+    # Another view starts at the top of its table; the same view keeps its URL.
+    search = _with(new, row=0).search()
+    return PATH + search if search != _with(state, row=0).search() else no_update
 
 
 def _with(state: ExploreState, **changes) -> ExploreState:
@@ -457,6 +476,13 @@ def _bucket_end(start: dt.date, grain: str) -> dt.date:
         return start + dt.timedelta(days=6)
     nxt = (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
     return nxt - dt.timedelta(days=1)
+
+
+# Paging (or scrolling, which stays within a page: a page is one block) replaces `row=`
+# in the current history entry instead of pushing one: paging through 40 pages would
+# otherwise take 40 Backs to undo the last filter, and the view itself has not changed.
+clientside_callback(ClientsideFunction("explore", "keepTableRow"),
+                    Input("explore-table", "paginationInfo"), prevent_initial_call=True)
 
 
 # ---------------------------------------------------------------- data callbacks
@@ -563,10 +589,12 @@ def table_rows(request, data):
     if not request:
         return no_update
     state = _state(data)
-    sort = state.sort
-    for s in request.get("sortModel") or []:
-        sort = f"{s.get('colId')}:{s.get('sort')}"
-        break
+    sort = sort_from_columns(request.get("sortModel"))
+    if sort != state.sort:
+        # A header click: navigate() rebuilds the page with this sort from the URL. This
+        # block would be thrown away, and its late answer would move the old grid after
+        # the URL changed (explore.js would then write the old page's row into it).
+        return no_update
     text_filters = {
         col: (spec or {}).get("filter")
         for col, spec in (request.get("filterModel") or {}).items()

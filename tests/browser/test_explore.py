@@ -96,6 +96,47 @@ def _chips(br) -> list[str]:
     return [c.text for c in br.find_elements("#explore-chips .chip")]
 
 
+def _ticket_selector(index: int) -> str:
+    return (f".ag-pinned-left-cols-container .ag-row[row-index='{index}'] "
+            "[col-id='ticket_id']")
+
+
+def _ticket_at(br, index: int, want: str) -> str | None:
+    """The ticket id in table row `index`, once it equals `want` (or after 15 s)."""
+    # read through JS: the grid re-renders rows, so element handles go stale
+    end, text = time.monotonic() + 15, None
+    while time.monotonic() < end:
+        text = br.driver.execute_script(
+            "var e = document.querySelector(arguments[0]);"
+            "return e ? e.textContent.trim() : null;", _ticket_selector(index))
+        if text == want:
+            break
+        time.sleep(0.2)
+    return text
+
+
+def _wait_query(br, check, timeout=15) -> dict:
+    """The URL's query once `check(query)` holds; it fails the test after `timeout`."""
+    end = time.monotonic() + timeout
+    while not check(_query(br)) and time.monotonic() < end:
+        time.sleep(0.2)
+    query = _query(br)
+    assert check(query), query
+    return query
+
+
+def _click_header(br, column: str) -> None:
+    """Sort by a column as an analyst does, scrolling its header into view first."""
+    br.driver.execute_script(
+        "var e = document.querySelector(arguments[0]);"
+        "e.scrollIntoView({block: 'center', inline: 'center'}); e.click();",
+        f".ag-header-cell[col-id='{column}'] .ag-header-cell-label")
+
+
+def _header_sort(br, column: str) -> str | None:
+    return br.find_element(f".ag-header-cell[col-id='{column}']").get_attribute("aria-sort")
+
+
 def test_explore__numbers_on_every_chart_equal_sql(served, dash_br, artifacts_dir):
     con = served["con"]
     _open(dash_br, served["url"] + BASE)
@@ -202,35 +243,19 @@ def test_explore__table_paging_sorting_timeline_and_csv(served, dash_br, artifac
         "reported_at < '2026-07-01' and level = 3 "
         "order by reported_at desc nulls last, ticket_id").fetchall()
     dash_br.wait_for_element(".ag-row[row-index='0']", timeout=15)
-
-    def selector(index: int) -> str:
-        return (f".ag-pinned-left-cols-container .ag-row[row-index='{index}'] "
-                "[col-id='ticket_id']")
-
-    def cell_text(index: int, want: str) -> str:
-        # read through JS: the grid re-renders rows, so element handles go stale
-        end, text = time.monotonic() + 15, None
-        while time.monotonic() < end:
-            text = dash_br.driver.execute_script(
-                "var e = document.querySelector(arguments[0]);"
-                "return e ? e.textContent.trim() : null;", selector(index))
-            if text == want:
-                break
-            time.sleep(0.2)
-        return text
-
-    assert cell_text(0, ids[0][0]) == ids[0][0]
+    assert _ticket_at(dash_br, 0, ids[0][0]) == ids[0][0]
     dash_br.find_element(".ag-paging-button[aria-label='Next Page']").click()
-    assert cell_text(50, ids[50][0]) == ids[50][0]
-    # sort by ticket id ascending (header click)
+    assert _ticket_at(dash_br, 50, ids[50][0]) == ids[50][0]
+    # sort by ticket id ascending (header click): the page is rebuilt from the new URL
     dash_br.find_element(".ag-header-cell[col-id='ticket_id'] .ag-header-cell-label").click()
-    want = sorted(i for (i,) in ids)[0]
-    assert cell_text(0, want) == want
+    _wait_query(dash_br, lambda query: query.get("sort") == ["ticket_id:asc"])
+    want = min(i for (i,) in ids)
+    assert _ticket_at(dash_br, 0, want) == want
 
     # timeline of the first row
     dash_br.driver.execute_script(
         "var e = document.querySelector(arguments[0]);"
-        "e.scrollIntoView({block: 'center'}); e.click();", selector(0))
+        "e.scrollIntoView({block: 'center'}); e.click();", _ticket_selector(0))
     dash_br.wait_for_text_to_equal("#explore-timeline-id", want, timeout=15)
     deadline = con.execute("select strftime(deadline_at, '%Y-%m-%d %H:%M') from tickets "
                            "where ticket_id = $t", {"t": want}).fetchone()[0]
@@ -238,13 +263,13 @@ def test_explore__table_paging_sorting_timeline_and_csv(served, dash_br, artifac
     assert len(dash_br.find_elements(".timeline .tl-item")) == 5
     _screenshot(dash_br.driver, artifacts_dir / "explore_table_timeline.png")
 
-    # the CSV link of the table: rows equal the test's own SQL
+    # the CSV link of the table: rows equal the test's own SQL, in the header's sort
     href = dash_br.find_element("#explore-csv-tickets").get_attribute("href")
     with urllib.request.urlopen(href, timeout=30) as r:
         body = r.read().decode("utf-8")
     assert body.startswith("\ufeff")
     rows = list(csv.DictReader(io.StringIO(body.lstrip("\ufeff"))))
-    assert [r["ticket_id"] for r in rows] == [i for (i,) in ids]
+    assert [r["ticket_id"] for r in rows] == sorted(i for (i,) in ids)
     assert dash_br.get_logs() == []
 
 
@@ -261,3 +286,82 @@ def test_explore__unknown_community_and_bad_date(served, dash_br, artifacts_dir)
         dash_br.driver.get(served["url"] + f"/explore/{page}")
         dash_br.wait_for_element(f"#explore-{page}-empty", timeout=10)
     assert dash_br.get_logs() == []
+
+
+def _sorted_ids(con, order: str) -> list[str]:
+    return [i for (i,) in con.execute(
+        "select ticket_id from tickets where reported_at >= '2026-01-01' and "
+        f"reported_at < '2026-07-01' order by {order} nulls last, ticket_id").fetchall()]
+
+
+def test_explore__header_sort_and_table_position_survive_a_copied_link(
+        served, dash_br, artifacts_dir):
+    con = served["con"]
+    by_closed = _sorted_ids(con, "closed_at asc")
+    _open(dash_br, served["url"] + BASE)
+    assert _ticket_at(dash_br, 0, _sorted_ids(con, "reported_at desc")[0])
+    history = dash_br.driver.execute_script("return window.history.length")
+
+    # a header click writes the sort: one history entry, like a filter
+    _click_header(dash_br, "closed_at")
+    _wait_query(dash_br, lambda query: query.get("sort") == ["closed_at:asc"])
+    _wait_charts(dash_br)
+    assert _ticket_at(dash_br, 0, by_closed[0]) == by_closed[0]
+    assert dash_br.driver.execute_script("return window.history.length") == history + 1
+
+    # paging writes the position in place: no history entry per page
+    for page in (1, 2):
+        dash_br.find_element(".ag-paging-button[aria-label='Next Page']").click()
+        want = by_closed[page * 50]
+        assert _ticket_at(dash_br, page * 50, want) == want
+    _wait_query(dash_br, lambda query: query.get("row") == ["100"])
+    assert dash_br.driver.execute_script("return window.history.length") == history + 1
+
+    # the copied link in a fresh page: the same sort, indicator and page
+    link = dash_br.driver.current_url
+    dash_br.driver.switch_to.new_window("tab")
+    _open(dash_br, link)
+    assert _ticket_at(dash_br, 100, by_closed[100]) == by_closed[100]
+    assert [_ticket_at(dash_br, i, by_closed[i]) for i in range(100, 105)] == \
+        by_closed[100:105]
+    assert _header_sort(dash_br, "closed_at") == "ascending"
+    assert dash_br.find_element(".ag-paging-number").text == "3"
+    assert _query(dash_br)["row"] == ["100"]  # restoring it keeps it
+    # the closed_at column (and its sort arrow) in view for the picture
+    dash_br.driver.execute_script(
+        "var s = document.querySelector('.explore-grid .ag-body-horizontal-scroll-viewport');"
+        "s.scrollLeft = s.scrollWidth;")
+    time.sleep(0.5)
+    _screenshot(dash_br.driver, artifacts_dir / "explore_sorted_link.png")
+    dash_br.find_element(".explore-table-panel").screenshot(
+        str(artifacts_dir / "explore_sorted_link_table.png"))
+
+    # a new sort starts at the top; the third click clears it back to the default
+    _click_header(dash_br, "closed_at")
+    query = _wait_query(dash_br, lambda query: query.get("sort") == ["closed_at:desc"])
+    assert "row" not in query
+    want = _sorted_ids(con, "closed_at desc")[0]
+    assert _ticket_at(dash_br, 0, want) == want
+    _wait_charts(dash_br)
+    _click_header(dash_br, "closed_at")
+    query = _wait_query(dash_br, lambda query: "sort" not in query)
+    assert "row" not in query
+    want = _sorted_ids(con, "reported_at desc")[0]
+    assert _ticket_at(dash_br, 0, want) == want
+    assert _header_sort(dash_br, "reported_at") == "descending"
+    assert _header_sort(dash_br, "closed_at") in (None, "none")
+
+    # Back returns to the previous sort
+    dash_br.driver.back()
+    _wait_query(dash_br, lambda query: query.get("sort") == ["closed_at:desc"])
+    want = _sorted_ids(con, "closed_at desc")[0]
+    assert _ticket_at(dash_br, 0, want) == want
+
+    # a position past the end: the last page, and the URL says so
+    _open(dash_br, link.replace("row=100", "row=999950"))
+    last = (len(by_closed) - 1) // 50 * 50
+    assert _ticket_at(dash_br, last, by_closed[last]) == by_closed[last]
+    _wait_query(dash_br, lambda query: query.get("row") == [str(last)])
+    assert dash_br.get_logs() == []
+    dash_br.driver.close()
+    dash_br.driver.switch_to.window(dash_br.driver.window_handles[0])

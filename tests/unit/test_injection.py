@@ -15,7 +15,7 @@ import pytest
 
 from dashboards import _data
 from dashboards._downloads import escape_cell
-from dashboards._explore_state import LIST_KEYS, parse_query
+from dashboards._explore_state import LIST_KEYS, MAX_ROW, PAGE_SIZE, parse_query
 from pipelines.queries import explore as q
 from tests.unit.test_explore_queries import TODAY, build_explore_warehouse
 
@@ -33,7 +33,7 @@ PAYLOADS = [
     "%27%20or%201%3D1",
     "\x00null",
 ]
-KEYS = ("from", "to", *LIST_KEYS, "grain", "measure", "sort", "asof")
+KEYS = ("from", "to", *LIST_KEYS, "grain", "measure", "sort", "asof", "row")
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +71,8 @@ def test_parse_query__payload_is_data_or_ignored(key, payload):
     assert state.grain in q.GRAINS
     assert all(isinstance(v, int) and 1 <= v <= 4 for v in state.get("level"))
     assert set(state.get("status")) <= set(q.STATUSES)
-    if key in ("from", "to", "asof", "level", "status"):
+    assert 0 <= state.row <= MAX_ROW and state.row % PAGE_SIZE == 0
+    if key in ("from", "to", "asof", "level", "status", "row"):
         assert notices, "a malformed value must say it was ignored"
 
 
