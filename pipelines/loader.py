@@ -441,23 +441,23 @@ def _open_with_header(con, source: Source, mapping: Mapping, path: Path, i: int,
     Returns the staged file and notices for the load report.
     """
     def open_at(header_row: int) -> StagedFile:
-        try:
-            return open_file(con, path, f"_file{i}", workdir, encoding=encoding,
-                             sheet=mapping.sheet, sha256_future=digest, header_row=header_row)
-        except ReadError as e:
-            raise LoadError(str(e)) from None
+        return open_file(con, path, f"_file{i}", workdir, encoding=encoding,
+                         sheet=mapping.sheet, sha256_future=digest, header_row=header_row)
 
-    staged, notices = open_at(mapping.header_row or 1), []
-    missing = _required_missing(source, staged, mapping)
-    if missing and mapping.header_row is None:
-        line = find_header_line(path, {mapping.source_column(c) for c in missing},
-                                staged.encoding, mapping.sheet)
-        if line and line > 1:
-            staged = open_at(line)
-            missing = _required_missing(source, staged, mapping)
-            notices.append(f"{path}: the header is on line {line}; the {line - 1} line(s) "
-                           f"above it were skipped as titles (say so with [file] header_row "
-                           f"= {line} in a mapping file)")
+    try:
+        staged, notices = open_at(mapping.header_row or 1), []
+        missing = _required_missing(source, staged, mapping)
+        if missing and mapping.header_row is None:
+            line = find_header_line(path, {mapping.source_column(c) for c in missing},
+                                    staged.encoding, mapping.sheet)
+            if line and line > 1:
+                staged = open_at(line)
+                missing = _required_missing(source, staged, mapping)
+                notices.append(f"{path}: the header is on line {line}; the {line - 1} "
+                               f"line(s) above it were skipped as titles (say so with "
+                               f"[file] header_row = {line} in a mapping file)")
+    except ReadError as e:
+        raise LoadError(str(e)) from None
     if missing:
         raise LoadError(
             f"{path}: required column(s) {', '.join(missing)} not found; the file has "
@@ -540,9 +540,10 @@ def load_files(
             warnings = notices + _enum_warnings(con, source)
             warnings += derived.refresh(con, settings, source.name, load_id)
             reports = _count(con, source, files, stats, load_id)
-            if written != sum(r.inserted + r.updated for r in reports):
+            accounted = sum(r.inserted + r.updated for r in reports)
+            if written != accounted:
                 raise RuntimeError(f"{written:,} rows written, but the accounting says "
-                                   f"{sum(r.inserted + r.updated for r in reports):,}")
+                                   f"{accounted:,}")
             _log(con, reports, started, warnings)
             steps.update()
     finally:

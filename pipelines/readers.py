@@ -224,15 +224,22 @@ def _excel_cell(value) -> str | None:
     return str(value)
 
 
-def _open_excel(con, path: Path, name: str, sheet: str | None, header_row: int) -> StagedFile:
+def _sheet_rows(path: Path, sheet: str | None, nrows: int | None = None) -> list[list]:
+    """The rows of `sheet` (the first when None), or its first `nrows`, as Python values."""
     from python_calamine import CalamineWorkbook
 
     try:
         book = CalamineWorkbook.from_path(str(path))
         data = book.get_sheet_by_name(sheet) if sheet else book.get_sheet_by_index(0)
-        rows = data.to_python(skip_empty_area=False)
+        if nrows is None:
+            return data.to_python(skip_empty_area=False)
+        return data.to_python(skip_empty_area=False, nrows=nrows)
     except Exception as e:  # calamine raises its own error types for broken workbooks
         raise ReadError(f"{path}: cannot read as Excel ({e})") from None
+
+
+def _open_excel(con, path: Path, name: str, sheet: str | None, header_row: int) -> StagedFile:
+    rows = _sheet_rows(path, sheet)
     start = next((i for i, r in enumerate(rows)
                   if i >= header_row - 1 and any(v not in (None, "") for v in r)), None)
     if start is None:
@@ -308,30 +315,24 @@ def find_header_line(path: Path, names: set[str], encoding: str | None = None,
     cells include every one of `names`, or None.
 
     Office exports often put a report name or an export date above the header.
+
+    Raises:
+        ReadError: the workbook cannot be read.
     """
     path = Path(path)
-    if path.suffix.lower() in EXCEL_SUFFIXES:
-        from python_calamine import CalamineWorkbook
-
-        try:
-            book = CalamineWorkbook.from_path(str(path))
-            data = book.get_sheet_by_name(sheet) if sheet else book.get_sheet_by_index(0)
-            rows = data.to_python(skip_empty_area=False, nrows=HEADER_SEARCH_LINES)
-        except Exception:  # noqa: BLE001 - calamine's own errors; the caller reports the file
-            return None
-        lines = [[(_excel_cell(v) or "").strip() for v in r] for r in rows]
-    elif path.suffix.lower() in PARQUET_SUFFIXES:
+    if path.suffix.lower() in PARQUET_SUFFIXES:
         return None  # Parquet has no title lines
+    if path.suffix.lower() in EXCEL_SUFFIXES:
+        lines = [{(_excel_cell(v) or "").strip() for v in row}
+                 for row in _sheet_rows(path, sheet, HEADER_SEARCH_LINES)]
     else:
         with open(path, "rb") as f:
             head = f.read(SNIFF_BYTES)
         text = head.decode(encoding or detect_encoding(path), errors="replace")
-        text = text.lstrip("\ufeff").splitlines()[:HEADER_SEARCH_LINES]
-        lines = [{cell.strip() for d in ",\t;|" for cell in line.split(d)} for line in text]
-    for number, cells in enumerate(lines, start=1):
-        if names <= set(cells):
-            return number
-    return None
+        # any usual delimiter; Excel and WPS quote header cells that hold one
+        lines = [{cell.strip().strip('"') for d in ",\t;|" for cell in line.split(d)}
+                 for line in text.lstrip("\ufeff").splitlines()[:HEADER_SEARCH_LINES]]
+    return next((n for n, cells in enumerate(lines, start=1) if names <= cells), None)
 
 
 def hash_in_background(path: Path) -> Future:

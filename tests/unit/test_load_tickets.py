@@ -331,6 +331,16 @@ def test_load_tickets__header_below_title_lines_is_found_without_a_mapping(
     assert any("header is on line 3" in w and "header_row = 3" in w for w in report.warnings)
 
 
+def test_load_tickets__quoted_header_below_a_title_is_found(settings, tmp_path):
+    # Excel and WPS may quote every header cell
+    path = tmp_path / "t.csv"
+    path.write_text('工单导出\n"ticket_id","reported_at","level","category","community"\n'
+                    "T1,2025-09-23 09:00:00,1,城市管理,龙塔社区\n", encoding="utf-8")
+    (report,) = load_files(settings, "tickets", [path])
+    assert (report.rows_read, report.inserted) == (1, 1)
+    assert any("header is on line 2" in w for w in report.warnings)
+
+
 def test_load_tickets__excel_header_below_a_title_row_is_found(settings, tmp_path):
     openpyxl = pytest.importorskip("openpyxl")
     book = openpyxl.Workbook()
