@@ -16,9 +16,10 @@ in proportion (`PER_TICKET`, `PER_COMPOUND`: about 1 million residents and 1 mil
 ledger entries at 10 million tickets) from the tables' own column names and types
 (`_column_sql`), so a new column does not break the harness. Their derived tables are
 filled the same way, not derived: the figures are for timing, not for reconciling.
-The serving marts of migration 0004 (`marts.SERVING_MARTS`: filter options, population
-counts, acts per day) are aggregates the explorer reads instead of the big tables, so
-they are built from the generated rows by the product's own SQL, as a load would.
+The serving marts (`derived.SERVING_MARTS`: filter options, compounds' communities,
+population counts, acts per day, the wall's closure months and population cells) are
+aggregates the explorer and the wall read instead of the big tables, so they are built
+from the generated rows by the product's own SQL, as a load would.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines import marts, wall_marts, warehouse, workdays
+from pipelines import derived, warehouse, workdays
 from pipelines.demo import CATEGORIES, COMMUNITIES, COMPOUNDS, SOURCES, ZONES
 from pipelines.settings import Settings
 
@@ -392,8 +393,6 @@ def warehouse_quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
-WALL_MARTS = wall_marts.TICKET_MARTS + wall_marts.POPULATION_MARTS  # derived, not filled
-
 CORE_TABLES = {
     "schema_version",
     "warehouse_meta",
@@ -466,8 +465,7 @@ def build_warehouse(path: Path, n: int, settings: Settings, now: dt.datetime) ->
             for t in tables
             if t not in CORE_TABLES
             and t not in n_rows
-            and t not in marts.SERVING_MARTS
-            and t not in WALL_MARTS
+            and t not in derived.SERVING_MARTS
         ]
         con.execute(
             "update warehouse_meta set data_version = 1, written_at = $now",
@@ -478,10 +476,8 @@ def build_warehouse(path: Path, n: int, settings: Settings, now: dt.datetime) ->
         # filled stays empty without undoing the tickets
         for table, rows in n_rows.items():
             _fill_table(con, table, rows, n_rows, communities(n), compound_names(n))
-        if set(marts.SERVING_MARTS) <= set(tables):
-            marts.refresh_serving_marts(con)
-        if set(WALL_MARTS) <= set(tables):
-            wall_marts.refresh_wall_marts(con)  # derived for real: the wall reads them
+        if set(derived.SERVING_MARTS) <= set(tables):
+            derived.rebuild(con, derived.SERVING_MARTS)  # derived for real, as a load does
         con.execute("checkpoint")
         counts = {
             t: con.execute(f"select count(*) from {warehouse_quote(t)}").fetchone()[0]

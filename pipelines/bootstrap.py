@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from pipelines import marts, warehouse
+from pipelines import derived, warehouse
 from pipelines.loader import LoadReport, load_files
 from pipelines.settings import Settings
 from pipelines.sources import SOURCES
@@ -65,7 +65,7 @@ def status_text(settings: Settings) -> str:
                          .format(*row[:11]))
             if row[11]:
                 lines.append("    " + row[11].replace("\n", "\n    "))
-        lines += marts.adjustments_text(con)
+        lines += derived.adjustments_text(con)
         return "\n".join(lines)
     finally:
         con.close()

@@ -175,6 +175,20 @@ POPULATION = Source(
     ),
 )
 
+# The community (and grid) each compound belongs to, as the center declares it; without
+# a row here a compound goes to the community most of its residents live in
+# (sql/marts/compound_community.sql).
+COMPOUNDS = Source(
+    name="compounds",
+    table="compounds",
+    key=("compound",),
+    columns=(
+        Column("compound", required=True),
+        Column("community", required=True),
+        Column("grid"),
+    ),
+)
+
 # ---------------------------------------------------------------- participation
 MATTER_SYNONYMS = {"一般": "ordinary", "一般事项": "ordinary", "普通": "ordinary",
                    "普通事项": "ordinary", "重大": "major", "重大事项": "major"}
@@ -296,4 +310,4 @@ LEDGER = Source(
 
 # Ordered so that references load first (bootstrap.load_demo_inputs follows this order).
 SOURCES: dict[str, Source] = {s.name: s for s in (
-    TICKETS, GRIDS, POPULATION, VOTES, BALLOTS, ENGAGEMENT, LEDGER_BALANCES, LEDGER)}
+    TICKETS, GRIDS, COMPOUNDS, POPULATION, VOTES, BALLOTS, ENGAGEMENT, LEDGER_BALANCES, LEDGER)}

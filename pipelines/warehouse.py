@@ -84,27 +84,23 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
             )
             added.append(version)
     # A new warehouse (current == 0) has no data to fill derived tables from.
-    for version in added if current else []:
-        if version in BACKFILL:
-            BACKFILL[version](con)
+    created = [t for v, _, sql in migrations() if v in added and v in BACKFILL
+               for t in tables_created(sql)] if current else []
+    if created:
+        from pipelines import derived  # imported late: the app's reader needs none of it
+
+        derived.rebuild(con, created)
     return max(current, SCHEMA_VERSION)
 
 
-def _fill_serving_marts(con: duckdb.DuckDBPyConnection) -> None:
-    from pipelines import marts  # marts reads SQL files only; imported late to stay light
-
-    marts.refresh_serving_marts(con)
-
-
-def _fill_wall_marts(con: duckdb.DuckDBPyConnection) -> None:
-    from pipelines import wall_marts
-
-    wall_marts.refresh_wall_marts(con)
+def tables_created(sql: str) -> list[str]:
+    """The tables a migration's SQL creates."""
+    return re.findall(r"create table (\w+)", sql, flags=re.IGNORECASE)
 
 
 # Migrations that add derived tables: fill them from the data already loaded, so a
 # warehouse upgraded in place serves the same answers before its next load.
-BACKFILL = {4: _fill_serving_marts, 5: _fill_wall_marts}
+BACKFILL = (4, 5, 6)
 
 
 def _checked_zone(name: str) -> str:

@@ -1,6 +1,6 @@
 -- Derived tables that let the explorer and the population export answer at 10 million
 -- tickets without scanning tickets or residents per call (docs/benchmarks.md). Rebuilt by
--- pipelines/marts.py inside the load that changed their inputs (pipelines/derived.py);
+-- pipelines/derived.py inside the load that changed their inputs;
 -- a warehouse migrated to this version fills them at once (warehouse.BACKFILL).
 
 -- Derived (tickets): every value each explorer filter offers, with its ticket count.

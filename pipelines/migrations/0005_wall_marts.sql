@@ -1,6 +1,6 @@
 -- Derived tables that keep the wall's closure and population views under 100 ms at
 -- 10 million tickets and a million residents (docs/benchmarks.md, "Wall tuning after the
--- first run"). Rebuilt by pipelines/wall_marts.py inside the load that changed their
+-- first run"). Rebuilt by pipelines/derived.py inside the load that changed their
 -- inputs (pipelines/derived.py); a warehouse migrated to this version fills them at once.
 -- Names start with wall_ so they never collide with the explorer's marts (0004).
 

@@ -343,8 +343,9 @@ POPULATION_MEASURES: tuple[str, ...] = (
 class PeopleFilters:
     """Filters of the participation and accounts explorers; empty tuple = no filter.
 
-    Dates are inclusive local dates. Communities select compounds by the community
-    most of their residents live in. Matters and states apply to votes only.
+    Dates are inclusive local dates. Communities select compounds by the one rule of
+    pipelines/dimensions.py (mart compound_community). Matters and states apply to votes
+    only.
     """
 
     date_from: dt.date

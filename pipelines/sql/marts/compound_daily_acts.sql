@@ -1,3 +1,4 @@
+-- depends on: ballots, votes, engagement
 -- Acts per compound and day: ballots (in known votes) by the vote's compound, engagement
 -- events by the event's compound. Ordered by day so a period's zone maps skip the rest.
 with ballot_days as (

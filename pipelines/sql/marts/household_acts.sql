@@ -1,3 +1,4 @@
+-- depends on: residents, ballots, votes, engagement
 -- Each day a household took part, under its home compound (explore__participation_
 -- compounds.sql counts distinct households over any range of days from this). A ballot
 -- counts for its owner's household (ballots of unknown votes do not count at all), an

@@ -1,3 +1,4 @@
+-- depends on: ledger_postings, ledger_openings
 -- Monthly statement per compound, from the journal (ledger_postings) and the opening
 -- balances. closing = opening + income - expense + adjustment; each month's opening is
 -- the previous month's closing, by construction (a running sum of exact decimals).

@@ -1,3 +1,4 @@
+-- depends on: ledger_entries, ledger_postings, ledger_publications
 -- The ledger's journal: every change that load $load_id made to an entry, as a delta.
 -- A new entry posts its amount; a changed entry posts new minus old (a move to another
 -- compound or month reverses the old line and posts the new one). A change dated in a

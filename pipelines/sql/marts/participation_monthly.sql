@@ -1,3 +1,4 @@
+-- depends on: residents, ballots, votes, engagement
 -- Household participation per compound per month.
 -- participation_rate = households of the compound (from residents) with any ballot or
 -- engagement event that month / households of the compound. A ballot counts for its

@@ -1,3 +1,4 @@
+-- depends on: residents, key_groups
 -- People per community and grid (migration 0004 describes the kinds): the counts behind
 -- explore__population.sql and exports__population_summary.sql, whose suppression rules
 -- then work on a few thousand rows instead of every resident.

@@ -1,3 +1,4 @@
+-- depends on: tickets
 -- Every value each explorer filter offers (explore__options.sql), with its ticket count.
 with tickets as (
     select community, grid, compound, category, source, handler, from tickets

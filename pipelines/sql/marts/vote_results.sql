@@ -1,3 +1,4 @@
+-- depends on: votes, ballots
 -- Each vote's tally and state under the Civil Code of the PRC, art. 278, as at $as_of.
 -- Decisions use exact arithmetic (integers and decimal(38,2), cross-multiplied), never a
 -- rounded percentage: 3 * voted >= 2 * eligible is "at least 2/3".

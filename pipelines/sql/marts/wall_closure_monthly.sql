@@ -1,3 +1,4 @@
+-- depends on: tickets, ticket_deadlines
 -- Closure counts per month of report and community, as they stand once settled (see
 -- migration 0005): closed = closed_at set; on time = closed by deadline_at; overdue =
 -- still open with a deadline. A ticket stops changing at its closure, or, while open, at

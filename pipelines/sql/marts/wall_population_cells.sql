@@ -1,3 +1,4 @@
+-- depends on: residents, key_groups
 -- People per community before suppression (see migration 0005); the wall's population
 -- view suppresses small counts over these few rows instead of every resident.
 with people as (

@@ -2,9 +2,9 @@
 -- (compounds and months overlapping the period), from the journal so the categories
 -- add up to the statements' income and expense (adjustments included, by the
 -- category of the entry they change). Exact decimal(18,2).
--- each compound's community: the mode over its residents (mart compound_residents)
+-- each compound's community: mart compound_community (the one rule)
 with compounds as (
-    select compound, community, from compound_residents
+    select compound, community, from compound_community
 ),
 
 postings as (

@@ -2,9 +2,9 @@
 -- the period, from ledger_monthly, in exact decimal(18,2) (read through Arrow, never
 -- floats): closing = opening + income - expense + adjustment, where adjustment is the
 -- net of changes loaded this month to months already published.
--- each compound's community: the mode over its residents (mart compound_residents)
+-- each compound's community: mart compound_community (the one rule)
 with compounds as (
-    select compound, community, from compound_residents
+    select compound, community, from compound_community
 ),
 
 final as (

@@ -4,7 +4,7 @@
 -- an engagement event for its household_id, else its person's household), with
 -- is_silent = no ballot and no engagement event at all in the period ("never votes").
 -- Compounds, acts per day and households per day come from marts built by each load
--- (compound_residents, compound_daily_acts, household_acts; pipelines/marts.py); the
+-- (compound_residents, compound_daily_acts, household_acts; pipelines/derived.py); the
 -- period is a range on their acted_on, so zone maps skip the other days.
 with in_scope as (
     select compound, community, households,

@@ -1,11 +1,10 @@
 -- Explorer, participation: household participation rate per compound and month, for
 -- every month overlapping the period (from participation_monthly: households with any
 -- ballot or engagement event that month / households of the compound in residents).
--- Compounds filtered by community (the community most of their residents live in) and
--- by compound; the vote filters (matter, state) do not apply to participation.
--- each compound's community: the mode over its residents (mart compound_residents)
+-- Compounds filtered by community (compound_community: declared, else where most
+-- residents live) and by compound; the vote filters (matter, state) do not apply here.
 with compounds as (
-    select compound, community, from compound_residents
+    select compound, community, from compound_community
 ),
 
 monthly as (

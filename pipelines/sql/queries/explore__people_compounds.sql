@@ -1,10 +1,10 @@
 -- Explorer (participation, accounts): every compound with the community it belongs to,
--- for the filter options and to validate URL values. A compound belongs to the
--- community most of its residents live in (the wall's and the exports' rule, made
--- single-valued); compounds that appear only in votes or the ledger have no community.
--- each compound's community: the mode over its residents (mart compound_residents)
-with from_residents as (
-    select compound, community, from compound_residents
+-- for the filter options and to validate URL values. A compound's community comes from
+-- compound_community (declared by the center, else where most of its residents live: the
+-- rule of the wall and the exports too); compounds that appear only in votes or the
+-- ledger have no community.
+with placed as (
+    select compound, community, from compound_community
 ),
 
 others as (
@@ -19,7 +19,7 @@ final as (
     select
         coalesce(r.compound, o.compound) as compound,
         r.community,
-    from from_residents as r
+    from placed as r
     full outer join (select distinct compound from others) as o
         on o.compound = r.compound
 )

@@ -20,7 +20,7 @@
 -- community filter applies, so views of different communities never combine to reveal
 -- a cell. Values of hidden cells never leave this query (shown_count is null).
 -- Counts per grid come from population_counts (built from residents by every population
--- load, pipelines/marts.py): a few rows per grid instead of every resident.
+-- load, pipelines/derived.py): a few rows per grid instead of every resident.
 with people_counts as (
     select
         community,

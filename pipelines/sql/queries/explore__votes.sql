@@ -4,9 +4,9 @@
 -- art. 278: turnout >= 2/3 by owners AND area; approval > 1/2, major >= 3/4) come from
 -- vote_results; the state is judged at $now, so a vote that closed after the last load
 -- reads passed or failed, not open. Percentages are for display (1 place).
--- each compound's community: the mode over its residents (mart compound_residents)
+-- each compound's community: mart compound_community (the one rule)
 with compounds as (
-    select compound, community, from compound_residents
+    select compound, community, from compound_community
 ),
 
 votes as (

@@ -10,8 +10,7 @@
 -- category, counterparty, voucher_no, note; counterparty and note masked by the loader)
 -- are the entry's current values.
 with compounds as (
-    select distinct compound from residents
-    where compound is not null and community = $community
+    select compound from compound_community where community = $community
 ),
 
 postings as (

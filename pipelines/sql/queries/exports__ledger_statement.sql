@@ -6,8 +6,7 @@
 -- month: a published month's figures never change; the correction shows here instead.
 -- published_on is empty while the month is not published (its figures may still change).
 with compounds as (
-    select distinct compound from residents
-    where compound is not null and community = $community
+    select compound from compound_community where community = $community
 ),
 
 monthly as (

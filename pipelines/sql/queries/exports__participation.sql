@@ -1,12 +1,11 @@
 -- participation: household participation per compound and month, for every month that
 -- overlaps the period (dates inclusive), from participation_monthly (rebuilt by each
--- population, ballots and engagement load). A compound belongs to a community when any
--- of its residents lives there (the wall's rule), so $community keeps those compounds.
+-- population, ballots and engagement load). $community keeps the compounds that
+-- compound_community places in it (declared, else where most residents live).
 -- The rate is recomputed from the two counts with integer arithmetic, rounded half up
 -- to 4 places like closure_rates (participation_monthly's own rate rounds a DOUBLE).
 with compounds as (
-    select distinct compound from residents
-    where compound is not null and community = $community
+    select compound from compound_community where community = $community
 ),
 
 monthly as (

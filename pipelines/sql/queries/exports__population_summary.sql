@@ -18,7 +18,7 @@
 -- Zeros are shown. The pattern is computed over the whole sub-district before $community
 -- is applied, so files for different communities never combine to reveal a cell.
 -- Counts per grid come from population_counts (built from residents by every population
--- load, pipelines/marts.py): a few rows per grid instead of every resident.
+-- load, pipelines/derived.py): a few rows per grid instead of every resident.
 with people_counts as (
     select community, grid, kind, code, person_count,
     from population_counts

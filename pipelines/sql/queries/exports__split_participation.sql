@@ -1,6 +1,7 @@
 -- Split values for participation: the compounds with a participation row in a month that
--- overlaps the period, or the communities their residents live in. $dimension is
--- 'community' or 'compound' (checked against an allow-list in queries/exports.py).
+-- overlaps the period, or the communities they belong to (compound_community).
+-- $dimension is 'community' or 'compound' (checked against an allow-list in
+-- queries/exports.py).
 with found as (
     select distinct compound from participation_monthly
     where
@@ -9,8 +10,8 @@ with found as (
 )
 
 select distinct
-    case $dimension when 'community' then r.community else f.compound end as value,
+    case $dimension when 'community' then c.community else f.compound end as value,
 from found as f
-left join residents as r on r.compound = f.compound
+left join compound_community as c on c.compound = f.compound
 where value is not null
 order by value

@@ -8,8 +8,7 @@
 -- take part); empty when the denominator is 0. Thresholds (Civil Code art. 278):
 -- turnout >= 2/3 by owners and by area; approval > 1/2, or >= 3/4 for major matters.
 with compounds as (
-    select distinct compound from residents
-    where compound is not null and community = $community
+    select compound from compound_community where community = $community
 ),
 
 votes as (

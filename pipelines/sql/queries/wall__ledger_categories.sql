@@ -1,9 +1,8 @@
 -- Wall, accounts view: this month's ledger lines by direction and category, largest
 -- first (top $limit of each direction).
 with compounds as (
-    select distinct compound
-    from residents
-    where compound is not null and ($community is null or community = $community)
+    select compound from compound_community
+    where $community is null or community = $community
 ),
 
 lines as (

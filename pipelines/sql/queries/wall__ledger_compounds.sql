@@ -2,9 +2,8 @@
 -- adjustments and closing balance; closing = opening + income - expense + adjustment).
 -- Money stays decimal(18,2).
 with compounds as (
-    select distinct compound
-    from residents
-    where compound is not null and ($community is null or community = $community)
+    select compound from compound_community
+    where $community is null or community = $community
 ),
 
 final as (

@@ -1,9 +1,8 @@
 -- Wall, accounts view: income, expense and closing balance over all compounds (or one
 -- community's), per month, the 12 months ending with $month.
 with compounds as (
-    select distinct compound
-    from residents
-    where compound is not null and ($community is null or community = $community)
+    select compound from compound_community
+    where $community is null or community = $community
 ),
 
 final as (

@@ -3,9 +3,8 @@
 -- > 1/2, or >= 3/4 for major matters), time left, and whether turnout is at risk
 -- (vote_results.on_track is false: the linear projection stays under 2/3).
 with compounds as (
-    select distinct compound
-    from residents
-    where compound is not null and ($community is null or community = $community)
+    select compound from compound_community
+    where $community is null or community = $community
 ),
 
 open_votes as (

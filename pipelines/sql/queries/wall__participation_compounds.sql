@@ -1,9 +1,8 @@
 -- Wall, participation view: per compound, its participation rate each of the 12 months
 -- ending with $month_start (oldest first), its first and latest rate in that window.
 with compounds as (
-    select distinct compound
-    from residents
-    where compound is not null and ($community is null or community = $community)
+    select compound from compound_community
+    where $community is null or community = $community
 ),
 
 monthly as (

@@ -3,9 +3,8 @@
 -- month's ballots, questionnaire answers and opinions.
 -- rate = households with any ballot or engagement that month / households.
 with compounds as (
-    select distinct compound
-    from residents
-    where compound is not null and ($community is null or community = $community)
+    select compound from compound_community
+    where $community is null or community = $community
 ),
 
 monthly as (
