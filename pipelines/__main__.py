@@ -45,10 +45,14 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--years", type=int, default=2)
     demo.add_argument("--load", action="store_true", help="then load them into the warehouse")
 
-    load = sub.add_parser("load", parents=[common], help="load input files of one source")
+    load = sub.add_parser(
+        "load", parents=[common], help="load input files of one source",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="sources (docs/data-contract.md), in the order references load:\n"
+        + "\n".join(f"  {s.name:<16} {s.description}" for s in SOURCES.values()))
     # ledger-balances and ledger_balances both work: people type hyphens
     load.add_argument("source", type=lambda name: name.replace("-", "_"),
-                      choices=sorted(SOURCES), help="one of: " + ", ".join(SOURCES))
+                      choices=sorted(SOURCES), help="a source listed above")
     load.add_argument("files", nargs="+", help="files or glob patterns")
     load.add_argument("--mapping", type=Path, help="TOML mapping from another system's columns")
     load.add_argument("--encoding", help="CSV encoding (default: detect UTF-8 or GB18030)")

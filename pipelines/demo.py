@@ -23,6 +23,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from pipelines.sources import SOURCES as SOURCE_REGISTRY
+
 logger = logging.getLogger(__name__)
 
 # ---------------------------------------- places
@@ -344,8 +346,7 @@ def write_demo(
         clock: time of day on `today` at which the demo's data stops (nothing later).
 
     Returns:
-        {source_name: path} for tickets, grids, population, votes, ballots, engagement,
-        ledger and ledger_balances.
+        {source_name: path} for every source of pipelines/sources.py.
     """
     today = today or datetime.date.today()
     now = np.datetime64(datetime.datetime.combine(today, clock), "s")
@@ -356,6 +357,7 @@ def write_demo(
     grids = _grids(rng)
     people = _population(rng, grids, today, now)
     frames = {"grids": grids.drop(columns=["compound", "building_base", "buildings"])}
+    frames["compounds"] = _compounds(grids)
     frames["population"] = people.drop(columns=["area_fen", "member", "size"])
     frames["tickets"] = _tickets(rng, grids, now, years, tickets_per_year)
     frames["votes"], frames["ballots"] = _votes_and_ballots(rng, people, today, now)
@@ -365,16 +367,7 @@ def write_demo(
     paths = {}
     con = duckdb.connect()
     try:
-        for name in (
-            "tickets",
-            "grids",
-            "population",
-            "votes",
-            "ballots",
-            "engagement",
-            "ledger",
-            "ledger_balances",
-        ):
+        for name in SOURCE_REGISTRY:  # one file per load source
             paths[name] = out_dir / f"{name}.csv"
             con.register("frame", frames[name])
             con.execute(
@@ -471,6 +464,17 @@ def _grids(rng: np.random.Generator) -> pd.DataFrame:
             "buildings",
         ]
     ]
+
+
+def _compounds(grids: pd.DataFrame) -> pd.DataFrame:
+    """The center's compounds list: each compound's community, and its grid when it lies
+    in one grid only (a compound shared by grids leaves the grid empty)."""
+    rows = []
+    for community, compound in COMPOUNDS:
+        in_grids = grids.loc[grids["compound"] == compound, "grid"].tolist()
+        grid = in_grids[0] if len(in_grids) == 1 else ""
+        rows.append({"compound": compound, "community": community, "grid": grid})
+    return pd.DataFrame(rows, columns=["compound", "community", "grid"])
 
 
 # ---------------------------------------- population

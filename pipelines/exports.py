@@ -23,6 +23,7 @@ How a run stays safe (docs/exports.md has the long version):
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import hashlib
 import json
@@ -829,7 +830,10 @@ def add_parsers(sub, common) -> None:
     """Add the `export` and `scheduler` subcommands to the CLI's subparsers."""
     export = sub.add_parser(
         "export", parents=[common],
-        help="write a report as CSV, or (--due) every scheduled export that is due")
+        help="write a report as CSV, or (--due) every scheduled export that is due",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="reports (docs/exports.md):\n" + "\n".join(
+            f"  {r.name:<19} {r.description}" for r in report_queries.REPORTS.values()))
     export.add_argument("report", nargs="?", choices=sorted(report_queries.REPORTS))
     export.add_argument("--from", dest="date_from", type=dt.date.fromisoformat,
                         help="first day, YYYY-MM-DD (inclusive)")
@@ -837,8 +841,10 @@ def add_parsers(sub, common) -> None:
                         help="last day, YYYY-MM-DD (inclusive)")
     export.add_argument("--community", help="only this community")
     export.add_argument("--compound", help="only this compound")
-    export.add_argument("--split", choices=("community", "compound"),
-                        help="one file per community or compound")
+    export.add_argument(
+        "--split", choices=sorted({d for r in report_queries.REPORTS.values()
+                                   for d in r.splits}),
+        help="one file per community or compound")
     export.add_argument("--out", type=Path, help="folder (default: WALL_EXPORT_DIR)")
     export.add_argument("--file", help="file-name pattern, e.g. '{report}_{period}.csv'")
     export.add_argument("--encoding", help="utf-8-sig (default), utf-8 or gb18030")

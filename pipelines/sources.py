@@ -54,6 +54,7 @@ class Source:
     columns: tuple[Column, ...]
     version: str | None = None  # column whose newest value wins within a load
     rules: tuple[Rule, ...] = ()
+    description: str = ""  # one line for `load --help` and docs/data-contract.md
 
     def column(self, name: str) -> Column:
         """The column called `name`."""
@@ -89,6 +90,7 @@ _TICKET_TIMES = ("accepted_at", "responded_at", "escalated_at", "closed_at")
 
 TICKETS = Source(
     name="tickets",
+    description="incidents and requests, one row per ticket (latest state wins)",
     table="tickets",
     key=("ticket_id",),
     version="updated_at",
@@ -128,6 +130,7 @@ RESIDENCE_SYNONYMS = {
 
 GRIDS = Source(
     name="grids",
+    description="grids of each community with their staffing",
     table="grids",
     key=("community", "grid"),
     columns=(
@@ -146,6 +149,7 @@ GRIDS = Source(
 
 POPULATION = Source(
     name="population",
+    description="residents, one row per person (ids pseudonymised, names dropped)",
     table="residents",
     key=("person_id",),
     version="updated_at",
@@ -180,6 +184,7 @@ POPULATION = Source(
 # (sql/marts/compound_community.sql).
 COMPOUNDS = Source(
     name="compounds",
+    description="the community (and grid) each compound belongs to",
     table="compounds",
     key=("compound",),
     columns=(
@@ -205,6 +210,7 @@ ENGAGEMENT_SYNONYMS = {
 
 VOTES = Source(
     name="votes",
+    description="owners' votes of a compound, with eligible owners and area",
     table="votes",
     key=("vote_id",),
     columns=(
@@ -232,6 +238,7 @@ _VOTE_WINDOW = ("(select {col} from (select vote_id as w_vote_id, opens_at as w_
 
 BALLOTS = Source(
     name="ballots",
+    description="one ballot per owner and vote",
     table="ballots",
     key=("vote_id", "owner_id"),
     version="cast_at",
@@ -256,6 +263,7 @@ BALLOTS = Source(
 
 ENGAGEMENT = Source(
     name="engagement",
+    description="questionnaire answers, opinions, volunteering and other acts",
     table="engagement",
     key=("event_id",),
     columns=(
@@ -275,6 +283,7 @@ MONTH_FORMATS = "['%Y-%m', '%Y-%m-%d', '%Y/%m', '%Y/%m/%d', '%Y年%m月', '%Y%m'
 
 LEDGER_BALANCES = Source(
     name="ledger_balances",
+    description="each compound's opening balance and its month",
     table="ledger_openings",
     key=("compound",),
     columns=(
@@ -290,6 +299,7 @@ LEDGER_BALANCES = Source(
 
 LEDGER = Source(
     name="ledger",
+    description="public-accounts lines: income and expense per compound",
     table="ledger_entries",
     key=("entry_id",),
     columns=(

@@ -44,7 +44,9 @@ class Report:
     uses_period / uses_as_of: whether the query reads the period and `as_of`
         (a snapshot such as population_summary reads neither).
     filters: the optional filters the report accepts (community, compound).
-    split_query: query returning the values a split export writes one file for.
+    subject: what its rows are about (tickets, participation, votes, ledger, population);
+        `exports__split_<subject>.sql` returns the values a split export writes one file
+        for.
     """
 
     name: str
@@ -54,12 +56,17 @@ class Report:
     uses_period: bool = True
     filters: tuple[str, ...] = ("community", "compound")
     splits: tuple[str, ...] = ("community", "compound")
-    split_query: str = "exports__split_tickets"
+    subject: str = "tickets"
 
     @property
     def query(self) -> str:
         """The named query behind the report."""
         return f"exports__{self.name}"
+
+    @property
+    def split_query(self) -> str:
+        """The named query listing the values a split export writes one file for."""
+        return f"exports__split_{self.subject}"
 
     @property
     def params(self) -> tuple[str, ...]:
@@ -82,25 +89,25 @@ REPORTS: dict[str, Report] = {
                "escalations per community and level", settings_params=("response_hours",)),
         Report("participation", "Household participation, ballots, questionnaires and "
                "opinions per compound and month", uses_as_of=False,
-               split_query="exports__split_participation"),
+               subject="participation"),
         Report("vote_results", "Turnout, approval and state of each vote open or closing "
-               "in the period", split_query="exports__split_votes"),
+               "in the period", subject="votes"),
         Report("ledger_statement", "Monthly public-accounts statement per compound: "
                "opening, income, expense, adjustment, closing", uses_as_of=False,
-               split_query="exports__split_ledger"),
+               subject="ledger"),
         Report("ledger_entries", "Every ledger line of a compound's month, adjustments "
                "marked, for the notice board", uses_as_of=False,
-               split_query="exports__split_ledger"),
+               subject="ledger"),
         Report("population_summary", "Residents, households and key groups per grid, "
                "small counts suppressed (a snapshot: the period is ignored)",
                settings_params=("small_count", "key_groups"), uses_as_of=False,
                uses_period=False, filters=("community",), splits=("community",),
-               split_query="exports__split_population"),
+               subject="population"),
     )
 }
 
 # Reports whose rows are tickets (the others read population, votes and the ledger).
-TICKET_REPORTS = ("closure_rates", "incident_levels", "overdue_tickets", "response_times")
+TICKET_REPORTS = tuple(r.name for r in REPORTS.values() if r.subject == "tickets")
 
 _KEY_GROUPS_MARKER = "/*key_groups*/"
 _RESERVED_COLUMNS = {"community", "grid", "residents", "households"}

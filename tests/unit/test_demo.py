@@ -10,19 +10,10 @@ import numpy as np
 import pytest
 
 from pipelines.demo import national_id_check, write_demo
+from pipelines.sources import SOURCES
 
 TODAY = datetime.date(2026, 11, 23)
 NOW = "2026-11-23 09:00:00"  # the demo's default clock on TODAY
-SOURCES = {
-    "tickets",
-    "grids",
-    "population",
-    "votes",
-    "ballots",
-    "engagement",
-    "ledger",
-    "ledger_balances",
-}
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +41,7 @@ def one(con, sql: str):
 
 
 def test_write_demo__returns_every_source(demo):
-    assert set(demo) == SOURCES
+    assert set(demo) == set(SOURCES)
     assert all(path.exists() and path.stat().st_size > 0 for path in demo.values())
 
 
@@ -211,6 +202,15 @@ def test_population__households_share_their_place(con):
         )[0]
         == 0
     )
+
+
+def test_compounds__each_in_the_community_most_of_its_residents_live_in(con):
+    declared = dict(con.execute("select compound, community from compounds").fetchall())
+    majority = dict(con.execute(
+        """select compound, arg_max(community, n) from (
+            select compound, community, count(*) as n from population group by all)
+        group by compound""").fetchall())
+    assert declared == majority
 
 
 def test_population__some_key_groups_are_small_enough_to_suppress(con):
