@@ -381,8 +381,8 @@ STEPS: tuple[Step, ...] = (
     _ledger_step(),
 )
 
-# The marts the explorer and the wall serve from (migrations 0004, 0005, 0007): plain SQL over
-# loaded tables, rebuilt from whatever the tables hold (also by the benchmark generator).
+# The marts the explorer and the wall serve from (migrations 0004, 0005, 0007): plain
+# SQL over loaded tables, rebuilt from what the tables hold (also by the benchmarks).
 SERVING_MARTS = ("ticket_dimension_values", "compound_community", "compound_residents",
                  "population_counts", "household_acts", "compound_daily_acts",
                  "wall_closure_monthly", "wall_population_cells")
