@@ -109,3 +109,36 @@ def test_dimensions__one_chain_from_sub_district_to_compound():
     for dim in dimensions.DIMENSIONS.values():
         assert dim.label_zh and dim.label_en
         assert dim.parent is None or dim.parent in dimensions.DIMENSIONS
+
+
+def test_compound_community__explorer_downloads_and_report_links_agree(settings, tmp_path):
+    """The explorer's own CSVs and its "导出报表（当前筛选）" links, through the app."""
+    import dash
+
+    from app import create_app, reset_pages_state
+
+    _load_split_compound(settings, tmp_path)
+    app = create_app(settings)
+    client = app.server.test_client()
+    names = ("votes", "participation_monthly", "ledger_statement", "report_vote_results",
+             "report_participation", "report_ledger_statement")
+
+    def rows(community: str) -> dict[str, int]:
+        query = {"from": "2025-09-01", "to": "2025-09-30", "community": community}
+        got = {}
+        for name in names:
+            r = client.get(f"/download/explore/{name}.csv", query_string=query)
+            assert r.status_code == 200, (name, r.status_code)
+            got[name] = len(r.data.decode("utf-8-sig").strip().splitlines()) - 1
+        return got
+
+    try:
+        assert rows(FEW) == dict.fromkeys(names, 0)
+        assert rows(MOST) == dict.fromkeys(names, 1)
+        declared = [{"compound": COMPOUND, "community": FEW}]
+        load_files(settings, "compounds", [write_csv(tmp_path / "c.csv", declared)])
+        assert rows(FEW) == dict.fromkeys(names, 1)
+        assert rows(MOST) == dict.fromkeys(names, 0)
+    finally:
+        reset_pages_state()
+        dash._pages.PAGE_REGISTRY.clear()
