@@ -39,8 +39,8 @@ FILTER_KEYS = ("community",)
 VIEW_TABLES: dict[str, tuple[str, ...]] = {
     "levels": ("tickets",),
     "closure": ("tickets", "wall_closure_monthly"),
-    "participation": ("votes", "ballots", "participation_monthly"),
-    "accounts": ("ledger_entries", "ledger_monthly"),
+    "participation": ("votes", "ballots", "participation_monthly", "compound_community"),
+    "accounts": ("ledger_entries", "ledger_monthly", "compound_community"),
     "population": ("residents", "wall_population_cells"),
 }
 
