@@ -28,6 +28,7 @@ from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 from dashboards import _data, _downloads
 from dashboards._components import fmt_time, label
 from dashboards._explore_state import DEFAULT_DAYS, ExploreState, Notice, parse_query
+from pipelines.dimensions import label as label_of
 from pipelines.queries import explore as q
 from pipelines.queries import exports as xq
 from pipelines.settings import local_now, parse_key_groups
@@ -38,7 +39,7 @@ MATTER_LABELS = {"ordinary": "一般事项 ordinary", "major": "重大事项 maj
 STATE_LABELS = {"open": "进行中 open", "passed": "通过 passed", "failed": "未通过 failed"}
 EXTRA_KEYS: dict[str, tuple[str, ...]] = {"matter": q.VOTE_MATTERS,
                                           "state": q.VOTE_STATES}
-FILTER_LABELS = {"community": ("社区", "Community"), "compound": ("小区", "Compound"),
+FILTER_LABELS = {"community": label_of("community"), "compound": label_of("compound"),
                  "matter": ("事项", "Matter"), "state": ("结果", "State")}
 
 

@@ -26,6 +26,7 @@ from dashboards import _explore_figures as figs
 from dashboards._components import fmt_time, label, unavailable
 from dashboards._explore_state import (LIST_KEYS, MEASURES, PAGE_SIZE, ExploreState,
                                        parse_query, sort_from_columns)
+from pipelines.dimensions import label as label_of
 from pipelines.queries import QueryError
 from pipelines.queries import explore as q
 from pipelines.settings import local_now
@@ -74,8 +75,8 @@ MEASURE_LABELS = {
 }
 STATUS_LABELS = {"open": "在办 open", "closed": "已办结 closed",
                  "overdue": "超期未办结 overdue"}
-FILTER_LABELS = {"community": ("社区", "Community"), "grid": ("网格", "Grid"),
-                 "compound": ("小区", "Compound"), "category": ("类别", "Category"),
+FILTER_LABELS = {"community": label_of("community"), "grid": label_of("grid"),
+                 "compound": label_of("compound"), "category": ("类别", "Category"),
                  "level": ("等级", "Level"), "source": ("来源", "Source"),
                  "handler": ("处置主体", "Handler"), "status": ("状态", "Status")}
 

@@ -45,6 +45,12 @@ DIMENSIONS: dict[str, Dimension] = {d.id: d for d in (
 )}
 
 
+def label(dimension: str) -> tuple[str, str]:
+    """(中文, English) label of a dimension, as every page and export shows it."""
+    d = DIMENSIONS[dimension]
+    return d.label_zh, d.label_en
+
+
 def hierarchy() -> list[Dimension]:
     """The dimensions from the top (no parent) down, one child per level.
 
