@@ -33,7 +33,7 @@ logger = logging.getLogger(__name__)
 
 MARTS_DIR = Path(__file__).parent / "sql" / "marts"
 KEY_GROUP_SEPARATORS = "[;；、,，/]"
-# Tables written outside this module that steps may read: the working-day calendar.
+# Tables written outside this module: the loaded ones, and the working-day calendar.
 BASE_TABLES = frozenset({s.table for s in SOURCES.values()} | {"dim_calendar", "sla_rule"})
 _DEPENDS = re.compile(r"--\s*depends on:\s*(.*)")
 
