@@ -1,6 +1,6 @@
 -- Split values for vote_results: the compounds with a vote open at some moment of the
--- period, or the communities they belong to (compound_community). $dimension is 'community' or
--- 'compound' (checked against an allow-list in queries/exports.py).
+-- period, or the communities they belong to (compound_community). $dimension is
+-- 'community' or 'compound' (checked against an allow-list in queries/exports.py).
 with found as (
     select distinct compound from vote_results
     where opens_at < $date_to + interval 1 day and closes_at >= $date_from
