@@ -47,12 +47,17 @@ def reset_pages_state() -> None:
 
 
 def _on_callback_error(err: Exception) -> None:
-    """Any callback failure: log it and show a one-line banner, never a traceback."""
-    logger.exception("callback failed", exc_info=err)
+    """Any callback failure: the log gets the traceback, the user a reference to it.
+
+    Error text (DuckDB binder messages, Python errors, file paths) never reaches the page.
+    """
+    ref = _serving.error_reference()
+    logger.error("callback failed [ref %s]", ref, exc_info=err)
     set_props(
         "app-error",
         {
-            "children": label("数据暂不可用", f"Data unavailable: {err}"),
+            "children": label(f"数据暂不可用（编号 {ref}）",
+                              f"Data unavailable (reference {ref})"),
             "hidden": False,
         },
     )

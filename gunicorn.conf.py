@@ -31,5 +31,8 @@ max_requests_jitter = 2000
 control_socket_disable = True
 
 accesslog = "-"
+# The request's path without its query string (%(U)s, not %(r)s or %(q)s), and no
+# Referer: a query string can carry a wall token, and the log is read by many.
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)ss "%(a)s"'
 errorlog = "-"
 loglevel = "info"

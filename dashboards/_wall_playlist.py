@@ -1,10 +1,13 @@
 """View layer: the wall's playlist from the URL (`?views=levels:community=龙塔社区,closure`).
 
 Kept apart from dashboards/wall.py so that it can be used (and tested) without an app.
+The same caps hold for the playlist a browser sends back with a redraw request
+(`bounded_config`): a client cannot make the server draw more, or longer, than a URL can.
 """
 
 from __future__ import annotations
 
+from dashboards._i18n import DEFAULT_LANG, LANGS
 from pipelines.queries import wall as q
 
 MAX_SLIDES = 40
@@ -28,4 +31,40 @@ def parse_playlist(views: str | None) -> list[dict]:
             if key in q.FILTER_KEYS and value and len(value) <= MAX_FILTER_CHARS:
                 filters[key] = value
         playlist.append({"view": name, "filters": filters})
-    return playlist[:MAX_SLIDES] or [{"view": v, "filters": {}} for v in q.VIEWS]
+    return playlist[:MAX_SLIDES] or _every_view()
+
+
+def _every_view() -> list[dict]:
+    return [{"view": v, "filters": {}} for v in q.VIEWS]
+
+
+def bounded_config(config: dict) -> tuple[dict, list[str]]:
+    """A redraw request's config held to the URL parser's caps, and what was cut.
+
+    Entries past MAX_SLIDES, unknown views or filter keys, over-long or non-text filter
+    values and an unknown language are dropped; an empty playlist means every view.
+    """
+    cut: list[str] = []
+    playlist = config.get("playlist")
+    if not isinstance(playlist, list):
+        cut.append("playlist is not a list")
+        playlist = []
+    if len(playlist) > MAX_SLIDES:
+        cut.append(f"{len(playlist)} slides (max {MAX_SLIDES})")
+    kept = []
+    for entry in playlist[:MAX_SLIDES]:
+        if not isinstance(entry, dict) or entry.get("view") not in q.VIEWS:
+            cut.append("an unknown view")
+            continue
+        filters = entry.get("filters") if isinstance(entry.get("filters"), dict) else {}
+        good = {k: v for k, v in filters.items()
+                if k in q.FILTER_KEYS and isinstance(v, str) and 0 < len(v) <= MAX_FILTER_CHARS}
+        if len(good) != len(filters):
+            cut.append(f"{len(filters) - len(good)} filter(s) of {entry['view']} "
+                       f"(unknown key, not text or over {MAX_FILTER_CHARS} characters)")
+        kept.append({"view": entry["view"], "filters": good})
+    lang = config.get("lang")
+    if lang not in LANGS:
+        cut.append("an unknown language")
+        lang = DEFAULT_LANG
+    return {**config, "playlist": kept or _every_view(), "lang": lang}, cut

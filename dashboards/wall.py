@@ -26,12 +26,14 @@ from datetime import datetime
 
 import dash
 from dash import Input, Output, State, callback, dcc, html
+from flask import request
 
 from dashboards import _data
 from dashboards._components import fmt_time
 from dashboards._i18n import lang_of, t, wall_date
 from dashboards._version_api import version_payload
-from dashboards._wall_playlist import MAX_FILTER_CHARS, parse_playlist
+from dashboards._serving import error_reference
+from dashboards._wall_playlist import MAX_FILTER_CHARS, bounded_config, parse_playlist
 from dashboards._wall_views import RENDERERS, no_data, slide_header
 from pipelines import queries
 from pipelines.queries import wall as q
@@ -75,9 +77,10 @@ def _slides(config: dict) -> tuple[list, list]:
     try:
         con = _data.reader().cursor()
     except Exception as e:  # noqa: BLE001  # no warehouse: a calm message on every slide
-        logger.warning("wall: warehouse unavailable: %s", e)
+        ref = error_reference()
+        logger.warning("wall: warehouse unavailable [ref %s]: %s", ref, e)
         return [
-            _slide(i, entry, lang, now, no_data(entry["view"], lang, error=str(e)))
+            _slide(i, entry, lang, now, no_data(entry["view"], lang, error=f"ref {ref}"))
             for i, entry in enumerate(config["playlist"])
         ], [html.Span(t("wall.unavailable", lang), className="tb-warn tb-stale")]
     try:
@@ -96,9 +99,10 @@ def _slides(config: dict) -> tuple[list, list]:
                 body = (RENDERERS[view](data, lang)
                         if data["available"] and view in RENDERERS
                         else no_data(view, lang))
-            except Exception as e:  # one broken view never blanks the others
-                logger.exception("wall view %s failed", view)
-                body = no_data(view, lang, error=type(e).__name__)
+            except Exception:  # one broken view never blanks the others
+                ref = error_reference()
+                logger.exception("wall view %s failed [ref %s]", view, ref)
+                body = no_data(view, lang, error=f"ref {ref}")
             slides.append(_slide(i, entry, lang, now, body))
         status = _status(q.wall_status(con, now=now, stale_hours=settings.stale_hours),
                          lang, now)
@@ -241,7 +245,14 @@ dash.register_page(
     prevent_initial_call=True,
 )
 def redraw(_version, config):
-    """Redraw every slide when the data version (or the day) changed."""
-    if not config:
+    """Redraw every slide when the data version (or the day) changed.
+
+    The config comes back from the browser, so it is held to the URL's caps first.
+    """
+    if not isinstance(config, dict):
         return dash.no_update, dash.no_update
+    config, cut = bounded_config(config)
+    if cut:
+        logger.warning("wall redraw from %s: config over the caps, dropped %s",
+                       request.remote_addr, "; ".join(cut[:5]))
     return _slides(config)

@@ -124,6 +124,22 @@ class Settings:
         "File of 'wall-name:sha256-of-token' lines; when set, /wall needs ?token=... "
         "(`python -m dashboards._serving add-wall NAME`).",
     )
+    state_dir: Path = _setting(
+        Path.home() / ".config" / "neighbourhood-wall",
+        "WALL_STATE_DIR",
+        "Folder the app writes its login state to when access control is on: the cookie "
+        "signing key (session.key, mode 0600, made on first use) and the failed-login "
+        "counts shared by gunicorn's workers.",
+    )
+    cookie_secure: bool = _setting(
+        False, "WALL_COOKIE_SECURE",
+        "1 to mark the login and wall cookies Secure (sent over HTTPS only); set it "
+        "whenever TLS is in front.",
+    )
+    session_hours: float = _setting(
+        12.0, "WALL_SESSION_HOURS",
+        "A login is good for this many hours; then the password is checked again.",
+    )
     wall_rotate_seconds: float = _setting(
         20.0, "WALL_ROTATE_SECONDS",
         "Seconds each wall view stays up (URL ?rotate= overrides; 0 pins one view).",
@@ -171,10 +187,21 @@ def load_settings(environ: Mapping[str, str] = os.environ, **overrides) -> Setti
             values[f.name] = int(raw)
         elif f.type == "float":
             values[f.name] = float(raw)
+        elif f.type == "bool":
+            values[f.name] = _parse_bool(f.metadata["env"], raw)
         else:
             values[f.name] = raw
     values.update({k: v for k, v in overrides.items() if v is not None})
     return Settings(**values)
+
+
+def _parse_bool(env: str, raw: str) -> bool:
+    text = raw.strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{env}: want 1 or 0 (true/false), got {raw!r}")
 
 
 def parse_key_groups(text: str) -> dict[str, tuple[str, ...]]:

@@ -1,4 +1,7 @@
-"""Serving: /healthz, security headers, no debug, access control, the result cache."""
+"""Serving: /healthz, security headers, no debug, error text, the result cache.
+
+Access control has its own file: tests/unit/test_access.py.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +11,6 @@ import threading
 import time
 
 import pytest
-from werkzeug.security import generate_password_hash
-
-from dashboards import _serving
 from pipelines import queries, warehouse
 from pipelines.loader import load_files
 from tests.factories import ticket_row, write_csv
@@ -154,104 +154,6 @@ def test_debug__off_when_served_by_create_app(build, loaded):
     assert client.application.debug is False
     r = client.post("/_dash-update-component", json={"output": "nope.children"})
     assert "Traceback" not in r.get_data(as_text=True)
-
-
-# --- Access -------------------------------------------------------------------------------
-
-
-def basic(user, password):
-    token = base64.b64encode(f"{user}:{password}".encode()).decode()
-    return {"Authorization": f"Basic {token}"}
-
-
-@pytest.fixture
-def protected(make_settings, tmp_path):
-    users = tmp_path / "users.txt"
-    users.write_text(
-        "# analysts\nli:" + generate_password_hash("correct horse battery") + "\n",
-        encoding="utf-8",
-    )
-    s = make_settings(users_file=users)
-    load_some(s, tmp_path)
-    return s
-
-
-def test_access__pages_and_callbacks_need_a_login(build, protected):
-    client = build(protected)
-    assert client.get("/").status_code == 401
-    assert "Basic" in client.get("/").headers["WWW-Authenticate"]
-    assert client.get("/explore").status_code == 401
-    assert client.get("/download/explore/tickets.csv").status_code == 401
-    assert client.post("/_dash-update-component", json=pages_request("/")).status_code == 401
-    wrong = basic("li", "wrong password")
-    assert client.get("/", headers=wrong).status_code == 401
-    good = basic("li", "correct horse battery")
-    assert client.get("/", headers=good).status_code == 200
-    r = client.post("/_dash-update-component", json=pages_request("/"), headers=good)
-    assert r.status_code == 200
-
-
-def test_access__wall_health_and_assets_stay_open(build, protected):
-    client = build(protected)
-    assert client.get("/healthz").status_code == 200
-    assert client.get("/wall").status_code == 200
-    assert client.get("/_dash-layout").status_code == 200
-    r = client.post("/_dash-update-component", json=pages_request("/wall"))
-    assert r.status_code == 200
-
-
-def test_access__explorer_callback_needs_login_wall_callback_does_not(build, protected):
-    client = build(protected)
-    explore = {"output": "explore-table.children",
-               "outputs": {"id": "explore-table", "property": "children"}, "inputs": []}
-    assert client.post("/_dash-update-component", json=explore).status_code == 401
-    wall = {"output": "wall-slides.children",
-            "outputs": {"id": "wall-slides", "property": "children"}, "inputs": []}
-    assert client.post("/_dash-update-component", json=wall).status_code != 401
-
-
-@pytest.fixture
-def wall_tokens(make_settings, tmp_path):
-    path = tmp_path / "walls.txt"
-    path.write_text(f"hall:{_serving.token_digest('s3cret-wall-token')}\n", encoding="utf-8")
-    s = make_settings(wall_tokens_file=path)
-    load_some(s, tmp_path)
-    return s
-
-
-def test_access__wall_token_required_when_configured(build, wall_tokens):
-    client = build(wall_tokens)
-    assert client.get("/wall").status_code == 403
-    assert client.get("/wall?token=guess").status_code == 403
-    assert client.get("/api/wall/version").status_code == 403
-    r = client.get("/wall?token=s3cret-wall-token")
-    assert r.status_code == 200
-    assert "HttpOnly" in r.headers["Set-Cookie"]
-    # The cookie lets the wall's own polls and callbacks through.
-    assert client.get("/api/wall/version").status_code == 200
-    assert client.post("/_dash-update-component", json=pages_request("/wall")).status_code == 200
-
-
-def test_access__wall_token_in_page_search_is_accepted(build, wall_tokens):
-    client = build(wall_tokens)
-    body = pages_request("/wall", "?token=s3cret-wall-token")
-    assert client.post("/_dash-update-component", json=body).status_code == 200
-    assert client.post("/_dash-update-component", json=pages_request("/wall")).status_code == 403
-
-
-def test_read_users__rejects_malformed_lines(tmp_path):
-    path = tmp_path / "u.txt"
-    path.write_text("no-colon-here\n", encoding="utf-8")
-    with pytest.raises(ValueError, match="u.txt:1"):
-        _serving.read_users(path)
-
-
-def test_repository__holds_no_credentials_files():
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[2]
-    tracked = {p.name for p in root.glob("*.txt")}
-    assert not {"users.txt", "walls.txt", "wall-tokens.txt"} & tracked
 
 
 # --- Result cache -------------------------------------------------------------------------
