@@ -45,6 +45,7 @@ from dash import html
 from dash._utils import inputs_to_vals
 from flask import Flask, Response, redirect, request, session
 from itsdangerous import BadSignature, URLSafeSerializer
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from pipelines.settings import Settings
@@ -479,6 +480,10 @@ def register(app, settings: Settings) -> Access | None:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.cookie_secure,
     )
+    if settings.proxies:
+        # remote_addr becomes the client the proxies saw, not the proxy itself.
+        server.wsgi_app = ProxyFix(server.wsgi_app, x_for=settings.proxies,
+                                   x_proto=settings.proxies)
     access.guard_pages()
     server.before_request(access.check)
     logger.info(

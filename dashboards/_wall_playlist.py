@@ -51,18 +51,21 @@ def bounded_config(config: dict) -> tuple[dict, list[str]]:
         playlist = []
     if len(playlist) > MAX_SLIDES:
         cut.append(f"{len(playlist)} slides (max {MAX_SLIDES})")
-    kept = []
+    kept, unknown, trimmed = [], 0, 0
     for entry in playlist[:MAX_SLIDES]:
         if not isinstance(entry, dict) or entry.get("view") not in q.VIEWS:
-            cut.append("an unknown view")
+            unknown += 1
             continue
         filters = entry.get("filters") if isinstance(entry.get("filters"), dict) else {}
         good = {k: v for k, v in filters.items()
                 if k in q.FILTER_KEYS and isinstance(v, str) and 0 < len(v) <= MAX_FILTER_CHARS}
-        if len(good) != len(filters):
-            cut.append(f"{len(filters) - len(good)} filter(s) of {entry['view']} "
-                       f"(unknown key, not text or over {MAX_FILTER_CHARS} characters)")
+        trimmed += len(good) != len(filters)
         kept.append({"view": entry["view"], "filters": good})
+    if unknown:
+        cut.append(f"{unknown} unknown view(s)")
+    if trimmed:
+        cut.append(f"filters of {trimmed} slide(s) (unknown key, not text or over "
+                   f"{MAX_FILTER_CHARS} characters)")
     lang = config.get("lang")
     if lang not in LANGS:
         cut.append("an unknown language")

@@ -254,5 +254,5 @@ def redraw(_version, config):
     config, cut = bounded_config(config)
     if cut:
         logger.warning("wall redraw from %s: config over the caps, dropped %s",
-                       request.remote_addr, "; ".join(cut[:5]))
+                       request.remote_addr, "; ".join(cut))
     return _slides(config)

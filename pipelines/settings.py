@@ -140,6 +140,11 @@ class Settings:
         12.0, "WALL_SESSION_HOURS",
         "A login is good for this many hours; then the password is checked again.",
     )
+    proxies: int = _setting(
+        0, "WALL_PROXIES",
+        "Reverse proxies (e.g. nginx) in front of the app whose X-Forwarded-For/-Proto "
+        "headers are trusted, so logins are throttled per real client; 0 trusts none.",
+    )
     wall_rotate_seconds: float = _setting(
         20.0, "WALL_ROTATE_SECONDS",
         "Seconds each wall view stays up (URL ?rotate= overrides; 0 pins one view).",

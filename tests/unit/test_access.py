@@ -251,6 +251,19 @@ def test_login__throttle_is_per_client_across_user_names(make):
     assert client.get("/", headers=basic("li", PASSWORD), environ_base=elsewhere).status_code == 200
 
 
+def test_login__behind_a_trusted_proxy_the_throttle_counts_the_real_client(make):
+    client, _ = make(proxies=1)
+    proxy = {"REMOTE_ADDR": "127.0.0.1"}
+    for i in range(_access.CLIENT_FAILURES):
+        client.get("/", headers={**basic(f"user{i}", "x"), "X-Forwarded-For": "10.0.0.7"},
+                   environ_base=proxy)
+    held = client.get("/", headers={**basic("li", PASSWORD), "X-Forwarded-For": "10.0.0.7"},
+                      environ_base=proxy)
+    other = client.get("/", headers={**basic("li", PASSWORD), "X-Forwarded-For": "10.0.0.8"},
+                       environ_base=proxy)
+    assert (held.status_code, other.status_code) == (429, 200)
+
+
 def test_login__throttle_is_shared_between_workers(make, tmp_path):
     # Two gunicorn workers are two processes with their own Access: the counts live in
     # the one SQLite file.
@@ -442,3 +455,18 @@ def test_bounded_config__keeps_a_config_within_the_caps_as_it_is():
     cleaned, cut = bounded_config({"playlist": "x", "lang": "fr"})
     assert cleaned["lang"] == "zh" and cleaned["playlist"] and len(cut) == 2
 
+
+
+@pytest.mark.parametrize(("raw", "secure"), [("1", True), ("true", True), ("0", False),
+                                             ("off", False)])
+def test_settings__cookie_secure_reads_yes_and_no(raw, secure):
+    from pipelines.settings import load_settings
+
+    assert load_settings({"WALL_COOKIE_SECURE": raw}).cookie_secure is secure
+
+
+def test_settings__cookie_secure_rejects_other_words():
+    from pipelines.settings import load_settings
+
+    with pytest.raises(ValueError, match="WALL_COOKIE_SECURE: want 1 or 0"):
+        load_settings({"WALL_COOKIE_SECURE": "maybe"})

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import base64
 import logging
+import re
 import threading
 import time
 
 import pytest
+from dashboards import _serving
 from pipelines import queries, warehouse
 from pipelines.loader import load_files
 from tests.factories import ticket_row, write_csv
@@ -117,6 +119,78 @@ def test_start__bad_warehouse_gives_a_clear_page_and_log_line(
     box = find_by_id(page, "status-unavailable")
     assert box is not None
     assert "Traceback" not in r.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("broken", ["missing", "corrupt", "newer schema"])
+def test_healthz__broken_warehouse_answers_without_server_paths(build, loaded, broken):
+    if broken == "missing":
+        loaded.db_path.unlink()
+    elif broken == "corrupt":
+        loaded.db_path.write_bytes(b"this is not a duckdb file\x00" * 1000)
+    else:
+        with warehouse.writer(loaded) as con:
+            con.execute("insert into schema_version values (999, '0999_x.sql', now())")
+    r = build(loaded).get("/healthz")
+    assert r.status_code == 503
+    body = r.get_data(as_text=True)
+    assert "/" not in body, body
+    assert loaded.db_path.name in r.get_json()["error"]  # the file name is enough
+
+
+def test_redact_paths__keeps_file_names_and_other_text():
+    text = 'cannot open warehouse /var/lib/wall/w.duckdb: The file "/var/lib/wall/w.duckdb" ' \
+           "is not valid; 3/4 done, see docs/operations.md"
+    assert _serving.redact_paths(text) == (
+        'cannot open warehouse w.duckdb: The file "w.duckdb" is not valid; 3/4 done, '
+        "see docs/operations.md"
+    )
+
+
+# --- Error text ---------------------------------------------------------------------------
+
+
+def test_callback_error__user_gets_a_reference_the_log_gets_the_details(
+        clear_pages_state, loaded, caplog):
+    import duckdb
+    from dash import Input, Output
+
+    from app import create_app
+
+    app = create_app(loaded)
+
+    @app.callback(Output("probe-out", "children"), Input("probe-in", "value"))
+    def failing(_value):
+        raise duckdb.BinderException(
+            f'Binder Error: Referenced column "secret_col" not found in {loaded.db_path}')
+
+    body = {"output": "probe-out.children",
+            "outputs": {"id": "probe-out", "property": "children"},
+            "inputs": [{"id": "probe-in", "property": "value", "value": 1}],
+            "changedPropIds": ["probe-in.value"], "state": []}
+    with caplog.at_level(logging.ERROR, logger="app"):
+        r = app.server.test_client().post("/_dash-update-component", json=body)
+    text = r.get_data(as_text=True)
+    for leak in ("Binder", "secret_col", "Exception", str(loaded.db_path.parent), "Traceback"):
+        assert leak not in text, leak
+    ref = re.search(r"reference ([0-9a-f]{8})", text).group(1)
+    logged = [rec for rec in caplog.records if ref in rec.getMessage()]
+    assert logged and logged[0].exc_info is not None  # the traceback is in the log
+
+
+def test_wall__no_warehouse_shows_a_reference_not_the_path(build, settings):
+    client = build(settings)
+    client.get("/wall")  # registers the callbacks
+    body = {"output": "..wall-slides.children...wall-status.children..",
+            "outputs": [{"id": "wall-slides", "property": "children"},
+                        {"id": "wall-status", "property": "children"}],
+            "inputs": [{"id": "wall-version", "property": "data", "value": "v2"}],
+            "state": [{"id": "wall-config", "property": "data",
+                       "value": {"playlist": [{"view": "levels", "filters": {}}],
+                                 "lang": "en"}}]}
+    r = client.post("/_dash-update-component", json=body)
+    text = r.get_data(as_text=True)
+    assert r.status_code == 200 and "ref " in text
+    assert str(settings.db_path.parent) not in text and "no warehouse" not in text
 
 
 # --- Headers, debug -----------------------------------------------------------------------
