@@ -25,6 +25,7 @@ the next request.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -37,7 +38,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 from urllib.parse import parse_qs, urlencode
 
 import dash
@@ -202,8 +203,15 @@ class Throttle:
             con.execute("create index if not exists failure_key on failure (key, at)")
         os.chmod(self.path, 0o600)
 
-    def _connect(self) -> sqlite3.Connection:
-        return sqlite3.connect(self.path, timeout=10)
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        """One transaction on a fresh connection (closed after: no handles pile up)."""
+        con = sqlite3.connect(self.path, timeout=10)
+        try:
+            with con:
+                yield con
+        finally:
+            con.close()
 
     def wait_seconds(self, limits: dict[str, int]) -> int:
         """Seconds until every key in `limits` ({key: failures allowed}) may try again."""
@@ -374,7 +382,8 @@ class Access:
         cb = self.app.callback_map.get(PAGES_ROUTER, {})
         indices = cb.get("inputs_state_indices")
         try:
-            values = inputs_to_vals(list(body.get("inputs") or []) + list(body.get("state") or []))
+            flat = list(body.get("inputs") or []) + list(body.get("state") or [])
+            values = inputs_to_vals(flat)
             pathname, search = values[indices["pathname_"]], values[indices["search_"]]
         except (AttributeError, IndexError, KeyError, TypeError):
             return _refused("malformed page request", 400)
@@ -456,8 +465,8 @@ def _login_required() -> Response:
 
 
 def _too_many(wait: int) -> Response:
-    response = Response("尝试次数过多，请稍后再试 / Too many attempts, try again later", 429,
-                        mimetype="text/plain; charset=utf-8")
+    response = Response("尝试次数过多，请稍后再试 / Too many attempts, try again later",
+                        429, mimetype="text/plain; charset=utf-8")
     response.headers["Retry-After"] = str(wait)
     return response
 
