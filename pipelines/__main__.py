@@ -12,7 +12,7 @@ import logging
 import sys
 from pathlib import Path
 
-from pipelines import bootstrap, exports, warehouse
+from pipelines import bootstrap, exports, privacy, warehouse
 from pipelines.loader import LoadError, load_files
 from pipelines.settings import load_settings
 from pipelines.sources import SOURCES
@@ -70,7 +70,11 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     db = getattr(args, "sub_db", None) or args.db
-    settings = load_settings(db_path=db)
+    try:
+        settings = load_settings(db_path=db)
+    except ValueError as e:  # a setting that does not parse, or a weak key
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     try:
         if args.command == "demo":
             files = bootstrap.write_demo_inputs(args.out, seed=args.seed, years=args.years)
@@ -96,7 +100,8 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command in ("export", "scheduler"):
             return exports.command(args, settings)
     except LoadError as e:
-        print(f"error: {e}", file=sys.stderr)
+        # a reader's or DuckDB's message may quote a cell: the cron log keeps it masked
+        print(f"error: {privacy.mask_text(str(e))}", file=sys.stderr)
         return 2
     except warehouse.WarehouseError as e:
         print(f"error: {e}", file=sys.stderr)

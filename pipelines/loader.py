@@ -500,8 +500,11 @@ def load_files(
     encoding = encoding or mapping.encoding
     show = sys.stderr.isatty() if progress is None else progress
     started = local_now(settings).replace(microsecond=0)
-    params = _Params(privacy.hmac_params(privacy.secret_key(settings))
-                     if any(c.pii == "pseudonymise" for c in source.columns) else {})
+    try:
+        params = _Params(privacy.hmac_params(privacy.secret_key(settings))
+                         if any(c.pii == "pseudonymise" for c in source.columns) else {})
+    except ValueError as e:
+        raise LoadError(str(e)) from None
     steps = tqdm(total=len(paths) + 3, desc=f"load {source_name}", unit="step",
                  disable=not show, leave=False)
     # Hashing overlaps the single-threaded parts (warehouse copy, CSV sniffing).

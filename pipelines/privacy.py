@@ -3,8 +3,10 @@
 - Person identifiers become keyed pseudonyms: HMAC-SHA256 with a secret kept outside the
   repository and the warehouse, computed in SQL (`pseudonym_sql`) so it is set-based.
   The same person gets the same pseudonym in every file and load.
-- Free text has Chinese mobile numbers, national ID numbers and e-mail addresses masked
-  (`mask_sql`), including text kept in quarantine.
+- Free text has Chinese mobile numbers, national ID numbers (18 and 15 digits) and e-mail
+  addresses masked (`mask_sql`; `mask_text` for messages built in Python), in ASCII or full
+  width, with spaces, hyphens, dots or brackets between digit groups.
+- The key must be the hex form of at least 32 random bytes (`settings.check_secret`).
 """
 
 from __future__ import annotations
@@ -13,25 +15,54 @@ import hashlib
 import hmac
 import logging
 import os
+import re
 import secrets
 from pathlib import Path
 
-from pipelines.settings import Settings
+from pipelines.settings import KEY_BYTES, Settings, check_secret
 
 logger = logging.getLogger(__name__)
 
-# RE2 has no look-around: keep the neighbouring character in a group and put it back.
-# Order matters: an 18-digit ID contains 11-digit runs that look like mobile numbers.
-_MASKS = (
-    (r"(^|[^0-9A-Za-z])[1-9][0-9]{5}(19|20)[0-9]{2}[0-9]{7}[0-9Xx]([^0-9A-Za-z]|$)",
-     r"\1[身份证号]\3"),
-    (r"(^|[^0-9])(\+?86[- ]?)?1[3-9][0-9][- ]?[0-9]{4}[- ]?[0-9]{4}([^0-9]|$)",
-     r"\1[手机号]\3"),
-    (r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}", "[邮箱]"),
-)
+def _fw(ascii_class: str) -> str:
+    """A character class matching `ascii_class` (e.g. '1-9', 'Xx') in ASCII and full width."""
+    wide = "".join(chr(ord(c) + 0xFEE0) if c != "-" else c for c in ascii_class)
+    return f"[{ascii_class}{wide}]"
 
-# Every text a pattern above matches contains one of these.
-_MUST_CONTAIN_ONE = ("@", "13", "14", "15", "16", "17", "18", "19", "20")
+
+_D = _fw("0-9")
+_SEP = "[ .\\-－．\u3000]?"  # one optional space, hyphen or dot between digit groups
+_NOT_DIGIT = "[^0-9０-９]"
+_YEAR_START = f"(?:{_fw('1')}{_fw('9')}|{_fw('2')}{_fw('0')})"
+_MONTH = f"(?:{_fw('0')}{_fw('1-9')}|{_fw('1')}{_fw('0-2')})"
+_DAY = f"(?:{_fw('0')}{_fw('1-9')}|{_fw('1-2')}{_D}|{_fw('3')}{_fw('0-1')})"
+# 18 digits: area, birth date, sequence, check digit; groups as written on forms
+# (6-8-4, 6-4-4-4, 4-4-4-4-2) may be split by one separator.
+_ID18 = (f"{_fw('1-9')}{_D}{{3}}{_SEP}{_D}{{2}}{_SEP}{_YEAR_START}{_SEP}{_D}{{2}}{_SEP}"
+         f"{_MONTH}{_SEP}{_DAY}{_SEP}{_D}{{2}}{_SEP}{_D}{_fw('0-9Xx')}")
+# 15 digits (issued before 1999): area, two-digit year, month, day, sequence
+_ID15 = f"{_fw('1-9')}{_D}{{5}}{_SEP}{_D}{{2}}{_SEP}{_MONTH}{_SEP}{_DAY}{_SEP}{_D}{{3}}"
+_PREFIX_86 = (f"(?:(?:[+＋]|{_fw('0')}{{2}})?{_fw('8')}{_fw('6')}"
+              f"|[(（][+＋]?{_fw('8')}{_fw('6')}[)）]){_SEP}")
+_MOBILE_START = f"{_fw('1')}{_fw('3-9')}{_D}"
+_MOBILE = (f"(?:{_PREFIX_86})?(?:{_MOBILE_START}|[(（]{_MOBILE_START}[)）])"
+           f"{_SEP}{_D}{{4}}{_SEP}{_D}{{4}}")
+_EMAIL_CHAR = "A-Za-z0-9ａ-ｚＡ-Ｚ０-９"
+_EMAIL = (f"[{_EMAIL_CHAR}._%+\\-．]+[@＠][{_EMAIL_CHAR}.\\-．]+[.．]"
+          f"[A-Za-zａ-ｚＡ-Ｚ]{{2,}}")
+
+# RE2 has no look-around: keep the neighbouring character in a group and put it back.
+# Order matters: an 18-digit ID contains runs that look like a 15-digit ID or a mobile.
+_MASKS = (
+    (f"(^|{_NOT_DIGIT}){_ID18}({_NOT_DIGIT}|$)", r"\1[身份证号]\2"),
+    (f"(^|{_NOT_DIGIT}){_ID15}({_NOT_DIGIT}|$)", r"\1[身份证号]\2"),
+    (f"(^|{_NOT_DIGIT}){_MOBILE}({_NOT_DIGIT}|$)", r"\1[手机号]\2"),
+    (_EMAIL, "[邮箱]"),
+)
+# Every text a pattern above matches holds an at sign or ten characters in a row that are
+# digits, separators or brackets, starting with a digit (a mobile number has 11 digits).
+_CANDIDATE = f"{_D}[0-9０-９ .\\-－．\u3000)）]{{9}}|[@＠]"
+_PY_MASKS = tuple((re.compile(pattern), replacement) for pattern, replacement in _MASKS)
+_PY_CANDIDATE = re.compile(_CANDIDATE)
 
 PSEUDONYM_CHARS = 32
 
@@ -39,33 +70,49 @@ PSEUDONYM_CHARS = 32
 def mask_sql(expr: str) -> str:
     """SQL expression masking personal data inside the text expression `expr`.
 
-    Each pattern runs twice because a match consumes the separator that the next
-    adjacent number needs ("13812345678,13912345678").
+    Digits and signs may be ASCII or full width. Each pattern runs twice because a match
+    consumes the separator that the next adjacent number needs ("13812345678,13912345678").
     """
     masked = "_masked_text"
     for pattern, replacement in _MASKS:
         for _ in range(2):
             masked = f"regexp_replace({masked}, '{pattern}', '{replacement}', 'g')"
-    # Most texts hold no long number and no '@': test that before the replacements, first
-    # with literals every match contains (a mobile number has 1[3-9], an ID number 19 or
-    # 20), at a quarter of the cost of any regular expression, then with a regex.
-    literals = " or ".join(f"contains({expr}, '{s}')" for s in _MUST_CONTAIN_ONE)
-    return (f"(case when ({literals}) and regexp_matches({expr}, '[0-9][0-9 -]{{9}}|@') "
+    # Most texts hold no long number and no '@': one cheap regex rules them out before
+    # the eight replacements (a room number such as 1201 does not reach them).
+    return (f"(case when regexp_matches({expr}, '{_CANDIDATE}') "
             f"then {masked.replace('_masked_text', expr)} else {expr} end)")
 
 
+def mask_text(text: str) -> str:
+    """`text` masked as `mask_sql` masks it, for messages built in Python."""
+    if not _PY_CANDIDATE.search(text):
+        return text
+    for pattern, replacement in _PY_MASKS:
+        for _ in range(2):
+            text = pattern.sub(replacement, text)
+    return text
+
+
 def secret_key(settings: Settings) -> bytes:
-    """The pseudonymisation key: WALL_SECRET, else the key file (created 0600 on first use)."""
+    """The pseudonymisation key: WALL_SECRET, else the key file (created 0600 on first use).
+
+    Raises:
+        ValueError: the key is too short, not random or not hex (`check_secret`), or the
+            key file can be read or changed by every user of the machine.
+    """
     if settings.secret:
-        return settings.secret.encode("utf-8")
+        return check_secret(settings.secret, "WALL_SECRET")
     path = Path(settings.secret_file)
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_hex(32))
+            f.write(secrets.token_hex(KEY_BYTES))
         logger.warning("created a new pseudonymisation key at %s; back it up", path)
-    return path.read_text(encoding="utf-8").strip().encode("utf-8")
+    if path.stat().st_mode & 0o006:
+        raise ValueError(f"{path}: refused as pseudonymisation key: every user of this "
+                         f"machine can read or change it (chmod 600 {path})")
+    return check_secret(path.read_text(encoding="utf-8"), str(path))
 
 
 def hmac_params(key: bytes) -> dict[str, bytes]:

@@ -75,10 +75,12 @@ class Settings:
     secret_file: Path = _setting(
         Path.home() / ".config" / "neighbourhood-wall" / "pseudonym.key",
         "WALL_SECRET_FILE",
-        "File holding the pseudonymisation key (created with mode 0600 on first use).",
+        "File holding the pseudonymisation key: 64 or more hex digits (created with mode "
+        "0600 on first use).",
     )
     secret: str | None = _setting(
-        None, "WALL_SECRET", "The pseudonymisation key itself; overrides WALL_SECRET_FILE."
+        None, "WALL_SECRET",
+        "The pseudonymisation key itself (64 or more hex digits); overrides WALL_SECRET_FILE.",
     )
     timezone: str = _setting(
         "Asia/Shanghai", "WALL_TIMEZONE", "Local time zone of all timestamps."
@@ -155,6 +157,44 @@ class Settings:
     )
 
 
+KEY_BYTES = 32
+# Shown in every refusal of a key: the exact command that makes a good one.
+MAKE_KEY = ("umask 077; python3 -c 'import secrets; print(secrets.token_hex(32))' "
+            "> /etc/wall/pseudonym.key")
+
+
+def check_secret(text: str, origin: str) -> bytes:
+    """The pseudonymisation key written as `text` (read from `origin`), as HMAC bytes.
+
+    A key is the hex form of at least 32 random bytes (64 hex digits). The hex text itself
+    keys the HMAC, as it always has, so a key file made on first use keeps its pseudonyms.
+
+    Raises:
+        ValueError: naming `origin`, what is wrong and the command that makes a key.
+    """
+    text = text.strip()
+    try:
+        raw = bytes.fromhex(text)
+    except ValueError:
+        raw = None
+    if not text:
+        problem = "it is empty"
+    elif raw is None:
+        problem = "it is not hex digits (0-9, a-f)"
+    elif len(raw) < KEY_BYTES:
+        problem = f"it holds {len(raw)} bytes, fewer than {KEY_BYTES}"
+    elif len(set(raw)) < KEY_BYTES // 2:
+        # 32 random bytes have about 30 different values; 16 or fewer is a pattern
+        problem = f"its bytes repeat a pattern ({len(set(raw))} different values)"
+    else:
+        return text.encode("ascii")
+    raise ValueError(
+        f"{origin}: refused as pseudonymisation key: {problem}. A key is at least "
+        f"{KEY_BYTES} random bytes written as {2 * KEY_BYTES} hex digits; make one with "
+        f"`{MAKE_KEY}` and set WALL_SECRET_FILE to it (a new key changes every pseudonym: "
+        f"rebuild the warehouse from the input files, docs/operations.md)")
+
+
 def parse_sla(text: str) -> tuple[SlaRule, ...]:
     """Parse ``'1=same_day,2=days:3,3=workdays:5,4=workdays:15'`` into rules.
 
@@ -186,6 +226,9 @@ def load_settings(environ: Mapping[str, str] = os.environ, **overrides) -> Setti
             continue
         if f.name == "sla":
             values[f.name] = parse_sla(raw)
+        elif f.name == "secret":
+            check_secret(raw, "WALL_SECRET")
+            values[f.name] = raw
         elif f.type in ("Path", "Path | None"):
             values[f.name] = Path(raw)
         elif f.type == "int":

@@ -21,6 +21,7 @@ import datetime as dt
 import http.client
 import json
 import os
+import secrets
 import socket
 import statistics
 import subprocess
@@ -133,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"built {args.tickets:,} tickets in {time.perf_counter() - t:.1f} s", flush=True)
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("WALL_")}
-    env.update(WALL_DB=str(db), WALL_SECRET="loadtest", PYTHONPATH=str(ROOT))
+    env.update(WALL_DB=str(db), WALL_SECRET=secrets.token_hex(32), PYTHONPATH=str(ROOT))
     cmd = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py",
            "-b", f"127.0.0.1:{port}", "--access-logfile", "/dev/null"]
     if args.workers:

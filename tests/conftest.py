@@ -12,6 +12,7 @@ import dash
 import pytest
 
 from pipelines.settings import Settings
+from tests.factories import TEST_SECRET
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
@@ -59,7 +60,7 @@ def make_settings(tmp_path):
         values = dict(
             db_path=tmp_path / "w.duckdb",
             demo_dir=tmp_path / "demo",
-            secret="test-secret-not-for-production",
+            secret=TEST_SECRET,
             secret_file=tmp_path / "pseudonym.key",
             calendar_file=None,
         )

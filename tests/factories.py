@@ -127,3 +127,7 @@ def ledger_row(**overrides) -> dict[str, str]:
     }
     row.update({k: "" if v is None else str(v) for k, v in overrides.items()})
     return row
+
+
+# A valid pseudonymisation key (64 hex digits) for tests only.
+TEST_SECRET = "9864f8f2ac5aab0ba6b68e9ab709c14090913c138908f346a05e20a8ef4edb33"

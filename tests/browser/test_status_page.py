@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.factories import TEST_SECRET
+
 ROOT = Path(__file__).resolve().parents[2]
 FIRST_START_TIMEOUT = 180  # the first start generates and loads the demo warehouse
 
@@ -38,7 +40,7 @@ def served_app(tmp_path_factory, artifacts_dir):
     env = {
         **os.environ,
         "WALL_DEMO_DIR": str(data / "demo"),
-        "WALL_SECRET": "browser-test-secret",
+        "WALL_SECRET": TEST_SECRET,
         "PYTHONUNBUFFERED": "1",
     }
     log_path = artifacts_dir / "status_page_server.log"

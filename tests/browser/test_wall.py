@@ -23,6 +23,7 @@ import duckdb
 import pytest
 
 from tests.conftest import chrome_options
+from tests.factories import TEST_SECRET
 
 ROOT = Path(__file__).resolve().parents[2]
 SIZES = [(1920, 1080), (3840, 2160), (5760, 1080)]
@@ -79,7 +80,7 @@ def _build_warehouse(tmp: Path) -> Path:
     settings = Settings(
         db_path=tmp / "w.duckdb",
         demo_dir=tmp / "demo",
-        secret="wall-browser-test",
+        secret=TEST_SECRET,
         secret_file=tmp / "key",
         calendar_file=None,
     )
@@ -98,7 +99,7 @@ class Server:
         self.proc = None
 
     def start(self, timeout: float = 60) -> None:
-        env = {**os.environ, "WALL_SECRET": "wall-browser-test", "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "WALL_SECRET": TEST_SECRET, "PYTHONUNBUFFERED": "1"}
         for name in ("WALL_USERS_FILE", "WALL_WALL_TOKENS_FILE"):
             env.pop(name, None)
         log = open(self.log_path, "a", encoding="utf-8")  # noqa: SIM115 (the server keeps it)
@@ -455,7 +456,7 @@ def test_wall__redraws_on_new_data_and_warns_when_stale(server, driver):
     assert driver.find_elements("css selector", "#wall-stale") == []
     time.sleep(1.5)
     assert driver.execute_script("return window.wallDebug.state.redraws") == 0
-    settings = Settings(db_path=server.db_path, secret="wall-browser-test")
+    settings = Settings(db_path=server.db_path, secret=TEST_SECRET)
     with warehouse.writer(settings) as w:
         w.execute("update load_log set finished_at = finished_at - interval 3 day")
     try:

@@ -15,6 +15,7 @@ import pytest
 from pipelines import bootstrap
 from pipelines.demo import write_demo
 from pipelines.settings import Settings
+from tests.factories import TEST_SECRET
 
 CHECKS = sorted((Path(__file__).resolve().parents[2] / "pipelines" / "sql" / "checks")
                 .glob("check_*.sql"))
@@ -25,7 +26,7 @@ def demo_warehouse(tmp_path_factory) -> Path:
     """A warehouse loaded from one year of demo inputs (20,000 tickets)."""
     root = tmp_path_factory.mktemp("checks")
     settings = Settings(db_path=root / "w.duckdb", demo_dir=root / "demo",
-                        secret="test-secret", secret_file=root / "key")
+                        secret=TEST_SECRET, secret_file=root / "key")
     files = write_demo(root / "demo", years=1, tickets_per_year=20_000,
                        today=dt.date(2026, 11, 23))
     bootstrap.load_demo_inputs(settings, files)

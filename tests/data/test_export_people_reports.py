@@ -27,7 +27,7 @@ from pipelines import exports, warehouse
 from pipelines.loader import load_files
 from pipelines.queries import exports as q
 from pipelines.settings import Settings, local_now
-from tests.factories import ballot_row, ledger_row, resident_row, vote_row, write_csv
+from tests.factories import TEST_SECRET, ballot_row, ledger_row, resident_row, vote_row, write_csv
 
 AS_OF = dt.datetime(2025, 10, 20, 12, 0)
 K = 5
@@ -151,7 +151,7 @@ LEDGER_SECOND = [
 def built(tmp_path_factory):
     root = tmp_path_factory.mktemp("people_exports")
     settings = Settings(db_path=root / "w.duckdb", demo_dir=root / "demo",
-                        secret="test-secret-not-for-production",
+                        secret=TEST_SECRET,
                         secret_file=root / "pseudonym.key", calendar_file=None,
                         small_count=K)
     people = _residents()

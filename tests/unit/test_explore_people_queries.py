@@ -13,6 +13,7 @@ from pipelines.bootstrap import load_demo_inputs
 from pipelines.demo import write_demo
 from pipelines.queries import explore as q
 from pipelines.settings import Settings, parse_key_groups
+from tests.factories import TEST_SECRET
 
 NOW = dt.datetime(2026, 11, 23, 12, 0)
 F = q.PeopleFilters(dt.date(2026, 1, 1), dt.date(2026, 11, 23))
@@ -25,7 +26,7 @@ def con(tmp_path_factory):
     files = write_demo(root / "demo", years=1, tickets_per_year=5000,
                        today=dt.date(2026, 11, 23))
     settings = Settings(db_path=root / "w.duckdb", demo_dir=root / "demo",
-                        secret="explore-people", secret_file=root / "k",
+                        secret=TEST_SECRET, secret_file=root / "k",
                         calendar_file=None)
     load_demo_inputs(settings, files)
     c = duckdb.connect(str(settings.db_path), read_only=True)

@@ -16,6 +16,7 @@ from pipelines.bootstrap import load_demo_inputs
 from pipelines.demo import write_demo
 from pipelines.queries import explore as q
 from pipelines.settings import Settings
+from tests.factories import TEST_SECRET
 
 TODAY = dt.date(2026, 11, 20)
 NOW = dt.datetime(2026, 11, 20, 12, 0)
@@ -25,7 +26,7 @@ def build_explore_warehouse(root) -> Settings:
     """Demo inputs (1 year, 4,000 tickets) loaded through the real pipeline."""
     files = write_demo(root / "demo", years=1, tickets_per_year=4000, today=TODAY)
     settings = Settings(db_path=root / "w.duckdb", demo_dir=root / "demo",
-                        secret="explore-test", secret_file=root / "k",
+                        secret=TEST_SECRET, secret_file=root / "k",
                         calendar_file=None)
     load_demo_inputs(settings, {"tickets": files["tickets"]})
     return settings

@@ -21,7 +21,7 @@ from filelock import FileLock
 from pipelines import exports, warehouse
 from pipelines.__main__ import main
 from pipelines.loader import load_files
-from tests.factories import ticket_row, write_csv
+from tests.factories import TEST_SECRET, ticket_row, write_csv
 
 ROOT = Path(__file__).resolve().parents[2]
 D = dt.date
@@ -297,7 +297,7 @@ def test_export_due__overlapping_processes_export_once(loaded, tmp_path):
     schedules = _write_schedules(tmp_path)
     cmd = [sys.executable, "-m", "pipelines", "--db", str(loaded.db_path), "export",
            "--due", "--schedules", str(schedules)]
-    env = {**os.environ, "WALL_SECRET": "x"}
+    env = {**os.environ, "WALL_SECRET": TEST_SECRET}
     procs = [subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True) for _ in range(3)]
     outs = [p.communicate(timeout=120) for p in procs]
@@ -411,7 +411,7 @@ def test_export__killed_mid_export_leaves_no_file(loaded, tmp_path):
     out = tmp_path / "one"
     args = ["--db", str(loaded.db_path), "export", "closure_rates", "--from",
             "2025-09-01", "--to", "2025-09-30", "--out", str(out)]
-    env = {**os.environ, "WALL_SECRET": "x"}
+    env = {**os.environ, "WALL_SECRET": TEST_SECRET}
     killed = subprocess.run([sys.executable, "-c", _KILLER, *args], cwd=ROOT, env=env,
                             capture_output=True, text=True, check=False)
     assert killed.returncode == -signal.SIGKILL, killed.stderr

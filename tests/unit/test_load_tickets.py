@@ -19,7 +19,7 @@ import pytest
 from pipelines.__main__ import main as cli
 from pipelines.loader import LoadError, load_files
 from pipelines.privacy import mask_sql
-from tests.factories import ticket_row, write_csv
+from tests.factories import TEST_SECRET, ticket_row, write_csv
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -473,7 +473,7 @@ def test_load_tickets__killed_load_leaves_warehouse_unchanged(settings, tmp_path
         f.write(lines[0] + "\n")
         for i in range(400_000):
             f.write(body.replace(body.split(",")[0], f"K{i}", 1) + "\n")
-    env = dict(os.environ, WALL_SECRET="x", PYTHONPATH=str(ROOT))
+    env = dict(os.environ, WALL_SECRET=TEST_SECRET, PYTHONPATH=str(ROOT))
     killed = False
     for _attempt in range(3):  # a loaded machine may finish the load first: try again
         proc = subprocess.Popen(

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings as hsettings, strategies as 
 
 from pipelines.loader import load_files
 from pipelines.settings import Settings
-from tests.factories import write_csv
+from tests.factories import TEST_SECRET, write_csv
 
 IDS = ["T1", "T2", "T3", "T4"]
 TIMES = ["2025-09-23 09:00:00", "2025-09-23 12:00:00", "2025/09/24 08:30", "2025-09-22",
@@ -54,7 +54,7 @@ def test_load__every_row_in_one_bucket_and_reloading_changes_nothing(first, seco
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         config = Settings(db_path=tmp / "w.duckdb", demo_dir=tmp / "demo",
-                          secret="property-test-secret", secret_file=tmp / "k",
+                          secret=TEST_SECRET, secret_file=tmp / "k",
                           calendar_file=None)
         seed = [dict(ticket_id="T1", reported_at="2025-09-23 09:00:00", level="1",
                      category="城市管理", community="龙塔社区")]

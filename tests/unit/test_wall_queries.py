@@ -13,6 +13,7 @@ import pytest
 
 from pipelines.queries import wall as q
 from pipelines.settings import Settings
+from tests.factories import TEST_SECRET
 
 NOW = datetime(2026, 11, 23, 10, 30)
 K = 5
@@ -26,7 +27,7 @@ def warehouse(tmp_path_factory) -> Path:
 
     tmp = tmp_path_factory.mktemp("wallq")
     settings = Settings(db_path=tmp / "w.duckdb", demo_dir=tmp / "demo",
-                        secret="unit-test", secret_file=tmp / "key", calendar_file=None)
+                        secret=TEST_SECRET, secret_file=tmp / "key", calendar_file=None)
     files = write_demo(tmp / "demo", years=1, tickets_per_year=20_000,
                        today=NOW.date(), clock=NOW.time().replace(minute=0))
     load_demo_inputs(settings, files)
