@@ -117,9 +117,9 @@ def _native_columns(source: Source, mapping: Mapping) -> set[str]:
             and c.name not in mapping.values}
 
 
-def _text_expr(col: Column, mapping: Mapping, p: _Params) -> str:
+def _text_expr(col: Column, mapping: Mapping, p: _Params, masked: bool) -> str:
     """Canonical text of `col` from its cell `<col>__cell`: value-mapped, defaulted,
-    personal data protected."""
+    personal data protected (`masked`: phone and ID numbers, e-mails masked)."""
     expr = f"{col.name}__cell"
     synonyms = {**col.synonyms, **mapping.values.get(col.name, {})}
     if synonyms:
@@ -127,7 +127,7 @@ def _text_expr(col: Column, mapping: Mapping, p: _Params) -> str:
         expr = f"(case {expr} {cases} else {expr} end)"
     if col.name in mapping.defaults:
         expr = f"coalesce({expr}, {p.add(mapping.defaults[col.name])})"
-    if col.pii == "mask":
+    if masked:
         expr = privacy.mask_sql(expr)
     elif col.pii == "pseudonymise":
         expr = privacy.pseudonym_sql(expr)
@@ -161,7 +161,8 @@ def _typed_expr(col: Column, mapping: Mapping, p: _Params, native: set[str]) -> 
     if col.kind == "enum":
         # most cells are already canonical: test that before lower(), which costs more
         choices, value = p.add(list(col.choices)), f"lower({raw})"
-        fallback = "null" if col.strict else raw
+        # a value kept as given is stored and quoted in warnings: masked (rare rows only)
+        fallback = "null" if col.strict else privacy.mask_sql(raw)
         return (f"case when list_contains({choices}, {raw}) then {raw} "
                 f"when list_contains({choices}, {value}) then {value} else {fallback} end")
     return raw
@@ -196,13 +197,27 @@ def _reason_expr(source: Source) -> str:
         checks.append((f"coalesce({rule.violated}, false)", rule.reason))
     broken = " or ".join(f"({condition})" for condition, _ in checks)
     text = ", ".join(f"case when {condition} then {reason} end" for condition, reason in checks)
-    return f"case when {broken} then concat_ws('; ', {text}) else '' end"
+    # a reason may quote a cell: masked, and only for the rows that break a rule
+    reasons = privacy.mask_sql(f"concat_ws('; ', {text})")
+    return f"case when {broken} then {reasons} else '' end"
 
 
 def _required_missing(source: Source, staged: StagedFile, mapping: Mapping) -> list[str]:
     return [c.name for c in source.columns if c.required
             and mapping.source_column(c.name) not in staged.columns
             and c.name not in mapping.defaults]
+
+
+def _kept_raw(col: Column, masked: set[str], native: set[str]) -> str:
+    """What a quarantined row keeps of `col`: its text masked (most sources mask it only
+    here, for the few rows quarantined); a birth date only as the year the warehouse keeps."""
+    raw = f"{col.name}__raw"
+    if col.kind == "year":
+        return (f"case when {raw} is not null then coalesce(cast({col.target} as varchar), "
+                f"'[withheld: personal data]') end")
+    if col.name in masked or col.name in native:  # native: typed by the reader, no text
+        return raw
+    return privacy.mask_sql(raw)
 
 
 def _stage_sql(source: Source, file_no: int, staged: StagedFile, mapping: Mapping,
@@ -216,13 +231,15 @@ def _stage_sql(source: Source, file_no: int, staged: StagedFile, mapping: Mappin
     """
     cells = ", ".join(f"{_cell_expr(c, staged, mapping, native)} as {c.name}__cell"
                       for c in source.stored)
-    texts = ", ".join(f"{_text_expr(c, mapping, p)} as {c.name}__raw" for c in source.stored)
+    masked = {c.name for c in source.stored if source.masks(c) and c.name not in native}
+    texts = ", ".join(f"{_text_expr(c, mapping, p, c.name in masked)} as {c.name}__raw"
+                      for c in source.stored)
     line = "_line" if staged.has_line_column else "null::bigint"
     targets = [c.target for c in source.stored]
     typed = ", ".join(f"{_typed_expr(c, mapping, p, native)} as {c.target}"
                       for c in source.stored)
     raw = "to_json(struct_pack(" + ", ".join(
-        f"{c.name} := {c.name}__raw" for c in source.stored) + "))::varchar"
+        f"{c.name} := {_kept_raw(c, masked, native)}" for c in source.stored) + "))::varchar"
     head = "create temp table _typed as" if file_no == 0 else "insert into _typed by name"
     # DuckDB's 64-bit hash of the stored values: ~8x faster than md5 over JSON. Should a
     # DuckDB upgrade change it, the next reload counts its rows as updated once.
@@ -377,7 +394,8 @@ def _quarantine(con, source: Source, files: Sequence[StagedFile], stats: list[_F
         if staged.rejected:
             con.executemany(
                 "insert into quarantine select $1, $2, $3, $4, "
-                f"coalesce({privacy.mask_sql('$5::varchar')}, '[withheld: personal data]'), $6",
+                f"coalesce({privacy.mask_sql('$5::varchar')}, '[withheld: personal data]'), "
+                f"{privacy.mask_sql('$6::varchar')}",
                 [[load_id, source.name, str(staged.path), line, None if withheld else raw,
                   reason] for line, raw, reason in staged.rejected],
             )
@@ -418,6 +436,8 @@ def _enum_warnings(con, source: Source) -> list[str]:
 
 
 def _log(con, reports: list[LoadReport], started: dt.datetime, warnings: list[str]) -> None:
+    # Warnings may quote values: masked before they reach load_log, stdout or the log.
+    warnings = [privacy.mask_text(w) for w in warnings]
     for r in reports:
         r.warnings = warnings
         con.execute(

@@ -23,6 +23,7 @@ from pipelines.settings import KEY_BYTES, Settings, check_secret
 
 logger = logging.getLogger(__name__)
 
+
 def _fw(ascii_class: str) -> str:
     """A character class matching `ascii_class` (e.g. '1-9', 'Xx') in ASCII and full width."""
     wide = "".join(chr(ord(c) + 0xFEE0) if c != "-" else c for c in ascii_class)
@@ -30,22 +31,33 @@ def _fw(ascii_class: str) -> str:
 
 
 _D = _fw("0-9")
-_SEP = "[ .\\-－．\u3000]?"  # one optional space, hyphen or dot between digit groups
+_SEP = "[ .\\-－．\u3000]?"  # one optional space, hyphen or dot between any two digits
 _NOT_DIGIT = "[^0-9０-９]"
-_YEAR_START = f"(?:{_fw('1')}{_fw('9')}|{_fw('2')}{_fw('0')})"
-_MONTH = f"(?:{_fw('0')}{_fw('1-9')}|{_fw('1')}{_fw('0-2')})"
-_DAY = f"(?:{_fw('0')}{_fw('1-9')}|{_fw('1-2')}{_D}|{_fw('3')}{_fw('0-1')})"
-# 18 digits: area, birth date, sequence, check digit; groups as written on forms
-# (6-8-4, 6-4-4-4, 4-4-4-4-2) may be split by one separator.
-_ID18 = (f"{_fw('1-9')}{_D}{{3}}{_SEP}{_D}{{2}}{_SEP}{_YEAR_START}{_SEP}{_D}{{2}}{_SEP}"
-         f"{_MONTH}{_SEP}{_DAY}{_SEP}{_D}{{2}}{_SEP}{_D}{_fw('0-9Xx')}")
+
+
+def _seq(*parts: str) -> str:
+    """`parts` (one digit each, or an alternation of digit pairs) in a row, each pair of
+    neighbouring digits optionally split by one separator."""
+    return _SEP.join(parts)
+
+
+def _pairs(*pairs: tuple[str, str]) -> str:
+    return "(?:" + "|".join(_seq(_fw(a), _fw(b)) for a, b in pairs) + ")"
+
+
+_YEAR_START = _pairs(("1", "9"), ("2", "0"))
+_MONTH = _pairs(("0", "1-9"), ("1", "0-2"))
+_DAY = _pairs(("0", "1-9"), ("1-2", "0-9"), ("3", "0-1"))
+# 18 digits: area, birth date (century 19/20, month, day checked), sequence, check digit
+_ID18 = _seq(_fw("1-9"), *[_D] * 5, _YEAR_START, _D, _D, _MONTH, _DAY, *[_D] * 3,
+             _fw("0-9Xx"))
 # 15 digits (issued before 1999): area, two-digit year, month, day, sequence
-_ID15 = f"{_fw('1-9')}{_D}{{5}}{_SEP}{_D}{{2}}{_SEP}{_MONTH}{_SEP}{_DAY}{_SEP}{_D}{{3}}"
+_ID15 = _seq(_fw("1-9"), *[_D] * 7, _MONTH, _DAY, *[_D] * 3)
 _PREFIX_86 = (f"(?:(?:[+＋]|{_fw('0')}{{2}})?{_fw('8')}{_fw('6')}"
               f"|[(（][+＋]?{_fw('8')}{_fw('6')}[)）]){_SEP}")
-_MOBILE_START = f"{_fw('1')}{_fw('3-9')}{_D}"
+_MOBILE_START = _seq(_fw("1"), _fw("3-9"), _D)
 _MOBILE = (f"(?:{_PREFIX_86})?(?:{_MOBILE_START}|[(（]{_MOBILE_START}[)）])"
-           f"{_SEP}{_D}{{4}}{_SEP}{_D}{{4}}")
+           f"{_SEP}{_seq(*[_D] * 8)}")
 _EMAIL_CHAR = "A-Za-z0-9ａ-ｚＡ-Ｚ０-９"
 _EMAIL = (f"[{_EMAIL_CHAR}._%+\\-．]+[@＠][{_EMAIL_CHAR}.\\-．]+[.．]"
           f"[A-Za-zａ-ｚＡ-Ｚ]{{2,}}")

@@ -16,7 +16,8 @@ class Column:
 
     kind: text | int | timestamp | date | year | decimal | bool | enum.
     pii: None, 'mask' (free text: numbers and e-mails masked), 'pseudonymise' (keyed hash)
-    or 'drop' (read, never stored). `choices` limits an enum; `strict=False` keeps an unknown
+    or 'drop' (read, never stored); in a source with personal data, None is masked too
+    (`Source.masks`). `choices` limits an enum; `strict=False` keeps an unknown
     enum value as given and reports it as a warning instead of quarantining the row.
     `synonyms` maps common spellings (Chinese office wording) to canonical values.
     """
@@ -69,6 +70,15 @@ class Source:
     def has_personal_data(self) -> bool:
         """True when rows carry identifiers or names that must never be kept in clear."""
         return any(c.pii in ("drop", "pseudonymise") for c in self.columns)
+
+    def masks(self, col: Column) -> bool:
+        """True when the text of `col` is masked before it is typed, checked or stored.
+
+        Free text ('mask') always is; in a source with personal data so is every column
+        that is not pseudonymised or dropped, because an ID number typed into the wrong
+        column (`sex`, `building`) must not pass in clear either.
+        """
+        return col.pii == "mask" or (self.has_personal_data and col.pii is None)
 
 
 HANDLERS = ("property", "community", "department", "self_governance")
