@@ -270,7 +270,9 @@ def levels_view(d: dict, lang: str) -> list:
 
 
 def ticker(items: list[dict], lang: str) -> html.Div:
-    """The scrolling ticker of the newest reports (about one item per 4 s)."""
+    """The scrolling ticker of the newest reports (about one item per 4 s): time, level,
+    place and category; the description only when the query returned one
+    (WALL_TICKER_TEXT=description)."""
     if not items:
         return html.Div(
             html.Span(t("levels.ticker_none", lang), className="tk-item"),
@@ -282,8 +284,10 @@ def ticker(items: list[dict], lang: str) -> html.Div:
                 html.Span(hhmm(r["reported_at"]), className="tk-time"),
                 level_badge(r["level"], lang),
                 html.Span(r["community"], className="tk-comm"),
+                *([html.Span(r["grid"], className="tk-grid")] if r.get("grid") else []),
                 html.Span(r["category"], className="tk-cat"),
-                html.Span(r["description"] or "", className="tk-desc"),
+                *([html.Span(r["description"], className="tk-desc")]
+                  if r.get("description") else []),
             ],
             className="tk-item",
         )

@@ -151,11 +151,19 @@ class Settings:
         20.0, "WALL_ROTATE_SECONDS",
         "Seconds each wall view stays up (URL ?rotate= overrides; 0 pins one view).",
     )
+    wall_ticker_text: str = _setting(
+        "category_place", "WALL_TICKER_TEXT",
+        "What the wall's ticker shows of each new report: category_place (category, community "
+        "and grid) or description (also the description, phone and ID numbers masked; names "
+        "in it are not).",
+    )
     wall_poll_seconds: float = _setting(
         30.0, "WALL_POLL_SECONDS",
         "Seconds between the wall's cheap data-version polls (URL ?poll= overrides).",
     )
 
+
+TICKER_TEXTS = ("category_place", "description")
 
 KEY_BYTES = 32
 # Shown in every refusal of a key: the exact command that makes a good one.
@@ -226,6 +234,9 @@ def load_settings(environ: Mapping[str, str] = os.environ, **overrides) -> Setti
             continue
         if f.name == "sla":
             values[f.name] = parse_sla(raw)
+        elif f.name == "wall_ticker_text" and raw not in TICKER_TEXTS:
+            raise ValueError(f"WALL_TICKER_TEXT must be one of {', '.join(TICKER_TEXTS)}, "
+                             f"got {raw!r}")
         elif f.name == "secret":
             check_secret(raw, "WALL_SECRET")
             values[f.name] = raw

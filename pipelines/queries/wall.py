@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from pipelines.queries import arrow
-from pipelines.settings import Settings
+from pipelines.settings import TICKER_TEXTS, Settings
 
 logger = logging.getLogger(__name__)
 
@@ -126,6 +126,7 @@ def levels_data(
     *,
     community: str | None = None,
     ticker_limit: int = 20,
+    ticker_text: str = "category_place",
 ) -> dict:
     """Levels view: how many events today, and is anything serious happening?
 
@@ -135,8 +136,14 @@ def levels_data(
         today_total, month_total, open_total and their year-ago counterparts;
         serious: open level-3/4 events (newest 8) and serious_count;
         categories: this month's top 8 categories; communities: ranked by this month's
-        count (all, with open_count); ticker: the newest reports of the last week.
+        count (all, with open_count); ticker: the newest reports of the last week, with
+        their description only when `ticker_text` is "description" (else None).
+
+    Raises:
+        ValueError: `ticker_text` is not one of TICKER_TEXTS.
     """
+    if ticker_text not in TICKER_TEXTS:
+        raise ValueError(f"ticker_text must be one of {TICKER_TEXTS}, got {ticker_text!r}")
     c = clock
     levels = _records(
         con,
@@ -193,6 +200,7 @@ def levels_data(
             since=c.now - timedelta(days=TICKER_DAYS),
             community=community,
             limit=ticker_limit,
+            with_description=ticker_text == "description",
         ),
     }
 
@@ -403,7 +411,8 @@ def wall_view_data(
         today: the day to show; with `now` unset, the view is computed at its end.
         filters: e.g. {"community": "龙塔社区"}; keys outside FILTER_KEYS are ignored.
         now: the instant to compute at (default: local now in settings.timezone).
-        settings: response_hours, small_count and timezone (default: Settings()).
+        settings: response_hours, small_count, timezone and wall_ticker_text (default:
+            Settings()).
         tables: the warehouse's table names when the caller already has them.
 
     Returns:
@@ -426,7 +435,8 @@ def wall_view_data(
         return {**base, "available": False, "missing": missing}
     community = filters.get("community")
     if view == "levels":
-        data = levels_data(con, clock, community=community)
+        data = levels_data(con, clock, community=community,
+                           ticker_text=settings.wall_ticker_text)
     elif view == "closure":
         data = closure_data(
             con, clock, response_hours=settings.response_hours, community=community

@@ -1,13 +1,15 @@
 -- Wall, levels view: the newest reports up to $now for the scrolling ticker. The
--- description was masked by the loader (phone numbers, ids), so it may be shown.
+-- description (phone and ID numbers masked by the loader, names not) is read only when
+-- the center chose to show it ($with_description, WALL_TICKER_TEXT=description).
 with newest as (
     select
         ticket_id,
         reported_at,
         community,
+        grid,
         category,
         level,
-        description,
+        case when $with_description then description end as description,
     from tickets
     where
         reported_at <= $now
