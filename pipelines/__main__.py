@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     db = getattr(args, "sub_db", None) or args.db
     try:
         settings = load_settings(db_path=db)
-    except ValueError as e:  # a setting that does not parse, or a weak key
+    except ValueError as e:  # a setting that does not parse (WALL_SLA, WALL_TICKER_TEXT)
         print(f"error: {e}", file=sys.stderr)
         return 2
     try:

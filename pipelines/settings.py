@@ -237,9 +237,6 @@ def load_settings(environ: Mapping[str, str] = os.environ, **overrides) -> Setti
         elif f.name == "wall_ticker_text" and raw not in TICKER_TEXTS:
             raise ValueError(f"WALL_TICKER_TEXT must be one of {', '.join(TICKER_TEXTS)}, "
                              f"got {raw!r}")
-        elif f.name == "secret":
-            check_secret(raw, "WALL_SECRET")
-            values[f.name] = raw
         elif f.type in ("Path", "Path | None"):
             values[f.name] = Path(raw)
         elif f.type == "int":

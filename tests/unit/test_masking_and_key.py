@@ -12,7 +12,7 @@ import pytest
 from pipelines.__main__ import main as cli
 from pipelines.loader import LoadError, load_files
 from pipelines.privacy import mask_sql, mask_text, pseudonym, secret_key
-from pipelines.settings import MAKE_KEY, load_settings
+from pipelines.settings import MAKE_KEY
 from tests.factories import TEST_SECRET, resident_row, write_csv
 
 
@@ -38,17 +38,15 @@ def test_load__weak_key_file_is_refused_with_the_command_to_make_one(
     assert not settings.db_path.exists()  # nothing written
 
 
-def test_load_settings__short_wall_secret_is_refused_at_start():
-    with pytest.raises(ValueError, match="WALL_SECRET: refused .* not hex digits"):
-        load_settings({"WALL_SECRET": "test-secret-not-for-production"})
-    assert load_settings({"WALL_SECRET": TEST_SECRET}).secret == TEST_SECRET
-
-
-def test_cli__weak_wall_secret_is_a_clear_error(monkeypatch, capsys, tmp_path):
-    monkeypatch.setenv("WALL_SECRET", "x")
-    assert cli(["status", "--db", str(tmp_path / "w.duckdb")]) == 2
+def test_cli_load__weak_wall_secret_is_a_clear_error(monkeypatch, capsys, tmp_path):
+    monkeypatch.setenv("WALL_SECRET", "test-secret-not-for-production")
+    db = tmp_path / "w.duckdb"
+    path = write_csv(tmp_path / "p.csv", [resident_row()])
+    assert cli(["load", "population", str(path), "--db", str(db), "--quiet"]) == 2
     err = capsys.readouterr().err
-    assert "WALL_SECRET: refused" in err and MAKE_KEY in err and "Traceback" not in err
+    assert "WALL_SECRET: refused as pseudonymisation key: it is not hex digits" in err
+    assert MAKE_KEY in err and "Traceback" not in err
+    assert not db.exists()
 
 
 def test_secret_key__world_readable_key_file_is_refused(make_settings, tmp_path):
