@@ -25,7 +25,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines import workdays
+from pipelines import warnings_engine, workdays
 from pipelines.settings import Settings, local_now, parse_key_groups
 from pipelines.sources import SOURCES
 
@@ -379,6 +379,10 @@ STEPS: tuple[Step, ...] = (
     sql_mart("participation_monthly", check=_unmatched_engagement),
     sql_mart("vote_results", params=_vote_params),
     _ledger_step(),
+    # early warnings (issue 15): after any load whose data a rule or the detector reads
+    Step("warnings", warnings_engine.INPUTS,
+         lambda con, ctx: warnings_engine.refresh(con, ctx.settings, ctx.load_id),
+         needs_load=True),
 )
 
 # The marts the explorer and the wall serve from (migrations 0004, 0005, 0007): plain

@@ -114,6 +114,12 @@ class Settings:
         "A ledger month is published this many days after it ends; an entry loaded later "
         "and dated in it is booked as an adjustment in the current month.",
     )
+    warnings_file: Path = _setting(
+        ROOT / "pipelines" / "warnings.toml",
+        "WALL_WARNINGS_FILE",
+        "TOML of early-warning rules and anomaly thresholds (defaults: "
+        "pipelines/warnings.toml).",
+    )
     users_file: Path | None = _setting(
         None,
         "WALL_USERS_FILE",

@@ -1,0 +1,135 @@
+"""Early warnings: the anomaly detector's statistics (issue 15; docs/warnings.md).
+
+For each cell (community x category, or grid x category) the detector compares the
+reports of the evaluated window with what comparable days of the weeks before it lead
+one to expect:
+
+- Days fall in three classes from the working-day calendar (dim_calendar): working days
+  (make-up working Saturdays included), weekends, and public holidays. A holiday is
+  compared with weekends (days off), never with working days, and holidays are left out
+  of every baseline, so a Spring Festival dip neither fires nor lowers the weeks after.
+- Per cell and class the baseline is the 10%-trimmed mean of the daily counts over the
+  last `baseline_weeks` weeks before the window (the season: a trailing window follows
+  it), and its spread the winsorised variance. Together they give a negative-binomial
+  count model (Poisson when there is no extra spread), summed over the window's days,
+  with the uncertainty of the baseline mean added.
+- A window fires when its count is above the model's (1 - alpha) quantile, at least
+  `min_ratio` times the expectation and at least a minimum count.
+
+Arrays in, arrays out, so the benchmark (benchmarks/warnings_quality.py) runs the same
+code on synthetic series as the pipeline runs on the warehouse's daily counts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+WORKDAY, WEEKEND, HOLIDAY = 0, 1, 2
+TRIM = 0.1  # share trimmed (mean) or winsorised (variance) at each end
+MIN_BASELINE_DAYS = 4  # a class seen fewer times falls back to all non-holiday days
+
+
+@dataclass(frozen=True)
+class Windows:
+    """Expectations and observations of the day window (the cut-off day) and the week
+    window (its last 7 days), one entry per cell."""
+
+    day_observed: np.ndarray
+    day_expected: np.ndarray
+    day_variance: np.ndarray
+    week_observed: np.ndarray
+    week_expected: np.ndarray
+    week_variance: np.ndarray
+
+
+def day_classes(is_workday: np.ndarray, is_holiday: np.ndarray) -> np.ndarray:
+    """WORKDAY / WEEKEND / HOLIDAY per day from the calendar's two flags."""
+    return np.where(is_workday, WORKDAY, np.where(is_holiday, HOLIDAY, WEEKEND))
+
+
+def _class_moments(base: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Trimmed mean and winsorised variance of each row of `base` (cells x days)."""
+    mean = stats.trim_mean(base, TRIM, axis=1)
+    low, high = np.quantile(base, [TRIM, 1 - TRIM], axis=1)
+    clipped = np.clip(base, low[:, None], high[:, None])
+    var = clipped.var(axis=1, ddof=1) if base.shape[1] > 1 else mean.copy()
+    return mean, var
+
+
+def windows(counts: np.ndarray, classes: np.ndarray, last_day_share: float,
+            baseline_weeks: int) -> Windows:
+    """Expected counts and variances of the day and week windows.
+
+    Args:
+        counts: reports per cell (rows) and day (columns): `7 * baseline_weeks` baseline
+            days, then the 7 days of the week window, the last being the cut-off day.
+        classes: the class of each of those days (`day_classes`).
+        last_day_share: share of a normal day's reports made by the cut-off's time.
+        baseline_weeks: weeks of baseline before the window.
+    """
+    n_base = 7 * baseline_weeks
+    if counts.shape[1] != n_base + 7 or len(classes) != counts.shape[1]:
+        raise ValueError(f"want {n_base + 7} days of counts and classes, got "
+                         f"{counts.shape[1]} and {len(classes)}")
+    counts = counts.astype(float)
+    base, base_classes = counts[:, :n_base], classes[:n_base]
+    usable = base[:, base_classes != HOLIDAY]
+    mean = np.zeros((counts.shape[0], 3))
+    var = np.zeros_like(mean)
+    seen = np.zeros(3)
+    for c in (WORKDAY, WEEKEND):
+        cols = base[:, base_classes == c]
+        if cols.shape[1] < MIN_BASELINE_DAYS:
+            cols = usable
+        mean[:, c], var[:, c] = _class_moments(cols)
+        # a cell never seen still has a rate: as if one report in the whole baseline
+        mean[:, c] = np.maximum(mean[:, c], 1 / max(cols.shape[1], 1))
+        seen[c] = cols.shape[1]
+    mean[:, HOLIDAY], var[:, HOLIDAY], seen[HOLIDAY] = mean[:, WEEKEND], var[:, WEEKEND], \
+        seen[WEEKEND]
+    # extra-Poisson spread per day (negative binomial: var = m + a m^2), never below 0
+    dispersion = np.maximum(var - mean, 0) / mean**2
+
+    window_classes = classes[n_base:]
+    scale = np.ones(7)
+    scale[-1] = last_day_share
+    day_mean = mean[:, window_classes] * scale
+    day_var = day_mean + dispersion[:, window_classes] * day_mean**2
+    # the baseline mean is itself estimated: its error repeats on every day of a class
+    mean_error = np.zeros(counts.shape[0])
+    for c in (WORKDAY, WEEKEND, HOLIDAY):
+        in_class = window_classes == c
+        if in_class.any():
+            k = scale[in_class].sum()
+            mean_error += k**2 * np.maximum(var[:, c], mean[:, c]) / seen[c]
+    last = window_classes[-1]
+    day_error = last_day_share**2 * np.maximum(var[:, last], mean[:, last]) / seen[last]
+    window = counts[:, n_base:]
+    return Windows(window[:, -1], day_mean[:, -1], day_var[:, -1] + day_error,
+                   window.sum(axis=1), day_mean.sum(axis=1), day_var.sum(axis=1)
+                   + mean_error)
+
+
+def quantiles(expected: np.ndarray, variance: np.ndarray, q) -> np.ndarray:
+    """The `q` quantile of a count with this mean and variance: negative binomial when
+    the variance exceeds the mean, else Poisson."""
+    expected = np.asarray(expected, dtype=float)
+    variance = np.maximum(np.asarray(variance, dtype=float), expected)
+    extra = variance - expected
+    over = extra > 1e-9 * np.maximum(expected, 1)
+    r = np.where(over, expected**2 / np.where(over, extra, 1), 1.0)
+    p = np.where(over, expected / variance, 0.5)
+    return np.where(over, stats.nbinom.ppf(q, r, p), stats.poisson.ppf(q, expected))
+
+
+def fires(observed: np.ndarray, expected: np.ndarray, variance: np.ndarray, *,
+          alpha: float, min_ratio: float, min_count: int) -> tuple[np.ndarray, np.ndarray]:
+    """(fires, threshold): observed above the (1 - alpha) quantile, at least `min_ratio`
+    times the expectation and at least `min_count`."""
+    threshold = quantiles(expected, variance, 1 - alpha)
+    hit = ((observed > threshold) & (observed >= min_ratio * expected)
+           & (observed >= min_count))
+    return hit, threshold

@@ -1,0 +1,266 @@
+"""Early warnings: computed after every load into the `warnings` table (issue 15).
+
+`refresh(con, settings)` runs inside the load's write (the `warnings` step of
+`pipelines.derived`, after any load of a table in INPUTS): it evaluates every enabled rule of
+`pipelines/warnings_rules.py` and the anomaly detector of
+`pipelines/warnings_anomalies.py`, then updates each warning's lifecycle:
+
+- a condition found now and not open before is inserted as `new` (first seen now);
+- one still found is `ongoing`: the same row, with its evidence and last seen updated;
+- an open one no longer found is `resolved` (resolved at now); if its condition returns
+  later it is a new episode, a new row.
+
+A warning's identity is its rule and scope (`warning_key`), never the load, so a
+condition that persists is one warning. The same data and evaluation time give the same
+warnings: rules are judged at the evaluation time (the load's local time), anomalies
+at the tickets' data cut-off; every aggregation runs in DuckDB, and only daily counts
+per cell reach Python.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from pipelines import queries
+from pipelines import warnings_anomalies as wa
+from pipelines.settings import Settings, local_now
+from pipelines.warnings_rules import (ANOMALY_RULES, RULES, Config, WarningsConfigError,
+                                      load_config)
+
+logger = logging.getLogger(__name__)
+
+# What the rules and the detector read: a load changing any of them recomputes warnings.
+INPUTS = ("tickets", "dim_calendar", "vote_results", "ledger_monthly", "ledger_entries",
+          "residents", "ballots", "engagement")
+SCOPE = ("community", "grid", "category", "compound", "vote_id", "source", "subject")
+EVIDENCE = ("observed", "expected", "usual_low", "usual_high", "threshold")
+_MONEY = pa.decimal128(18, 2)
+SCHEMA = pa.schema(
+    [("warning_key", pa.string()), ("kind", pa.string()), ("rule_id", pa.string()),
+     ("severity", pa.string())]
+    + [(c, pa.string()) for c in SCOPE]
+    + [("title", pa.string())] + [(c, _MONEY) for c in EVIDENCE]
+    + [("unit", pa.string()), ("window_from", pa.timestamp("us")),
+       ("window_to", pa.timestamp("us")), ("definition", pa.string())])
+
+
+def _money(value: Any) -> Decimal | None:
+    if value is None:
+        return None
+    return Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, Decimal):
+        return f"{value.normalize():f}" if value == value.to_integral() else f"{value:f}"
+    return "" if value is None else str(value)
+
+
+def warning_key(rule_id: str, row: dict[str, Any]) -> str:
+    """The stable identity of a warning: its rule and every scope value."""
+    return "|".join([rule_id] + [row.get(c) or "" for c in SCOPE])
+
+
+def _definition(text: str, params: dict[str, Any]) -> str:
+    """The 口径 with this center's parameter values written after it."""
+    if not params:
+        return text
+    shown = "; ".join(f"{k} = {v}" for k, v in sorted(params.items()))
+    return f"{text}（{shown}）"
+
+
+def _rule_params(rule_id: str, params: dict[str, Any], settings: Settings) -> dict:
+    """The bound parameters of a rule's query (settings the 口径 refers to included)."""
+    if rule_id == "source_stale":
+        hours = params["hours"]
+        return {"sources": sorted(hours), "hours": [float(hours[s]) for s in sorted(hours)]}
+    bound = dict(params)
+    if rule_id == "response_timeouts":
+        bound["response_hours"] = settings.response_hours
+    if rule_id == "ledger_unpublished":
+        bound["publish_days"] = settings.ledger_publish_days
+    return bound
+
+
+def rule_warnings(con: duckdb.DuckDBPyConnection, settings: Settings, config: Config,
+                  as_of: dt.datetime) -> list[dict[str, Any]]:
+    """Every rule's findings at `as_of`, one dict per warning (columns of SCHEMA)."""
+    found = []
+    for rule_id, params in config.rules.items():
+        rule = RULES[rule_id]
+        bound = _rule_params(rule_id, params, settings)
+        rows = queries.arrow(con, rule.query, as_of=as_of, **bound).to_pylist()
+        definition = _definition(rule.definition, params)
+        for row in rows:
+            shown = {k: _text(v) for k, v in {**params, **row}.items()}
+            found.append({
+                **{c: row.get(c) for c in SCOPE},
+                "warning_key": warning_key(rule_id, row), "kind": "rule",
+                "rule_id": rule_id, "severity": config.severities[rule_id],
+                "title": rule.title.format(**shown),
+                "observed": row["observed"], "expected": row["expected"],
+                "usual_low": None, "usual_high": None, "threshold": row["threshold"],
+                "unit": rule.unit, "window_from": row["window_from"],
+                "window_to": row["window_to"], "definition": definition,
+            })
+    return found
+
+
+def _calendar_classes(con, days: pd.DatetimeIndex) -> np.ndarray:
+    """Day classes of `days` from dim_calendar; days it lacks count Monday-Friday."""
+    cal = queries.frame(con, "warnings__calendar_days", day_from=days[0].date(),
+                        day_to=days[-1].date())
+    known = {pd.Timestamp(d): (w, n) for d, w, n in cal.itertuples(index=False)}
+    is_workday = np.array([known.get(d, (d.weekday() < 5, ""))[0] for d in days])
+    is_holiday = np.array([bool(known.get(d, (False, ""))[1])
+                           and not known[d][0] for d in days])
+    return wa.day_classes(is_workday, is_holiday)
+
+
+def anomaly_warnings(con: duckdb.DuckDBPyConnection, config: Config
+                     ) -> list[dict[str, Any]]:
+    """Surges of reports per cell at the tickets' data cut-off (docs/warnings.md)."""
+    a = config.anomalies
+    (cutoff,), = queries.rows(con, "warnings__cutoff")
+    if cutoff is None:
+        return []
+    cut_day = pd.Timestamp(cutoff.date())
+    n_days = 7 * a["baseline_weeks"] + 7
+    days = pd.date_range(end=cut_day, periods=n_days, freq="D")
+    reports, by_then = queries.rows(con, "warnings__day_share", cutoff=cutoff,
+                                    day_from=days[0].date())[0]
+    share = by_then / reports if reports else 1.0
+    share = max(share, 0.05)  # just after midnight: never expect nothing at all
+    daily = queries.frame(con, "warnings__daily_counts", day_from=days[0].date(),
+                          cutoff=cutoff)
+    if daily.empty:
+        return []
+    daily["grid"] = daily["grid"].fillna("")
+    daily["day"] = pd.to_datetime(daily["day"])
+    counts = daily.pivot_table(index=["is_grid", "community", "grid", "category"],
+                               columns="day", values="reported", aggfunc="sum",
+                               fill_value=0).reindex(columns=days, fill_value=0)
+    classes = _calendar_classes(con, days)
+    w = wa.windows(counts.to_numpy(), classes, share, a["baseline_weeks"])
+    cells = counts.index.to_frame(index=False)
+    is_grid = cells["is_grid"].to_numpy(bool)
+    # grid cells only where the week's expectation is large enough to mean something
+    keep = ~is_grid | (w.week_expected >= a["grid_min_expected_week"])
+    found = []
+    cutoff_text = f"{cutoff:%m-%d %H:%M}"
+    for rule_id, obs, exp, var, min_count, span in (
+        ("surge_day", w.day_observed, w.day_expected, w.day_variance, a["min_day"],
+         f"今日（截至 {cutoff_text}）"),
+        ("surge_week", w.week_observed, w.week_expected, w.week_variance, a["min_week"],
+         f"近7天（截至 {cutoff_text}）"),
+    ):
+        hit, threshold = wa.fires(obs, exp, var, alpha=a["alpha"],
+                                  min_ratio=a["min_ratio"], min_count=min_count)
+        low = wa.quantiles(exp, var, 0.1)
+        high = wa.quantiles(exp, var, 0.9)
+        start = cut_day if rule_id == "surge_day" else days[-7]
+        definition = _definition(ANOMALY_RULES[rule_id], a)
+        for i in np.flatnonzero(hit & keep):
+            cell = cells.iloc[i]
+            row = {"community": cell["community"], "grid": cell["grid"] or None,
+                   "category": cell["category"], "compound": None, "vote_id": None,
+                   "source": None, "subject": None}
+            place = f"{row['community']}{' ' + row['grid'] if row['grid'] else ''}"
+            severity = "critical" if obs[i] >= 3 * exp[i] else a["severity"]
+            found.append({
+                **row, "warning_key": warning_key(rule_id, row), "kind": "anomaly",
+                "rule_id": rule_id, "severity": severity,
+                "title": (f"{row['category']}，{place}：{span} {int(obs[i])} 件，"
+                          f"通常 {int(low[i])}–{int(high[i])} 件"),
+                "observed": obs[i], "expected": exp[i], "usual_low": low[i],
+                "usual_high": high[i], "threshold": threshold[i], "unit": "tickets",
+                "window_from": start.to_pydatetime(), "window_to": cutoff,
+                "definition": definition,
+            })
+    return found
+
+
+def compute(con: duckdb.DuckDBPyConnection, settings: Settings, config: Config,
+            as_of: dt.datetime) -> list[dict[str, Any]]:
+    """Every warning found now (rules at `as_of`, anomalies at the data cut-off), in key
+    order."""
+    found = rule_warnings(con, settings, config, as_of)
+    if config.anomalies_enabled:
+        found += anomaly_warnings(con, config)
+    return sorted(found, key=lambda w: w["warning_key"])
+
+
+def store(con: duckdb.DuckDBPyConnection, found: list[dict[str, Any]],
+          as_of: dt.datetime, load_id: int | None) -> dict[str, int]:
+    """Apply the lifecycle (new / ongoing / resolved) to the warnings table; counts."""
+    for w in found:
+        for c in EVIDENCE:
+            w[c] = _money(w[c])
+    now = pa.Table.from_pylist(found, schema=SCHEMA)
+    con.register("_warnings_now", now)
+    try:
+        params = {"as_of": as_of, "load_id": load_id}
+        resolved = con.execute(
+            """
+            update warnings set status = 'resolved', resolved_at = $as_of,
+                load_id = $load_id
+            where status in ('new', 'ongoing')
+                and warning_key not in (select warning_key from _warnings_now)
+            """, params).fetchall()[0][0]
+        ongoing = con.execute(
+            """
+            update warnings as w set
+                status = 'ongoing', last_seen_at = $as_of, load_id = $load_id,
+                severity = n.severity, title = n.title, observed = n.observed,
+                expected = n.expected, usual_low = n.usual_low, usual_high = n.usual_high,
+                threshold = n.threshold, window_from = n.window_from,
+                window_to = n.window_to, definition = n.definition
+            from _warnings_now as n
+            where w.warning_key = n.warning_key and w.status in ('new', 'ongoing')
+            """, params).fetchall()[0][0]
+        new = con.execute(
+            """
+            insert into warnings by name
+            select
+                n.*,
+                n.warning_key || '@' || strftime($as_of::timestamp, '%Y-%m-%dT%H:%M:%S')
+                    as warning_id,
+                $as_of::timestamp as first_seen_at,
+                $as_of::timestamp as last_seen_at,
+                null::timestamp as resolved_at,
+                'new' as status,
+                $load_id::bigint as load_id,
+            from _warnings_now as n
+            where n.warning_key not in (
+                select warning_key from warnings where status in ('new', 'ongoing')
+            )
+            """, params).fetchall()[0][0]
+    finally:
+        con.unregister("_warnings_now")
+    return {"new": new, "ongoing": ongoing, "resolved": resolved}
+
+
+def refresh(con: duckdb.DuckDBPyConnection, settings: Settings, load_id: int | None = None,
+            as_of: dt.datetime | None = None) -> list[str]:
+    """Recompute warnings after a load; return notes for the load log.
+
+    A broken warnings file does not fail the load (the data is good): the warnings stay
+    as they were and the load log says why they were not computed.
+    """
+    try:
+        config = load_config(settings.warnings_file)
+    except WarningsConfigError as e:
+        logger.error("warnings not computed: %s", e)
+        return [f"warnings not computed: {e}"]
+    as_of = as_of or local_now(settings).replace(microsecond=0)
+    counts = store(con, compute(con, settings, config, as_of), as_of, load_id)
+    logger.info("warnings at %s: %s", as_of, counts)
+    return []
