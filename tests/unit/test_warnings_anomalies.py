@@ -1,0 +1,120 @@
+"""Anomaly warnings on a hand-made series: a known surge fires, a holiday dip does not
+(nor does the normal week after it), and a make-up working Saturday is judged as the
+working day it is, not as a weekend.
+
+One cell (龙塔社区, 物业维修) reports 9 or 11 tickets on working days, 1 or 3 on weekends
+and 1 on public holidays; a second cell (城市管理) reports half as many and never surges.
+Days follow the official 2025 calendar (National Day: 10-01..10-08 off, Sunday 09-28
+and Saturday 10-11 worked).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import pytest
+
+from pipelines import warehouse, workdays
+from pipelines import warnings_engine as we
+from pipelines.warnings_rules import load_config
+
+CELL = ("龙塔社区", "物业维修")
+OTHER = ("龙塔社区", "城市管理")
+
+
+@pytest.fixture
+def con(settings):
+    c = duckdb.connect()
+    warehouse.migrate(c)
+    workdays.refresh_calendar(c, settings, 2025, 2025)
+    yield c
+    c.close()
+
+
+def usual(con, day: dt.date) -> int:
+    """The series' count for a day: 9/11 on working days, 1/3 on weekends, 1 on holidays."""
+    ((is_workday, note),) = con.execute(
+        "select is_workday, coalesce(note, '') from dim_calendar where day = $d",
+        {"d": day}).fetchall()
+    odd = day.toordinal() % 2
+    if is_workday:
+        return 9 + 2 * odd
+    return 1 if note else 1 + 2 * odd
+
+
+def add_series(con, cell, last: dt.date, days: int = 70, surge: float = 1.0,
+               surge_from: dt.date | None = None, scale: float = 1.0) -> None:
+    """Tickets of `cell` for `days` days up to `last`, spread evenly over each day (full
+    days: the last at 23:59)."""
+    rows = []
+    for back in range(days):
+        day = last - dt.timedelta(days=back)
+        n = usual(con, day) * scale
+        if surge_from and day >= surge_from:
+            n *= surge
+        for i in range(round(n)):
+            step = dt.timedelta(minutes=1440 // max(round(n), 1))
+            at = dt.datetime.combine(day, dt.time(23, 59)) - i * step
+            rows.append((f"{cell[1]}-{day:%Y%m%d}-{i}", at, cell[0], cell[1]))
+    con.executemany(
+        "insert into tickets (ticket_id, reported_at, level, category, community, grid, "
+        "row_hash, load_id) values ($1, $2, 1, $4, $3, '龙塔社区第1网格', 0, 0)", rows)
+
+
+def anomalies(con, settings) -> list[tuple]:
+    found = we.anomaly_warnings(con, load_config(settings.warnings_file))
+    return sorted((w["rule_id"], w["category"], w["grid"]) for w in found)
+
+
+def test_anomaly__a_quadrupled_week_fires_for_its_cell_only(con, settings):
+    last = dt.date(2025, 11, 19)  # a Wednesday, baseline clear of National Day
+    add_series(con, CELL, last, surge=4.0, surge_from=last - dt.timedelta(days=6))
+    add_series(con, OTHER, last, scale=0.5)
+    found = we.anomaly_warnings(con, load_config(settings.warnings_file))
+    cells = {(w["rule_id"], w["category"], w["grid"]) for w in found}
+    assert ("surge_week", "物业维修", None) in cells
+    assert ("surge_day", "物业维修", None) in cells
+    assert not [c for c in cells if c[1] == "城市管理"]
+    week = next(w for w in found if w["rule_id"] == "surge_week" and w["grid"] is None)
+    assert week["observed"] > week["threshold"] >= week["usual_high"] > week["expected"]
+    assert week["severity"] == "critical"  # at least three times what was expected
+    assert "近7天" in week["title"] and "通常" in week["title"]
+
+
+def test_anomaly__the_same_series_without_a_surge_fires_nothing(con, settings):
+    last = dt.date(2025, 11, 19)
+    add_series(con, CELL, last)
+    add_series(con, OTHER, last, scale=0.5)
+    assert anomalies(con, settings) == []
+
+
+@pytest.mark.parametrize("last", [dt.date(2025, 10, 5), dt.date(2025, 10, 15)])
+def test_anomaly__a_holiday_dip_and_the_week_after_it_do_not_fire(con, settings, last):
+    add_series(con, CELL, last)
+    add_series(con, OTHER, last, scale=0.5)
+    assert anomalies(con, settings) == []
+
+
+def test_anomaly__a_make_up_saturday_is_a_working_day(con, settings):
+    # 2025-10-11 is a Saturday worked in exchange for National Day: 9 or 11 reports is
+    # an ordinary working day, although a weekend usually sees 1 to 3.
+    last = dt.date(2025, 10, 11)
+    add_series(con, CELL, last)
+    assert usual(con, last) >= 9
+    assert anomalies(con, settings) == []
+
+
+@pytest.mark.parametrize(("by_noon", "fires"), [(5, False), (14, True)])
+def test_anomaly__a_partial_cut_off_day_is_judged_on_the_hours_it_has_seen(
+        con, settings, by_noon, fires):
+    # The cut-off is at noon, when a working day has usually seen half its 10 reports:
+    # 5 is ordinary; 14 (more than a whole day's) is a surge.
+    last = dt.date(2025, 11, 19)
+    add_series(con, CELL, last - dt.timedelta(days=1), days=69)
+    for i in range(by_noon):
+        con.execute("insert into tickets (ticket_id, reported_at, level, category, "
+                    "community, row_hash, load_id) values ($1, $2, 1, '物业维修', "
+                    "'龙塔社区', 0, 0)", [f"N{i}", dt.datetime(2025, 11, 19, 12, 0)])
+    found = anomalies(con, settings)
+    assert ([r for r, *_ in found if r == "surge_day"] == ["surge_day"]) == fires
