@@ -103,6 +103,9 @@ REPORTS: dict[str, Report] = {
                settings_params=("small_count", "key_groups"), uses_as_of=False,
                uses_period=False, filters=("community",), splits=("community",),
                subject="population"),
+        Report("warnings", "Early warnings (rules and anomalies) active at any moment of "
+               "the period, with their evidence and 口径, most severe first",
+               uses_as_of=False, subject="warnings"),
     )
 }
 
