@@ -193,7 +193,8 @@ def _chip_text(state: ExploreState, key: str, value) -> str:
 
 def subnav(active: str, search: str) -> html.Nav:
     pages = [("tickets", "事件", "Tickets"), ("participation", "参与", "Participation"),
-             ("accounts", "收支", "Accounts"), ("population", "人口", "Population")]
+             ("accounts", "收支", "Accounts"), ("population", "人口", "Population"),
+             ("warnings", "预警", "Warnings")]
     return html.Nav(
         [dcc.Link(label(zh, en), href=f"/explore/{key}{search}",
                   className="explore-tab" + (" is-active" if key == active else ""))

@@ -243,6 +243,15 @@ HOURLY = np.array(
     ]
 )
 WEEKDAY = np.array([1.08, 1.05, 1.02, 1.0, 1.0, 0.88, 0.85])  # Monday first
+# Realistic anomalies so a first start shows early warnings (docs/warnings.md):
+# (community, grid number, category, days back from today, share of each of those
+# days' reports moved into this cell). A burst water main in one grid all week; a pile
+# of dumped rubbish reported again and again this morning.
+SURGES = (
+    ("龙塔社区", 2, "物业维修", range(0, 6), 0.04),
+    ("和平社区", 1, "城市管理", range(0, 1), 0.20),
+)
+SURGE_SEED = 15  # a generator of its own: the rest of the demo draws as before
 
 # ---------------------------------------- key groups
 KEY_GROUPS = (
@@ -633,6 +642,8 @@ def _tickets(rng, grids: pd.DataFrame, now, years: int, per_year: int) -> pd.Dat
         category,
     )
 
+    g, category = _inject_surges(grids, day, today, g, category)
+
     handler = np.empty(n, dtype=object)
     phrase = np.empty(n, dtype=object)
     street = np.zeros(n, dtype=bool)
@@ -763,6 +774,22 @@ def _tickets(rng, grids: pd.DataFrame, now, years: int, per_year: int) -> pd.Dat
             "updated_at": updated,
         }
     )
+
+
+def _inject_surges(grids: pd.DataFrame, day, today, g: np.ndarray, category: np.ndarray):
+    """Move some of a surge day's reports from other cells into each SURGES cell (the
+    day's total stays as drawn), with a generator of its own."""
+    rng = np.random.default_rng(SURGE_SEED)
+    g, category = g.copy(), category.copy()
+    community = grids["community"].to_numpy()
+    for name, grid_no, cat, days_back, share in SURGES:
+        target = int(np.flatnonzero(grids["grid"].to_numpy() == f"{name}第{grid_no}网格")[0])
+        for back in days_back:
+            on_day = np.flatnonzero((day == today - back) & (community[g] != name))
+            k = min(len(on_day), round(share * (day == today - back).sum()))
+            moved = rng.choice(on_day, k, replace=False)
+            g[moved], category[moved] = target, cat
+    return g, category
 
 
 # ---------------------------------------- votes

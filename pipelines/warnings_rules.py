@@ -95,7 +95,7 @@ RULES: dict[str, Rule] = {r.id: r for r in (
 # The anomaly detector (pipelines/warnings_anomalies.py) and its tunables.
 ANOMALY_DEFAULTS: dict[str, Any] = {
     "severity": "high", "baseline_weeks": 8, "alpha": 0.001, "min_ratio": 1.5,
-    "min_day": 8, "min_week": 10, "grid_min_expected_week": 10.0,
+    "min_day": 8, "min_week": 10, "grid_min_expected_week": 5.0,
 }
 ANOMALY_RULES = {
     "surge_day": "数据截止日（当天截至最新一条事件）的上报数，与此前 baseline_weeks 周同类日"
