@@ -11,11 +11,8 @@ ledger entries, with that page's own URL filters.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-from dataclasses import dataclass
 from typing import Any, Mapping
-from urllib.parse import urlencode
 
 import dash
 import duckdb
@@ -23,7 +20,7 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashboards import _data
 from dashboards._components import fmt_time, label, unavailable
-from dashboards._explore_state import DEFAULT_DAYS, MAX_VALUE_CHARS, MAX_VALUES, Notice
+from dashboards._warnings_view import CHOICES, drill_link, parse_view
 from pipelines.queries import QueryError
 from pipelines.queries import warnings as wq
 from pipelines.settings import local_now
@@ -36,7 +33,6 @@ dash.register_page(__name__, path="/explore/warnings", name="预警 Warnings",
                    title="预警 / Warnings explorer", order=15)
 
 PAGE = "warnings"
-CHOICES = {"status": wq.STATUSES, "severity": wq.SEVERITIES, "kind": wq.KINDS}
 LABELS = {"new": "新 new", "ongoing": "持续 ongoing", "resolved": "已解除 resolved",
           "critical": "紧急 critical", "high": "高 high", "medium": "中 medium",
           "rule": "规则 rule", "anomaly": "异常 anomaly"}
@@ -52,120 +48,25 @@ RULE_NAMES = {
 }
 
 
-@dataclass(frozen=True)
-class WarningsView:
-    """One view of the page: the period and the filters, as the URL gives them."""
-
-    date_from: dt.date
-    date_to: dt.date
-    status: tuple[str, ...] = wq.ACTIVE
-    severity: tuple[str, ...] = ()
-    kind: tuple[str, ...] = ()
-    community: tuple[str, ...] = ()
-
-    def filters(self) -> wq.WarningFilters:
-        """The query layer's filters for this view."""
-        return wq.WarningFilters(self.date_from, self.date_to, self.status,
-                                 self.severity, self.kind, self.community)
-
-    def search(self) -> str:
-        """The URL query string that reproduces this view (`status=all`: every status,
-        since no status at all means the default, the active ones)."""
-        pairs = [("from", self.date_from.isoformat()), ("to", self.date_to.isoformat())]
-        for key in ("status", "severity", "kind", "community"):
-            pairs += [(key, v) for v in getattr(self, key)]
-        if not self.status:
-            pairs.insert(2, ("status", "all"))
-        return "?" + urlencode(pairs)
-
-
-def _as_list(value: Any) -> list[str]:
-    if value is None:
-        return []
-    return [str(v) for v in (value if isinstance(value, (list, tuple)) else [value])]
-
-
-def parse_view(query: Mapping[str, Any], today: dt.date
-               ) -> tuple[WarningsView, list[Notice]]:
-    """Validate a URL query into a view and notices (values outside the allow-lists are
-    dropped; an unreadable date is ignored)."""
-    notices: list[Notice] = []
-    dates = {}
-    for key in ("from", "to"):
-        raw = _as_list(query.get(key))
-        if raw:
-            try:
-                dates[key] = dt.date.fromisoformat(raw[-1].strip())
-            except ValueError:
-                notices.append(Notice(f"无法识别的日期 {key}={raw[-1][:20]!r}，已忽略",
-                                      f"unreadable date {key}: ignored"))
-    date_to = dates.get("to", today)
-    date_from = dates.get("from", date_to - dt.timedelta(days=DEFAULT_DAYS - 1))
-    if date_to < date_from:
-        notices.append(Notice("起止日期颠倒，已对调", "from after to: swapped"))
-        date_from, date_to = date_to, date_from
-    values: dict[str, tuple[str, ...]] = {}
-    for key, allowed in CHOICES.items():
-        raw = [v.strip() for v in _as_list(query.get(key)) if v.strip()][:MAX_VALUES]
-        if key == "status" and "all" in raw:
-            values[key] = ()
-            continue
-        bad = [v for v in raw if v not in allowed]
-        if bad:
-            notices.append(Notice(f"{key} 取值无效，已忽略：{'、'.join(v[:20] for v in bad)}",
-                                  f"unknown {key} ignored"))
-        values[key] = tuple(dict.fromkeys(v for v in raw if v in allowed))
-    if not _as_list(query.get("status")):
-        values["status"] = wq.ACTIVE
-    values["community"] = tuple(dict.fromkeys(
-        v.strip()[:MAX_VALUE_CHARS] for v in _as_list(query.get("community"))
-        if v.strip()))[:MAX_VALUES]
-    return WarningsView(date_from, date_to, **values), notices
-
-
-def _day(value) -> str:
-    return f"{value:%Y-%m-%d}" if value else ""
-
-
-def drill_link(w: Mapping[str, Any]) -> str | None:
-    """The explorer URL of what lies behind warning `w` (its tickets, vote or ledger
-    entries), with that page's URL filters; None when nothing is behind it."""
-    rule = w["rule_id"]
-    if rule == "source_stale":
-        return "/status"
-    if rule == "vote_at_risk":
-        return "/explore/participation?" + urlencode(
-            [("compound", w["compound"]), ("state", "open")])
-    if rule in ("expense_spike", "negative_balance", "ledger_unpublished"):
-        month = dt.date.fromisoformat(f"{w['subject']}-01")
-        end = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1) \
-            - dt.timedelta(days=1)
-        return "/explore/accounts?" + urlencode(
-            [("from", month.isoformat()), ("to", end.isoformat()),
-             ("compound", w["compound"])])
-    pairs = [("from", _day(w["window_from"])), ("to", _day(w["window_to"]))]
-    for key in ("community", "grid", "category"):
-        if w.get(key):
-            pairs.append((key, w[key]))
-    extra = {"level4_open": [("level", "4"), ("status", "open")],
-             "level3_unanswered": [("level", "3"), ("status", "open")],
-             "overdue_open": [("status", "overdue")]}.get(rule, [])
-    if rule == "overdue_open":  # open now, whenever reported: the last year
-        pairs[0] = ("from", _day(w["window_to"] - dt.timedelta(days=365)))
-    return "/explore/tickets?" + urlencode(pairs + extra)
-
-
 def _evidence(w: Mapping[str, Any]) -> str:
+    """Observed, usual range or expectation, and threshold, in the rule's unit (exact
+    Decimals as text; counts without decimals)."""
     unit = {"pct": "%", "yuan": " 元", "hours": " 小时", "tickets": " 件"}.get(w["unit"], "")
-    parts = [f"观测 {w['observed']}{unit}" if w["observed"] is not None else ""]
+
+    def shown(value) -> str:
+        return f"{value:.0f}" if w["unit"] in ("tickets", "months") else f"{value}"
+
+    if w["unit"] == "months":
+        return "该月无记账"
+    parts = [f"观测 {shown(w['observed'])}{unit}"]
     if w["usual_low"] is not None:
         parts.append(f"通常 {w['usual_low']:.0f}–{w['usual_high']:.0f}，"
                      f"期望 {w['expected']}")
     elif w["expected"] is not None:
-        parts.append(f"期望 {w['expected']}{unit}")
+        parts.append(f"期望 {shown(w['expected'])}{unit}")
     if w["threshold"] is not None:
-        parts.append(f"阈值 {w['threshold']}{unit}")
-    return "；".join(p for p in parts if p)
+        parts.append(f"阈值 {shown(w['threshold'])}{unit}")
+    return "；".join(parts)
 
 
 def _row(w: Mapping[str, Any]) -> html.Tr:
