@@ -4,10 +4,13 @@ For each cell (community x category, or grid x category) the detector compares t
 reports of the evaluated window with what comparable days of the weeks before it lead
 one to expect:
 
-- Days fall in three classes from the working-day calendar (dim_calendar): working days
-  (make-up working Saturdays included), weekends, and public holidays. A holiday is
-  compared with weekends (days off), never with working days, and holidays are left out
-  of every baseline, so a Spring Festival dip neither fires nor lowers the weeks after.
+- Days fall in classes from the working-day calendar (dim_calendar): working days
+  (make-up working Saturdays included), weekends, public holidays, and the working days
+  within a week of a long holiday (Spring Festival, National Day), which are quieter.
+  A holiday is compared with weekends (days off), never with working days; a working
+  day near a long holiday with ordinary working days. Holidays and the days near long
+  ones are left out of every baseline, so a Spring Festival dip neither fires nor
+  lowers the weeks after it.
 - Per cell and class the baseline is the 10%-trimmed mean of the daily counts over the
   last `baseline_weeks` weeks before the window (the season: a trailing window follows
   it), and its spread the winsorised variance. Together they give a negative-binomial
@@ -27,9 +30,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-WORKDAY, WEEKEND, HOLIDAY = 0, 1, 2
+WORKDAY, WEEKEND, HOLIDAY, NEAR_LONG_HOLIDAY = 0, 1, 2, 3
+LONG_HOLIDAY_DAYS = 5  # a run of this many days off holding a holiday is a long holiday
+NEAR_DAYS = 7  # working days this close to a long holiday are "near" it
 TRIM = 0.1  # share trimmed (mean) or winsorised (variance) at each end
-MIN_BASELINE_DAYS = 4  # a class seen fewer times falls back to all non-holiday days
+MIN_BASELINE_DAYS = 4  # a class seen fewer times falls back to all ordinary days
 
 
 @dataclass(frozen=True)
@@ -46,8 +51,21 @@ class Windows:
 
 
 def day_classes(is_workday: np.ndarray, is_holiday: np.ndarray) -> np.ndarray:
-    """WORKDAY / WEEKEND / HOLIDAY per day from the calendar's two flags."""
-    return np.where(is_workday, WORKDAY, np.where(is_holiday, HOLIDAY, WEEKEND))
+    """WORKDAY / WEEKEND / HOLIDAY / NEAR_LONG_HOLIDAY per day from the calendar's two
+    flags (pass a week more on each side than needed: a long holiday at the edge of the
+    days given is only seen in part)."""
+    is_workday = np.asarray(is_workday, dtype=bool)
+    classes = np.where(is_workday, WORKDAY, np.where(is_holiday, HOLIDAY, WEEKEND))
+    near = np.zeros(len(classes), dtype=bool)
+    start = None
+    for i, off in enumerate(np.append(~is_workday, False)):
+        if off and start is None:
+            start = i
+        elif not off and start is not None:
+            if i - start >= LONG_HOLIDAY_DAYS and np.asarray(is_holiday)[start:i].any():
+                near[max(0, start - NEAR_DAYS):i + NEAR_DAYS] = True
+            start = None
+    return np.where(near & is_workday, NEAR_LONG_HOLIDAY, classes)
 
 
 def _class_moments(base: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -76,10 +94,10 @@ def windows(counts: np.ndarray, classes: np.ndarray, last_day_share: float,
                          f"{counts.shape[1]} and {len(classes)}")
     counts = counts.astype(float)
     base, base_classes = counts[:, :n_base], classes[:n_base]
-    usable = base[:, base_classes != HOLIDAY]
-    mean = np.zeros((counts.shape[0], 3))
+    usable = base[:, (base_classes == WORKDAY) | (base_classes == WEEKEND)]
+    mean = np.zeros((counts.shape[0], 4))
     var = np.zeros_like(mean)
-    seen = np.zeros(3)
+    seen = np.zeros(4)
     for c in (WORKDAY, WEEKEND):
         cols = base[:, base_classes == c]
         if cols.shape[1] < MIN_BASELINE_DAYS:
@@ -88,8 +106,8 @@ def windows(counts: np.ndarray, classes: np.ndarray, last_day_share: float,
         # a cell never seen still has a rate: as if one report in the whole baseline
         mean[:, c] = np.maximum(mean[:, c], 1 / max(cols.shape[1], 1))
         seen[c] = cols.shape[1]
-    mean[:, HOLIDAY], var[:, HOLIDAY], seen[HOLIDAY] = mean[:, WEEKEND], var[:, WEEKEND], \
-        seen[WEEKEND]
+    for c, like in ((HOLIDAY, WEEKEND), (NEAR_LONG_HOLIDAY, WORKDAY)):
+        mean[:, c], var[:, c], seen[c] = mean[:, like], var[:, like], seen[like]
     # extra-Poisson spread per day (negative binomial: var = m + a m^2), never below 0
     dispersion = np.maximum(var - mean, 0) / mean**2
 
@@ -100,7 +118,7 @@ def windows(counts: np.ndarray, classes: np.ndarray, last_day_share: float,
     day_var = day_mean + dispersion[:, window_classes] * day_mean**2
     # the baseline mean is itself estimated: its error repeats on every day of a class
     mean_error = np.zeros(counts.shape[0])
-    for c in (WORKDAY, WEEKEND, HOLIDAY):
+    for c in (WORKDAY, WEEKEND, HOLIDAY, NEAR_LONG_HOLIDAY):
         in_class = window_classes == c
         if in_class.any():
             k = scale[in_class].sum()

@@ -115,14 +115,17 @@ def rule_warnings(con: duckdb.DuckDBPyConnection, settings: Settings, config: Co
 
 
 def _calendar_classes(con, days: pd.DatetimeIndex) -> np.ndarray:
-    """Day classes of `days` from dim_calendar; days it lacks count Monday-Friday."""
-    cal = queries.frame(con, "warnings__calendar_days", day_from=days[0].date(),
-                        day_to=days[-1].date())
-    known = {pd.Timestamp(d): (w, n) for d, w, n in cal.itertuples(index=False)}
-    is_workday = np.array([known.get(d, (d.weekday() < 5, ""))[0] for d in days])
-    is_holiday = np.array([bool(known.get(d, (False, ""))[1])
-                           and not known[d][0] for d in days])
-    return wa.day_classes(is_workday, is_holiday)
+    """Day classes of `days` from dim_calendar; days it lacks count Monday-Friday. Read
+    with two weeks on each side, so a long holiday at an edge is seen whole."""
+    pad = pd.Timedelta(days=14)
+    wide = pd.date_range(days[0] - pad, days[-1] + pad, freq="D")
+    cal = queries.frame(con, "warnings__calendar_days", day_from=wide[0].date(),
+                        day_to=wide[-1].date())
+    known = {pd.Timestamp(d): (bool(w), bool(n)) for d, w, n in cal.itertuples(index=False)}
+    flags = [known.get(d, (d.weekday() < 5, False)) for d in wide]
+    is_workday = np.array([w for w, _ in flags])
+    is_holiday = np.array([n and not w for w, n in flags])
+    return wa.day_classes(is_workday, is_holiday)[pad.days:-pad.days]
 
 
 def anomaly_warnings(con: duckdb.DuckDBPyConnection, config: Config
