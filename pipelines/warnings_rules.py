@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 SEVERITIES = ("critical", "high", "medium")
+# Sources whose newest record source_stale can judge (warnings__source_stale.sql).
+STALE_SOURCES = ("tickets", "ledger", "population", "ballots", "engagement")
 
 
 class WarningsConfigError(ValueError):
@@ -182,6 +184,11 @@ def load_config(path: Path) -> Config:
                                       f"takes {sorted(rule.params) or 'no parameters'}")
         params = {k: _check_value(where, k, entry.get(k, d), d)
                   for k, d in rule.params.items()}
+        unknown = set(params.get("hours", {}) if rule_id == "source_stale" else ())
+        unknown -= set(STALE_SOURCES)
+        if unknown:
+            raise WarningsConfigError(f"{where}: hours names unknown source(s) "
+                                      f"{sorted(unknown)}; known: {', '.join(STALE_SOURCES)}")
         if enabled:
             rules[rule_id] = params
     entry = dict(data.get("anomalies", {}))

@@ -217,6 +217,7 @@ def test_config__defaults_ship_with_the_repository(settings):
     ("[rules.overdue_open]\nseverity = 'red'\n", "severity must be one of"),
     ("[anomalies]\nalpha = 0.9\n", "[anomalies]: alpha must be between"),
     ("[rules\n", "not valid TOML"),
+    ("[rules.source_stale]\nhours = { tickts = 26 }\n", "unknown source(s) ['tickts']"),
 ])
 def test_config__refuses_what_it_does_not_understand(tmp_path, text, named):
     path = tmp_path / "warnings.toml"
