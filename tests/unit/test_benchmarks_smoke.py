@@ -185,3 +185,14 @@ def test_report__downloads_judged_by_first_rows_not_the_whole_stream():
     table = report._streams_table(results(60)["sizes"])
     assert table[-1] == ("| `explore.ticket_batches` | 10M | 60.0 / 60.0 | "
                          "3,000 / 3,000 | 1,000 / 400,000 | 1,000,000 |")
+
+
+def test_warnings_quality__reports_false_warnings_and_recall_per_size():
+    from benchmarks import warnings_quality
+
+    text = warnings_quality.run(seed=1, n_surges=6, eval_from=dt.date(2025, 9, 20),
+                                end=dt.date(2025, 10, 20))
+    assert "| clean, 2 months |" in text and "National Day months" in text
+    sizes = [line.split("|")[1].strip() for line in text.splitlines()
+             if line.startswith("| ") and "×" in line.split("|")[1]]
+    assert sizes == ["1.5×", "2×", "3×", "5×"]
