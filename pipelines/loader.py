@@ -151,7 +151,10 @@ def _typed_expr(col: Column, mapping: Mapping, p: _Params, native: set[str]) -> 
                     f"'(19|20)[0-9]{{2}}') then cast({raw} as integer) end)")
         return parsed
     if col.kind == "int":
-        return f"try_cast({raw} as integer)"
+        # try_cast alone rounds ('1.5' -> 2) and reads hex and exponents ('0x3', '1e2'):
+        # only digits pass, with a '.0' tail as spreadsheets and pandas write whole numbers
+        return (f"case when regexp_full_match({raw}, '[+-]?[0-9]{{1,10}}(\\.0*)?') "
+                f"then try_cast({raw} as integer) end")
     if col.kind == "decimal":
         return (f"case when regexp_full_match({raw}, '[0-9]{{1,16}}(\\.[0-9]{{1,2}})?') "
                 f"then cast({raw} as decimal(18,2)) end")
