@@ -38,6 +38,12 @@ DEFAULT_TIME_FORMATS = [
     "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y-%m-%d %H:%M", "%Y/%m/%d",
     "%Y年%m月%d日 %H:%M:%S", "%Y年%m月%d日 %H:%M", "%Y年%m月%d日", "%Y%m%d%H%M%S", "%Y%m%d",
 ]
+# A longer cell is quarantined: no description, name or id needs more, and a 10 MB one
+# would reach the wall's ticker and every export.
+MAX_CELL_CHARS = 10_000
+SHOWN_CHARS = 100  # of a bad value quoted in a quarantine reason
+# C0 control characters but tab, line feed and carriage return, and DEL (RE2 syntax)
+CONTROL_CHARACTERS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
 TRUE_WORDS = ["1", "true", "t", "yes", "y", "是", "对"]
 FALSE_WORDS = ["0", "false", "f", "no", "n", "否"]
 
@@ -181,19 +187,50 @@ def _kind_words(col: Column) -> str:
         col.kind, col.kind)
 
 
+def _flaw_expr(source: Source, staged: StagedFile, mapping: Mapping,
+               check_controls: bool) -> str:
+    """SQL giving what is wrong with a row's text cells (`<col>__cell`) as they came, NULL
+    when nothing is: a cell over MAX_CELL_CHARS, or (`check_controls`) a control
+    character, such as NUL, in any text column (ids and names included).
+
+    Typed columns need no such test: such a cell does not parse, and is quarantined.
+    """
+    checks = []  # (condition, reason text)
+    for col in source.stored:
+        if col.kind not in ("text", "enum") or \
+                mapping.source_column(col.name) not in staged.columns:
+            continue
+        cell = f"{col.name}__cell"
+        # strlen (bytes) is free and bounds length (characters) from above
+        checks.append((f"strlen({cell}) > {MAX_CELL_CHARS} "
+                       f"and length({cell}) > {MAX_CELL_CHARS}",
+                       f"'{col.name} is longer than {MAX_CELL_CHARS:,} characters'"))
+        if check_controls:
+            checks.append((f"regexp_matches({cell}, '{CONTROL_CHARACTERS}')",
+                           f"'{col.name} holds a control character (such as NUL)'"))
+    if not checks:
+        return "null::varchar"
+    broken = " or ".join(f"({condition})" for condition, _ in checks)
+    text = ", ".join(f"case when {condition} then {reason} end" for condition, reason in checks)
+    return f"case when {broken} then concat_ws('; ', {text}) end"
+
+
 def _reason_expr(source: Source) -> str:
     """SQL building the row's quarantine reason ('' when the row is good).
 
     The reason text is built only for rows that break a rule: one test of every rule
-    costs a fraction of assembling the text for every row.
+    costs a fraction of assembling the text for every row. `_flaw` (`_flaw_expr`) comes
+    first.
     """
-    checks = []  # (condition, reason text)
+    checks = [("_flaw is not null", "_flaw")]  # (condition, reason text)
     for col in source.columns:
         raw = f"{col.name}__raw"
         if col.required:
             checks.append((f"{raw} is null", f"'missing {col.name}'"))
         if col.kind != "text" and not (col.kind == "enum" and not col.strict):
-            shown = "" if col.pii else f" \"' || {raw} || '\""
+            # as a JSON string: cut short, quotes and control characters escaped
+            shown = "" if col.pii else \
+                f" ' || to_json(left({raw}::varchar, {SHOWN_CHARS}))::varchar || '"
             checks.append((f"{raw} is not null and {col.target} is null",
                            f"'{col.name}:{shown} is not {_kind_words(col)}'"))
     for rule in source.rules:
@@ -224,13 +261,14 @@ def _kept_raw(col: Column, masked: set[str], native: set[str]) -> str:
 
 
 def _stage_sql(source: Source, file_no: int, staged: StagedFile, mapping: Mapping,
-               p: _Params, native: set[str]) -> str:
+               p: _Params, native: set[str], check_controls: bool = True) -> str:
     """SQL adding one file's rows to `_typed` in one pass: typed values, reason, row hash.
 
     The first file creates `_typed`, later ones append to it, so a row's rowid follows
     file order and then row order: that is its identity and "later row" for the rest of
     the load. `_raw` (JSON of the row's canonical text, personal data already protected)
-    is kept only for rows that will be quarantined.
+    is kept only for rows that will be quarantined, each value cut to MAX_CELL_CHARS.
+    `check_controls`: test text cells for control characters (see `_flaw_expr`).
     """
     cells = ", ".join(f"{_cell_expr(c, staged, mapping, native)} as {c.name}__cell"
                       for c in source.stored)
@@ -242,7 +280,9 @@ def _stage_sql(source: Source, file_no: int, staged: StagedFile, mapping: Mappin
     typed = ", ".join(f"{_typed_expr(c, mapping, p, native)} as {c.target}"
                       for c in source.stored)
     raw = "to_json(struct_pack(" + ", ".join(
-        f"{c.name} := {_kept_raw(c, masked, native)}" for c in source.stored) + "))::varchar"
+        f"{c.name} := {_kept_raw(c, masked, native)}" if c.name in native
+        else f"{c.name} := left({_kept_raw(c, masked, native)}, {MAX_CELL_CHARS})"
+        for c in source.stored) + "))::varchar"
     head = "create temp table _typed as" if file_no == 0 else "insert into _typed by name"
     # DuckDB's 64-bit hash of the stored values: ~8x faster than md5 over JSON. Should a
     # DuckDB upgrade change it, the next reload counts its rows as updated once.
@@ -251,7 +291,9 @@ def _stage_sql(source: Source, file_no: int, staged: StagedFile, mapping: Mappin
         with cells as (
             select {file_no} as _file_no, {line} as _line, {cells} from {staged.relation}
         ),
-        mapped as (select _file_no, _line, {texts} from cells),
+        mapped as (select _file_no, _line,
+            {_flaw_expr(source, staged, mapping, check_controls)} as _flaw, {texts}
+            from cells),
         typed as (select *, {typed} from mapped),
         checked as (select *, {_reason_expr(source)} as _reason from typed)
         select _file_no, _line, {", ".join(targets)}, _reason,
@@ -328,14 +370,17 @@ def _apply(con, source: Source, load_id: int, extras: derived.InsertExtras) -> i
 
 
 def _stage(con, source: Source, files: Sequence[StagedFile], mapping: Mapping,
-           params: _Params, native: set[str]) -> None:
-    """Read every file once into `_typed`, in order, and collect the reader's rejects."""
+           params: _Params, native: set[str], clean: set[int] = frozenset()) -> None:
+    """Read every file once into `_typed`, in order, and collect the reader's rejects.
+
+    `clean`: numbers of files known to hold no control characters, which skip that test.
+    """
     for i, staged in enumerate(files):
         parsed = {n for n in native if staged.can_parse_types
                   and mapping.source_column(n) in staged.columns}
         if staged.can_parse_types:
             staged.parse_as({mapping.source_column(n): "TIMESTAMP" for n in parsed})
-        sql = _stage_sql(source, i, staged, mapping, params, parsed)
+        sql = _stage_sql(source, i, staged, mapping, params, parsed, i not in clean)
         try:
             con.execute(sql, params.used_by(sql) | staged.params)
         except duckdb.Error as e:
@@ -549,13 +594,25 @@ def load_files(
                 notices += notice
                 steps.update()
             native = _native_columns(source, mapping)
-            _stage(con, source, files, mapping, params, native)
-            if native and any(f.cast_rejected for f in files):
+            # A CSV file is hashed and scanned for control bytes while DuckDB reads it:
+            # assume it clean (the regex test costs ~10% of a load), read it again if not.
+            clean = {i for i, f in enumerate(files) if f.is_csv}
+            _stage(con, source, files, mapping, params, native, clean)
+            dirty = {i for i in clean if files[i].may_hold_control_characters()}
+            if dirty or (native and any(f.cast_rejected for f in files)):
                 # a timestamp the reader could not parse may be in another format: read
                 # every file again as text, where all formats are tried
-                logger.info("timestamps not all ISO 8601: reading %s as text", paths)
+                logger.info("control characters or timestamps not all ISO 8601: reading "
+                            "%s again", paths)
                 con.execute("drop table _typed")
-                _stage(con, source, files, mapping, params, set())
+                _stage(con, source, files, mapping, params,
+                       set() if any(f.cast_rejected for f in files) else native,
+                       clean - dirty)
+            try:
+                for staged in files:
+                    staged.check_unchanged()  # after every read of it, and its hash
+            except ReadError as e:
+                raise LoadError(str(e)) from None
             stats = _file_rows(con, source, len(files))
             steps.update()
             con.execute(_classify_sql(source))

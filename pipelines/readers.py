@@ -16,6 +16,7 @@ import codecs
 import datetime as dt
 import hashlib
 import logging
+import os
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,10 +36,29 @@ _CSV_OPTIONS = "header = true, all_varchar = true, normalize_names = false, igno
 _LONG_LINES = "max_line_size = 20000000"
 # hashlib releases the GIL, so hashing overlaps DuckDB's own reading of the file.
 _HASHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256")
+# C0 control characters but tab, line feed and carriage return, and DEL: never text data
+CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 
 
 class ReadError(RuntimeError):
     """A file cannot be read at all; the message names the file and the reason."""
+
+
+@dataclass(frozen=True)
+class FileDigest:
+    """A file's SHA-256, whether its bytes hold control characters, and its identity
+    (device, inode, size, mtime, ctime) taken before it was read."""
+
+    sha256: str
+    has_control_bytes: bool
+    identity: tuple
+
+
+def file_identity(path: Path) -> tuple:
+    """What changes when a file is written, truncated, appended to or replaced: ctime
+    too, which no one can set back (touch can reset mtime)."""
+    st = os.stat(path)
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
 
 
 @dataclass
@@ -51,7 +71,7 @@ class StagedFile:
     relation: str  # SQL for a FROM clause: the file's text columns (Excel: plus _line)
     params: dict
     encoding: str | None = None
-    sha256_future: Future | None = None
+    sha256_future: Future | None = None  # of a FileDigest
     rejects_table: str | None = None
     has_line_column: bool = False  # the relation carries each row's line in `_line`
     header_line: int = 1  # the header's line; lines above it are titles, not read
@@ -61,7 +81,36 @@ class StagedFile:
     @property
     def sha256(self) -> str:
         """Hex SHA-256 of the file (hashed in a thread while DuckDB reads it)."""
-        return self.sha256_future.result() if self.sha256_future else ""
+        return self.sha256_future.result().sha256 if self.sha256_future else ""
+
+    @property
+    def is_csv(self) -> bool:
+        """True for a CSV file (read by DuckDB from the file itself)."""
+        return self.rejects_table is not None
+
+    def may_hold_control_characters(self) -> bool:
+        """False only for a CSV file whose bytes were scanned and hold none (waits for the
+        hash); Excel and Parquet store text compressed, so they are always checked."""
+        return not (self.is_csv and self.sha256_future
+                    and not self.sha256_future.result().has_control_bytes)
+
+    def check_unchanged(self) -> None:
+        """Refuse the file if it changed since it was hashed: what was read and what was
+        hashed could differ (a copy still being written, a file replaced mid-load).
+
+        Raises:
+            ReadError: the file was written, truncated, appended to or replaced.
+        """
+        if not self.sha256_future:
+            return
+        try:
+            same = file_identity(self.path) == self.sha256_future.result().identity
+        except OSError:
+            same = False
+        if not same:
+            raise ReadError(f"{self.path}: the file changed while it was being loaded "
+                            "(still being copied or written?); nothing was loaded; load "
+                            "it again once it is complete")
 
     @property
     def can_parse_types(self) -> bool:
@@ -84,13 +133,32 @@ class StagedFile:
         return [line - first - j for j, (line, _, _) in enumerate(self.rejected)]
 
 
-def file_sha256(path: Path) -> str:
-    """Hex SHA-256 of a file's bytes, read in 1 MiB blocks."""
+def file_digest(path: Path, identity: tuple) -> FileDigest:
+    """SHA-256 of a file's bytes, read in 1 MiB blocks, and whether any is a control byte
+    (`identity`: the file's, taken before; see `file_identity`)."""
     h = hashlib.sha256()
+    controls = False
     with open(path, "rb") as f:
         while block := f.read(1 << 20):
             h.update(block)
-    return h.hexdigest()
+            # translate runs in C at ~1 GB/s; it lets clean files skip the SQL checks
+            controls = controls or len(block.translate(None, CONTROL_BYTES)) != len(block)
+    return FileDigest(h.hexdigest(), controls, identity)
+
+
+def text_encoding(path: Path, name: str) -> str:
+    """`name` normalised, when it is a text encoding Python knows.
+
+    Raises:
+        ReadError: an unknown name, or a codec that is not a text encoding (base64, rot13).
+    """
+    name = name.strip().lower().replace("_", "-")
+    try:
+        "a".encode(name)  # LookupError for unknown names and for bytes-to-bytes codecs
+    except LookupError:
+        raise ReadError(f"{path}: {name!r} is not a text encoding (use e.g. utf-8, "
+                        "gb18030, utf-16)") from None
+    return name
 
 
 def detect_encoding(path: Path) -> str:
@@ -102,11 +170,25 @@ def detect_encoding(path: Path) -> str:
     """
     with open(path, "rb") as f:
         sample = f.read(SNIFF_BYTES)
+    if sample[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        return "utf-16"  # Excel's "Unicode text"
     try:
         codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
         return "utf-8"
     except UnicodeDecodeError:
         return "gb18030"
+
+
+def _refuse_binary(path: Path, encoding: str) -> None:
+    """A NUL byte in the header line (or in a tenth of the first MiB) is not text: the
+    header would be garbage, and so would every error message that quotes it."""
+    if encoding.startswith("utf-16"):
+        return
+    with open(path, "rb") as f:
+        sample = f.read(SNIFF_BYTES)
+    if b"\0" in sample.split(b"\n", 1)[0] or sample.count(b"\0") * 10 > len(sample):
+        raise ReadError(f"{path}: not a text file ({sample.count(0):,} NUL bytes in its "
+                        f"first {len(sample):,} bytes); a CSV export is plain text")
 
 
 def _transcode_to_utf8(path: Path, encoding: str, workdir: Path) -> Path:
@@ -131,13 +213,10 @@ def _open_csv(con, path: Path, name: str, encoding: str | None, workdir: Path,
               header_row: int) -> StagedFile:
     if path.stat().st_size == 0:
         raise ReadError(f"{path}: the file is empty")
-    encoding = (encoding or detect_encoding(path)).lower().replace("_", "-")
+    encoding = text_encoding(path, encoding or detect_encoding(path))
+    _refuse_binary(path, encoding)
     source = path
     if encoding not in ("utf-8", "utf8", "utf-8-sig"):
-        try:
-            codecs.lookup(encoding)
-        except LookupError:
-            raise ReadError(f"{path}: unknown encoding {encoding!r}") from None
         source = _transcode_to_utf8(path, encoding, workdir)
     params = {f"{name}_path": str(source)}
     delimiter, quote_char, skip, columns = _sniff_csv(path, source, header_row - 1)
@@ -328,7 +407,8 @@ def find_header_line(path: Path, names: set[str], encoding: str | None = None,
     else:
         with open(path, "rb") as f:
             head = f.read(SNIFF_BYTES)
-        text = head.decode(encoding or detect_encoding(path), errors="replace")
+        text = head.decode(text_encoding(path, encoding or detect_encoding(path)),
+                           errors="replace")
         # any usual delimiter; Excel and WPS quote header cells that hold one
         lines = [{cell.strip().strip('"') for d in ",\t;|" for cell in line.split(d)}
                  for line in text.lstrip("\ufeff").splitlines()[:HEADER_SEARCH_LINES]]
@@ -336,8 +416,9 @@ def find_header_line(path: Path, names: set[str], encoding: str | None = None,
 
 
 def hash_in_background(path: Path) -> Future:
-    """Start hashing `path` (SHA-256) in a thread; start early, it overlaps other work."""
-    return _HASHER.submit(file_sha256, Path(path))
+    """Start hashing `path` in a thread (a Future of its FileDigest); start early, it
+    overlaps other work. The file's identity is taken now, before anything reads it."""
+    return _HASHER.submit(file_digest, Path(path), file_identity(path))
 
 
 def quote(identifier: str) -> str:

@@ -75,7 +75,9 @@ def reasons(settings) -> list[str]:
 EXPECTED = {
     "empty.csv": "error: the file is empty",
     "bom_only.csv": "error: required column(s)",
-    "binary_garbage.csv": "error: pass --encoding",
+    "binary_garbage.csv": "error: not a text file",
+    "all_nuls.csv": "error: not a text file",
+    "control_characters.csv": (2, 3),  # NUL in an id, in a name; an escape in free text
     "header_only.csv": (0, 0),
     "truncated.csv": (4, 1),
     "semicolon.csv": (3, 0),  # DuckDB's sniffer finds the delimiter: a clean load
@@ -127,15 +129,28 @@ def test_merged_sheets__named_sheet_loads_merged_cell_as_missing(settings, tmp_p
     assert reasons(settings) == ["missing category"]
 
 
-def test_ten_megabyte_single_field__loads_within_the_limit(settings, tmp_path):
+def test_control_characters__rows_quarantined_with_the_column_named(settings):
+    load_guarded(settings, CORPUS / "control_characters.csv")
+    assert reasons(settings) == ["ticket_id holds a control character (such as NUL)",
+                                 "community holds a control character (such as NUL)",
+                                 "description holds a control character (such as NUL)"]
+    assert _count(settings, "select count(*) from tickets where regexp_matches("
+                            "ticket_id || community || description, '[\\x00-\\x08\\x1b]')") == 0
+
+
+def test_ten_megabyte_single_field__quarantined_within_the_limit(settings, tmp_path):
     path = tmp_path / "big_field.csv"
     with open(path, "w", encoding="utf-8") as f:
         f.write(HEADER + "\n")
         f.write("B1,2025-09-23 09:00:00,1,城市管理,龙塔社区,\"" + "长" * 3_400_000 + "\"\n")
         f.write("B2,2025-09-23 09:00:00,1,城市管理,龙塔社区,ok\n")
+        f.write("B3,2025-09-23 09:00:00,1,城市管理,龙塔社区,\"" + "长" * 10_000 + "\"\n")
     assert path.stat().st_size > 10_000_000
     report = load_guarded(settings, path)
-    assert isinstance(report, LoadReport) and report.rows_read == 2
+    assert (report.inserted, report.quarantined) == (2, 1), report.summary()
+    assert reasons(settings) == ["description is longer than 10,000 characters"]
+    # the quarantined row keeps the cell's start only, not 10 MB
+    assert _count(settings, "select max(strlen(raw_row)) from quarantine") < 40_000
 
 
 def test_ten_thousand_columns__loads_the_known_ones(settings, tmp_path):

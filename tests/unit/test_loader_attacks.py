@@ -63,3 +63,54 @@ def test_load__every_whole_number_column_refuses_fractions(settings, tmp_path, s
     assert report.quarantined == 1, report.summary()
     assert quarantine_reasons(settings) == {2: f'{column}: "{row[column]}" is not a whole '
                                                f'number'}
+
+
+# --- item 9: a file that changes during the load --------------------------------------
+
+
+def _file_of(tmp_path, n: int) -> Path:
+    return write_csv(tmp_path / "t.csv", [ticket_row(ticket_id=f"C{i:05d}") for i in range(n)])
+
+
+@pytest.mark.parametrize("change", ["truncate", "append"])
+def test_load__file_changed_between_hash_and_read_is_refused(settings, tmp_path, monkeypatch,
+                                                             change):
+    from pipelines import loader
+
+    path = _file_of(tmp_path, 20_000)
+    load_files(settings, "tickets", [write_csv(tmp_path / "ok.csv", [ticket_row()])])
+    before = settings.db_path.read_bytes()
+    real_stage = loader._stage
+
+    def stage_after_a_writer(con, source, files, *args, **kwargs):
+        files[0].sha256  # the hash is complete: the original bytes were hashed
+        data = path.read_bytes()
+        path.write_bytes(data[: len(data) // 2] if change == "truncate"
+                         else data + data.replace(b"C", b"D"))
+        return real_stage(con, source, files, *args, **kwargs)
+
+    monkeypatch.setattr(loader, "_stage", stage_after_a_writer)
+    with pytest.raises(LoadError, match=r"t\.csv: the file changed while it was being loaded"):
+        load_files(settings, "tickets", [path])
+    assert settings.db_path.read_bytes() == before
+
+
+def test_load__file_rewritten_in_place_with_its_old_size_and_mtime_is_refused(
+        settings, tmp_path, monkeypatch):
+    import os
+
+    from pipelines import loader
+
+    path = _file_of(tmp_path, 100)
+    real_stage = loader._stage
+
+    def stage_after_a_sneaky_writer(con, source, files, *args, **kwargs):
+        files[0].sha256
+        st = path.stat()
+        path.write_bytes(path.read_bytes().replace(b"C0", b"X0"))
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))  # touch -r: ctime still moves
+        return real_stage(con, source, files, *args, **kwargs)
+
+    monkeypatch.setattr(loader, "_stage", stage_after_a_sneaky_writer)
+    with pytest.raises(LoadError, match="changed while it was being loaded"):
+        load_files(settings, "tickets", [path])

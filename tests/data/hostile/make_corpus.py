@@ -42,6 +42,12 @@ def main() -> None:
              "H3,23.09.2025 09:00,1,城市管理,龙塔社区,,,",
              "H4,2025年9月23日 09:00,1,城市管理,龙塔社区,,,"]
     w("three_date_formats.csv", ("\n".join(dates) + "\n").encode())
+    w("all_nuls.csv", b"\0" * 4096)
+    controls = [HEADER, ROW.format(n=1), ROW.format(n="2\0"),
+                ROW.format(n=3).replace("龙塔社区", "龙塔\0社区"),
+                ROW.format(n=4).replace("门坏了", "门\x1b[2J坏了"),  # a terminal escape
+                ROW.format(n=5).replace("门坏了", '"门\n坏了"')]  # a line break is text
+    w("control_characters.csv", ("\n".join(controls) + "\n").encode())
 
     from openpyxl import Workbook
 
