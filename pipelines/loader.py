@@ -26,7 +26,8 @@ from tqdm import tqdm
 
 from pipelines import derived, privacy, warehouse
 from pipelines.mapping import Mapping, MappingError, load_mapping
-from pipelines.readers import (ReadError, StagedFile, collect_rejects, find_header_line,
+from pipelines.readers import (EXCEL_SUFFIXES, MAX_CELL_CHARS, ReadError, StagedFile,
+                               collect_rejects, convert_workbook, find_header_line,
                                hash_in_background, open_file, quote)
 from pipelines.settings import Settings, local_now
 from pipelines.sources import SOURCES, Column, Source
@@ -38,9 +39,6 @@ DEFAULT_TIME_FORMATS = [
     "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y-%m-%d %H:%M", "%Y/%m/%d",
     "%Y年%m月%d日 %H:%M:%S", "%Y年%m月%d日 %H:%M", "%Y年%m月%d日", "%Y%m%d%H%M%S", "%Y%m%d",
 ]
-# A longer cell is quarantined: no description, name or id needs more, and a 10 MB one
-# would reach the wall's ticker and every export.
-MAX_CELL_CHARS = 10_000
 SHOWN_CHARS = 100  # of a bad value quoted in a quarantine reason
 # C0 control characters but tab, line feed and carriage return, and DEL (RE2 syntax)
 CONTROL_CHARACTERS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
@@ -502,22 +500,23 @@ def _log(con, reports: list[LoadReport], started: dt.datetime, warnings: list[st
 
 
 def _open_with_header(con, source: Source, mapping: Mapping, path: Path, i: int,
-                      workdir: Path, encoding: str | None,
-                      digest) -> tuple[StagedFile, list[str]]:
+                      workdir: Path, encoding: str | None, digest,
+                      workbook: Path | None) -> tuple[StagedFile, list[str]]:
     """Open one input file; without a mapped header_row, find a header below title lines.
 
     Returns the staged file and notices for the load report.
     """
     def open_at(header_row: int) -> StagedFile:
         return open_file(con, path, f"_file{i}", workdir, encoding=encoding,
-                         sheet=mapping.sheet, sha256_future=digest, header_row=header_row)
+                         sheet=mapping.sheet, sha256_future=digest, header_row=header_row,
+                         workbook=workbook)
 
     try:
         staged, notices = open_at(mapping.header_row or 1), []
         missing = _required_missing(source, staged, mapping)
         if missing and mapping.header_row is None:
             line = find_header_line(path, {mapping.source_column(c) for c in missing},
-                                    staged.encoding, mapping.sheet)
+                                    staged.encoding, workbook)
             if line and line > 1:
                 staged = open_at(line)
                 missing = _required_missing(source, staged, mapping)
@@ -577,8 +576,17 @@ def load_files(
                  disable=not show, leave=False)
     # Hashing overlaps the single-threaded parts (warehouse copy, CSV sniffing).
     digests = [hash_in_background(p) if Path(p).is_file() else None for p in paths]
+    workdir = tempfile.TemporaryDirectory(prefix="load-")
     try:
-        with warehouse.writer(settings) as con, tempfile.TemporaryDirectory() as workdir:
+        # Workbooks are read in a child process before the lock is taken (see
+        # readers.convert_workbook): a workbook that kills its reader takes nothing down.
+        try:
+            workbooks = {i: convert_workbook(Path(p), Path(workdir.name), mapping.sheet)
+                         for i, p in enumerate(paths) if Path(p).is_file()
+                         and Path(p).suffix.lower() in EXCEL_SUFFIXES}
+        except ReadError as e:
+            raise LoadError(str(e)) from None
+        with warehouse.writer(settings) as con:
             # The CSV reader fetches its buffers one thread at a time: twice as many threads
             # as cores keep every core busy transforming rows meanwhile (1M rows on 2
             # cores: 2.35 -> 2.23 s; the same setting makes a bare read_csv no faster).
@@ -589,7 +597,8 @@ def load_files(
             for i, path in enumerate(paths):
                 steps.set_postfix_str(Path(path).name)
                 staged, notice = _open_with_header(con, source, mapping, Path(path), i,
-                                                   Path(workdir), encoding, digests[i])
+                                                   Path(workdir.name), encoding, digests[i],
+                                                   workbooks.get(i))
                 files.append(staged)
                 notices += notice
                 steps.update()
@@ -631,6 +640,7 @@ def load_files(
             steps.update()
     finally:
         steps.close()
+        workdir.cleanup()
     for r in reports:
         logger.info("load report: %s", r.summary().replace("\n", " |"))
     return reports

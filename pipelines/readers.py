@@ -17,6 +17,14 @@ import datetime as dt
 import hashlib
 import logging
 import os
+import re
+import resource
+import signal
+import subprocess
+import sys
+import tempfile
+import zipfile
+import zlib
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +44,19 @@ _CSV_OPTIONS = "header = true, all_varchar = true, normalize_names = false, igno
 _LONG_LINES = "max_line_size = 20000000"
 # hashlib releases the GIL, so hashing overlaps DuckDB's own reading of the file.
 _HASHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256")
+# Workbook limits (check_workbook, convert_workbook). Apache POI refuses zip entries that
+# expand over 100 times; an xlsx sheet's XML compresses 5-20 times.
+MAX_INFLATE_RATIO = 100
+MAX_WORKBOOK_BYTES = 1 << 30
+MAX_SHEET_CELLS = 10_000_000
+DIMENSION_SEARCH_BYTES = 64 << 10  # <dimension> comes before the sheet's rows
+_DIMENSION = re.compile(r'<(?:\w+:)?dimension\s+ref="(([A-Z]{1,3})([0-9]{1,7})'
+                        r'(?::([A-Z]{1,3})([0-9]{1,7}))?)"')
+CHILD_MEMORY_BYTES = 4 << 30  # address space of the process that reads a workbook
+CHILD_CPU_SECONDS = 600
+_READ_ERROR_EXIT = 3
+# A longer cell is quarantined by the loader: no description, name or id needs more.
+MAX_CELL_CHARS = 10_000
 # C0 control characters but tab, line feed and carriage return, and DEL: never text data
 CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 
@@ -303,35 +324,160 @@ def _excel_cell(value) -> str | None:
     return str(value)
 
 
-def _sheet_rows(path: Path, sheet: str | None, nrows: int | None = None) -> list[list]:
-    """The rows of `sheet` (the first when None), or its first `nrows`, as Python values."""
+def check_workbook(path: Path) -> None:
+    """Refuse a workbook before anything decompresses it: a zip entry that expands more
+    than MAX_INFLATE_RATIO times (over 1 MiB), entries over MAX_WORKBOOK_BYTES in all, or
+    a sheet whose declared range (`<dimension ref=...>`) spans over MAX_SHEET_CELLS
+    cells. Only each sheet's first DIMENSION_SEARCH_BYTES are decompressed. Legacy .xls
+    files are not zips: the child process's limits (`convert_workbook`) guard those.
+
+    Raises:
+        ReadError: the file is not a zip, or breaks one of the limits above.
+    """
+    if path.suffix.lower() == ".xls":
+        return
+    try:
+        book = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as e:
+        raise ReadError(f"{path}: not an Excel workbook ({e})") from None
+    with book:
+        entries = book.infolist()
+        for e in entries:
+            if e.file_size > (1 << 20) and e.file_size > MAX_INFLATE_RATIO * e.compress_size:
+                raise ReadError(
+                    f"{path}: refused as a zip bomb: {e.filename} would expand "
+                    f"{e.file_size // max(e.compress_size, 1):,} times, from "
+                    f"{e.compress_size:,} to {e.file_size:,} bytes (the limit is "
+                    f"{MAX_INFLATE_RATIO} times)")
+        total = sum(e.file_size for e in entries)
+        if total > MAX_WORKBOOK_BYTES:
+            raise ReadError(f"{path}: the workbook expands to {total:,} bytes, over the "
+                            f"limit of {MAX_WORKBOOK_BYTES:,}; split it or save it as CSV")
+        for e in entries:
+            if not re.fullmatch(r"xl/worksheets/[^/]+\.xml", e.filename):
+                continue
+            try:
+                with book.open(e) as f:
+                    head = f.read(DIMENSION_SEARCH_BYTES).decode("utf-8", "replace")
+            except (zipfile.BadZipFile, OSError, RuntimeError, zlib.error) as error:
+                raise ReadError(f"{path}: {e.filename} is damaged ({error})") from None
+            found = _DIMENSION.search(head)
+            if not found:
+                continue
+            _, first_col, first_row, last_col, last_row = found.groups()
+            rows = int(last_row or first_row) - int(first_row) + 1
+            cols = _column_number(last_col or first_col) - _column_number(first_col) + 1
+            if rows * cols > MAX_SHEET_CELLS:
+                raise ReadError(
+                    f"{path}: {e.filename} declares the range {found.group(1)} "
+                    f"({rows:,} rows x {cols:,} columns), over the limit of "
+                    f"{MAX_SHEET_CELLS:,} cells; delete the empty rows and columns "
+                    "(or save the sheet as CSV)")
+
+
+def _column_number(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - ord("A") + 1
+    return n
+
+
+def convert_workbook(path: Path, workdir: Path, sheet: str | None) -> Path:
+    """Check a workbook (`check_workbook`), then read `sheet` (the first when None) in a
+    child process under a memory limit and write it as Parquet in `workdir`.
+
+    Call it before taking the warehouse lock: a workbook can make its reader abort
+    (python-calamine allocates a sheet's whole range up front), and the lock must never
+    be held by a process that its input can kill. The Parquet file holds the sheet's
+    non-blank rows as text columns c1, c2, ... and their sheet line in `_line`; a cell
+    over MAX_CELL_CHARS is cut to MAX_CELL_CHARS + 1 characters, so that the loader
+    still quarantines it without ever holding more.
+
+    Raises:
+        ReadError: the workbook breaks a limit, cannot be read, or killed its reader.
+    """
+    path = Path(path)
+    check_workbook(path)
+    fd, out = tempfile.mkstemp(suffix=".parquet", prefix="workbook-", dir=workdir)
+    os.close(fd)
+    root = str(Path(__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [root] + [p for p in [os.environ.get("PYTHONPATH")] if p])}
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipelines.readers", str(path), out, sheet or ""],
+        env=env, capture_output=True, text=True, errors="replace", check=False)
+    if proc.returncode == 0:
+        return Path(out)
+    if proc.returncode == _READ_ERROR_EXIT:
+        raise ReadError(proc.stderr.strip().splitlines()[-1])
+    why = (f"killed by {signal.Signals(-proc.returncode).name}" if proc.returncode < 0
+           else f"exit status {proc.returncode}")
+    logger.error("the workbook reader for %s stopped (%s): %s", path, why,
+                 proc.stderr.strip()[-2000:])
+    raise ReadError(
+        f"{path}: cannot read as Excel: the reader stopped ({why}), most likely at its "
+        f"limit of {CHILD_MEMORY_BYTES >> 30} GiB of memory (a sheet whose used range is "
+        "far larger than its data?); delete the empty rows and columns or save it as CSV")
+
+
+def _write_sheet(path: Path, out: Path, sheet: str | None) -> None:
+    """In the child: read the sheet with python-calamine and write it as Parquet."""
     from python_calamine import CalamineWorkbook
+    import pyarrow.parquet as pq
 
     try:
         book = CalamineWorkbook.from_path(str(path))
         data = book.get_sheet_by_name(sheet) if sheet else book.get_sheet_by_index(0)
-        if nrows is None:
-            return data.to_python(skip_empty_area=False)
-        return data.to_python(skip_empty_area=False, nrows=nrows)
+        rows = data.to_python(skip_empty_area=False)
     except Exception as e:  # calamine raises its own error types for broken workbooks
         raise ReadError(f"{path}: cannot read as Excel ({e})") from None
+    lines, cells = [], []
+    for line, row in enumerate(rows, start=1):
+        values = [_excel_cell(v) for v in row]
+        if any(v is not None for v in values):  # skip formatted-but-empty rows
+            lines.append(line)
+            cells.append([v[:MAX_CELL_CHARS + 1] if v else v for v in values])
+    width = max((len(r) for r in cells), default=0)
+    table = {f"c{i + 1}": pa.array([r[i] if i < len(r) else None for r in cells],
+                                   pa.string()) for i in range(width)}
+    table["_line"] = pa.array(lines, pa.int64())
+    pq.write_table(pa.table(table), out)
 
 
-def _open_excel(con, path: Path, name: str, sheet: str | None, header_row: int) -> StagedFile:
-    rows = _sheet_rows(path, sheet)
-    start = next((i for i, r in enumerate(rows)
-                  if i >= header_row - 1 and any(v not in (None, "") for v in r)), None)
-    if start is None:
+def _child_main(argv: list[str]) -> int:
+    """`python -m pipelines.readers WORKBOOK OUT.parquet [SHEET]`, run by convert_workbook."""
+    resource.setrlimit(resource.RLIMIT_AS, (CHILD_MEMORY_BYTES, CHILD_MEMORY_BYTES))
+    resource.setrlimit(resource.RLIMIT_CPU, (CHILD_CPU_SECONDS, CHILD_CPU_SECONDS))
+    try:
+        _write_sheet(Path(argv[0]), Path(argv[1]), argv[2] if len(argv) > 2 and argv[2]
+                     else None)
+    except ReadError as e:
+        print(e, file=sys.stderr)
+        return _READ_ERROR_EXIT
+    return 0
+
+
+def _open_excel(con, path: Path, name: str, workbook: Path, header_row: int) -> StagedFile:
+    """The sheet converted by `convert_workbook`: the first non-blank row at or below
+    `header_row` is the header; the rows below it are the relation, with `_line`."""
+    params = {f"{name}_path": str(workbook)}
+    first = con.execute(
+        f"select * from read_parquet(${name}_path) where _line >= $header_row "
+        f"order by _line limit 1", params | {"header_row": header_row})
+    names = [d[0] for d in first.description]
+    row = first.fetchall()
+    if not row:
         raise ReadError(f"{path}: the sheet is empty")
-    header = [(_excel_cell(v) or f"column{i + 1}").strip() for i, v in enumerate(rows[start])]
-    body = [(start + 2 + n, r) for n, r in enumerate(rows[start + 1:])
-            if any(v not in (None, "") for v in r)]  # skip formatted-but-empty rows
-    cols = {h: pa.array([_excel_cell(r[i]) if i < len(r) else None for _, r in body],
-                        pa.string()) for i, h in enumerate(header)}
-    cols["_line"] = pa.array([line for line, _ in body], pa.int64())
-    con.register(f"{name}_arrow", pa.table(cols))
-    return StagedFile(path, name, header, f'"{name}_arrow"', {}, has_line_column=True,
-                      header_line=start + 1)
+    values = dict(zip(names, row[0]))
+    header_line = values.pop("_line")
+    # a repeated header name keeps its last column, as a dict of columns would
+    columns = {(v or f"column{i + 1}").strip(): c for i, (c, v) in enumerate(values.items())}
+    select = ", ".join(f"{quote(c)} as {quote(h)}" for h, c in columns.items())
+    params[f"{name}_header"] = header_line
+    relation = (f"(select {select}, _line from read_parquet(${name}_path) "
+                f"where _line > ${name}_header)")
+    return StagedFile(path, name, list(columns), relation, params, has_line_column=True,
+                      header_line=header_line)
 
 
 def _open_parquet(con, path: Path, name: str) -> StagedFile:
@@ -356,6 +502,7 @@ def open_file(
     sheet: str | None = None,
     sha256_future: Future | None = None,
     header_row: int = 1,
+    workbook: Path | None = None,
 ) -> StagedFile:
     """Prepare `path` (CSV, Excel or Parquet, by suffix) to be read as text columns.
 
@@ -368,6 +515,8 @@ def open_file(
         sheet: Excel sheet name; the first sheet when None.
         sha256_future: the file's hash if already started (`hash_in_background`).
         header_row: line (CSV) or row (Excel) of the header; rows above it are titles.
+        workbook: an Excel file's sheet as `convert_workbook` wrote it; converted here
+            when None.
 
     Raises:
         ReadError: the file is missing, empty or not readable in its format.
@@ -377,7 +526,8 @@ def open_file(
         raise ReadError(f"{path}: no such file")
     suffix = path.suffix.lower()
     if suffix in EXCEL_SUFFIXES:
-        staged = _open_excel(con, path, name, sheet, header_row)
+        staged = _open_excel(con, path, name,
+                             workbook or convert_workbook(path, workdir, sheet), header_row)
     elif suffix in PARQUET_SUFFIXES:
         staged = _open_parquet(con, path, name)
     else:
@@ -389,21 +539,28 @@ def open_file(
 
 
 def find_header_line(path: Path, names: set[str], encoding: str | None = None,
-                     sheet: str | None = None) -> int | None:
+                     workbook: Path | None = None) -> int | None:
     """The first of the first HEADER_SEARCH_LINES lines (CSV) or sheet rows (Excel) whose
     cells include every one of `names`, or None.
 
-    Office exports often put a report name or an export date above the header.
-
-    Raises:
-        ReadError: the workbook cannot be read.
+    Office exports often put a report name or an export date above the header. An Excel
+    file is searched in `workbook`, its sheet as `convert_workbook` wrote it.
     """
     path = Path(path)
     if path.suffix.lower() in PARQUET_SUFFIXES:
         return None  # Parquet has no title lines
     if path.suffix.lower() in EXCEL_SUFFIXES:
-        lines = [{(_excel_cell(v) or "").strip() for v in row}
-                 for row in _sheet_rows(path, sheet, HEADER_SEARCH_LINES)]
+        if workbook is None:
+            return None
+        con = duckdb.connect()
+        try:
+            rows = con.execute("select * from read_parquet($path) where _line <= $n",
+                               {"path": str(workbook), "n": HEADER_SEARCH_LINES}).fetchall()
+        finally:
+            con.close()
+        found = [row[-1] for row in rows  # _line is the last column
+                 if names <= {(v or "").strip() for v in row[:-1]}]
+        return min(found, default=None)
     else:
         with open(path, "rb") as f:
             head = f.read(SNIFF_BYTES)
@@ -428,3 +585,7 @@ def quote(identifier: str) -> str:
 
 def _first_line(error: Exception) -> str:
     return str(error).strip().splitlines()[0]
+
+
+if __name__ == "__main__":
+    sys.exit(_child_main(sys.argv[1:]))

@@ -4,6 +4,9 @@ data is never lost and nothing bad is stored."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
 
 import duckdb
@@ -11,6 +14,8 @@ import pytest
 
 from pipelines.loader import LoadError, load_files
 from tests.factories import ticket_row, write_csv
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def rows_of(settings, sql: str, params: dict | None = None) -> list[tuple]:
@@ -114,3 +119,125 @@ def test_load__file_rewritten_in_place_with_its_old_size_and_mtime_is_refused(
     monkeypatch.setattr(loader, "_stage", stage_after_a_sneaky_writer)
     with pytest.raises(LoadError, match="changed while it was being loaded"):
         load_files(settings, "tickets", [path])
+
+
+# --- item 6: workbooks that attack the reader --------------------------------------------
+
+_CONTENT_TYPES = (
+    '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/'
+    'package/2006/content-types"><Default Extension="rels" ContentType="application/'
+    'vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType='
+    '"application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/'
+    'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName='
+    '"/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-'
+    'officedocument.spreadsheetml.worksheet+xml"/></Types>')
+_RELS = (
+    '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.'
+    'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://'
+    'schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target='
+    '"xl/workbook.xml"/></Relationships>')
+_WORKBOOK = (
+    '<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.'
+    'org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/'
+    'officeDocument/2006/relationships"><sheets><sheet name="工单" sheetId="1" r:id="rId1"/>'
+    '</sheets></workbook>')
+_WORKBOOK_RELS = (
+    '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.'
+    'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://'
+    'schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target='
+    '"worksheets/sheet1.xml"/></Relationships>')
+_HEADER = ["ticket_id", "reported_at", "level", "category", "community", "description"]
+
+
+def write_workbook(path: Path, rows: list[list[str]], dimension: str | None = None,
+                   far_cell: str | None = None) -> Path:
+    """A minimal .xlsx (inline strings) written byte by byte, as an attacker would."""
+    def cell(ref: str, value: str) -> str:
+        text = value.replace("&", "&amp;").replace("<", "&lt;")
+        return f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>'
+
+    xml = ['<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.'
+           'openxmlformats.org/spreadsheetml/2006/main">']
+    if dimension:
+        xml.append(f'<dimension ref="{dimension}"/>')
+    xml.append("<sheetData>")
+    for n, row in enumerate(rows, start=1):
+        xml.append(f'<row r="{n}">' + "".join(cell(f"{chr(65 + i)}{n}", v)
+                                             for i, v in enumerate(row)) + "</row>")
+    if far_cell:
+        row_no = "".join(ch for ch in far_cell if ch.isdigit())
+        xml.append(f'<row r="{row_no}">{cell(far_cell, "x")}</row>')
+    xml.append("</sheetData></worksheet>")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+        z.writestr("[Content_Types].xml", _CONTENT_TYPES)
+        z.writestr("_rels/.rels", _RELS)
+        z.writestr("xl/workbook.xml", _WORKBOOK)
+        z.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
+        z.writestr("xl/worksheets/sheet1.xml", "".join(xml))
+    return path
+
+
+def _good_rows(n: int = 2) -> list[list[str]]:
+    return [_HEADER] + [[f"X{i}", "2025-09-23 09:00:00", "1", "城市管理", "龙塔社区", "门坏了"]
+                        for i in range(n)]
+
+
+def run_cli_load(settings, path: Path) -> subprocess.CompletedProcess:
+    """`python -m pipelines load tickets PATH` in its own process, as cron runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "pipelines", "--db", str(settings.db_path), "load", "tickets",
+         str(path), "--quiet"], cwd=ROOT, capture_output=True, text=True, timeout=300,
+        check=False)
+
+
+def _loaded_warehouse(settings, tmp_path) -> bytes:
+    load_files(settings, "tickets", [write_csv(tmp_path / "ok.csv", [ticket_row()])])
+    return settings.db_path.read_bytes()
+
+
+def test_xlsx_bomb__declared_range_refused_before_reading(settings, tmp_path):
+    bomb = write_workbook(tmp_path / "bomb.xlsx", _good_rows(), dimension="A1:XFD1048576",
+                          far_cell="XFD1048576")
+    assert bomb.stat().st_size < 2_000
+    before = _loaded_warehouse(settings, tmp_path)
+    done = run_cli_load(settings, bomb)
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert f"{bomb}: xl/worksheets/sheet1.xml declares the range A1:XFD1048576" in done.stderr
+    assert "1,048,576 rows x 16,384 columns" in done.stderr
+    assert settings.db_path.read_bytes() == before
+
+
+def test_xlsx_bomb__undeclared_far_cell_kills_only_the_child_reader(settings, tmp_path):
+    bomb = write_workbook(tmp_path / "far.xlsx", _good_rows(), far_cell="XFD1048576")
+    before = _loaded_warehouse(settings, tmp_path)
+    done = run_cli_load(settings, bomb)
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert f"{bomb}: cannot read as Excel: the reader stopped" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert settings.db_path.read_bytes() == before
+
+
+def test_xlsx_huge_cell__zip_bomb_refused(settings, tmp_path):
+    rows = _good_rows()
+    rows[1][5] = "长" * 20_000_000  # 60 MB of XML that compresses to ~60 KB
+    path = write_workbook(tmp_path / "huge.xlsx", rows)
+    assert path.stat().st_size < 400_000
+    before = _loaded_warehouse(settings, tmp_path)
+    done = run_cli_load(settings, path)
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert f"{path}: refused as a zip bomb: xl/worksheets/sheet1.xml would expand" \
+        in done.stderr
+    assert settings.db_path.read_bytes() == before
+
+
+def test_xlsx_long_cell__quarantined_and_cut(settings, tmp_path):
+    import random
+
+    rows = _good_rows(3)
+    # random text does not compress: no zip bomb, just a cell far over the limit
+    rows[2][5] = "".join(random.Random(7).choices("门窗墙地水电路灯树", k=300_000))
+    (report,) = load_files(settings, "tickets",
+                           [write_workbook(tmp_path / "long.xlsx", rows)], progress=False)
+    assert (report.inserted, report.quarantined) == (2, 1), report.summary()
+    assert quarantine_reasons(settings) == {3: "description is longer than 10,000 characters"}
+    assert rows_of(settings, "select max(strlen(raw_row)) from quarantine")[0][0] < 40_000
