@@ -21,10 +21,12 @@ logger = logging.getLogger("pipelines")
 
 
 def _expand(patterns: list[str]) -> list[Path]:
-    """Expand globs ourselves so quoted patterns work from cron; keep plain names as given."""
+    """Expand globs ourselves so quoted patterns work from cron. A file that exists is
+    taken literally: `tickets[1].csv` is that file, never the pattern matching tickets1.csv."""
     paths: list[Path] = []
     for pattern in patterns:
-        matches = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
+        literal = Path(pattern).exists() or not glob.has_magic(pattern)
+        matches = [pattern] if literal else sorted(glob.glob(pattern))
         if not matches:
             raise LoadError(f"{pattern}: no file matches")
         paths.extend(Path(m) for m in matches)

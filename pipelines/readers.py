@@ -212,8 +212,17 @@ def _refuse_binary(path: Path, encoding: str) -> None:
                         f"first {len(sample):,} bytes); a CSV export is plain text")
 
 
-def _transcode_to_utf8(path: Path, encoding: str, workdir: Path) -> Path:
-    out = workdir / (path.stem + ".utf8.csv")
+def _plain_path(path: Path, workdir: Path, name: str) -> Path:
+    """A link to `path` under a name DuckDB takes literally: it reads `tickets[1].csv` (or
+    `*.csv`) as a glob, even inside a list, and would load other files."""
+    link = workdir / f"{name}{path.suffix.lower()}"
+    link.unlink(missing_ok=True)
+    link.symlink_to(path.resolve())
+    return link
+
+
+def _transcode_to_utf8(path: Path, encoding: str, workdir: Path, name: str) -> Path:
+    out = workdir / f"{name}.utf8.csv"  # a plain name (see _plain_path)
     decoder = codecs.getincrementaldecoder(encoding)()
     offset = 0
     with open(path, "rb") as src, open(out, "w", encoding="utf-8", newline="") as dst:
@@ -236,9 +245,10 @@ def _open_csv(con, path: Path, name: str, encoding: str | None, workdir: Path,
         raise ReadError(f"{path}: the file is empty")
     encoding = text_encoding(path, encoding or detect_encoding(path))
     _refuse_binary(path, encoding)
-    source = path
-    if encoding not in ("utf-8", "utf8", "utf-8-sig"):
-        source = _transcode_to_utf8(path, encoding, workdir)
+    if encoding in ("utf-8", "utf8", "utf-8-sig"):
+        source = _plain_path(path, workdir, name)
+    else:
+        source = _transcode_to_utf8(path, encoding, workdir, name)
     params = {f"{name}_path": str(source)}
     delimiter, quote_char, skip, columns = _sniff_csv(path, source, header_row - 1)
     # The sniffer's delimiter and header, read once without sniffing again, with RFC 4180
@@ -480,8 +490,8 @@ def _open_excel(con, path: Path, name: str, workbook: Path, header_row: int) -> 
                       header_line=header_line)
 
 
-def _open_parquet(con, path: Path, name: str) -> StagedFile:
-    params = {f"{name}_path": str(path)}
+def _open_parquet(con, path: Path, name: str, workdir: Path) -> StagedFile:
+    params = {f"{name}_path": str(_plain_path(path, workdir, name))}
     try:
         names = [r[0] for r in con.execute(
             f"select column_name from (describe select * from read_parquet(${name}_path))",
@@ -510,7 +520,8 @@ def open_file(
         con: the load's connection.
         path: the input file.
         name: identifier prefix for temp objects (a plain name chosen by the loader).
-        workdir: where a non-UTF-8 CSV is transcoded; must live until the load ends.
+        workdir: private folder for links, transcoded CSV and converted workbooks;
+            must live until the load ends.
         encoding: CSV encoding; detected when None.
         sheet: Excel sheet name; the first sheet when None.
         sha256_future: the file's hash if already started (`hash_in_background`).
@@ -529,7 +540,7 @@ def open_file(
         staged = _open_excel(con, path, name,
                              workbook or convert_workbook(path, workdir, sheet), header_row)
     elif suffix in PARQUET_SUFFIXES:
-        staged = _open_parquet(con, path, name)
+        staged = _open_parquet(con, path, name, workdir)
     else:
         staged = _open_csv(con, path, name, encoding, workdir, header_row)
     if not staged.columns:

@@ -241,3 +241,55 @@ def test_xlsx_long_cell__quarantined_and_cut(settings, tmp_path):
     assert (report.inserted, report.quarantined) == (2, 1), report.summary()
     assert quarantine_reasons(settings) == {3: "description is longer than 10,000 characters"}
     assert rows_of(settings, "select max(strlen(raw_row)) from quarantine")[0][0] < 40_000
+
+
+# --- item 10: file names and encodings --------------------------------------------------
+
+
+def test_cli_load__a_file_name_with_glob_characters_is_that_file(settings, tmp_path, capsys):
+    from pipelines.__main__ import main as cli
+
+    literal = write_csv(tmp_path / "tickets[1].csv", [ticket_row(ticket_id="LITERAL")])
+    write_csv(tmp_path / "tickets1.csv", [ticket_row(ticket_id="OTHER")])
+    assert cli(["--db", str(settings.db_path), "load", "tickets", str(literal),
+                "--quiet"]) == 0
+    assert rows_of(settings, "select ticket_id from tickets") == [("LITERAL",)]
+    assert rows_of(settings, "select source_file from load_log") == [(str(literal),)]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_load__reader_takes_a_bracketed_name_literally(settings, tmp_path, suffix):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    def write(path: Path, ticket_id: str) -> Path:
+        row = ticket_row(ticket_id=ticket_id)
+        if suffix == ".csv":
+            return write_csv(path, [row])
+        pq.write_table(pa.table({k: [v] for k, v in row.items()}), path)
+        return path
+
+    literal = write(tmp_path / f"t[1]{suffix}", "LITERAL")
+    write(tmp_path / f"t1{suffix}", "OTHER")
+    load_files(settings, "tickets", [literal], progress=False)
+    assert rows_of(settings, "select ticket_id from tickets") == [("LITERAL",)]
+
+
+@pytest.mark.parametrize("encoding", ["base64", "rot13", "zlib", "hex", "no-such-codec"])
+def test_cli_load__non_text_encoding_is_a_clear_error(settings, tmp_path, capsys, encoding):
+    from pipelines.__main__ import main as cli
+
+    path = write_csv(tmp_path / "t.csv", [ticket_row()])
+    assert cli(["--db", str(settings.db_path), "load", "tickets", str(path), "--quiet",
+                "--encoding", encoding]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}: '{encoding}' is not a text encoding" in err
+    assert "Traceback" not in err
+
+
+def test_load__utf16_file_with_bom_is_detected(settings, tmp_path):
+    path = write_csv(tmp_path / "t.csv", [ticket_row(ticket_id="U16", community="龙塔社区")],
+                     encoding="utf-16")
+    (report,) = load_files(settings, "tickets", [path], progress=False)
+    assert report.inserted == 1, report.summary()
+    assert rows_of(settings, "select ticket_id, community from tickets") == [("U16", "龙塔社区")]
