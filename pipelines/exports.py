@@ -237,6 +237,10 @@ def _schedule(entry: dict, where: str, base: Path, settings: Settings) -> Schedu
         raise ScheduleError(f"{where}: cannot both filter and split by {split}")
     pattern = entry.get("file", "{report}_{period}.csv" if not split
                         else f"{{report}}_{{period}}_{{{split}}}.csv")
+    try:
+        check_file_pattern(pattern)
+    except ValueError as e:
+        raise ScheduleError(f"{where}: {e}") from None
     used = {f for _, f, _, _ in string.Formatter().parse(pattern) if f is not None}
     if used - _PLACEHOLDERS:
         raise ScheduleError(f"{where}: file pattern uses unknown {sorted(used - _PLACEHOLDERS)}"
@@ -443,9 +447,31 @@ def write_manifest(csv_path: Path, manifest: dict[str, Any]) -> Path:
     return final
 
 
+def check_file_pattern(pattern: str) -> str:
+    """A file pattern names a file in the export folder, never a path: `x/../../..`
+    would write outside it.
+
+    Raises:
+        ValueError: the pattern holds a path separator.
+    """
+    if "/" in pattern or "\\" in pattern:
+        raise ValueError(f"file pattern {pattern!r} must be a file name, not a path; "
+                         "choose the folder with --out (or out = in a schedule)")
+    return pattern
+
+
+def _safe_value(value: str) -> str:
+    """`value` fit for a file name. Characters a name cannot hold become '_', and then a
+    short hash of the value is appended, so that 东区/一社区 and 东区:一社区 stay apart."""
+    safe = _UNSAFE_IN_NAME.sub("_", value)
+    if safe == value:
+        return value
+    return f"{safe}_{hashlib.sha256(value.encode('utf-8')).hexdigest()[:8]}"
+
+
 def _file_name(pattern: str, values: dict[str, str]) -> str:
-    safe = {k: _UNSAFE_IN_NAME.sub("_", str(v)) for k, v in values.items()}
-    name = pattern.format(**safe)
+    name = check_file_pattern(pattern).format(
+        **{k: _safe_value(str(v)) for k, v in values.items()})
     if not name or name in (".", "..") or name.startswith("."):
         raise ExportError(f"file pattern {pattern!r} gives the unusable name {name!r}")
     return name
@@ -509,9 +535,10 @@ def run_job(settings: Settings, job: ExportJob, as_of: dt.datetime,
                                message=f"no {job.split} has data in the period: no file")]
         else:
             variants = [dict(job.filters)]
+        written: dict[str, dict] = {}  # file name -> filters of its file in this run
         for filters in variants:
             records.append(_export_one(cur, settings, job, filters, as_of, encoding,
-                                       version, settings_values, record, run_id))
+                                       version, settings_values, record, run_id, written))
             if records[-1].status != "ok":
                 break
     finally:
@@ -520,7 +547,7 @@ def run_job(settings: Settings, job: ExportJob, as_of: dt.datetime,
 
 
 def _export_one(cur, settings, job: ExportJob, filters, as_of, encoding, version,
-                settings_values, record, run_id) -> ExportRecord:
+                settings_values, record, run_id, written: dict[str, dict]) -> ExportRecord:
     names = {"report": job.report, "schedule": job.schedule_name or "export",
              "period": job.period.label, "from": job.period.start.isoformat(),
              "to": job.period.end.isoformat(),
@@ -528,6 +555,11 @@ def _export_one(cur, settings, job: ExportJob, filters, as_of, encoding, version
              "compound": filters.get("compound", "all")}
     try:
         final = job.out / _file_name(job.file, names)
+        if final.name in written:
+            raise ExportError(f"{final.name} was already written for {written[final.name]} "
+                              f"in this export; a file is never overwritten: put "
+                              f"{{{job.split}}} in the file pattern")
+        written[final.name] = filters
         params = report_queries.report_params(
             job.report, date_from=job.period.start, date_to=job.period.end, as_of=as_of,
             community=filters.get("community"), compound=filters.get("compound"),
@@ -902,7 +934,7 @@ def command(args, settings: Settings) -> int:
         period = Period.between(args.date_from, args.date_to)
         filters = {k: v for k, v in (("community", args.community),
                                      ("compound", args.compound)) if v}
-        pattern = args.file or "_".join(
+        pattern = check_file_pattern(args.file) if args.file else "_".join(
             ["{report}", "{period}"] + [f"{{{k}}}" for k in filters]
             + ([f"{{{args.split}}}"] if args.split else [])) + ".csv"
         job = ExportJob(report=args.report, period=period, out=args.out or settings.export_dir,
