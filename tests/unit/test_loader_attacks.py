@@ -70,6 +70,25 @@ def test_load__every_whole_number_column_refuses_fractions(settings, tmp_path, s
                                                f'number'}
 
 
+# --- item 8: control characters -------------------------------------------------------
+
+
+def test_load_population__nul_in_an_id_is_quarantined_without_showing_the_id(settings,
+                                                                            tmp_path):
+    from tests.factories import resident_row
+
+    bad = resident_row()
+    clear_id = bad["person_id"]
+    bad["person_id"] = clear_id[:6] + "\0" + clear_id[6:]
+    path = write_csv(tmp_path / "p.csv", [resident_row(), bad])
+    (report,) = load_files(settings, "population", [path], progress=False)
+    assert (report.inserted, report.quarantined) == (1, 1), report.summary()
+    assert quarantine_reasons(settings) == {3: "person_id holds a control character (such "
+                                               "as NUL)"}
+    (raw,) = rows_of(settings, "select raw_row from quarantine")[0]
+    assert clear_id[6:] not in raw and "\\u0000" not in raw
+
+
 # --- item 9: a file that changes during the load --------------------------------------
 
 
