@@ -200,8 +200,8 @@ def _flaw_expr(source: Source, staged: StagedFile, mapping: Mapping,
             continue
         cell = f"{col.name}__cell"
         # strlen (bytes) is free and bounds length (characters) from above
-        checks.append((f"strlen({cell}) > {MAX_CELL_CHARS} "
-                       f"and length({cell}) > {MAX_CELL_CHARS}",
+        too_long = f"strlen({cell}) > {MAX_CELL_CHARS} and length({cell}) > {MAX_CELL_CHARS}"
+        checks.append((too_long,
                        f"'{col.name} is longer than {MAX_CELL_CHARS:,} characters'"))
         if check_controls:
             checks.append((f"regexp_matches({cell}, '{CONTROL_CHARACTERS}')",

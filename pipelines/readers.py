@@ -58,7 +58,7 @@ _READ_ERROR_EXIT = 3
 # A longer cell is quarantined by the loader: no description, name or id needs more.
 MAX_CELL_CHARS = 10_000
 # C0 control characters but tab, line feed and carriage return, and DEL: never text data
-CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+CONTROL_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 
 
 class ReadError(RuntimeError):
@@ -432,8 +432,8 @@ def convert_workbook(path: Path, workdir: Path, sheet: str | None) -> Path:
 
 def _write_sheet(path: Path, out: Path, sheet: str | None) -> None:
     """In the child: read the sheet with python-calamine and write it as Parquet."""
-    from python_calamine import CalamineWorkbook
     import pyarrow.parquet as pq
+    from python_calamine import CalamineWorkbook
 
     try:
         book = CalamineWorkbook.from_path(str(path))

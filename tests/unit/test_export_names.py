@@ -3,8 +3,6 @@ file outside the export folder (issue 13, item 10)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from pipelines import exports

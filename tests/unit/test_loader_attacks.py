@@ -107,7 +107,7 @@ def test_load__file_changed_between_hash_and_read_is_refused(settings, tmp_path,
     real_stage = loader._stage
 
     def stage_after_a_writer(con, source, files, *args, **kwargs):
-        files[0].sha256  # the hash is complete: the original bytes were hashed
+        assert files[0].sha256  # the hash is complete: the original bytes were hashed
         data = path.read_bytes()
         path.write_bytes(data[: len(data) // 2] if change == "truncate"
                          else data + data.replace(b"C", b"D"))
@@ -129,7 +129,7 @@ def test_load__file_rewritten_in_place_with_its_old_size_and_mtime_is_refused(
     real_stage = loader._stage
 
     def stage_after_a_sneaky_writer(con, source, files, *args, **kwargs):
-        files[0].sha256
+        assert files[0].sha256
         st = path.stat()
         path.write_bytes(path.read_bytes().replace(b"C0", b"X0"))
         os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))  # touch -r: ctime still moves
@@ -175,8 +175,8 @@ def write_workbook(path: Path, rows: list[list[str]], dimension: str | None = No
         text = value.replace("&", "&amp;").replace("<", "&lt;")
         return f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>'
 
-    xml = ['<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.'
-           'openxmlformats.org/spreadsheetml/2006/main">']
+    xml = [('<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.'
+            'openxmlformats.org/spreadsheetml/2006/main">')]
     if dimension:
         xml.append(f'<dimension ref="{dimension}"/>')
     xml.append("<sheetData>")
