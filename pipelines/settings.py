@@ -163,6 +163,12 @@ class Settings:
         "and grid) or description (also the description, phone and ID numbers masked; names "
         "in it are not).",
     )
+    metric_thresholds: Path | None = _setting(
+        None,
+        "WALL_METRIC_THRESHOLDS",
+        "TOML overriding metrics' amber/red thresholds: one [metric_id] table with amber "
+        "and red (docs/metrics.md lists the ids and defaults).",
+    )
     wall_poll_seconds: float = _setting(
         30.0, "WALL_POLL_SECONDS",
         "Seconds between the wall's cheap data-version polls (URL ?poll= overrides).",

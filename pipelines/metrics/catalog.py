@@ -121,7 +121,7 @@ METRICS: tuple[Metric, ...] = (
            "件", "as_of", "tickets_open_at($as_of)",
            "count(*) filter (where $as_of > deadline_at)", True,
            good="down", amber=1, red=50, shown=("wall.closure", "export")),
-    Metric("overdue", "超期（本期上报）", "Overdue (reported in window)",
+    Metric("overdue", "超期未办结（本期上报）", "Open past deadline (reported in window)",
            "窗口内上报、截至时点未办结且已过期限的事件数",
            "tickets reported in the window, open at the as-of instant and past deadline",
            "件", _R, _T,

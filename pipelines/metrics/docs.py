@@ -1,0 +1,91 @@
+"""docs/metrics.md and the /metrics page's rows, from the declarations in `catalog`.
+
+`python -m pipelines.metrics.docs` rewrites docs/metrics.md; tests/unit/test_metrics_docs.py
+fails when the file is out of date.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipelines.metrics.catalog import BASES, METRICS, SURFACES, Metric
+
+DOC_PATH = Path(__file__).resolve().parents[2] / "docs" / "metrics.md"
+
+_GOOD = {"up": ("越高越好", "higher is better"), "down": ("越低越好", "lower is better"),
+         "": ("—", "—")}
+
+
+def _num(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:g}"
+
+
+def thresholds_text(m: Metric) -> str:
+    """"amber 90 / red 80" style text, or "—" when the metric is not judged."""
+    if m.amber is None and m.red is None:
+        return "—"
+    return f"amber {_num(m.amber)} / red {_num(m.red)}"
+
+
+def metric_rows(metrics: dict[str, Metric] | None = None) -> list[dict[str, str]]:
+    """One dict of display strings per metric (id, names, 口径, unit, basis, ...)."""
+    ms = list(metrics.values()) if metrics else list(METRICS)
+    return [
+        {
+            "id": m.id,
+            "name": f"{m.name_zh} / {m.name_en}",
+            "definition_zh": m.definition_zh,
+            "definition_en": m.definition_en,
+            "unit": m.unit,
+            "basis": f"{BASES[m.basis][0]} / {BASES[m.basis][1]}",
+            "additive": "是 yes" if m.additive else "否 no",
+            "good": " / ".join(_GOOD[m.good]) if m.good else "—",
+            "thresholds": thresholds_text(m),
+            "shown": ", ".join(SURFACES[s][0] for s in m.shown),
+            "sql": m.sql,
+            "source": m.source,
+        }
+        for m in ms
+    ]
+
+
+def render() -> str:
+    """The text of docs/metrics.md."""
+    lines = [
+        "# Metrics (口径)",
+        "",
+        "Generated from `pipelines/metrics/catalog.py` by `python -m pipelines.metrics.docs`;",
+        "do not edit by hand (a test fails when this file is out of date). The same list is",
+        "the page `/metrics`.",
+        "",
+        "Ticket figures count the tickets of a window (by time reported) and judge their",
+        "state at the window's as-of instant: its data cut-off (the newest record, not the",
+        "wall clock) for a window still running. A comparison covers the same span of the",
+        "earlier period and is judged at the same distance after its own end. Shared SQL",
+        "(`open_at_asof`, `overdue_at_asof`, `in_window`, `rate_pct`, `tickets_open_at`, ...)",
+        "are warehouse macros: `pipelines/migrations/0006_metric_macros.sql`.",
+        "",
+        "Thresholds: a value at or beyond amber (red) in the bad direction is shown amber",
+        "(red). Override them per metric with a TOML file named by `WALL_METRIC_THRESHOLDS`",
+        "(`[closure_pct]` `amber = 92` `red = 85`).",
+        "",
+        "| id | metric | 口径 | unit | period by | adds up | good | thresholds | shown on |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in metric_rows():
+        definition = f"{r['definition_zh']}<br>{r['definition_en']}".replace("|", "\\|")
+        lines.append(
+            f"| `{r['id']}` | {r['name']} | {definition} | {r['unit']} | {r['basis']} | "
+            f"{r['additive']} | {r['good']} | {r['thresholds']} | {r['shown']} |"
+        )
+    lines += ["", "## SQL", ""]
+    for r in metric_rows():
+        lines.append(f"- `{r['id']}` over `{r['source']}`: `{r['sql']}`")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    DOC_PATH.write_text(render(), encoding="utf-8")
+    print(f"wrote {DOC_PATH}")
