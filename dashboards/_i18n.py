@@ -49,8 +49,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "level.name": ("{n}级", "Level {n}"),
     "levels.today": ("今日事件", "Events today"),
     "levels.today_def": (
-        "今日 0 时起上报；同比：去年同日同一时刻",
-        "reported since 00:00; vs same day and time last year",
+        "{window}上报；同比：去年同日至同一时刻",
+        "{window}; vs the same date last year to the same time",
     ),
     "levels.month": ("本月累计", "Month to date"),
     "levels.open": ("在办", "Open"),
@@ -85,6 +85,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "closure.overdue_def": ("现在已过期限仍未办结，最久在前", "open now and past the deadline, most overdue first"),
     "closure.overdue_none": ("当前无超期事件", "Nothing overdue now"),
     "closure.by_level": ("分级办结", "By level"),
+    "closure.window": ("{window}上报的事件", "tickets reported {window}"),
+    "closure.by_level_def": (
+        "办结率、按时率：{window}上报；超期：全部超期未办结，合计即左侧",
+        "closed, on time: reported {window}; overdue: all open past deadline, adding up "
+        "to the total",
+    ),
+    "closure.partial": ("至今", "to date"),
     "closure.col_closure": ("办结率", "Closed"),
     "closure.col_on_time": ("按时率", "On time"),
     "closure.col_overdue": ("超期", "Overdue"),

@@ -142,7 +142,8 @@ def levels_view(d: dict, lang: str) -> list:
              change(d["today_change_pct"], lang, "today_change_pct")],
             className="sub-row",
         ),
-        html.P(t("levels.today_def", lang), className="wp-def"),
+        html.P(t("levels.today_def", lang, window=d["windows"]["today"][lang]),
+               className="wp-def"),
         html.Div(
             [
                 html.Div(
@@ -321,6 +322,8 @@ def closure_view(d: dict, lang: str) -> list:
         t("closure.on_time", lang),
         html.Div(fig(fmt_pct(total["on_time_pct"]), "on_time_pct", "headline"),
                  className="headline-row"),
+        html.P(t("closure.window", lang, window=d["windows"]["month"][lang]),
+               className="wp-def wp-window"),
         html.P(t("closure.on_time_def", lang), className="wp-def"),
         html.Div(
             [
@@ -357,7 +360,7 @@ def closure_view(d: dict, lang: str) -> list:
                 fig(fmt_pct(r["closure_pct"]), f"level.{r['level']}.closure_pct"),
                 fig(fmt_pct(r["on_time_pct"]), f"level.{r['level']}.on_time_pct",
                     "lt-big"),
-                fig(fmt_count(r["overdue_count"]), f"level.{r['level']}.overdue"),
+                fig(fmt_count(r["overdue_open_count"]), f"level.{r['level']}.overdue"),
             ],
             className=f"lt-row lt-4 lt-level lt-l{r['level']}",
         )
@@ -394,6 +397,7 @@ def closure_view(d: dict, lang: str) -> list:
         t("closure.by_level", lang),
         html.Div([header, *rows], className="level-table"),
         kpis,
+        definition=t("closure.by_level_def", lang, window=d["windows"]["month"][lang]),
     )
     overdue_rows = [
         html.Li(
@@ -428,7 +432,10 @@ def closure_view(d: dict, lang: str) -> list:
         t("closure.trend", lang),
         column_chart(
             [
-                (month_label(r["month_start"], lang), r["on_time_pct"],
+                # the running month is labelled "to date", never read as a whole one
+                (month_label(r["month_start"], lang)
+                 + (" " + t("closure.partial", lang) if r.get("is_partial") else ""),
+                 r["on_time_pct"],
                  MISSING if r["on_time_pct"] is None else f"{r['on_time_pct']:.0f}",
                  f"trend.{r['month_start']:%Y-%m}")
                 for r in d["trend"]

@@ -99,11 +99,14 @@ def _slides(config: dict) -> tuple[list, list]:
                 body = (RENDERERS[view](data, lang)
                         if data["available"] and view in RENDERERS
                         else no_data(view, lang))
+                # ticket views are computed at their data cut-off (newest record)
+                shown_at = data.get("cutoff") or now
             except Exception:  # one broken view never blanks the others
                 ref = error_reference()
                 logger.exception("wall view %s failed [ref %s]", view, ref)
                 body = no_data(view, lang, error=f"ref {ref}")
-            slides.append(_slide(i, entry, lang, now, body))
+                shown_at = now
+            slides.append(_slide(i, entry, lang, shown_at, body))
         status = _status(q.wall_status(con, now=now, stale_hours=settings.stale_hours),
                          lang, now)
         return slides, status

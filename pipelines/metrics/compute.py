@@ -62,7 +62,7 @@ def ticket_figures(
     try:
         rel = con.execute(ticket_figures_sql(), params)
         names = [d[0] for d in rel.description]
-        row = rel.fetchone()
+        row = rel.fetchall()[0]
     except duckdb.Error as e:
         raise QueryError(f"query metrics:ticket_figures failed: {e}") from e
     return dict(zip(names, row))
@@ -80,7 +80,7 @@ def data_cutoff(
     if (table, column) not in _CUTOFF_COLUMNS:
         raise ValueError(f"no data cut-off is defined for {table}.{column}")
     try:
-        return con.execute(_CUTOFF_COLUMNS[(table, column)], {"now": now}).fetchone()[0]
+        return con.execute(_CUTOFF_COLUMNS[(table, column)], {"now": now}).fetchall()[0][0]
     except duckdb.Error as e:
         raise QueryError(f"query metrics:data_cutoff({table}) failed: {e}") from e
 

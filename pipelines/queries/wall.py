@@ -24,6 +24,8 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
+from pipelines.metrics.compute import data_cutoff
+from pipelines.metrics.windows import Window
 from pipelines.queries import arrow
 from pipelines.settings import TICKER_TEXTS, Settings
 
@@ -114,6 +116,23 @@ def existing_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {r["table_name"] for r in _records(con, "wall__tables")}
 
 
+def ticket_clock(con: duckdb.DuckDBPyConnection, clock: Clock) -> Clock:
+    """The clock of the ticket views: at the data cut-off (newest ticket by `clock.now`).
+
+    Today's and this month's figures run to the newest record, not to the wall clock,
+    and so do their comparisons; without tickets the clock stays as it is.
+    """
+    cutoff = data_cutoff(con, clock.now)
+    if cutoff is None or cutoff >= clock.now:
+        return clock
+    return Clock(now=cutoff, today=cutoff.date())
+
+
+def window_labels(*windows: tuple[str, Window]) -> dict[str, dict[str, str]]:
+    """{name: {"zh": label, "en": label}} for the windows a view shows."""
+    return {name: {lang: w.label(lang) for lang in ("zh", "en")} for name, w in windows}
+
+
 def _pct_change(now: int, before: int) -> float | None:
     if not before:
         return None
@@ -145,15 +164,19 @@ def levels_data(
     if ticker_text not in TICKER_TEXTS:
         raise ValueError(f"ticker_text must be one of {TICKER_TEXTS}, got {ticker_text!r}")
     c = clock
+    # like for like: today and month to date against the same spans a year earlier,
+    # both ending at the same time of day as the data cut-off (c.now)
+    today, month = Window.to_date("day", c.now), Window.to_date("month", c.now)
+    ly_today, ly_month = today.year_ago(), month.year_ago()
     levels = _records(
         con,
         "wall__level_counts",
         now=c.now,
-        today_start=c.today_start,
-        month_start=c.month_start,
-        ly_now=c.year_ago,
-        ly_today_start=datetime.combine(c.year_ago.date(), time()),
-        ly_month_start=c.year_ago.date().replace(day=1),
+        today_start=today.start,
+        month_start=month.start,
+        ly_now=ly_month.end,
+        ly_today_start=ly_today.start,
+        ly_month_start=ly_month.start,
         community=community,
     )
     for row in levels:
@@ -169,6 +192,9 @@ def levels_data(
     )
     return {
         "available": True,
+        "cutoff": c.now,
+        "windows": window_labels(("today", today), ("month", month),
+                                 ("ly_today", ly_today)),
         "levels": levels,
         "today_total": totals["today_count"],
         "month_total": totals["month_count"],
@@ -217,9 +243,11 @@ def closure_data(
     Returns:
         by_level: this month's reported/closed/on-time/overdue counts and closure_pct,
             on_time_pct per level 1-4; total: the same over all levels;
-        trend: 12 months of closure_pct and on_time_pct (oldest first);
-        overdue: open tickets past their deadline, most overdue first (10), and
-            overdue_total; response: late responses, escalations, satisfaction;
+        trend: 12 months of closure_pct and on_time_pct (oldest first), the running
+            month with is_partial; overdue: open tickets past their deadline (any
+            report date: metric overdue_open), most overdue first (10), overdue_total,
+            and per level as by_level's overdue_open_count (they add up to the total);
+        response: late responses, escalations, satisfaction;
         communities: ranked by on-time rate (all communities).
     """
     c = clock
@@ -263,11 +291,22 @@ def closure_data(
     overdue = _records(
         con, "wall__overdue_open", now=c.now, community=community, limit=10
     )
+    first = overdue[0] if overdue else {}
+    month = Window.to_date("month", c.now)
+    trend = _closure_trend(con, c, total, community=community)
+    for row in trend:
+        row["is_partial"] = month.is_partial and row["month_start"] == c.month_start
     return {
         "available": True,
+        "cutoff": c.now,
+        "windows": window_labels(("month", month)),
         "total": total,
-        "by_level": [{**empty, **by_level.get(lv, {}), "level": lv} for lv in (1, 2, 3, 4)],
-        "trend": _closure_trend(con, c, total, community=community),
+        "by_level": [
+            {**empty, **by_level.get(lv, {}), "level": lv,
+             "overdue_open_count": first.get(f"overdue_l{lv}", 0)}
+            for lv in (1, 2, 3, 4)
+        ],
+        "trend": trend,
         "overdue": overdue,
         "overdue_total": overdue[0]["overdue_total"] if overdue else 0,
         "response": response,
@@ -434,6 +473,8 @@ def wall_view_data(
     if missing:
         return {**base, "available": False, "missing": missing}
     community = filters.get("community")
+    if view in ("levels", "closure"):
+        clock = ticket_clock(con, clock)
     if view == "levels":
         data = levels_data(con, clock, community=community,
                            ticker_text=settings.wall_ticker_text)

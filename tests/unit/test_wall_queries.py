@@ -45,8 +45,17 @@ def _one(con, sql, **params):
     return con.execute(sql, params).fetchone()
 
 
+def _cutoff(con):
+    """The data cut-off: the newest ticket at NOW (the demo's last report is before it)."""
+    return _one(con, "select max(reported_at) from tickets where reported_at <= $n", n=NOW)[0]
+
+
 def test_wall_view_data__levels_equal_independent_sql(con):
+    """Figures run to the data cut-off, and last year to the same time of day (issue 14:
+    today counted to 08:59 was compared with last year to the wall clock's 15:43)."""
     d = q.wall_view_data(con, "levels", now=NOW)
+    cut = _cutoff(con)
+    assert cut < NOW and d["cutoff"] == cut
     for row in d["levels"]:
         today, month, open_now = _one(
             con,
@@ -55,36 +64,41 @@ def test_wall_view_data__levels_equal_independent_sql(con):
             "   and month(reported_at) = month($now)),"
             " count(*) filter (where closed_at is null or closed_at > $now)"
             " from tickets where level = $lv and reported_at <= $now",
-            now=NOW, lv=row["level"],
+            now=cut, lv=row["level"],
         )
         assert (row["today_count"], row["month_count"], row["open_count"]) == (
             today, month, open_now)
-    ly = NOW.replace(year=2025)
+    ly = cut.replace(year=2025)
     assert sum(r["ly_today_count"] for r in d["levels"]) == _one(
         con, "select count(*) from tickets where reported_at::date = $d"
         " and reported_at <= $ly", d=ly.date(), ly=ly)[0]
     assert d["serious_count"] == _one(
         con, "select count(*) from tickets where level in (3, 4) and reported_at <= $n"
-        " and (closed_at is null or closed_at > $n)", n=NOW)[0]
+        " and (closed_at is null or closed_at > $n)", n=cut)[0]
+    assert f"{cut:%H:%M}" in d["windows"]["today"]["zh"]
     assert len(d["ticker"]) <= 20
     assert all(r["reported_at"] <= NOW for r in d["ticker"])
 
 
 def test_wall_view_data__closure_equal_independent_sql(con):
     d = q.wall_view_data(con, "closure", now=NOW, settings=Settings(response_hours=6))
+    cut = _cutoff(con)
     on_time, closed, overdue, reported = _one(
         con,
         "select sum((closed_at <= $n and closed_at <= deadline_at)::int),"
         " sum((closed_at <= $n)::int),"
         " sum((coalesce(closed_at > $n, true) and deadline_at < $n)::int), count(*)"
         " from tickets where reported_at >= date_trunc('month', $n::timestamp)"
-        " and reported_at <= $n", n=NOW)
+        " and reported_at <= $n", n=cut)
     assert d["total"]["on_time_pct"] == pytest.approx(
         round(100 * on_time / (closed + overdue), 1))
     assert d["total"]["closure_pct"] == pytest.approx(round(100 * closed / reported, 1))
     assert d["overdue_total"] == _one(
         con, "select count(*) from tickets where reported_at <= $n and deadline_at < $n"
-        " and (closed_at is null or closed_at > $n)", n=NOW)[0]
+        " and (closed_at is null or closed_at > $n)", n=cut)[0]
+    # one meaning of 超期: the level table's overdue adds up to the headline
+    assert sum(r["overdue_open_count"] for r in d["by_level"]) == d["overdue_total"]
+    assert d["trend"][-1]["is_partial"] and not any(r["is_partial"] for r in d["trend"][:-1])
     minutes = [r["overdue_minutes"] for r in d["overdue"]]
     assert minutes == sorted(minutes, reverse=True)
     assert len(d["trend"]) == 12

@@ -7,9 +7,9 @@
 with filtered as (
     select
         /*dimension*/ as value,
-        coalesce(closed_at <= $now, false) as is_closed,
-        coalesce(closed_at <= $now and closed_at <= deadline_at, false) as is_on_time,
-        (closed_at is null or closed_at > $now) and $now > deadline_at as is_overdue,
+        closed_at_asof(closed_at, $now) as is_closed,
+        on_time_at_asof(closed_at, deadline_at, $now) as is_on_time,
+        overdue_at_asof(closed_at, deadline_at, $now) as is_overdue,
         satisfaction,
     from tickets
     where
@@ -27,10 +27,9 @@ final as (
         count(*) filter (where is_overdue) as overdue_count,
         count(*) filter (where satisfaction is not null) as rated_count,
         count(*) filter (where satisfaction = 'satisfied') as satisfied_count,
-        round(100.0 * closed_count / nullif(reported_count, 0), 1) as closure_pct,
-        round(100.0 * on_time_count / nullif(closed_count + overdue_count, 0), 1)
-            as on_time_pct,
-        round(100.0 * satisfied_count / nullif(rated_count, 0), 1) as satisfaction_pct,
+        rate_pct(closed_count, reported_count) as closure_pct,
+        rate_pct(on_time_count, closed_count + overdue_count) as on_time_pct,
+        rate_pct(satisfied_count, rated_count) as satisfaction_pct,
     from filtered
     group by value
 )

@@ -1,6 +1,6 @@
 -- Explorer KPIs for three periods in one scan: the selected one ($date_from..$date_to,
 -- dates inclusive), the previous period of the same length, and the same dates last year.
--- Judged at $now: closure rate = closed / reported; on-time rate = closed by deadline_at
+-- Judged at $now (macros of migration 0006, the metric layer's definitions): closure rate = closed / reported; on-time rate = closed by deadline_at
 -- / (closed + open past deadline_at), the wall's definition; satisfaction = satisfied /
 -- rated; hours to close = closed_at - reported_at, closed tickets only.
 with tickets_in_periods as (
@@ -27,9 +27,9 @@ with tickets_in_periods as (
 flags as (
     select
         period,
-        coalesce(closed_at <= $now, false) as is_closed,
-        coalesce(closed_at <= $now and closed_at <= deadline_at, false) as is_on_time,
-        (closed_at is null or closed_at > $now) and $now > deadline_at as is_overdue,
+        closed_at_asof(closed_at, $now) as is_closed,
+        on_time_at_asof(closed_at, deadline_at, $now) as is_on_time,
+        overdue_at_asof(closed_at, deadline_at, $now) as is_overdue,
         satisfaction,
         case when closed_at <= $now
             then epoch(closed_at - reported_at) / 3600.0 end as close_hours,
@@ -71,10 +71,9 @@ final as (
         coalesce(overdue_count, 0) as overdue_count,
         coalesce(rated_count, 0) as rated_count,
         coalesce(satisfied_count, 0) as satisfied_count,
-        round(100.0 * closed_count / nullif(reported_count, 0), 1) as closure_pct,
-        round(100.0 * on_time_count / nullif(closed_count + overdue_count, 0), 1)
-            as on_time_pct,
-        round(100.0 * satisfied_count / nullif(rated_count, 0), 1) as satisfaction_pct,
+        rate_pct(closed_count, reported_count) as closure_pct,
+        rate_pct(on_time_count, closed_count + overdue_count) as on_time_pct,
+        rate_pct(satisfied_count, rated_count) as satisfaction_pct,
         round(median_close_hours, 1) as median_close_hours,
         periods.period_order,
     from periods

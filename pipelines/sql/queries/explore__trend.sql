@@ -4,9 +4,9 @@
 with filtered as (
     select
         date_trunc($grain, reported_at) as bucket,
-        coalesce(closed_at <= $now, false) as is_closed,
-        coalesce(closed_at <= $now and closed_at <= deadline_at, false) as is_on_time,
-        (closed_at is null or closed_at > $now) and $now > deadline_at as is_overdue,
+        closed_at_asof(closed_at, $now) as is_closed,
+        on_time_at_asof(closed_at, deadline_at, $now) as is_on_time,
+        overdue_at_asof(closed_at, deadline_at, $now) as is_overdue,
     from tickets
     where
         reported_at >= $date_from
@@ -21,9 +21,8 @@ final as (
         count(*) filter (where is_closed) as closed_count,
         count(*) filter (where is_on_time) as on_time_count,
         count(*) filter (where is_overdue) as overdue_count,
-        round(100.0 * closed_count / nullif(reported_count, 0), 1) as closure_pct,
-        round(100.0 * on_time_count / nullif(closed_count + overdue_count, 0), 1)
-            as on_time_pct,
+        rate_pct(closed_count, reported_count) as closure_pct,
+        rate_pct(on_time_count, closed_count + overdue_count) as on_time_pct,
     from filtered
     group by bucket
 )

@@ -16,14 +16,14 @@ counted as (
         community,
         level,
         count(*) as tickets,
-        count(*) filter (where closed_at <= $as_of) as closed,
+        count(*) filter (where closed_at_asof(closed_at, $as_of)) as closed,
         -- on time iff closed_at <= deadline_at (the end of due_on)
         count(*) filter (
-            where closed_at <= $as_of and closed_at <= deadline_at
+            where on_time_at_asof(closed_at, deadline_at, $as_of)
         ) as closed_on_time,
         -- still open after its deadline: already late, so it counts against on-time
         count(*) filter (
-            where (closed_at is null or closed_at > $as_of) and deadline_at < $as_of
+            where overdue_at_asof(closed_at, deadline_at, $as_of)
         ) as overdue,
         count(*) filter (where satisfaction is not null) as rated,
         count(*) filter (where satisfaction = 'satisfied') as satisfied,

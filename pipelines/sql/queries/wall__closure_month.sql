@@ -20,12 +20,10 @@ with month_tickets as (
         responded_at,
         escalated_at,
         satisfaction,
-        closed_at is not null and closed_at <= $now as is_closed,
         reported_at + to_hours(cast($response_hours as bigint)) as response_due_at,
     from tickets
     where
-        reported_at >= $month_start
-        and reported_at <= $now
+        in_window(reported_at, $month_start, $now)
         and ($community is null or community = $community)
 ),
 
@@ -33,9 +31,9 @@ flags as (
     select
         level,
         community,
-        is_closed,
-        is_closed and closed_at <= deadline_at as is_on_time,
-        not is_closed and $now > deadline_at as is_overdue,
+        closed_at_asof(closed_at, $now) as is_closed,
+        on_time_at_asof(closed_at, deadline_at, $now) as is_on_time,
+        overdue_at_asof(closed_at, deadline_at, $now) as is_overdue,
         (responded_at is not null and responded_at <= $now
             and responded_at > response_due_at)
         or ((responded_at is null or responded_at > $now)
@@ -91,15 +89,13 @@ final as (
         on_time_count,
         overdue_count,
         closed_count + overdue_count as due_count,
-        round(100.0 * closed_count / nullif(reported_count, 0), 1) as closure_pct,
-        round(
-            100.0 * on_time_count / nullif(closed_count + overdue_count, 0), 1
-        ) as on_time_pct,
+        rate_pct(closed_count, reported_count) as closure_pct,
+        rate_pct(on_time_count, closed_count + overdue_count) as on_time_pct,
         late_response_count,
         escalated_count,
         rated_count,
         satisfied_count,
-        round(100.0 * satisfied_count / nullif(rated_count, 0), 1) as satisfaction_pct,
+        rate_pct(satisfied_count, rated_count) as satisfaction_pct,
     from counted
 )
 

@@ -37,10 +37,8 @@ final as (
         month as month_start,
         is_settled,
         reported_count,
-        round(100.0 * closed_count / nullif(reported_count, 0), 1) as closure_pct,
-        round(
-            100.0 * on_time_count / nullif(closed_count + overdue_count, 0), 1
-        ) as on_time_pct,
+        rate_pct(closed_count, reported_count) as closure_pct,
+        rate_pct(on_time_count, closed_count + overdue_count) as on_time_pct,
     from per_month
 )
 

@@ -8,9 +8,9 @@
 with recent as (
     select
         year(reported_at) * 12 + month(reported_at) - 1 as month_no,
-        closed_at is not null and closed_at <= $now as is_closed,
-        closed_at <= deadline_at as is_by_deadline,
-        $now > deadline_at as is_past_deadline,
+        closed_at_asof(closed_at, $now) as is_closed,
+        on_time_at_asof(closed_at, deadline_at, $now) as is_on_time,
+        overdue_at_asof(closed_at, deadline_at, $now) as is_overdue,
     from tickets
     where
         reported_at >= $live_from
@@ -24,8 +24,8 @@ counted as (
         month_no,
         count(*) as reported_count,
         count(*) filter (where is_closed) as closed_count,
-        count(*) filter (where is_closed and is_by_deadline) as on_time_count,
-        count(*) filter (where not is_closed and is_past_deadline) as overdue_count,
+        count(*) filter (where is_on_time) as on_time_count,
+        count(*) filter (where is_overdue) as overdue_count,
     from recent
     group by month_no
 ),
@@ -36,10 +36,8 @@ final as (
             cast(month_no // 12 as integer), cast(month_no % 12 + 1 as integer), 1
         ) as month_start,
         reported_count,
-        round(100.0 * closed_count / nullif(reported_count, 0), 1) as closure_pct,
-        round(
-            100.0 * on_time_count / nullif(closed_count + overdue_count, 0), 1
-        ) as on_time_pct,
+        rate_pct(closed_count, reported_count) as closure_pct,
+        rate_pct(on_time_count, closed_count + overdue_count) as on_time_pct,
     from counted
 )
 

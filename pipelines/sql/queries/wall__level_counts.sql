@@ -1,5 +1,5 @@
--- Wall, levels view: tickets per level today, month to date, the same periods one year
--- earlier (up to the same time of day), and open now. One row per level 1-4, zeros
+-- Wall, levels view: tickets per level today, month to date (to $now, the data cut-off),
+-- the same spans one year earlier ($ly_*, to the same time of day), and open at $now. One row per level 1-4, zeros
 -- included. "Open" is judged at $now, so a pinned clock gives a repeatable picture.
 -- The two periods are read as two plain reported_at ranges (not one OR), so DuckDB's
 -- zone maps skip the rest of a large, time-ordered table.
@@ -33,22 +33,10 @@ last_year as (
     group by level
 ),
 
--- open = not closed yet, or closed after $now: two disjoint scans rather than one OR,
--- so zone maps skip the row groups without open tickets
 open_tickets as (
     select level
-    from tickets
-    where
-        closed_at is null
-        and reported_at <= $now
-        and ($community is null or community = $community)
-    union all
-    select level
-    from tickets
-    where
-        closed_at > $now
-        and reported_at <= $now
-        and ($community is null or community = $community)
+    from tickets_open_at($now)
+    where $community is null or community = $community
 ),
 
 open_now as (

@@ -1,12 +1,11 @@
--- Wall, closure view: tickets open at $now and past their deadline, the most overdue
--- first (the list someone must act on now); overdue_total counts all of them.
+-- Wall, closure view: tickets open at $now and past their deadline (metric overdue_open,
+-- any report date: the wall's only "超期"), the most overdue first (the list someone must
+-- act on now); overdue_total counts all of them, overdue_l1..l4 per level.
 -- The count and the first $limit rows are two reads of `overdue` (not materialized):
 -- the count carries one column, and the top-N alone lets DuckDB skip row groups whose
 -- deadlines are all later than its current last row (a dynamic filter), which a window
 -- count over every overdue row with all its columns prevents.
 with overdue as not materialized (
-    -- open = not closed yet, or closed after $now: two disjoint scans rather than one
-    -- OR, so zone maps skip the row groups without open tickets
     select
         ticket_id,
         reported_at,
@@ -14,30 +13,19 @@ with overdue as not materialized (
         community,
         category,
         deadline_at,
-    from tickets
+    from tickets_open_at($now)
     where
-        reported_at <= $now
-        and closed_at is null
-        and $now > deadline_at
-        and ($community is null or community = $community)
-    union all
-    select
-        ticket_id,
-        reported_at,
-        level,
-        community,
-        category,
-        deadline_at,
-    from tickets
-    where
-        reported_at <= $now
-        and closed_at > $now
-        and $now > deadline_at
+        $now > deadline_at
         and ($community is null or community = $community)
 ),
 
 overdue_count as (
-    select count(*) as overdue_total
+    select
+        count(*) as overdue_total,
+        count(*) filter (where level = 1) as overdue_l1,
+        count(*) filter (where level = 2) as overdue_l2,
+        count(*) filter (where level = 3) as overdue_l3,
+        count(*) filter (where level = 4) as overdue_l4,
     from overdue
 ),
 
@@ -60,7 +48,7 @@ final as (
             date_diff('minute', most_overdue.deadline_at, cast($now as timestamp))
             as bigint
         ) as overdue_minutes,
-        overdue_count.overdue_total,
+        overdue_count.*,
     from most_overdue
     cross join overdue_count
 )
