@@ -105,7 +105,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "closure.communities": ("各社区按时办结率", "On-time rate per community"),
     "closure.overdue_for": ("超期 {d}", "{d} over"),
     # participation
-    "participation.rate": ("本月参与率", "Participation this month"),
+    "participation.rate": ("{month} 参与率", "Participation in {month}"),
+    "participation.running": ("{window}：{pct}（未满月，不作比较）",
+                              "{window}: {pct} (month running, not compared)"),
+    "participation.partial": ("至今", "to date"),
     "participation.rate_def": (
         "参与（投票、问卷、意见）的业主 ÷ 业主总数",
         "owners taking part (vote, survey, opinion) ÷ all owners",
@@ -135,6 +138,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # accounts
     "accounts.balance": ("期末结余合计", "Closing balance, all compounds"),
     "accounts.balance_def": ("期末 = 期初 + 收入 − 支出，精确到分", "closing = opening + income − expense, to the fen"),
+    "accounts.running": ("收支差（未公布）", "Income − expense (not published)"),
+    "accounts.running_def": (
+        "{window}；账期结束并公布后才有期末结余",
+        "{window}; the closing balance comes once the month has ended and is published",
+    ),
+    "accounts.col_net": ("收支差", "Net"),
     "accounts.income": ("本月收入", "Income this month"),
     "accounts.expense": ("本月支出", "Expense this month"),
     "accounts.per_compound": ("各小区本月收支", "Per compound this month"),

@@ -528,9 +528,15 @@ def participation_view(d: dict, lang: str) -> list:
     latest, first = d["latest"], d["first"]
     head = panel(
         "head",
-        t("participation.rate", lang),
+        t("participation.rate", lang,
+          month=f"{latest['month']:%Y-%m}" if latest else MISSING),
         html.Div(fig(fmt_pct(latest["participation_pct"]) if latest else MISSING,
                      "participation_pct", "headline"), className="headline-row"),
+        # the running month stands apart: a few days are never set against whole months
+        html.Div(t("participation.running", lang, window=d["window"][lang],
+                   pct=fmt_pct(d["running"]["participation_pct"])),
+                 className="sub-row", **{"data-key": "running_pct"})
+        if d.get("running") else None,
         html.Div(
             t("participation.from", lang,
               month=f"{first['month']:%Y-%m}",
@@ -626,7 +632,9 @@ def participation_view(d: dict, lang: str) -> list:
         "act",
         t("participation.trend_all", lang),
         column_chart(
-            [(month_label(r["month"], lang), r["participation_pct"],
+            [(month_label(r["month"], lang)
+              + (" " + t("participation.partial", lang) if r.get("is_partial") else ""),
+              r["participation_pct"],
               f"{r['participation_pct']:.0f}", f"trend.{r['month']:%Y-%m}")
              for r in d["trend"]],
         ),
@@ -644,12 +652,17 @@ def fmt_money(value: Any) -> str:
 
 def accounts_view(d: dict, lang: str) -> list:
     """Accounts: where did each compound's public money come from and go this month?"""
+    final = d.get("is_final", True)
+    # a month running or not yet published has no closing balance: show income − expense
     head = panel(
         "head",
-        t("accounts.balance", lang),
-        html.Div(fig(fmt_money(d["closing_yuan"]), "closing_yuan", "mid big-money"),
+        t("accounts.balance" if final else "accounts.running", lang),
+        html.Div(fig(fmt_money(d["closing_yuan"]), "closing_yuan", "mid big-money")
+                 if final else fig(fmt_money(d["net_yuan"]), "net_yuan", "mid big-money"),
                  className="headline-row"),
-        html.P(t("accounts.balance_def", lang), className="wp-def"),
+        html.P(t("accounts.balance_def", lang) if final
+               else t("accounts.running_def", lang, window=d["window"][lang]),
+               className="wp-def"),
         html.Div(
             [
                 html.Div([html.Span(t("accounts.income", lang), className="muted"),
@@ -673,7 +686,8 @@ def accounts_view(d: dict, lang: str) -> list:
         tables.append(html.Table(
             [
                 html.Thead(html.Tr([html.Th(t(f"accounts.col_{c}", lang))
-                                    for c in ("compound", "income", "expense", "balance")])),
+                                    for c in ("compound", "income", "expense",
+                                              "balance" if final else "net")])),
                 html.Tbody([
                     html.Tr([
                         html.Td(r["compound"]),
@@ -682,7 +696,10 @@ def accounts_view(d: dict, lang: str) -> list:
                         html.Td(fig(f"{r['expense_yuan']:,.2f}",
                                     f"compound.{r['compound']}.expense")),
                         html.Td(fig(f"{r['closing_yuan']:,.2f}",
-                                    f"compound.{r['compound']}.closing")),
+                                    f"compound.{r['compound']}.closing")
+                                if final else
+                                fig(f"{r['income_yuan'] - r['expense_yuan']:,.2f}",
+                                    f"compound.{r['compound']}.net")),
                     ])
                     for r in part
                 ]),

@@ -478,6 +478,10 @@ def wall_view_data(
     if view == "levels":
         data = levels_data(con, clock, community=community,
                            ticker_text=settings.wall_ticker_text)
+    elif view == "accounts":
+        data = accounts_data(con, clock, small_count=settings.small_count,
+                             community=community,
+                             publish_days=settings.ledger_publish_days)
     elif view == "closure":
         data = closure_data(
             con, clock, response_hours=settings.response_hours, community=community
@@ -498,13 +502,21 @@ def participation_data(
 ) -> dict:
     """Participation view: are residents taking part more, and will open votes pass?
 
+    The running month is partial: it is marked (is_partial) and shown apart as
+    `running`, never as `latest` nor compared with whole months; `latest`, `first` and
+    each compound's first → latest rates are whole months.
+
     Returns:
         trend: 12 months of participation_pct (households), ballots, questionnaires,
-            opinions; latest: the newest month of it (None without data);
-        compounds: per compound its monthly_pct list, first_pct and latest_pct;
+            opinions, is_partial; latest: the newest whole month (None without data);
+        first: the oldest month of the trend; running: this month so far (or None),
+            with window: its label {"zh", "en"};
+        compounds: per compound its monthly_pct list, first_pct and latest_pct over
+            the 12 whole months before this one;
         votes: open votes with turnout/approval percentages, thresholds and is_at_risk.
     """
     c = clock
+    window = Window.to_date("month", c.now)
     trend_start = c.months_back(11)
     trend = _records(
         con,
@@ -515,16 +527,22 @@ def participation_data(
     )
     for row in trend:
         row["participation_pct"] = _float(row["participation_pct"])
+        row["is_partial"] = window.is_partial and row["month"] == c.month_start
+    whole = [r for r in trend if not r["is_partial"]]
+    running = next((r for r in trend if r["is_partial"]), None)
+    last_whole = c.months_back(1) if window.is_partial else c.month_start
     return {
         "available": True,
         "trend": trend,
-        "latest": trend[-1] if trend else None,
-        "first": trend[0] if trend else None,
+        "latest": whole[-1] if whole else None,
+        "first": whole[0] if whole else None,
+        "running": running,
+        "window": window_labels(("month", window))["month"],
         "compounds": _records(
             con,
             "wall__participation_compounds",
-            month_start=c.month_start,
-            trend_start=trend_start,
+            month_start=last_whole,
+            trend_start=c.months_back(12) if window.is_partial else trend_start,
             community=community,
         ),
         "votes": _records(con, "wall__open_votes", now=c.now, community=community,
@@ -538,14 +556,17 @@ def accounts_data(
     *,
     small_count: int,
     community: str | None = None,
+    publish_days: int = 10,
 ) -> dict:
     """Accounts view: where did each compound's public money come from and go?
 
     Money is exact (`decimal.Decimal`). The month shown is the month of `today`, or the
-    newest month before it that has a statement.
+    newest month before it that has a statement. A month still running, or ended less
+    than `publish_days` ago, is not final: it has no closing balance to show
+    (is_final False; net_yuan = income − expense so far, window its label).
 
     Returns:
-        month; compounds: opening/income/expense/adjustment/closing per compound;
+        month, is_final, window, net_yuan; compounds: opening/income/expense/adjustment/closing per compound;
         income_yuan, expense_yuan, closing_yuan: their sums; trend: 12 months of
         sums; top_income, top_expense: this month's top 5 categories.
     """
@@ -556,12 +577,23 @@ def accounts_data(
     categories = _records(
         con, "wall__ledger_categories", month=month, community=community, limit=5
     )
+    income = sum((r["income_yuan"] for r in compounds), Decimal("0.00"))
+    expense = sum((r["expense_yuan"] for r in compounds), Decimal("0.00"))
+    if month >= clock.month_start:
+        window = Window.to_date("month", clock.now)
+    else:
+        window = Window.complete("month", month, clock.now)
+    published = datetime.combine(window.period_end.date() + timedelta(days=publish_days),
+                                 time())
     return {
         "available": True,
         "month": month,
+        "is_final": clock.now >= published,
+        "window": window_labels(("month", window))["month"],
+        "net_yuan": income - expense,
         "compounds": compounds,
-        "income_yuan": sum((r["income_yuan"] for r in compounds), Decimal("0.00")),
-        "expense_yuan": sum((r["expense_yuan"] for r in compounds), Decimal("0.00")),
+        "income_yuan": income,
+        "expense_yuan": expense,
         "closing_yuan": sum((r["closing_yuan"] for r in compounds), Decimal("0.00")),
         "trend": _records(con, "wall__ledger_trend", month=month, community=community),
         "top_income": [r for r in categories if r["direction"] == "income"],

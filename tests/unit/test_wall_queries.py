@@ -208,3 +208,27 @@ def test_sql__every_wall_query_uses_named_parameters_only():
         text = path.read_text()
         assert "?" not in text, path.name
         assert "{" not in text or "$" in text, path.name
+
+
+def test_participation__running_month_stands_apart_from_whole_months(con):
+    """Issue 14: on the 3rd, '本月参与率 6.5%' beside '2026-04 为 17.9%' read as a
+    collapse. The headline and each compound's first → latest are whole months."""
+    d = q.wall_view_data(con, "participation", now=NOW)
+    this_month = NOW.date().replace(day=1)
+    assert d["running"]["month"] == this_month and d["running"]["is_partial"]
+    assert d["latest"]["month"] < this_month and not d["latest"]["is_partial"]
+    assert d["first"]["month"] < d["latest"]["month"]
+    assert "本月至今 23 天" in d["window"]["zh"]
+    assert [r["is_partial"] for r in d["trend"]].count(True) == 1
+
+
+def test_accounts__no_closing_balance_for_a_running_month(con):
+    """Issue 14: '期末结余合计' was shown for a month still running and unpublished."""
+    for now in (NOW, datetime(2026, 11, 30, 23, 59)):
+        d = q.wall_view_data(con, "accounts", now=now)
+        assert d["month"] == NOW.date().replace(day=1) and not d["is_final"]
+        assert d["net_yuan"] == d["income_yuan"] - d["expense_yuan"]
+    from dashboards._wall_views import accounts_view
+
+    text = str(accounts_view(d, "zh"))
+    assert "期末结余合计" not in text and "收支差（未公布）" in text
