@@ -134,18 +134,26 @@ def figure_trend(df: pd.DataFrame, grain: str) -> go.Figure:
     """Tickets per period (bars) with closure and on-time rates (lines, right axis)."""
     if df.empty:
         return empty_figure()
-    x = [pd.Timestamp(d).strftime("%Y-%m-%d") for d in df["period_start"]]
+    # each bucket is labelled by its first day inside the window; a bucket cut by the
+    # window (first, or still running) is hatched and says "partial" on hover
+    x = [pd.Timestamp(d).strftime("%Y-%m-%d") for d in df["bucket_from"]]
+    starts = [pd.Timestamp(d).strftime("%Y-%m-%d") for d in df["period_start"]]
+    partial = [bool(v) for v in df["is_partial"]]
+    hover = [f"{a} – {pd.Timestamp(b):%Y-%m-%d}" + (" 部分 partial" if p else "")
+             for a, b, p in zip(x, df["bucket_to"], partial)]
     fig = go.Figure()
     fig.add_bar(x=x, y=df["reported_count"].tolist(), name="事件数 tickets",
-                marker={"color": ACCENT}, customdata=x,
+                marker={"color": ACCENT,
+                        "pattern": {"shape": ["/" if p else "" for p in partial]}},
+                customdata=starts, hovertext=hover,
                 text=[f"{int(v):,}" for v in df["reported_count"]],
                 textposition="outside" if len(df) <= 40 else "none", cliponaxis=False)
     fig.add_scatter(x=x, y=df["closure_pct"].tolist(), name="办结率 closure %",
                     yaxis="y2", mode="lines+markers", line={"color": _theme.MUTED},
-                    customdata=x)
+                    customdata=starts)
     fig.add_scatter(x=x, y=df["on_time_pct"].tolist(), name="按时办结率 on-time %",
                     yaxis="y2", mode="lines+markers", line={"color": PCT_COLOUR},
-                    customdata=x)
+                    customdata=starts)
     fig = _base(fig, height=320)
     fig.update_layout(
         showlegend=True,

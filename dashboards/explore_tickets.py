@@ -527,9 +527,11 @@ def show_summary(data):
     cur, prev, ly = rows["current"], rows["previous"], rows["last_year"]
 
     def period_head(r, zh, en):
-        return html.Th([zh, html.Span(f"{r['period_from']:%Y-%m-%d} – "
-                                      f"{r['period_to']:%Y-%m-%d}", className="label-en"),
-                        html.Span(en, className="label-en")])
+        # the window's own label: a range still running says so and where it stops
+        return html.Th([zh, html.Span(r["label_zh"], className="label-en period-label"),
+                        html.Span(en, className="label-en")],
+                       title=f"{r['label_en']}; judged at {r['as_of']:%Y-%m-%d %H:%M}",
+                       **{"data-partial": "true" if r["is_partial"] else "false"})
 
     def cell(value, pct, key):
         return html.Td(figs.fmt_number(value, pct), className="col-count",

@@ -8,7 +8,8 @@ A `Window` covers [start, end] (end inclusive) and is judged at `as_of` (when a 
   ("本月至今 3 天（截至 12-03 08:59）");
 - ``complete``: one whole day, week (Monday first), month, quarter or year;
 - ``rolling``: the last N days to the cut-off;
-- ``span``: the part of an earlier period a to-date window is compared with.
+- ``span``: the part of an earlier period a to-date window is compared with;
+- ``range``: chosen dates (the explorer's from–to), to the cut-off when it runs past it.
 
 Comparisons are like for like: `previous()` and `year_ago()` cover the same span of the
 earlier period (month to date on the 3rd compares with the 1st-3rd of last month, to the
@@ -22,7 +23,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
 GRAINS = ("day", "week", "month", "quarter", "year")
-KINDS = ("to_date", "complete", "rolling", "span")
+KINDS = ("to_date", "complete", "rolling", "span", "range")
 
 _GRAIN_ZH = {"day": "今日", "week": "本周", "month": "本月", "quarter": "本季", "year": "本年"}
 _GRAIN_EN = {"day": "Today", "week": "Week", "month": "Month", "quarter": "Quarter",
@@ -88,7 +89,7 @@ class Window:
     """A span of time a figure covers, with the instant it is judged at.
 
     Attributes:
-        kind: "to_date", "complete", "rolling" or "span".
+        kind: one of KINDS.
         grain: the period unit ("day" for rolling windows).
         start: first instant counted.
         end: last instant counted (inclusive): the cut-off of a to-date or rolling
@@ -96,7 +97,7 @@ class Window:
         period_end: where the natural period ends (exclusive); end < period_end means
             the period is still running (partial).
         as_of: when open/closed/overdue are judged (the cut-off, or later).
-        days: the length of a rolling window.
+        days: the length of a rolling window or a range, in calendar days.
     """
 
     kind: str
@@ -130,11 +131,26 @@ class Window:
         start = _midnight(cutoff.date() - timedelta(days=days - 1))
         return cls("rolling", "day", start, cutoff, cutoff, cutoff, days)
 
+    @classmethod
+    def dates(cls, date_from: date, date_to: date, cutoff: datetime,
+              as_of: datetime | None = None) -> Window:
+        """`date_from`..`date_to` (inclusive), ending at `cutoff` if that is earlier.
+
+        Judged at `as_of` (default: the cut-off, or the range's end when it is over).
+        """
+        if date_to < date_from:
+            raise ValueError(f"the range ends ({date_to}) before it starts ({date_from})")
+        stop = _midnight(date_to + timedelta(days=1))
+        end = min(stop - timedelta(microseconds=1), max(cutoff, _midnight(date_from)))
+        return cls("range", "day", _midnight(date_from), end, stop, as_of or cutoff,
+                   (date_to - date_from).days + 1)
+
     @property
     def is_partial(self) -> bool:
         """True while the period is still running: never draw or rank it as whole."""
         return self.kind == "span" or (
-            self.kind == "to_date" and self.end < self.period_end - timedelta(microseconds=1)
+            self.kind in ("to_date", "range")
+            and self.end < self.period_end - timedelta(microseconds=1)
         )
 
     @property
@@ -144,7 +160,7 @@ class Window:
 
     def previous(self) -> Window:
         """The same span of the previous period, judged at the same distance after it."""
-        if self.kind == "rolling":
+        if self.kind in ("rolling", "range"):
             return self._shifted(timedelta(days=self.days))
         prev = _midnight(shift_periods(self.grain, self.start.date(), -1))
         return self._moved_to(prev, self.start - prev)
@@ -152,7 +168,7 @@ class Window:
     def year_ago(self) -> Window:
         """The same dates one year earlier, to the same time of day as the cut-off."""
         start = years_back(self.start)
-        if self.kind == "rolling":
+        if self.kind in ("rolling", "range"):
             return replace(self, start=start, end=years_back(self.end),
                            period_end=years_back(self.period_end),
                            as_of=years_back(self.as_of))
@@ -178,6 +194,11 @@ class Window:
         if self.kind == "rolling":
             return (f"近 {self.days} 天（截至 {cut}）" if lang == "zh"
                     else f"Last {self.days} days (to {cut})")
+        if self.kind == "range":
+            if self.is_partial:
+                return (f"{self.start:%Y-%m-%d}–{cut}（至今）" if lang == "zh"
+                        else f"{self.start:%Y-%m-%d}–{cut} (to date)")
+            return f"{self.start:%Y-%m-%d}–{self.end:%Y-%m-%d}"
         if self.kind == "span":
             if self.start.date() == self.end.date():
                 return f"{self.start:%Y-%m-%d} 0:00–{self.end:%H:%M}"

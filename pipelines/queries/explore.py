@@ -36,6 +36,7 @@ import pandas as pd
 import pyarrow as pa
 
 from pipelines.queries import QueryError, sql_text
+from pipelines.metrics.windows import Window
 from pipelines.settings import Settings, local_now
 
 logger = logging.getLogger(__name__)
@@ -143,6 +144,9 @@ def _fragment(name: str) -> str:
 def _sql(name: str, dimension: str | None = None, order_by: str | None = None) -> str:
     """Query text with its constant fragments spliced in (allow-listed keys only)."""
     text = sql_text(name).replace("/*filters*/", _fragment("explore_filters"))
+    # the same predicate with status judged at a per-row as_of column (explore__summary)
+    text = text.replace("/*filters_as_of*/",
+                        _fragment("explore_filters").replace("$now", "as_of"))
     if dimension is not None:
         text = text.replace("/*dimension*/", DIMENSIONS[dimension])
     if order_by is not None:
@@ -164,42 +168,36 @@ def default_now(settings: Settings | None = None) -> dt.datetime:
     return local_now(settings or Settings())
 
 
-def comparison_periods(date_from: dt.date, date_to: dt.date
-                       ) -> dict[str, tuple[dt.date, dt.date]]:
-    """The selected period, the previous period of the same length, and last year's.
-
-    Last year's dates are the same calendar dates one year earlier (29 Feb -> 28 Feb).
-    """
-    days = (date_to - date_from).days
-    prev_to = date_from - dt.timedelta(days=1)
-
-    def year_back(d: dt.date) -> dt.date:
-        try:
-            return d.replace(year=d.year - 1)
-        except ValueError:
-            return d.replace(year=d.year - 1, day=28)
-
-    return {
-        "current": (date_from, date_to),
-        "previous": (prev_to - dt.timedelta(days=days), prev_to),
-        "last_year": (year_back(date_from), year_back(date_to)),
-    }
+def summary_windows(filters: TicketFilters, now: dt.datetime) -> dict[str, Window]:
+    """The selected dates (to `now` if they run past it), the previous period and last
+    year's, like for like: the same span, each judged as long after its end as the
+    selected one is at `now` (pipelines.metrics.windows)."""
+    current = Window.dates(filters.date_from, filters.date_to, now, now)
+    return {"current": current, "previous": current.previous(),
+            "last_year": current.year_ago()}
 
 
 def ticket_summary(con: duckdb.DuckDBPyConnection, filters: TicketFilters, *,
                    now: dt.datetime | None = None) -> pd.DataFrame:
     """KPIs of the selected, previous and last year's period (rows in that order).
 
-    Columns: period, period_from, period_to, reported_count, closed_count,
-    on_time_count, overdue_count, rated_count, satisfied_count, closure_pct,
-    on_time_pct, satisfaction_pct, median_close_hours.
+    Columns: period, period_from, period_to, period_end (the last instant counted),
+    as_of (when it is judged), is_partial, label_zh, label_en, reported_count,
+    closed_count, on_time_count, overdue_count, rated_count, satisfied_count,
+    closure_pct, on_time_pct, satisfaction_pct, median_close_hours.
     """
     now = now or default_now()
-    periods = comparison_periods(filters.date_from, filters.date_to)
+    windows = summary_windows(filters, now)
     params = filters.params(now)
-    params.update(prev_from=periods["previous"][0], prev_to=periods["previous"][1],
-                  ly_from=periods["last_year"][0], ly_to=periods["last_year"][1])
-    return _execute(con, "explore__summary", params).df()
+    del params["date_from"], params["date_to"]
+    for name, prefix in (("current", "cur_"), ("previous", "prev_"), ("last_year", "ly_")):
+        params.update(windows[name].params(prefix))
+    del params["cur_as_of"]  # the current window is judged at $now
+    df = _execute(con, "explore__summary", params).df()
+    df["is_partial"] = [windows[p].is_partial for p in df["period"]]
+    df["label_zh"] = [windows[p].label("zh") for p in df["period"]]
+    df["label_en"] = [windows[p].label("en") for p in df["period"]]
+    return df
 
 
 def ticket_trend(con: duckdb.DuckDBPyConnection, filters: TicketFilters, *,
@@ -211,9 +209,36 @@ def ticket_trend(con: duckdb.DuckDBPyConnection, filters: TicketFilters, *,
     """
     if grain not in GRAINS:
         raise ValueError(f"grain must be one of {GRAINS}, not {grain!r}")
-    params = filters.params(now or default_now())
+    now = now or default_now()
+    params = filters.params(now)
     params["grain"] = grain
-    return _execute(con, "explore__trend", params).df()
+    df = _execute(con, "explore__trend", params).df()
+    return mark_buckets(df, Window.dates(filters.date_from, filters.date_to, now), grain)
+
+
+def mark_buckets(df: pd.DataFrame, window: Window, grain: str) -> pd.DataFrame:
+    """Add bucket_from, bucket_to (dates inside `window`) and is_partial to a trend.
+
+    A bucket cut by the window's start or end (the range starts on the 5th, or the
+    month is still running) is partial: it is labelled by its own first day and drawn
+    apart, never as a whole period.
+    """
+    starts = [pd.Timestamp(d).date() for d in df["period_start"]]
+    step = {"day": 1, "week": 7}.get(grain)
+    first = window.start.date()
+    ends = []
+    for d in starts:
+        if step:
+            nxt = d + dt.timedelta(days=step)
+        else:
+            nxt = (d.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+        ends.append(dt.datetime.combine(nxt, dt.time()))
+    df["bucket_from"] = [max(d, first) for d in starts]
+    df["bucket_to"] = [min(e - dt.timedelta(microseconds=1), window.end).date()
+                       for e in ends]
+    df["is_partial"] = [d < first or window.end < e - dt.timedelta(microseconds=1)
+                        for d, e in zip(starts, ends)]
+    return df
 
 
 def ticket_breakdown(con: duckdb.DuckDBPyConnection, filters: TicketFilters, *,

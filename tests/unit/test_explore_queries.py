@@ -94,15 +94,36 @@ FILTER_CASES = [
 
 
 @pytest.mark.parametrize("f", FILTER_CASES)
-def test_ticket_summary__equals_pandas(con, tickets, f):
+def test_ticket_summary__equals_pandas_like_for_like(con, tickets, f):
+    """Each compared period covers the same span as the selected one (which ends at
+    `now` while it runs) and is judged as long after its end, status filter included:
+    issue 14 found last year's overdue always about 0 when judged at today's date."""
     got = q.ticket_summary(con, f, now=NOW).set_index("period")
-    periods = q.comparison_periods(f.date_from, f.date_to)
-    for period, (start, end) in periods.items():
-        want = _rates(_filtered(tickets, q.TicketFilters(
-            start, end, **{k: getattr(f, k) for k in q.FILTER_FIELDS.values()})))
+    for period, w in q.summary_windows(f, NOW).items():
+        span = tickets[(tickets.reported_at >= w.start) & (tickets.reported_at <= w.end)]
+        wide = q.TicketFilters(dt.date(2000, 1, 1), dt.date(2100, 1, 1),
+                               **{k: getattr(f, k) for k in q.FILTER_FIELDS.values()})
+        want = _rates(_filtered(span, wide, now=w.as_of), now=w.as_of)
         row = got.loc[period]
         for key, value in want.items():
             assert row[key] == value, (period, key)
+        assert row["is_partial"] == w.is_partial
+
+
+def test_summary_windows__running_range_compares_the_same_span_judged_alike():
+    f = q.TicketFilters(dt.date(2026, 11, 1), dt.date(2026, 11, 30))
+    w = q.summary_windows(f, dt.datetime(2026, 11, 20, 12, 0))
+    assert w["current"].is_partial and w["current"].end == dt.datetime(2026, 11, 20, 12)
+    # the previous 30 days, to the same offset and time, judged at its own cut-off
+    assert (w["previous"].start, w["previous"].end, w["previous"].as_of) == (
+        dt.datetime(2026, 10, 2), dt.datetime(2026, 10, 21, 12), dt.datetime(2026, 10, 21, 12))
+    assert (w["last_year"].start, w["last_year"].end) == (
+        dt.datetime(2025, 11, 1), dt.datetime(2025, 11, 20, 12))
+    done = q.summary_windows(q.TicketFilters(dt.date(2026, 10, 1), dt.date(2026, 10, 31)),
+                             dt.datetime(2026, 11, 20, 12))
+    # a whole past period: judged 20.5 days after its end, and so is last year's
+    assert not done["current"].is_partial
+    assert done["last_year"].as_of == dt.datetime(2025, 11, 20, 12)
 
 
 @pytest.mark.parametrize("dimension", list(q.DIMENSIONS))
@@ -129,6 +150,33 @@ def test_ticket_trend__equals_pandas(con, tickets, grain, freq):
     want = sub.groupby(key.dt.start_time).size()
     assert got["reported_count"].tolist() == want.tolist()
     assert [pd.Timestamp(d) for d in got["period_start"]] == list(want.index)
+
+
+def test_ticket_trend__cut_buckets_are_partial_and_labelled_by_their_first_day(con):
+    """Issue 14: a range from 09-05 drew its first bucket as '2026-09-01', and the
+    running month's few days as a bar among whole months."""
+    f = q.TicketFilters(dt.date(2026, 9, 5), dt.date(2026, 11, 30))
+    got = q.ticket_trend(con, f, grain="month", now=dt.datetime(2026, 11, 20, 12))
+    assert [str(d) for d in got["bucket_from"]] == ["2026-09-05", "2026-10-01",
+                                                   "2026-11-01"]
+    assert got["is_partial"].tolist() == [True, False, True]
+    assert str(got["bucket_to"].iloc[-1]) == "2026-11-20"
+    from dashboards._explore_figures import figure_trend
+
+    bars = figure_trend(got, "month").data[0]
+    assert list(bars.x) == ["2026-09-05", "2026-10-01", "2026-11-01"]
+    assert list(bars.marker.pattern.shape) == ["/", "", "/"]
+
+
+@pytest.mark.parametrize("now, partial", [
+    (dt.datetime(2026, 11, 30, 23, 59, 59, 999999), False),  # the last instant: whole
+    (dt.datetime(2026, 11, 30, 23, 59), True),               # last day, still running
+    (dt.datetime(2026, 11, 1, 0, 0), True),                  # midnight on the 1st
+])
+def test_ticket_trend__the_running_month_is_partial_until_its_last_instant(con, now, partial):
+    f = q.TicketFilters(dt.date(2026, 10, 1), dt.date(2026, 11, 30))
+    got = q.ticket_trend(con, f, grain="month", now=now)
+    assert bool(got["is_partial"].iloc[-1]) == partial
 
 
 def test_close_time_by_level__median_and_p90(con, tickets):
@@ -178,7 +226,3 @@ def test_ticket_detail__one_ticket_or_none(con, tickets):
     assert q.ticket_detail(con, "no-such-ticket") is None
 
 
-def test_comparison_periods__previous_and_last_year():
-    p = q.comparison_periods(dt.date(2024, 2, 1), dt.date(2024, 2, 29))
-    assert p["previous"] == (dt.date(2024, 1, 3), dt.date(2024, 1, 31))
-    assert p["last_year"] == (dt.date(2023, 2, 1), dt.date(2023, 2, 28))

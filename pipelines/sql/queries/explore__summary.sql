@@ -1,40 +1,53 @@
--- Explorer KPIs for three periods in one scan: the selected one ($date_from..$date_to,
--- dates inclusive), the previous period of the same length, and the same dates last year.
--- Judged at $now (macros of migration 0006, the metric layer's definitions): closure rate = closed / reported; on-time rate = closed by deadline_at
--- / (closed + open past deadline_at), the wall's definition; satisfaction = satisfied /
--- rated; hours to close = closed_at - reported_at, closed tickets only.
+-- Explorer KPIs for three periods in one scan: the selected one ($cur_start..$cur_end),
+-- the previous period of the same length and the same dates last year, like for like:
+-- each compared period covers the same span as the selected one (which ends at the data
+-- cut-off while it runs) and is judged at the same distance after its own end
+-- ($prev_as_of, $ly_as_of; the selected one at $now), so an old period's closure and
+-- overdue are not those of a settled one. Windows come from pipelines.metrics.windows.
+-- Definitions are the metric layer's macros (migration 0006): closure rate = closed /
+-- reported; on-time rate = closed by deadline_at / (closed + open past deadline_at);
+-- satisfaction = satisfied / rated; hours to close = closed_at - reported_at.
 with tickets_in_periods as (
     select
         case
-            when reported_at >= $date_from and reported_at < $date_to + interval 1 day
-                then 'current'
-            when reported_at >= $prev_from and reported_at < $prev_to + interval 1 day
-                then 'previous'
-            when reported_at >= $ly_from and reported_at < $ly_to + interval 1 day
-                then 'last_year'
+            when in_window(reported_at, $cur_start, $cur_end) then 'current'
+            when in_window(reported_at, $prev_start, $prev_end) then 'previous'
+            when in_window(reported_at, $ly_start, $ly_end) then 'last_year'
         end as period,
-        reported_at,
-        closed_at,
-        deadline_at,
-        satisfaction,
+        *,
     from tickets
     where
-        reported_at >= least($date_from, $prev_from, $ly_from)
-        and reported_at < greatest($date_to, $prev_to, $ly_to) + interval 1 day
-        and /*filters*/
+        reported_at >= least($cur_start, $prev_start, $ly_start)
+        and reported_at <= greatest($cur_end, $prev_end, $ly_end)
+),
+
+judged as (
+    -- the filters, status included, apply at each period's own as-of
+    select *
+    from (
+        select
+            *,
+            case period
+                when 'current' then cast($now as timestamp)
+                when 'previous' then cast($prev_as_of as timestamp)
+                else cast($ly_as_of as timestamp)
+            end as as_of,
+        from tickets_in_periods
+        where period is not null
+    )
+    where /*filters_as_of*/
 ),
 
 flags as (
     select
         period,
-        closed_at_asof(closed_at, $now) as is_closed,
-        on_time_at_asof(closed_at, deadline_at, $now) as is_on_time,
-        overdue_at_asof(closed_at, deadline_at, $now) as is_overdue,
+        closed_at_asof(closed_at, as_of) as is_closed,
+        on_time_at_asof(closed_at, deadline_at, as_of) as is_on_time,
+        overdue_at_asof(closed_at, deadline_at, as_of) as is_overdue,
         satisfaction,
-        case when closed_at <= $now
+        case when closed_at <= as_of
             then epoch(closed_at - reported_at) / 3600.0 end as close_hours,
-    from tickets_in_periods
-    where period is not null
+    from judged
 ),
 
 counted as (
@@ -54,17 +67,19 @@ counted as (
 periods as (
     select * from (
         values
-            (1, 'current', $date_from, $date_to),
-            (2, 'previous', $prev_from, $prev_to),
-            (3, 'last_year', $ly_from, $ly_to)
-    ) as p (period_order, period, period_from, period_to)
+            (1, 'current', $cur_start, $cur_end, $now),
+            (2, 'previous', $prev_start, $prev_end, $prev_as_of),
+            (3, 'last_year', $ly_start, $ly_end, $ly_as_of)
+    ) as p (period_order, period, period_from, period_end, as_of)
 ),
 
 final as (
     select
         periods.period,
         cast(periods.period_from as date) as period_from,
-        cast(periods.period_to as date) as period_to,
+        cast(periods.period_end as date) as period_to,
+        cast(periods.period_end as timestamp) as period_end,
+        cast(periods.as_of as timestamp) as as_of,
         coalesce(reported_count, 0) as reported_count,
         coalesce(closed_count, 0) as closed_count,
         coalesce(on_time_count, 0) as on_time_count,
