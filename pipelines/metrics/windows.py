@@ -177,8 +177,10 @@ class Window:
     def _moved_to(self, start: datetime, gap: timedelta) -> Window:
         """This window's span placed at `start` (a period start `gap` earlier)."""
         stop = _midnight(shift_periods(self.grain, start.date(), 1))
-        # same offset into the period, clipped to its end (31 March -> 28 February)
-        end = min(start + (self.end - self.start), stop - timedelta(microseconds=1))
+        last = stop - timedelta(microseconds=1)
+        # a whole period compares with a whole one; a part with the same offset into
+        # its period, clipped to its end (31 March -> 28 February)
+        end = last if self.kind == "complete" else min(start + (self.end - self.start), last)
         after_end = self.as_of - self.end  # judged as long after its end as this one
         kind = "span" if self.kind == "to_date" and self.is_partial else self.kind
         return replace(self, kind=kind, start=start, end=end, period_end=stop,
