@@ -1,0 +1,170 @@
+"""One definition for every figure: the wall, the explorer and the exports agree with the
+metric layer for the same window and filters, and the layer agrees with hand counts.
+
+Hypothesis draws the clock, the community and the window (month to date at the data
+cut-off; a complete month judged some days after it ended).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+import pytest
+from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+
+from pipelines.metrics import Window
+from pipelines.metrics.compute import data_cutoff, ticket_figures
+from pipelines.queries import explore, exports, wall
+from pipelines.settings import Settings
+from tests.factories import ticket_row, write_csv
+
+NOW = dt.datetime(2026, 11, 23, 10, 30)
+COMMUNITIES = [None, "龙塔社区", "望江社区", "南坪社区"]
+
+
+@pytest.fixture(scope="module")
+def con(tmp_path_factory):
+    """The demo sub-district (one year, 6,000 tickets) loaded by the real loaders."""
+    from pipelines.bootstrap import load_demo_inputs
+    from pipelines.demo import write_demo
+
+    tmp = tmp_path_factory.mktemp("agree")
+    s = Settings(db_path=tmp / "w.duckdb", demo_dir=tmp / "demo", secret="agree",
+                 secret_file=tmp / "key", calendar_file=None)
+    files = write_demo(tmp / "demo", years=1, tickets_per_year=6000, today=NOW.date(),
+                       clock=NOW.time().replace(minute=0))
+    load_demo_inputs(s, {"tickets": files["tickets"]})
+    c = duckdb.connect(str(s.db_path), read_only=True)
+    yield c
+    c.close()
+
+
+def _explorer(con, w: Window, community: str | None, as_of: dt.datetime) -> dict:
+    f = explore.TicketFilters(w.start.date(), w.end.date(),
+                              communities=(community,) if community else ())
+    return explore.ticket_summary(con, f, now=as_of).set_index("period").loc["current"]
+
+
+def _export_totals(con, w: Window, community: str | None, as_of: dt.datetime) -> dict:
+    t = exports.closure_rates(con, date_from=w.start.date(), date_to=w.end.date(),
+                              as_of=as_of, community=community).to_pylist()
+    return {k: sum(r[k] for r in t) for k in
+            ("tickets", "closed", "closed_on_time", "overdue", "rated", "satisfied")}
+
+
+_SETTINGS = hsettings(max_examples=25, deadline=None,
+                      suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@_SETTINGS
+@given(minutes=st.integers(0, 60 * 24 * 300), community=st.sampled_from(COMMUNITIES))
+def test_month_to_date__wall_explorer_and_layer_agree(con, minutes, community):
+    now = NOW - dt.timedelta(minutes=minutes)
+    cut = data_cutoff(con, now)
+    w = Window.to_date("month", cut)
+    want = ticket_figures(con, w, community=community, response_hours=6)
+    d = wall.wall_view_data(con, "closure", now=now, settings=Settings(response_hours=6),
+                            filters={"community": community} if community else None)
+    total, response = d["total"], d["response"]
+    assert d["cutoff"] == cut
+    assert (total["reported_count"], total["closed_count"], total["closure_pct"],
+            total["on_time_pct"], response["escalated_count"],
+            response["satisfaction_pct"]) == (
+        want["reported"], want["closed"], want["closure_pct"], want["on_time_pct"],
+        want["escalations"], want["satisfaction_pct"])
+    assert d["overdue_total"] == want["overdue_open"]
+    levels = wall.wall_view_data(con, "levels", now=now,
+                                 filters={"community": community} if community else None)
+    assert levels["month_total"] == want["reported"]
+    assert levels["open_total"] == want["open"]
+    x = _explorer(con, w, community, cut)
+    assert (x["reported_count"], x["closed_count"], x["overdue_count"]) == (
+        want["reported"], want["closed"], want["overdue"])
+    for key in ("closure_pct", "on_time_pct", "satisfaction_pct"):
+        assert (None if x[key] != x[key] else x[key]) == want[key], key
+
+
+@_SETTINGS
+@given(month_back=st.integers(1, 10), days_after=st.integers(0, 40),
+       community=st.sampled_from(COMMUNITIES))
+def test_complete_month__explorer_export_and_layer_agree(con, month_back, days_after,
+                                                         community):
+    day = (NOW.date().replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    for _ in range(month_back - 1):
+        day = (day - dt.timedelta(days=1)).replace(day=1)
+    as_of = Window.complete("month", day).period_end + dt.timedelta(days=days_after,
+                                                                    hours=9)
+    w = Window.complete("month", day, as_of)
+    want = ticket_figures(con, w, community=community)
+    x = _explorer(con, w, community, as_of)
+    e = _export_totals(con, w, community, as_of)
+    assert (x["reported_count"], x["closed_count"], x["on_time_count"],
+            x["overdue_count"]) == (want["reported"], want["closed"],
+                                    e["closed_on_time"], want["overdue"])
+    assert (e["tickets"], e["closed"], e["overdue"]) == (
+        want["reported"], want["closed"], want["overdue"])
+    assert x["closure_pct"] == want["closure_pct"]
+    assert x["on_time_pct"] == want["on_time_pct"]
+
+
+# ------------------------------------------------------------- hand-made warehouse
+
+
+@pytest.fixture
+def hand(settings, tmp_path):
+    """Six level-1 tickets in November 2026 (deadline: the end of the day reported)."""
+    from pipelines.loader import load_files
+
+    rows = [
+        # closed the same day: on time
+        ticket_row(ticket_id="A", reported_at="2026-11-10 09:00:00",
+                   accepted_at="2026-11-10 09:05:00", closed_at="2026-11-10 12:00:00",
+                   responded_at="2026-11-10 10:00:00", updated_at="2026-11-10 12:00:00"),
+        # closed after November ended: open at the end of November, late when closed
+        ticket_row(ticket_id="B", reported_at="2026-11-29 09:00:00",
+                   accepted_at="2026-11-29 09:05:00", closed_at="2026-12-02 10:00:00",
+                   responded_at="2026-11-29 10:00:00", satisfaction="",
+                   updated_at="2026-12-02 10:00:00"),
+        # never closed: overdue since 11-20 23:59
+        ticket_row(ticket_id="C", reported_at="2026-11-20 09:00:00",
+                   accepted_at="2026-11-20 09:05:00", closed_at="",
+                   responded_at="", satisfaction="", updated_at="2026-11-20 09:00:00"),
+        # closed a day late, inside November
+        ticket_row(ticket_id="D", reported_at="2026-11-05 09:00:00",
+                   accepted_at="2026-11-05 09:05:00", closed_at="2026-11-06 09:00:00",
+                   responded_at="2026-11-05 20:00:00", satisfaction="unsatisfied",
+                   updated_at="2026-11-06 09:00:00"),
+        # another community: outside a 望江社区 filter
+        ticket_row(ticket_id="E", community="望江社区", grid="望江社区第1网格",
+                   reported_at="2026-11-11 09:00:00", accepted_at="2026-11-11 09:05:00",
+                   closed_at="2026-11-11 11:00:00", responded_at="2026-11-11 09:30:00",
+                   updated_at="2026-11-11 11:00:00"),
+        # October: outside the window
+        ticket_row(ticket_id="F", reported_at="2026-10-31 09:00:00",
+                   accepted_at="2026-10-31 09:05:00", closed_at="2026-10-31 10:00:00",
+                   responded_at="2026-10-31 09:30:00", updated_at="2026-10-31 10:00:00"),
+    ]
+    load_files(settings, "tickets", [write_csv(tmp_path / "t.csv", rows)])
+    c = duckdb.connect(str(settings.db_path), read_only=True)
+    yield c
+    c.close()
+
+
+def test_hand_made__figures_at_the_end_of_november_and_a_week_later(hand):
+    at_end = Window.complete("month", dt.date(2026, 11, 1))
+    f = ticket_figures(hand, at_end, community="龙塔社区")
+    # A on time; D late; B open (within its limit? no: its deadline 11-29 23:59 passed)
+    assert (f["reported"], f["closed"], f["closed_late"], f["overdue"]) == (4, 2, 1, 2)
+    assert f["missed_deadline"] == 3 and f["closure_pct"] == 50.0
+    assert f["on_time_pct"] == 25.0  # A ÷ (A, D closed + B, C overdue)
+    assert f["satisfaction_pct"] == 50.0  # A satisfied, D unsatisfied
+    assert (f["open"], f["overdue_open"]) == (2, 2)
+    later = Window.complete("month", dt.date(2026, 11, 1), dt.datetime(2026, 12, 7))
+    g = ticket_figures(hand, later, community="龙塔社区")
+    # B was closed on 12-02: now closed, late; C still overdue
+    assert (g["closed"], g["closed_late"], g["overdue"], g["closure_pct"]) == (3, 2, 1, 75.0)
+    assert g["median_close_hours"] == 24.0  # 3 h (A), 24 h (D), 73 h (B)
+    everyone = ticket_figures(hand, later)
+    assert everyone["reported"] == 5
