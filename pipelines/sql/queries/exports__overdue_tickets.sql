@@ -13,9 +13,7 @@ with tickets as (
 
 overdue as (
     select * from tickets
-    where
-        (closed_at is null or closed_at > $as_of)
-        and deadline_at < $as_of
+    where overdue_at_asof(closed_at, deadline_at, $as_of)  -- metric layer macro (0006)
 ),
 
 final as (
