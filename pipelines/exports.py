@@ -46,6 +46,7 @@ from croniter import croniter
 from filelock import FileLock, Timeout
 
 from pipelines import warehouse
+from pipelines.metrics.windows import Window
 from pipelines.queries import QueryError
 from pipelines.queries import exports as report_queries
 from pipelines.settings import Settings
@@ -566,6 +567,8 @@ def _export_one(cur, settings, job: ExportJob, filters, as_of, encoding, version
             **settings_values)
         row_count, sha = write_csv(cur, job.report, params, final, encoding)
         generated = local_now(settings)
+        # a period still running at as_of says so, as on the wall and in the explorer
+        window = Window.dates(job.period.start, job.period.end, as_of)
         write_manifest(final, {
             "file": final.name,
             "report": job.report,
@@ -573,6 +576,8 @@ def _export_one(cur, settings, job: ExportJob, filters, as_of, encoding, version
             "run_id": run_id,
             "period": {"from": job.period.start.isoformat(),
                        "to": job.period.end.isoformat(), "label": job.period.label},
+            "window": {"zh": window.label("zh"), "en": window.label("en"),
+                       "is_partial": window.is_partial},
             "parameters": {k: (v.isoformat() if isinstance(v, (dt.date, dt.datetime))
                                else v) for k, v in params.items()},
             "filters": filters,

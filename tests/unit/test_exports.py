@@ -254,6 +254,8 @@ def test_run_due__manifest_matches_file_and_log(loaded, tmp_path):
                                   "label": "2025-09"}
     assert manifest["report"] == "closure_rates" and manifest["schedule"] == "monthly"
     assert manifest["parameters"]["as_of"] == "2025-10-01T06:00:00"
+    assert manifest["window"] == {"zh": "2025-09-01–2025-09-30",
+                                  "en": "2025-09-01–2025-09-30", "is_partial": False}
     [logged] = _log(loaded)
     assert logged[7] == record.file_sha256 and logged[8] == manifest["data_version"]
 
