@@ -36,6 +36,7 @@ import pandas as pd
 import pyarrow as pa
 
 from pipelines.queries import QueryError, sql_text
+from pipelines.metrics.compute import data_cutoff
 from pipelines.metrics.windows import Window
 from pipelines.settings import Settings, local_now
 
@@ -168,11 +169,12 @@ def default_now(settings: Settings | None = None) -> dt.datetime:
     return local_now(settings or Settings())
 
 
-def summary_windows(filters: TicketFilters, now: dt.datetime) -> dict[str, Window]:
-    """The selected dates (to `now` if they run past it), the previous period and last
-    year's, like for like: the same span, each judged as long after its end as the
-    selected one is at `now` (pipelines.metrics.windows)."""
-    current = Window.dates(filters.date_from, filters.date_to, now, now)
+def summary_windows(filters: TicketFilters, now: dt.datetime,
+                    cutoff: dt.datetime | None = None) -> dict[str, Window]:
+    """The selected dates (to the data `cutoff` if they run past it), the previous period
+    and last year's, like for like: the same span, each judged as long after its end as
+    the selected one is at `now` (pipelines.metrics.windows)."""
+    current = Window.dates(filters.date_from, filters.date_to, min(cutoff or now, now), now)
     return {"current": current, "previous": current.previous(),
             "last_year": current.year_ago()}
 
@@ -187,7 +189,7 @@ def ticket_summary(con: duckdb.DuckDBPyConnection, filters: TicketFilters, *,
     closure_pct, on_time_pct, satisfaction_pct, median_close_hours.
     """
     now = now or default_now()
-    windows = summary_windows(filters, now)
+    windows = summary_windows(filters, now, data_cutoff(con, now))
     params = filters.params(now)
     del params["date_from"], params["date_to"]
     for name, prefix in (("current", "cur_"), ("previous", "prev_"), ("last_year", "ly_")):

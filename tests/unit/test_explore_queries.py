@@ -99,7 +99,8 @@ def test_ticket_summary__equals_pandas_like_for_like(con, tickets, f):
     `now` while it runs) and is judged as long after its end, status filter included:
     issue 14 found last year's overdue always about 0 when judged at today's date."""
     got = q.ticket_summary(con, f, now=NOW).set_index("period")
-    for period, w in q.summary_windows(f, NOW).items():
+    cut = tickets.reported_at[tickets.reported_at <= NOW].max().to_pydatetime()
+    for period, w in q.summary_windows(f, NOW, cut).items():
         span = tickets[(tickets.reported_at >= w.start) & (tickets.reported_at <= w.end)]
         wide = q.TicketFilters(dt.date(2000, 1, 1), dt.date(2100, 1, 1),
                                **{k: getattr(f, k) for k in q.FILTER_FIELDS.values()})
@@ -119,6 +120,12 @@ def test_summary_windows__running_range_compares_the_same_span_judged_alike():
         dt.datetime(2026, 10, 2), dt.datetime(2026, 10, 21, 12), dt.datetime(2026, 10, 21, 12))
     assert (w["last_year"].start, w["last_year"].end) == (
         dt.datetime(2025, 11, 1), dt.datetime(2025, 11, 20, 12))
+    # the data stop at 08:59: both sides count to 08:59, each judged 3 h 01 min later
+    cut = q.summary_windows(f, dt.datetime(2026, 11, 20, 12), dt.datetime(2026, 11, 20, 8, 59))
+    assert (cut["current"].end, cut["current"].as_of) == (
+        dt.datetime(2026, 11, 20, 8, 59), dt.datetime(2026, 11, 20, 12))
+    assert (cut["last_year"].end, cut["last_year"].as_of) == (
+        dt.datetime(2025, 11, 20, 8, 59), dt.datetime(2025, 11, 20, 12))
     done = q.summary_windows(q.TicketFilters(dt.date(2026, 10, 1), dt.date(2026, 10, 31)),
                              dt.datetime(2026, 11, 20, 12))
     # a whole past period: judged 20.5 days after its end, and so is last year's
