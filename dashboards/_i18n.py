@@ -33,6 +33,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "wall.unavailable": ("数据暂不可用", "Data unavailable"),
     "wall.filter": ("范围：{value}", "Scope: {value}"),
     "wall.all": ("全街道", "Whole sub-district"),
+    # a month still running, on a trend axis (its bar is never read as a whole month)
+    "wall.partial": (" 至今", "*"),
     # sources
     "source.tickets": ("事件", "Tickets"),
     "source.population": ("人口", "People"),
@@ -82,16 +84,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "closure.closure": ("本月办结率", "Closure rate this month"),
     "closure.closure_def": ("已办结 ÷ 本月上报", "closed ÷ reported this month"),
     "closure.overdue": ("超期未办结", "Open past deadline"),
-    "closure.overdue_def": ("现在已过期限仍未办结，最久在前", "open now and past the deadline, most overdue first"),
+    "closure.overdue_def": ("截至数据时点超期未办结，最久在前", "open past the deadline at the cut-off, most overdue first"),
     "closure.overdue_none": ("当前无超期事件", "Nothing overdue now"),
     "closure.by_level": ("分级办结", "By level"),
     "closure.window": ("{window}上报的事件", "tickets reported {window}"),
-    "closure.by_level_def": (
-        "办结率、按时率：{window}上报；超期：全部超期未办结，合计即左侧",
-        "closed, on time: reported {window}; overdue: all open past deadline, adding up "
-        "to the total",
-    ),
-    "closure.partial": ("至今", "to date"),
+
     "closure.col_closure": ("办结率", "Closed"),
     "closure.col_on_time": ("按时率", "On time"),
     "closure.col_overdue": ("超期", "Overdue"),
@@ -108,7 +105,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "participation.rate": ("{month} 参与率", "Participation in {month}"),
     "participation.running": ("{window}：{pct}（未满月，不作比较）",
                               "{window}: {pct} (month running, not compared)"),
-    "participation.partial": ("至今", "to date"),
+
     "participation.rate_def": (
         "参与（投票、问卷、意见）的业主 ÷ 业主总数",
         "owners taking part (vote, survey, opinion) ÷ all owners",

@@ -397,7 +397,6 @@ def closure_view(d: dict, lang: str) -> list:
         t("closure.by_level", lang),
         html.Div([header, *rows], className="level-table"),
         kpis,
-        definition=t("closure.by_level_def", lang, window=d["windows"]["month"][lang]),
     )
     overdue_rows = [
         html.Li(
@@ -434,7 +433,7 @@ def closure_view(d: dict, lang: str) -> list:
             [
                 # the running month is labelled "to date", never read as a whole one
                 (month_label(r["month_start"], lang)
-                 + (" " + t("closure.partial", lang) if r.get("is_partial") else ""),
+                 + (t("wall.partial", lang) if r.get("is_partial") else ""),
                  r["on_time_pct"],
                  MISSING if r["on_time_pct"] is None else f"{r['on_time_pct']:.0f}",
                  f"trend.{r['month_start']:%Y-%m}")
@@ -633,7 +632,7 @@ def participation_view(d: dict, lang: str) -> list:
         t("participation.trend_all", lang),
         column_chart(
             [(month_label(r["month"], lang)
-              + (" " + t("participation.partial", lang) if r.get("is_partial") else ""),
+              + (t("wall.partial", lang) if r.get("is_partial") else ""),
               r["participation_pct"],
               f"{r['participation_pct']:.0f}", f"trend.{r['month']:%Y-%m}")
              for r in d["trend"]],
