@@ -168,3 +168,37 @@ def test_hand_made__figures_at_the_end_of_november_and_a_week_later(hand):
     assert g["median_close_hours"] == 24.0  # 3 h (A), 24 h (D), 73 h (B)
     everyone = ticket_figures(hand, later)
     assert everyone["reported"] == 5
+
+
+def test_hand_made_vote__wall_and_explorer_show_the_declared_turnout_and_approval(
+        settings, tmp_path):
+    """A vote of 3 owners and 300 m²: owners of 100 m² and 50 m² vote yes. Turnout is
+    2/3 by owners (66.67%) and 1/2 by area, approval 100%: the turnout_owners_pct and
+    approval_owners_pct metrics, the same on the wall and in the explorer."""
+    from pipelines.loader import load_files
+    from pipelines.metrics import metric
+    from tests.factories import ballot_row, resident_row, vote_row
+
+    def load(source, rows):
+        load_files(settings, source, [write_csv(tmp_path / f"{source}.csv", rows)])
+
+    load("population", [resident_row()])
+    vote = vote_row(vote_id="V1", eligible_owners=3, eligible_area_m2="300.00")
+    load("votes", [vote])
+    load("ballots", [ballot_row(vote_id="V1", choice="yes", area_m2=area)
+                     for area in ("100.00", "50.00")])
+    assert metric("turnout_owners_pct").source == "vote_results"
+    c = duckdb.connect(str(settings.db_path), read_only=True)
+    try:
+        now = dt.datetime(2025, 9, 5, 12)
+        [shown] = wall.participation_data(c, wall.Clock.at(now), small_count=5)["votes"]
+        listed = explore.vote_table(
+            c, explore.PeopleFilters(dt.date(2025, 9, 1), dt.date(2025, 9, 30)), now=now
+        ).set_index("vote_id").loc["V1"]
+    finally:
+        c.close()
+    assert round(200 / 3, 2) == 66.67  # by hand: 2 of 3 owners, 150 of 300 m²
+    assert (shown["turnout_owners_pct"], shown["turnout_area_pct"],
+            shown["approval_owners_pct"], shown["is_at_risk"]) == (66.67, 50.0, 100.0, True)
+    assert (float(listed["turnout_owners_pct"]), float(listed["approval_owners_pct"])) == (
+        pytest.approx(66.7, abs=0.05), 100.0)
