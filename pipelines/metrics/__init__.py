@@ -10,7 +10,14 @@ The shared SQL ideas (open at as-of, the period filter, the rate formula) are ma
 the warehouse (pipelines/migrations/0006_metric_macros.sql).
 """
 
-from pipelines.metrics.catalog import BY_ID, METRICS, SURFACES, Metric, load_thresholds, metric
+from pipelines.metrics.catalog import (
+    BY_ID,
+    METRICS,
+    SURFACES,
+    Metric,
+    load_thresholds,
+    metric,
+)
 from pipelines.metrics.windows import GRAINS, Window
 
 __all__ = ["BY_ID", "GRAINS", "METRICS", "SURFACES", "Metric", "Window", "load_thresholds",

@@ -35,9 +35,9 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from pipelines.queries import QueryError, sql_text
 from pipelines.metrics.compute import data_cutoff
 from pipelines.metrics.windows import Window
+from pipelines.queries import QueryError, sql_text
 from pipelines.settings import Settings, local_now
 
 logger = logging.getLogger(__name__)

@@ -8,11 +8,12 @@ cut-off; a complete month judged some days after it ended).
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import duckdb
 import pytest
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from pipelines.metrics import Window
 from pipelines.metrics.compute import data_cutoff, ticket_figures
