@@ -22,6 +22,7 @@ import pytest
 from pipelines import warehouse
 from pipelines.__main__ import main as cli
 from pipelines.loader import load_files
+from tests.accounting import assert_accounted
 from tests.factories import ticket_row, write_csv
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -92,7 +93,7 @@ def test_killed_loads__old_or_new_state_never_between(settings, tmp_path):
         version, count = after
     # The next run cleans up and completes.
     reports = load_files(settings, "tickets", [files[1]])
-    assert reports[0].adds_up()
+    assert_accounted(settings, reports, [files[1]])
     assert state(settings)[0] == version + 1
     assert not list(settings.db_path.parent.glob("*.writing-*"))
     assert outcomes["old"] >= 1, outcomes

@@ -16,6 +16,7 @@ import duckdb
 import pytest
 
 from pipelines.loader import LoadError, LoadReport, load_files
+from tests.accounting import assert_accounted
 from tests.factories import ticket_row, write_csv
 
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "hostile"
@@ -55,7 +56,7 @@ def load_guarded(settings, path: Path, **kwargs) -> LoadReport | LoadError:
         pytest.fail(f"{path.name}: load still running after {TIME_LIMIT_S} s (a hang)")
     finally:
         pool.shutdown(wait=False)
-    assert report.adds_up(), report.summary()
+    assert_accounted(settings, [report], [path], kwargs.get("mapping_path"))
     tickets = _count(settings, "select count(*) from tickets")
     assert tickets == tickets_before + report.inserted, "tables disagree with the report"
     assert _count(settings, "select count(*) from quarantine") >= report.quarantined

@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings as hsettings, strategies as 
 
 from pipelines.loader import load_files
 from pipelines.settings import Settings
+from tests.accounting import assert_accounted
 from tests.factories import TEST_SECRET, write_csv
 
 IDS = ["T1", "T2", "T3", "T4"]
@@ -66,14 +67,14 @@ def test_load__every_row_in_one_bucket_and_reloading_changes_nothing(first, seco
             (tickets_before, quarantine_before) = _state(config.db_path)
             (report,) = load_files(config, "tickets", [path], progress=False)
             assert report.rows_read == len(rows)
-            assert report.adds_up(), report.summary()
+            assert_accounted(config, [report], [path])
             tickets, quarantined = _state(config.db_path)
             assert len(tickets) == len(tickets_before) + report.inserted
             assert quarantined == quarantine_before + report.quarantined
             # The same file again: no data changes; rows land in the same buckets or
             # in `unchanged`.
             (again,) = load_files(config, "tickets", [path], progress=False)
-            assert again.adds_up(), again.summary()
+            assert_accounted(config, [again], [path])
             assert (again.inserted, again.updated) == (0, 0), again.summary()
             assert again.quarantined == report.quarantined
             assert again.duplicates == report.duplicates

@@ -12,6 +12,7 @@ import pytest
 
 from pipelines.loader import load_files
 from pipelines.settings import local_now
+from tests.accounting import assert_accounted
 from tests.factories import ballot_row, national_id, resident_row, vote_row, write_csv
 
 
@@ -26,7 +27,7 @@ def rows(settings, sql: str, **params) -> list[tuple]:
 def load(settings, tmp_path, source: str, data: list[dict], name: str | None = None):
     path = write_csv(tmp_path / f"{name or source}.csv", data)
     (report,) = load_files(settings, source, [path])
-    assert report.adds_up()
+    assert_accounted(settings, [report], [path])
     return report
 
 

@@ -11,6 +11,7 @@ import pytest
 from pipelines.loader import load_files
 from pipelines.privacy import pseudonym, secret_key
 from pipelines.settings import parse_key_groups
+from tests.accounting import assert_accounted
 from tests.factories import resident_row, write_csv
 
 
@@ -104,7 +105,7 @@ def test_load_population__quarantines_bad_rows(settings, tmp_path, override, rea
     path = write_csv(tmp_path / "p.csv", [resident_row(), resident_row(**override)])
     (report,) = load_files(settings, "population", [path])
     assert (report.inserted, report.quarantined) == (1, 1)
-    assert report.adds_up()
+    assert_accounted(settings, [report], [path])
     ((line, why),) = rows(settings, "select line_no, reason from quarantine")
     assert line == 3 and reason in why
 
