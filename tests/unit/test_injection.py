@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from urllib.parse import urlencode
 
 import duckdb
 import pytest
 
-from dashboards import _data
 from dashboards._downloads import escape_cell
 from dashboards._explore_state import LIST_KEYS, MAX_ROW, PAGE_SIZE, parse_query
 from pipelines.queries import explore as q
+from tests.serving_helpers import find_by_id, pages_request, texts
 from tests.unit.test_explore_queries import TODAY, build_explore_warehouse
 
 PAYLOADS = [
@@ -113,19 +114,57 @@ def test_download__payload_in_every_parameter(client, payload):
     assert client.get("/download/explore/tickets;drop.csv").status_code == 404
 
 
-@pytest.mark.parametrize("payload", PAYLOADS[:6])
-def test_pages__layout_renders_payloads_as_text(settings, client, payload):
-    import dashboards.explore_tickets as page
+def _callback(client, output: str, inputs: list[tuple[str, str, object]],
+              state: list[tuple[str, str, object]] = ()) -> dict:
+    """POST one callback as Dash's renderer does; its answer for `output` ("id.prop")."""
+    out_id, out_prop = output.rsplit(".", 1)
+    r = client.post("/_dash-update-component", json={
+        "output": output, "outputs": {"id": out_id, "property": out_prop},
+        "inputs": [{"id": i, "property": p, "value": v} for i, p, v in inputs],
+        "state": [{"id": i, "property": p, "value": v} for i, p, v in state],
+        "changedPropIds": [f"{inputs[0][0]}.{inputs[0][1]}"]})
+    assert r.status_code == 200, (output, r.status_code, r.get_data()[:300])
+    return r.get_json()["response"][out_id][out_prop]
 
-    _data.configure(settings)
-    query = {k: payload for k in KEYS}
-    tree = page.layout(**query)
-    rendered = json.dumps(tree.to_plotly_json(), default=lambda o: o.to_plotly_json()
-                          if hasattr(o, "to_plotly_json") else str(o), ensure_ascii=False)
-    # text is data inside JSON props (React escapes it); no dangerouslySetInnerHTML
-    assert "dangerously" not in rendered
-    r = client.get("/explore/tickets", query_string=[(k, payload) for k in KEYS])
+
+@pytest.mark.parametrize("payload", PAYLOADS[:6])
+def test_pages__payloads_render_as_text_and_match_no_ticket(settings, client, payload):
+    # The page as the browser gets it: Dash's pages callback on the hostile URL.
+    search = "?" + urlencode([(k, payload) for k in KEYS])
+    r = client.post("/_dash-update-component", json=pages_request("/explore/tickets", search))
     assert r.status_code == 200
+    page = r.get_json()["response"]["_pages_content"]["children"]
+    # text is data inside JSON props (React escapes it); no dangerouslySetInnerHTML
+    assert "dangerously" not in json.dumps(page, ensure_ascii=False)
+    assert find_by_id(page, "explore-table") is not None  # the page, not an error banner
+    state = find_by_id(page, "explore-state")["props"]["data"]
+    notices = " ".join(texts(find_by_id(page, "explore-notices")))
+    assert "ignored" in notices or "忽略" in notices, notices  # malformed dates are named
+
+    # The page's callbacks, fed the state the hostile URL produced: they answer, and
+    # the payload, used as a filter value, matches no ticket.
+    summary = _callback(client, "explore-summary.children",
+                        [("explore-state", "data", state)])
+    assert find_by_id(summary, "explore-empty") is not None, texts(summary)[:20]
+    sort_column, direction = state["sort"].split(":")
+    rows = _callback(client, "explore-table.getRowsResponse",
+                     [("explore-table", "getRowsRequest", {
+                         "startRow": 0, "endRow": PAGE_SIZE,
+                         "sortModel": [{"colId": sort_column, "sort": direction}],
+                         "filterModel": {c: {"filterType": "text", "type": "contains",
+                                             "filter": payload} for c in q.TEXT_FILTERS}})],
+                     [("explore-state", "data", state)])
+    assert rows == {"rowData": [], "rowCount": 0}
+    # the same state with no filter but the payload in the table's text filters
+    state["values"] = {}
+    rows = _callback(client, "explore-table.getRowsResponse",
+                     [("explore-table", "getRowsRequest", {
+                         "startRow": 0, "endRow": PAGE_SIZE,
+                         "sortModel": [{"colId": sort_column, "sort": direction}],
+                         "filterModel": {c: {"filterType": "text", "type": "contains",
+                                             "filter": payload} for c in q.TEXT_FILTERS}})],
+                     [("explore-state", "data", state)])
+    assert rows == {"rowData": [], "rowCount": 0}
 
 
 def test_escape_cell__formula_prefixes():
