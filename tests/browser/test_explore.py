@@ -300,7 +300,8 @@ def test_explore__header_sort_and_table_position_survive_a_copied_link(
     con = served["con"]
     by_closed = _sorted_ids(con, "closed_at asc")
     _open(dash_br, served["url"] + BASE)
-    assert _ticket_at(dash_br, 0, _sorted_ids(con, "reported_at desc")[0])
+    newest = _sorted_ids(con, "reported_at desc")[0]
+    assert _ticket_at(dash_br, 0, newest) == newest  # the default sort: newest first
     history = dash_br.driver.execute_script("return window.history.length")
 
     # a header click writes the sort: one history entry, like a filter
