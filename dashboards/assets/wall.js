@@ -219,9 +219,6 @@
 
     setTimeout(loop, TICK_MS);
 
-    // For tests and for an operator's console: counters, and a forced redraw.
-    window.wallDebug = {
-        state: state,
-        forceRedraw: function () { redraw("forced-" + (state.redraws + 1)); }
-    };
+    // Read-only counters for tests and an operator's console (polls, redraws, ...).
+    window.wallDebug = {state: state};
 })();

@@ -508,13 +508,16 @@ def test_wall__keeps_picture_and_reconnects(server, driver):
     assert all("ERR_CONNECTION_REFUSED" in e["message"] for e in _errors(driver))
 
 
-def test_wall__no_growth_over_1000_refreshes(server, driver):
-    """Heap and DOM after 1,000 refresh cycles equal those after 10 (clock sped up).
+def test_wall__no_growth_over_1000_polls_100_rotations_and_30_redraws(server, driver):
+    """Heap and DOM after 1,000 version polls, 100 slide changes and 30 full redraws
+    equal those after 10 polls and 5 redraws (clock sped up).
 
-    A refresh cycle is one version poll (every 20 ms instead of 30 s); slides change
-    every 100 ms instead of 20 s (a tenth as often: each change is a cross-fade of
-    two full-screen layers, which a GPU-less headless Chromium paints slowly). Full redraws (new data) cost about a second each in headless Chromium on
-    two cores, so the test forces WALL_REDRAWS of them (default 30; set 1000 for a soak).
+    A poll asks for the data version every 20 ms instead of 30 s; slides change every
+    100 ms instead of 20 s (a tenth as often: each change is a cross-fade of two
+    full-screen layers, which a GPU-less headless Chromium paints slowly). A redraw is what
+    new data causes: the poll answers a new version key and Dash draws every slide again;
+    it costs about a second in headless Chromium on two cores, so WALL_REDRAWS of them run
+    (default 30; set 1000 for a soak).
     """
     _size(driver, 960, 540)  # a quarter of the pixels to paint: the loop runs faster
     _open(driver, f"{server.url}/wall?views=levels,closure&rotate=0.1&poll=0.02",
@@ -523,22 +526,42 @@ def test_wall__no_growth_over_1000_refreshes(server, driver):
     driver.set_script_timeout(1800)
 
     def redraw(n: int) -> None:
-        driver.execute_async_script(
+        """n redraws, each caused by the version poll answering a new key; the last
+        answer is the server's own key again, so real polls then find nothing new."""
+        failed = driver.execute_async_script(
             """
-            var n = arguments[0], done = arguments[1], left = n;
+            var n = arguments[0], done = arguments[1], left = n, real = window.fetch;
             function stamp() { return document.querySelector('.wall-slide').dataset.drawn; }
-            function next() {
-                if (left-- <= 0) { done(); return; }
-                var before = stamp();
-                window.wallDebug.forceRedraw();
-                (function wait() {
-                    if (stamp() !== before) { next(); } else { setTimeout(wait, 5); }
+            real('/api/wall/version', {cache: 'no-store'}).then(function (r) { return r.json(); })
+            .then(function (served) {
+                var key = 'test-' + Date.now() + '-';
+                window.fetch = function (url) {
+                    if (url !== '/api/wall/version') { return real.apply(this, arguments); }
+                    var answer = left > 0 ? key + left : served.key;
+                    return Promise.resolve(new Response(JSON.stringify({key: answer})));
+                };
+                (function next() {
+                    var before = stamp(), until = Date.now() + 30000;
+                    (function wait() {
+                        if (stamp() === before) {
+                            if (Date.now() > until) {
+                                window.fetch = real;
+                                done('no redraw within 30 s of a new version key');
+                                return;
+                            }
+                            setTimeout(wait, 5);
+                            return;
+                        }
+                        if (left-- > 0) { next(); return; }
+                        window.fetch = real;
+                        done(null);
+                    })();
                 })();
-            }
-            next();
+            });
             """,
             n,
         )
+        assert failed is None, failed
 
     def cycles_until(n: int) -> None:
         driver.execute_async_script(
