@@ -48,9 +48,8 @@ def waiting_page(key: str, zh: str, en: str, tables: tuple[str, ...],
     elif empty:
         why = label(f"这些表还没有数据：{'、'.join(empty)}",
                     f"no rows loaded into {', '.join(empty)} yet")
-    else:
-        why = label("数据已就绪，本页的图表尚在开发中",
-                    "data is loaded; this page's charts are still being built")
+    else:  # a load landed since the caller counted: the charts are one reload away
+        why = label("数据刚刚载入，请刷新本页", "data has just been loaded: reload this page")
     return html.Div(
         [
             head,

@@ -95,7 +95,3 @@ def artifacts_dir() -> Path:
     """test-artifacts/ (git-ignored): screenshots and logs from browser tests."""
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
-
-
-# Room for the lead's session fixture: a warehouse loaded through the real pipeline
-# from small fixture inputs (tests/factories.py), for tests/data and browser tests.
