@@ -18,6 +18,7 @@ from pathlib import Path
 
 import dash
 from dash import Dash, Input, Output, dcc, html, set_props
+from werkzeug.serving import make_server
 
 from dashboards import _downloads as _explore_downloads
 from dashboards import (
@@ -155,7 +156,6 @@ def main(argv: list[str] | None = None) -> None:
         # bootstrap module is unavailable.
         from pipelines.bootstrap import ensure_warehouse
 
-        logger.info("no warehouse at %s: creating the demo warehouse", settings.db_path)
         try:
             ensure_warehouse(settings)
         except Exception:
@@ -164,8 +164,20 @@ def main(argv: list[str] | None = None) -> None:
                 "could not create the demo warehouse at %s", settings.db_path
             )
     app = create_app(settings)
-    logger.info("serving %s on http://%s:%s/", settings.db_path, args.host, args.port)
-    app.run(host=args.host, port=args.port, debug=args.debug)
+    if args.debug:
+        app.run(host=args.host, port=args.port, debug=True)  # reloader and dev tools
+        return
+    # Werkzeug's threaded server without app.run()'s banners: that path prints "Dash is
+    # running" twice (Dash's handler and the root logger's) and a development-server
+    # warning on every start. The server is fine for one room; production runs gunicorn.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
+    server = make_server(args.host, args.port, app.server, threaded=True)
+    logger.info("serving %s on http://%s:%s/ (production: gunicorn -c gunicorn.conf.py)",
+                settings.db_path, args.host, server.port)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        logger.info("stopped")
 
 
 if __name__ == "__main__":

@@ -6,22 +6,31 @@ demo input files and loads them exactly as an office's files would be loaded.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from pathlib import Path
 
 from pipelines import derived, warehouse
 from pipelines.loader import LoadReport, load_files
-from pipelines.settings import Settings
+from pipelines.settings import Settings, local_now
 from pipelines.sources import SOURCES
 
 logger = logging.getLogger(__name__)
 
 
-def write_demo_inputs(out_dir: Path, seed: int = 20261123, years: int = 2) -> dict[str, Path]:
-    """Write the demo sub-district's input files; return {source: path}."""
+def write_demo_inputs(out_dir: Path, seed: int = 20261123, years: int = 2,
+                      now: dt.datetime | None = None) -> dict[str, Path]:
+    """Write the demo sub-district's input files; return {source: path}.
+
+    The demo's data runs up to `now` (local time; the minute it is generated, when given)
+    and stops there: it is a snapshot, so a wall left running on it turns stale.
+    """
     from pipelines.demo import write_demo
 
-    return write_demo(Path(out_dir), seed=seed, years=years)
+    if now is None:
+        return write_demo(Path(out_dir), seed=seed, years=years)
+    return write_demo(Path(out_dir), seed=seed, years=years, today=now.date(),
+                      clock=now.time().replace(second=0, microsecond=0))
 
 
 def load_demo_inputs(settings: Settings, files: dict[str, Path]) -> list[LoadReport]:
@@ -37,11 +46,15 @@ def ensure_warehouse(settings: Settings) -> bool:
     """Create a demo warehouse at settings.db_path when none exists; True when created."""
     if Path(settings.db_path).exists():
         return False
-    logger.warning("no warehouse at %s: generating demo data in %s and loading it",
-                   settings.db_path, settings.demo_dir)
-    files = write_demo_inputs(settings.demo_dir)
-    for report in load_demo_inputs(settings, files):
-        logger.warning("demo %s", report.summary())
+    # A first start is expected, not a problem: INFO. The loader logs each load report.
+    logger.info("no warehouse at %s: generating demo data in %s and loading it",
+                settings.db_path, settings.demo_dir)
+    now = local_now(settings)
+    files = write_demo_inputs(settings.demo_dir, now=now)
+    reports = load_demo_inputs(settings, files)
+    logger.info("demo warehouse ready: %d files, %s rows, data up to %s (a snapshot: "
+                "it does not grow)", len(reports), f"{sum(r.inserted for r in reports):,}",
+                f"{now:%Y-%m-%d %H:%M}")
     return True
 
 

@@ -359,3 +359,29 @@ def test_tickets__property_disputes_down_about_a_quarter(tmp_path):
         {"p": str(paths["tickets"])},
     ).fetchone()
     assert this / last == pytest.approx(0.75, abs=0.06)
+
+
+def test_first_start__demo_runs_up_to_the_minute_it_was_made(settings, monkeypatch, caplog):
+    """An afternoon first start shows the afternoon's tickets, not a day frozen at 09:00;
+    and a healthy first start logs no warnings (each load report once, at INFO)."""
+    import logging
+
+    from pipelines import bootstrap
+
+    afternoon = datetime.datetime(2026, 11, 23, 15, 37)
+    monkeypatch.setattr(bootstrap, "local_now", lambda _settings: afternoon)
+    real = write_demo
+    monkeypatch.setattr("pipelines.demo.write_demo",
+                        lambda out, **kw: real(out, **kw | {"years": 1,
+                                                            "tickets_per_year": 20_000}))
+    caplog.set_level(logging.INFO)
+    assert bootstrap.ensure_warehouse(settings)
+    con = duckdb.connect(str(settings.db_path), read_only=True)
+    try:
+        (newest,) = con.execute("select max(reported_at) from tickets").fetchone()
+    finally:
+        con.close()
+    assert datetime.datetime(2026, 11, 23, 12, 0) < newest <= afternoon  # was 09:00
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+    reports = [r for r in caplog.records if "load report:" in r.getMessage()]
+    assert len(reports) == len(SOURCES)
