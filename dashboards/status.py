@@ -12,9 +12,10 @@ from zoneinfo import ZoneInfo
 
 import dash
 import duckdb
-from dash import html
+from dash import dcc, html
 
 from dashboards import _data
+from dashboards._i18n import MESSAGES
 from dashboards._components import (
     data_table,
     empty_state,
@@ -26,6 +27,7 @@ from dashboards._components import (
 )
 from pipelines.queries import QueryError
 from pipelines.queries import status as q
+from pipelines.queries.wall import VIEWS as WALL_VIEWS
 from pipelines.warehouse import WarehouseError
 
 logger = logging.getLogger(__name__)
@@ -86,11 +88,31 @@ def layout(**_query):
         return html.Div(
             [
                 html.H1(label("状态", "Status")),
+                _wall_links(),
                 _path_line(settings.db_path),
                 unavailable(str(e), id="status-unavailable"),
             ],
             className="page page-status",
         )
+
+
+def _wall_links() -> html.P:
+    """Where the wall is: a newcomer should not have to guess /wall or its views."""
+    views = [
+        dcc.Link(label(*MESSAGES[f"view.{v}"]), href=f"/wall/{v}", className="wall-link",
+                 id=f"status-wall-{v}")
+        for v in WALL_VIEWS
+    ]
+    return html.P(
+        [
+            html.Span(label("大屏", "Wall"), className="meta-key"),
+            dcc.Link(label("轮播全部", "all views, rotating"), href="/wall",
+                     className="wall-link", id="status-wall"),
+            *views,
+        ],
+        className="meta-line status-wall-links",
+        id="status-wall-links",
+    )
 
 
 def _now_local(timezone: str) -> datetime:
@@ -157,6 +179,7 @@ def _page(con: duckdb.DuckDBPyConnection, settings) -> html.Div:
     return html.Div(
         [
             html.H1(label("状态", "Status")),
+            _wall_links(),
             html.P(
                 [
                     f"页面生成于 {fmt_time(now)}",

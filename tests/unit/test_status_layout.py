@@ -146,3 +146,30 @@ def test_table_sizes__exact_after_deletes(settings):
     sizes = q.table_sizes(con).set_index("table_name")["row_count"]
     assert sizes["population"] == 600
     assert sizes["warehouse_meta"] == 1
+
+
+def _hrefs(component) -> list[str]:
+    if isinstance(component, (list, tuple)):
+        return [h for c in component for h in _hrefs(c)]
+    found = [component.href] if getattr(component, "href", None) else []
+    return found + _hrefs(getattr(component, "children", None) or [])
+
+
+@pytest.mark.parametrize("state", ["missing", "loaded"])
+def test_status_layout__links_to_the_wall_and_each_of_its_views(
+        settings, status_layout, clear_pages_state, state):
+    import dash
+
+    from pipelines.queries.wall import VIEWS
+
+    if state == "loaded":
+        with warehouse.writer(settings):
+            pass  # an empty, migrated warehouse
+    page = status_layout(settings)()
+    hrefs = _hrefs(page)
+    assert hrefs == ["/wall"] + [f"/wall/{v}" for v in VIEWS]
+    # each is a page the app serves, not Dash's 404
+    templates = [p["path_template"] or p["path"] for p in dash.page_registry.values()]
+    for href in hrefs:
+        assert any(dash._pages._parse_path_variables(href, t) is not None
+                   or href == t for t in templates), href
