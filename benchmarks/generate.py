@@ -5,7 +5,7 @@ same size and `now` give the same warehouse, and 10 million tickets take seconds
 Python loop. The schema is the product's own: `pipelines.warehouse.migrate` creates it,
 `pipelines.workdays.refresh_calendar` builds the calendar and computes every deadline.
 
-Shape (see DOMAIN.md): the level mix 94.7 / 1.6 / 3.4 / 0.3 %, the demo's categories,
+Shape (see docs/domain.md): the level mix 94.7 / 1.6 / 3.4 / 0.3 %, the demo's categories,
 handlers and sources, reports mostly in daytime, most level-1 tickets closed the same
 day, about 4 % late, about 1 % of recent tickets stuck open past their time limit.
 Larger sizes are a bigger city: more communities (14 at 100k, 14 per 900k tickets

@@ -1,4 +1,4 @@
-"""View layer: the product's palette, type and plotly template (design: WALL.md).
+"""View layer: the product's palette, type and plotly template.
 
 One place for colours so that the same colour means the same thing on every page and on
 the wall. Fonts are named, never downloaded: Noto Sans CJK SC comes from the machine

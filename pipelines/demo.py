@@ -1,6 +1,6 @@
 """Demo inputs: deterministic CSV files for a fictional sub-district (云塔街道).
 
-The sub-district is shaped like DOMAIN.md's Longta: 3 zones, 14 communities, 54 grids
+The sub-district has the shape in docs/domain.md: 3 zones, 14 communities, 54 grids
 of 200-300 households, 30 compounds. `write_demo` writes one CSV per source in the
 canonical formats the loaders read (UTF-8, header, comma; empty cell = missing) and
 returns their paths.
@@ -351,7 +351,7 @@ def write_demo(
         seed: seed of the generator; same seed, today and clock give the same bytes.
         years: how many years of tickets and ledger to generate, ending today.
         today: the demo's current date (default: date.today()).
-        tickets_per_year: ticket volume; ~110,000 matches DOMAIN.md's sub-district.
+        tickets_per_year: ticket volume; ~110,000 is a sub-district's (docs/domain.md).
         clock: time of day on `today` at which the demo's data stops (nothing later).
 
     Returns:
@@ -634,7 +634,7 @@ def _tickets(rng, grids: pd.DataFrame, now, years: int, per_year: int) -> pd.Dat
     names = list(CATEGORIES)
     category = _pick(rng, names, [CATEGORIES[c][0] for c in names], n)
     # property-dispute complaints this calendar year are ~25% fewer than in the same
-    # period last year (DOMAIN.md headline); 30% offsets the ~8% yearly growth above
+    # period last year (docs/domain.md); 30% offsets the ~8% yearly growth above
     this_year = reported.astype("datetime64[Y]") == today.astype("datetime64[Y]")
     category = np.where(
         (category == PROPERTY_DISPUTE) & this_year & (rng.random(n) < 0.30),
