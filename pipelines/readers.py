@@ -439,7 +439,7 @@ def _write_sheet(path: Path, out: Path, sheet: str | None) -> None:
         book = CalamineWorkbook.from_path(str(path))
         data = book.get_sheet_by_name(sheet) if sheet else book.get_sheet_by_index(0)
         rows = data.to_python(skip_empty_area=False)
-    except Exception as e:  # calamine raises its own error types for broken workbooks
+    except Exception as e:  # noqa: BLE001 - calamine has its own error types; re-raised
         raise ReadError(f"{path}: cannot read as Excel ({e})") from None
     lines, cells = [], []
     for line, row in enumerate(rows, start=1):
