@@ -20,7 +20,7 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashboards import _data
 from dashboards._components import fmt_time, label, unavailable
-from dashboards._warnings_view import CHOICES, drill_link, parse_view
+from dashboards._warnings_view import CHOICES, WarningsView, drill_link, parse_view
 from pipelines.queries import QueryError
 from pipelines.queries import warnings as wq
 from pipelines.settings import local_now

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 
 import duckdb
-import pytest
 
 from pipelines import dimensions
 from pipelines.loader import load_files
