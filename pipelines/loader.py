@@ -382,6 +382,8 @@ def _stage(con, source: Source, files: Sequence[StagedFile], mapping: Mapping,
         try:
             con.execute(sql, params.used_by(sql) | staged.params)
         except duckdb.Error as e:
+            if warehouse.is_disk_full(e):  # the disk, not the file: the writer reports it
+                raise
             raise LoadError(f"{staged.path}: cannot read "
                             f"({str(e).strip().splitlines()[0]})") from None
         collect_rejects(con, staged)

@@ -137,3 +137,63 @@ def test_disk_full_during_load__cli_prints_one_line_not_a_traceback(
     assert code == 1
     assert err.startswith("error: ") and "No space left on device" in err
     assert "Traceback" not in err
+
+
+def test_leftovers_of_a_killed_load__spill_directory_removed_and_next_load_runs(
+    settings, tmp_path
+):
+    load_files(settings, "tickets", [write_csv(tmp_path / "a.csv", [ticket_row()])])
+    # what kill -9 leaves mid-load: the private copy and DuckDB's spill directory beside it
+    copy = settings.db_path.with_name(settings.db_path.name + ".writing-999999")
+    copy.write_bytes(b"half a warehouse")
+    spill = copy.with_name(copy.name + ".tmp")
+    spill.mkdir()
+    (spill / "duckdb_temp_storage-0.tmp").write_bytes(b"\0" * 4096)
+    reports = load_files(settings, "tickets",
+                         [write_csv(tmp_path / "b.csv", [ticket_row(ticket_id="T-2")])])
+    assert reports[0].inserted == 1
+    assert not list(settings.db_path.parent.glob("*.writing*"))
+    assert state(settings) == (2, 2)
+
+
+def _insert_hits_full_disk(*_args, **_kwargs):
+    raise duckdb.IOException(
+        'IO Error: Could not write file "w.duckdb.writing-1.tmp/duckdb_temp_block": '
+        "No space left on device")
+
+
+def test_disk_full_during_insert__one_clear_line_with_free_space_and_nothing_lost(
+    settings, tmp_path, monkeypatch, capsys
+):
+    from pipelines import loader
+
+    load_files(settings, "tickets", [write_csv(tmp_path / "a.csv", [ticket_row()])])
+    before = digest(settings.db_path)
+    monkeypatch.setattr(loader, "_apply", _insert_hits_full_disk)
+    csv = write_csv(tmp_path / "b.csv", [ticket_row(ticket_id="T-2")])
+    code = cli(["load", "tickets", str(csv), "--db", str(settings.db_path), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    assert err.startswith("error: cannot write the new warehouse in ")
+    assert "No space left on device" in err and "MiB free" in err
+    assert "free disk space" in err and "unchanged" in err
+    assert digest(settings.db_path) == before
+
+
+def test_export_against_a_missing_warehouse__refused_and_none_created(
+    settings, tmp_path, capsys
+):
+    code = cli(["export", "closure_rates", "--from", "2026-11-01", "--to", "2026-11-30",
+                "--out", str(tmp_path / "out"), "--db", str(settings.db_path)])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert f"no warehouse at {settings.db_path}" in err
+    assert not settings.db_path.exists()
+    assert not list(tmp_path.glob("**/*.duckdb"))
+
+
+def test_migrate__changes_no_data_version(settings, tmp_path):
+    load_files(settings, "tickets", [write_csv(tmp_path / "a.csv", [ticket_row()])])
+    assert cli(["migrate", "--db", str(settings.db_path)]) == 0
+    assert state(settings) == (1, 1)
