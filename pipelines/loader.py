@@ -24,7 +24,7 @@ from typing import Sequence
 import duckdb
 from tqdm import tqdm
 
-from pipelines import derived, privacy, warehouse
+from pipelines import derived, journal, privacy, warehouse
 from pipelines.mapping import Mapping, MappingError, load_mapping
 from pipelines.readers import (EXCEL_SUFFIXES, MAX_CELL_CHARS, ReadError, StagedFile,
                                collect_rejects, convert_workbook, find_header_line,
@@ -556,9 +556,36 @@ def load_files(
     Returns:
         One LoadReport per file.
 
+    Every attempt and its outcome (ok, refused, failed) goes to the load journal beside
+    the warehouse (`pipelines.journal`), where a rollback cannot erase it.
+
     Raises:
         LoadError: a file cannot be read or lacks required columns; nothing was changed.
+        WarehouseError: the warehouse cannot be written (disk, lock); nothing was changed.
     """
+    if source_name not in SOURCES:
+        raise LoadError(f"unknown source {source_name!r}; expected one of {', '.join(SOURCES)}")
+    attempt = journal.start(settings.db_path, source_name, paths, local_now(settings))
+    try:
+        reports = _load(settings, source_name, paths, mapping_path, encoding, progress)
+    except LoadError as e:
+        journal.finish(settings.db_path, attempt, source_name, "refused",
+                       local_now(settings), str(e))
+        raise
+    except BaseException as e:
+        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        journal.finish(settings.db_path, attempt, source_name, "failed",
+                       local_now(settings), reason)
+        raise
+    journal.finish(settings.db_path, attempt, source_name, "ok", local_now(settings),
+                   load_id=reports[0].load_id if reports else None)
+    return reports
+
+
+def _load(settings: Settings, source_name: str, paths: Sequence[Path],
+          mapping_path: Path | None, encoding: str | None,
+          progress: bool | None) -> list[LoadReport]:
+    """The load itself (see `load_files`)."""
     source = SOURCES[source_name]
     if not paths:
         raise LoadError("no input files given")
