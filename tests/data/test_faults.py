@@ -197,3 +197,47 @@ def test_migrate__changes_no_data_version(settings, tmp_path):
     load_files(settings, "tickets", [write_csv(tmp_path / "a.csv", [ticket_row()])])
     assert cli(["migrate", "--db", str(settings.db_path)]) == 0
     assert state(settings) == (1, 1)
+
+
+def _corrupt_a_tickets_block(db_path: Path) -> None:
+    """Random bytes into one data block of the tickets table (DuckDB: 3 x 4 KiB file
+    headers, then blocks of `block_size`)."""
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        block_size = con.execute("select block_size from pragma_database_size()").fetchall()[0][0]
+        block = con.execute(
+            "select max(block_id) from pragma_storage_info('tickets') "
+            "where column_name = 'description' and block_id >= 0").fetchall()[0][0]
+    finally:
+        con.close()
+    with open(db_path, "r+b") as f:
+        f.seek(3 * 4096 + block * block_size + 512)
+        f.write(random.Random(3).randbytes(2048))
+
+
+def test_corrupt_tickets_block__cheap_healthz_blind_deep_check_names_the_table(
+    make_settings, tmp_path, clear_pages_state
+):
+    from app import create_app
+    from pipelines.settings import local_now
+
+    settings = make_settings(stale_hours=24 * 365 * 10)  # only the corruption matters here
+    now = local_now(settings).replace(microsecond=0)
+    rows = [ticket_row(reported_at=now, accepted_at=now, responded_at=now, closed_at=now,
+                       updated_at=now, description=f"第{i}号 单元门损坏 " * 3)
+            for i in range(20_000)]
+    assert load_files(settings, "tickets", [write_csv(tmp_path / "t.csv", rows)])[0].inserted
+
+    client = create_app(settings).server.test_client()
+    deep = client.get("/healthz?deep=1")
+    assert deep.status_code == 200, deep.get_json()
+    assert deep.get_json()["deep"]["tables"] >= 10
+    _corrupt_a_tickets_block(settings.db_path)
+    client = create_app(settings).server.test_client()  # a fresh process's view
+    assert client.get("/healthz").status_code == 200  # what the cheap check cannot see
+    deep = client.get("/healthz?deep=1")
+    body = deep.get_json()
+    assert deep.status_code == 503 and body["status"] == "corrupt"
+    assert body["error"].startswith(f"table tickets of {settings.db_path} cannot be read")
+    with pytest.raises(warehouse.WarehouseError, match="checksum"):
+        warehouse.verify(settings.db_path)
