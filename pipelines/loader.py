@@ -24,7 +24,7 @@ from typing import Sequence
 import duckdb
 from tqdm import tqdm
 
-from pipelines import derived, journal, privacy, warehouse
+from pipelines import checks, derived, journal, privacy, warehouse
 from pipelines.mapping import Mapping, MappingError, load_mapping
 from pipelines.readers import (EXCEL_SUFFIXES, MAX_CELL_CHARS, ReadError, StagedFile,
                                collect_rejects, convert_workbook, find_header_line,
@@ -501,6 +501,22 @@ def _log(con, reports: list[LoadReport], started: dt.datetime, warnings: list[st
         )
 
 
+def _run_checks(con, source: Source, reports: list[LoadReport]) -> list[str]:
+    """The data checks following this source, on the warehouse as the load leaves it
+    (its load_log rows included): an error refuses the load, warnings are recorded."""
+    findings = checks.run_all(con, source.name)
+    errors = [f for f in findings if f.check.severity == "error"]
+    if errors:
+        raise LoadError("refused by " + " | ".join(f.message() for f in errors)
+                        + "; nothing was loaded")
+    warnings = [f.message() for f in findings]
+    if warnings:
+        con.execute("update load_log set status = 'warning', message = concat_ws("
+                    "chr(10), message, $m) where load_id = $id",
+                    {"m": "\n".join(warnings), "id": reports[0].load_id})
+    return warnings
+
+
 def _open_with_header(con, source: Source, mapping: Mapping, path: Path, i: int,
                       workdir: Path, encoding: str | None, digest,
                       workbook: Path | None) -> tuple[StagedFile, list[str]]:
@@ -666,6 +682,7 @@ def _load(settings: Settings, source_name: str, paths: Sequence[Path],
                 raise RuntimeError(f"{written:,} rows written, but the accounting says "
                                    f"{accounted:,}")
             _log(con, reports, started, warnings)
+            warnings += _run_checks(con, source, reports)
             steps.update()
     finally:
         steps.close()
