@@ -1,7 +1,8 @@
 """Status page: which warehouse is served, what it holds, how fresh, what went wrong.
 
-
-
+The first page an operator opens after a load: row counts per table, the last loads,
+per-source freshness (`pipelines.freshness`), failed load attempts (the load journal),
+calendar years counted Monday-Friday, and quarantined rows.
 """
 
 from __future__ import annotations
