@@ -167,7 +167,7 @@ def health_payload(settings: Settings, deep: bool = False) -> tuple[dict[str, An
                             "seconds": round(verified.seconds, 3)}
     except (WarehouseError, QueryError, duckdb.Error, OSError) as e:
         logger.warning("healthz: warehouse unavailable: %s", e)
-        corrupt = deep and "cannot be read" in str(e)
+        corrupt = isinstance(e, warehouse.CorruptTableError)
         body.update(status="corrupt" if corrupt else "unavailable",
                     error=redact_paths(str(e)))
         return body, 503

@@ -36,6 +36,10 @@ class WarehouseError(RuntimeError):
     """The warehouse cannot be used; the message says why and what to do."""
 
 
+class CorruptTableError(WarehouseError):
+    """A table of the warehouse cannot be read (found by the deep check, `verify`)."""
+
+
 def migrations() -> list[tuple[int, str, str]]:
     """(version, file name, sql) of every migration, in order."""
     found = []
@@ -366,7 +370,8 @@ def verify(db_path: Path) -> Verified:
     checksum here, not in front of an analyst.
 
     Raises:
-        WarehouseError: naming the table that cannot be read, and why.
+        CorruptTableError: naming the table that cannot be read, and why.
+        WarehouseError: the warehouse cannot be opened at all.
     """
     import time
 
@@ -386,7 +391,7 @@ def verify(db_path: Path) -> Verified:
                     f"select count(*), bit_xor(hash(columns(*))) from {quoted}"
                 ).fetchall()[0][0]
             except duckdb.Error as e:
-                raise WarehouseError(f"table {name} of {db_path} cannot be read: "
+                raise CorruptTableError(f"table {name} of {db_path} cannot be read: "
                                      f"{str(e).strip().splitlines()[0]}") from None
     finally:
         con.close()
