@@ -24,7 +24,8 @@ from typing import Sequence
 import duckdb
 from tqdm import tqdm
 
-from pipelines import checks, derived, journal, privacy, warehouse
+from pipelines import checks as data_checks
+from pipelines import derived, journal, privacy, warehouse
 from pipelines.mapping import Mapping, MappingError, load_mapping
 from pipelines.readers import (EXCEL_SUFFIXES, MAX_CELL_CHARS, ReadError, StagedFile,
                                collect_rejects, convert_workbook, find_header_line,
@@ -504,7 +505,7 @@ def _log(con, reports: list[LoadReport], started: dt.datetime, warnings: list[st
 def _run_checks(con, source: Source, reports: list[LoadReport]) -> list[str]:
     """The data checks following this source, on the warehouse as the load leaves it
     (its load_log rows included): an error refuses the load, warnings are recorded."""
-    findings = checks.run_all(con, source.name)
+    findings = data_checks.run_all(con, source.name)
     errors = [f for f in findings if f.check.severity == "error"]
     if errors:
         raise LoadError("refused by " + " | ".join(f.message() for f in errors)

@@ -75,7 +75,8 @@ class Settings:
         "WALL_CADENCE names them: their data is stale when its newest record is older.",
     )
     cadence: str = _setting(
-        "ballots=7d,votes=35d,grids=35d,population=35d,ledger=35d,ledger_balances=400d",
+        "ballots=7d,votes=35d,grids=35d,compounds=400d,population=35d,ledger=35d,"
+        "ledger_balances=400d",
         "WALL_CADENCE",
         "Expected cadence per source, e.g. 'tickets=1h,population=35d' (units m, h, d): a "
         "source's data is stale when its newest record (else its newest load) is older.",

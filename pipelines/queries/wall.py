@@ -52,7 +52,7 @@ VIEW_TABLES: dict[str, tuple[str, ...]] = {
 # expected cadence) is judged by pipelines.freshness, the same verdict as /healthz.
 SOURCE_GROUPS: dict[str, tuple[str, ...]] = {
     "tickets": ("tickets",),
-    "population": ("population", "grids"),
+    "population": ("population", "grids", "compounds"),
     "participation": ("votes", "ballots", "engagement"),
     "ledger": ("ledger", "ledger_balances"),
 }

@@ -216,3 +216,12 @@ def test_journal__a_half_written_last_line_waits_and_garbage_is_reported(
                 '"at": "2026-12-02 09:00:00"}\n')
     assert journal.summary(settings.db_path)["tickets"].newest.outcome == "ok"
     assert os.path.getsize(path) > 0
+
+
+def test_every_source__has_a_cadence_and_one_wall_badge():
+    from pipelines.settings import Settings
+    from pipelines.sources import SOURCES
+
+    assert set(freshness.cadences(Settings())) == set(SOURCES)
+    grouped = [s for sources in wall_q.SOURCE_GROUPS.values() for s in sources]
+    assert sorted(grouped) == sorted(SOURCES)
