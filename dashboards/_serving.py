@@ -34,7 +34,7 @@ from datetime import datetime
 from typing import Any
 
 import duckdb
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, jsonify, request
 from werkzeug.security import generate_password_hash
 
 from dashboards import _access, _data

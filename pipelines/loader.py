@@ -683,7 +683,9 @@ def _load(settings: Settings, source_name: str, paths: Sequence[Path],
                 raise RuntimeError(f"{written:,} rows written, but the accounting says "
                                    f"{accounted:,}")
             _log(con, reports, started, warnings)
-            warnings += _run_checks(con, source, reports)
+            found = _run_checks(con, source, reports)
+            for r in reports:
+                r.warnings = r.warnings + found
             steps.update()
     finally:
         steps.close()

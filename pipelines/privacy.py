@@ -150,12 +150,3 @@ def pseudonym(key: bytes, value: str) -> str:
     """The same pseudonym as `pseudonym_sql`, computed in Python (tests, lookups)."""
     digest = hmac.new(key, value.strip().upper().encode("utf-8"), hashlib.sha256)
     return digest.hexdigest()[:PSEUDONYM_CHARS]
-
-
-def mask_text(text: str) -> str:
-    """`mask_sql` in Python, for text shown outside the warehouse (e.g. rows a data
-    check found): mobile numbers, national ID numbers and e-mail addresses masked."""
-    for pattern, replacement in _MASKS:
-        for _ in range(2):  # as in mask_sql: adjacent numbers share a separator
-            text = re.sub(pattern, replacement, text)
-    return text

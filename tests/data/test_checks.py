@@ -126,7 +126,7 @@ def test_error_check_after_a_load__refuses_it_naming_the_check_with_masked_rows(
     from pipelines.loader import LoadError, load_files
     from tests.factories import ticket_row, write_csv
 
-    settings = Settings(db_path=warehouse_copy, secret="test-secret",
+    settings = Settings(db_path=warehouse_copy, secret=TEST_SECRET,
                         secret_file=tmp_path / "key")
     con = duckdb.connect(str(warehouse_copy))
     try:  # a bad row already stored, its id holding a mobile number
@@ -160,7 +160,7 @@ def test_warning_check_after_a_load__loads_and_is_recorded_for_the_status_page(
     from pipelines.queries import status
     from tests.factories import vote_row, write_csv
 
-    settings = Settings(db_path=warehouse_copy, secret="test-secret",
+    settings = Settings(db_path=warehouse_copy, secret=TEST_SECRET,
                         secret_file=tmp_path / "key")
     con = duckdb.connect(str(warehouse_copy), read_only=True)
     try:  # the vote with most ballots, declared again with one owner fewer than voted
