@@ -125,7 +125,6 @@ PARAM_VALUES: dict[str, Callable[[Context, int, Any], Any]] = {
     "limit": lambda c, k, m: 50,
     "response_hours": lambda c, k, m: 6,
     "small_count": lambda c, k, m: 5,
-    "stale_before": lambda c, k, m: c.now - dt.timedelta(hours=26),
     "table_name": lambda c, k, m: "tickets",
     "dimension": lambda c, k, m: (
         list(getattr(m, "DIMENSIONS", ())) or ["community", "compound"]
@@ -137,7 +136,7 @@ PARAM_VALUES: dict[str, Callable[[Context, int, Any], Any]] = {
         if hasattr(m, "SORTS")
         else None
     ),
-    "stale_hours": lambda c, k, m: 26.0,
+    "settings": lambda c, k, m: _default_settings(),
     "clock": lambda c, k, m: m.Clock.at(c.now),
     "key_groups": lambda c, k, m: _key_groups()[: 1 + k % 3],
     "year": lambda c, k, m: c.today.year,
@@ -161,6 +160,12 @@ FILTER_FIELDS: dict[str, Callable[[Context, int], Any]] = {
 
 # Functions taking **kwargs: measured with the parameters of the function named here.
 KWARGS_LIKE = {"explore.population_table": "population_cells"}
+
+
+def _default_settings():
+    from pipelines.settings import Settings
+
+    return Settings()
 
 
 def _key_groups() -> list[str]:

@@ -17,8 +17,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "wall.title": ("基层治理指挥中心", "Command center"),
     "wall.reconnecting": ("正在重新连接…", "Reconnecting…"),
     "wall.stale": (
-        "数据已过期：最近一次成功加载在 {age} 前",
-        "Data is stale: newest successful load {age} ago",
+        "数据已过期：最新记录在 {age} 前",
+        "Data is stale: newest record {age} ago",
     ),
     "wall.never_loaded": ("尚未加载任何数据", "No data loaded yet"),
     "wall.calendar_fallback": (

@@ -6,9 +6,11 @@
   (scripts only from this server plus the hashes of Dash's own inline scripts; inline
   styles, which React and plotly set, allowed), `X-Content-Type-Options: nosniff`,
   `frame-ancestors 'none'` with `X-Frame-Options: DENY`, `Referrer-Policy: same-origin`.
-- **`GET /healthz`**: JSON with status, data version, newest load, staleness. HTTP 503
-  when the warehouse cannot be read (the reason is in `error`) or its newest successful
-  load is older than `Settings.stale_hours`. It reads two bookkeeping tables only.
+- **`GET /healthz`**: JSON with status, data version and, per source, freshness and
+  failed load attempts (`pipelines.freshness`). HTTP 503 when the warehouse cannot be
+  read, a source's newest load attempt failed, or its data is older than its cadence
+  (the reason is in `error`). It reads bookkeeping tables and the load journal only;
+  `/healthz?deep=1` also reads every table once (corrupt blocks: status "corrupt").
 - **Access**: `dashboards._access` (off unless a users or wall-tokens file is configured).
 - **Error references**: `error_reference()` gives the short id a user sees in place of an
   error, which is also in the log line with the details; `redact_paths()` keeps server
@@ -32,10 +34,11 @@ from datetime import datetime
 from typing import Any
 
 import duckdb
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, jsonify, request
 from werkzeug.security import generate_password_hash
 
 from dashboards import _access, _data
+from pipelines import freshness, warehouse
 from pipelines.queries import QueryError
 from pipelines.queries import serving as q
 from pipelines.settings import Settings, local_now
@@ -110,46 +113,81 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat(sep=" ") if value is not None else None
 
 
-def health_payload(settings: Settings) -> tuple[dict[str, Any], int]:
-    """(JSON body, HTTP status) of `/healthz`: 200 ok, 503 unreadable or stale."""
+def _source_health(v: freshness.SourceFreshness) -> dict[str, Any]:
+    return {
+        "state": "failing" if v.failing else v.state,
+        "data_at": _iso(v.data_at),
+        "loaded_at": _iso(v.loaded_at),
+        "age_hours": freshness.hours(v.age),
+        "cadence_hours": freshness.hours(v.cadence),
+        "stale": v.stale,
+        "failing": v.failing,
+        "failures_since_ok": v.failures,
+        "last_attempt_at": _iso(v.last_attempt_at),
+        "last_outcome": v.last_outcome,
+        "last_error": redact_paths(v.last_error) if v.last_error else None,
+    }
+
+
+def _problem(v: freshness.SourceFreshness) -> str | None:
+    if v.failing:
+        return f"{v.source}: newest load {v.last_outcome} ({redact_paths(v.last_error or '')})"
+    if v.data_at is None:
+        return f"{v.source}: no data"
+    if v.stale:
+        return (f"{v.source}: newest record {freshness.hours(v.age):g} h old "
+                f"(cadence {freshness.hours(v.cadence):g} h)")
+    return None
+
+
+def health_payload(settings: Settings, deep: bool = False) -> tuple[dict[str, Any], int]:
+    """(JSON body, HTTP status) of `/healthz`: 200 ok; 503 unavailable, corrupt (deep
+    check), failing (a source's newest load attempt did not load) or stale (a source's
+    data is older than its cadence). Every source is reported under `sources`, so a
+    healthy source never hides one that fails.
+
+    With `deep`, every table is read once (`warehouse.verify`); `deep.seconds` says what
+    it cost.
+    """
     now = local_now(settings)
     body: dict[str, Any] = {
         "status": "ok",
         "checked_at": _iso(now.replace(microsecond=0)),
-        "stale_after_hours": settings.stale_hours,
     }
     try:
         con = _data.reader().cursor()
         try:
             h = q.health(con)
+            verdicts = freshness.freshness(con, settings, now)
         finally:
             con.close()
+        if deep:
+            verified = warehouse.verify(settings.db_path)
+            body["deep"] = {"tables": verified.tables, "rows": verified.rows,
+                            "seconds": round(verified.seconds, 3)}
     except (WarehouseError, QueryError, duckdb.Error, OSError) as e:
         logger.warning("healthz: warehouse unavailable: %s", e)
-        body.update(status="unavailable", error=redact_paths(str(e)))
+        corrupt = isinstance(e, warehouse.CorruptTableError)
+        body.update(status="corrupt" if corrupt else "unavailable",
+                    error=redact_paths(str(e)))
         return body, 503
-    age_hours = (
-        round((now - h.newest_load_at).total_seconds() / 3600, 2)
-        if h.newest_load_at is not None
-        else None
-    )
+    loads = [v.loaded_at for v in verdicts if v.loaded_at]
+    records = [v.data_at for v in verdicts if v.data_at]
     body.update(
         data_version=h.data_version,
         written_at=_iso(h.written_at),
-        newest_load_at=_iso(h.newest_load_at),
-        newest_record_at=_iso(h.newest_record_at),
-        staleness_hours=age_hours,
-        failed_loads=h.failed_load_count,
+        newest_load_at=_iso(max(loads, default=None)),
+        newest_record_at=_iso(max(records, default=None)),
+        failed_loads=sum(v.failures for v in verdicts),
+        sources={v.source: _source_health(v) for v in verdicts},
     )
-    if age_hours is None:
+    if not verdicts:
         body.update(status="stale", error="no successful load yet")
         return body, 503
-    if age_hours > settings.stale_hours:
-        body.update(
-            status="stale",
-            error=f"newest successful load is {age_hours:g} h old "
-            f"(limit {settings.stale_hours:g} h)",
-        )
+    problems = [p for p in map(_problem, verdicts) if p]
+    if problems:
+        body.update(status="failing" if any(v.failing for v in verdicts) else "stale",
+                    error="; ".join(problems))
         return body, 503
     return body, 200
 
@@ -176,7 +214,8 @@ def register(app, settings: Settings) -> None:
     _access.register(app, settings)
 
     def healthz():
-        body, status = health_payload(_data.settings())
+        deep = request.args.get("deep", "") not in ("", "0", "false")
+        body, status = health_payload(_data.settings(), deep=deep)
         return jsonify(body), status
 
     server.add_url_rule(HEALTH_ROUTE, "healthz", healthz, methods=["GET"])

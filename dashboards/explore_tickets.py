@@ -26,11 +26,12 @@ from dashboards import _explore_figures as figs
 from dashboards._components import fmt_time, label, unavailable
 from dashboards._explore_state import (LIST_KEYS, MEASURES, PAGE_SIZE, ExploreState,
                                        parse_query, sort_from_columns)
+from pipelines import queries
 from pipelines.dimensions import label as label_of
 from pipelines.queries import QueryError
 from pipelines.queries import explore as q
 from pipelines.settings import local_now
-from pipelines.warehouse import WarehouseError, data_version
+from pipelines.warehouse import WarehouseError
 
 logger = logging.getLogger(__name__)
 
@@ -114,7 +115,7 @@ TABLE_COLUMNS = [
 
 
 @functools.lru_cache(maxsize=4)
-def _options_cached(db_path: str, version: int) -> dict[str, list[str]]:
+def _options_cached(db_path: str, version: str) -> dict[str, list[str]]:
     con = _data.reader().cursor()
     try:
         return q.ticket_options(con)
@@ -123,8 +124,9 @@ def _options_cached(db_path: str, version: int) -> dict[str, list[str]]:
 
 
 def _options(con) -> dict[str, list[str]]:
-    """Filter values, cached per warehouse data version (a load changes them)."""
-    return _options_cached(str(_data.settings().db_path), data_version(con))
+    """Filter values, cached per data version and write time (a load or a restored
+    backup changes them)."""
+    return _options_cached(str(_data.settings().db_path), queries.current_version(con))
 
 
 def _now(state: ExploreState) -> dt.datetime:

@@ -1,7 +1,8 @@
 """Status page: which warehouse is served, what it holds, how fresh, what went wrong.
 
 The first page an operator opens after a load: row counts per table, the last loads,
-per-source freshness, calendar years counted Monday-Friday, and quarantined rows.
+per-source freshness (`pipelines.freshness`), failed load attempts (the load journal),
+calendar years counted Monday-Friday, and quarantined rows.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import dash
 import duckdb
+import pandas as pd
 from dash import dcc, html
 
 from dashboards import _data
@@ -25,6 +27,8 @@ from dashboards._components import (
     section,
     unavailable,
 )
+from pipelines import freshness as fresh
+from pipelines import journal
 from pipelines.queries import QueryError
 from pipelines.queries import status as q
 from pipelines.queries.wall import VIEWS as WALL_VIEWS
@@ -58,12 +62,28 @@ TABLE_COLUMNS = [
 
 FRESHNESS_COLUMNS = [
     ("source", "来源", "Source", "text"),
-    ("newest_load_at", "最近成功加载", "Newest load", "time"),
-    ("newest_record_at", "最新记录", "Newest record", "time"),
-    ("ok_count", "成功次数", "Loads", "count"),
-    ("failed_count", "失败次数", "Failed loads", "count"),
+    ("data_at", "最新记录", "Newest record", "time"),
+    ("loaded_at", "最近成功加载", "Newest load", "time"),
+    ("cadence", "预期频率", "Expected every", "text"),
     ("freshness", "新鲜度", "Freshness", "text"),
+    ("failures", "失败次数", "Failed since", "count"),
+    ("last_error", "最近失败原因", "Last failure", "text"),
 ]
+
+FAILURE_COLUMNS = [
+    ("started_at", "开始时间", "Started", "time"),
+    ("source", "来源", "Source", "text"),
+    ("files", "文件", "Files", "text"),
+    ("outcome", "结果", "Outcome", "text"),
+    ("reason", "原因", "Reason", "text"),
+]
+
+_FRESHNESS_TEXT = {
+    "ok": "✓ 及时 fresh",
+    "late": "⚠ 过期 stale",
+    "missed": "✖ 严重过期 stale ×2",
+    "none": "○ 无数据 no data",
+}
 
 _LOAD_ROW_CLASS = {"failed": "row-failed", "warning": "row-warning"}
 
@@ -119,6 +139,11 @@ def _now_local(timezone: str) -> datetime:
     return datetime.now(ZoneInfo(timezone)).replace(tzinfo=None)
 
 
+def _duration(delta: timedelta) -> str:
+    hours = delta.total_seconds() / 3600
+    return f"{hours / 24:g} d" if hours >= 48 else f"{hours:g} h"
+
+
 def _path_line(db_path) -> html.P:
     return html.P(
         [
@@ -134,9 +159,8 @@ def _page(con: duckdb.DuckDBPyConnection, settings) -> html.Div:
     tables = q.table_sizes(con)
     loads = q.recent_loads(con, limit=20)
     now = _now_local(settings.timezone)
-    freshness = q.source_freshness(
-        con, stale_before=now - timedelta(hours=settings.stale_hours)
-    )
+    verdicts = fresh.freshness(con, settings, now)
+    failures = journal.failures(settings.db_path, limit=20)
     calendar_years = q.unofficial_calendar_years(con)
     quarantine = q.quarantine_counts(con)
 
@@ -169,11 +193,34 @@ def _page(con: duckdb.DuckDBPyConnection, settings) -> html.Div:
         for year, _days in calendar_years
     ]
 
-    freshness = freshness.assign(
-        freshness=[
-            "⚠ 过期 stale" if stale else "✓ 及时 fresh"
-            for stale in freshness["is_stale"]
-        ]
+    freshness = pd.DataFrame(
+        [
+            {
+                "source": v.source,
+                "data_at": v.data_at,
+                "loaded_at": v.loaded_at,
+                "cadence": _duration(v.cadence),
+                "freshness": ("✖ 加载失败 failing · " if v.failing else "")
+                + _FRESHNESS_TEXT[v.state],
+                "failures": v.failures,
+                "last_error": v.last_error,
+            }
+            for v in verdicts
+        ],
+        columns=[c[0] for c in FRESHNESS_COLUMNS],
+    )
+    failed = pd.DataFrame(
+        [
+            {
+                "started_at": a.started_at or a.finished_at,
+                "source": a.source,
+                "files": ", ".join(a.files),
+                "outcome": a.outcome,
+                "reason": a.reason,
+            }
+            for a in failures
+        ],
+        columns=[c[0] for c in FAILURE_COLUMNS],
     )
 
     return html.Div(
@@ -203,9 +250,10 @@ def _page(con: duckdb.DuckDBPyConnection, settings) -> html.Div:
                 "Data freshness",
                 html.P(
                     [
-                        f"超过 {settings.stale_hours:g} 小时视为过期",
+                        "最新记录早于预期频率即为过期",
                         html.Span(
-                            f"stale after {settings.stale_hours:g} h",
+                            "stale: the newest record is older than the source's "
+                            "expected cadence",
                             className="label-en",
                         ),
                     ],
@@ -216,12 +264,26 @@ def _page(con: duckdb.DuckDBPyConnection, settings) -> html.Div:
                     FRESHNESS_COLUMNS,
                     id="status-freshness-table",
                     row_class=[
-                        "row-stale" if s else None for s in freshness["is_stale"]
+                        "row-failed" if v.failing else "row-stale" if v.stale else None
+                        for v in verdicts
                     ],
                 )
                 if len(freshness)
                 else empty_state("尚未加载任何数据", "nothing loaded yet"),
                 id="status-freshness",
+            ),
+            section(
+                "加载失败",
+                "Failed load attempts",
+                data_table(
+                    failed,
+                    FAILURE_COLUMNS,
+                    id="status-failures-table",
+                    row_class=["row-failed"] * len(failed),
+                )
+                if len(failed)
+                else empty_state("没有失败的加载", "no failed load attempts"),
+                id="status-failures",
             ),
             section(
                 "最近加载",

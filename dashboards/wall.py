@@ -107,8 +107,7 @@ def _slides(config: dict) -> tuple[list, list]:
                 body = no_data(view, lang, error=f"ref {ref}")
                 shown_at = now
             slides.append(_slide(i, entry, lang, shown_at, body))
-        status = _status(q.wall_status(con, now=now, stale_hours=settings.stale_hours),
-                         lang, now)
+        status = _status(q.wall_status(con, now=now, settings=settings), lang, now)
         return slides, status
     finally:
         con.close()
@@ -157,14 +156,15 @@ def _status(status: dict, lang: str, now: datetime) -> list:
             when = b["as_of"].strftime("%H:%M")
         else:
             when = b["as_of"].strftime("%m-%d")
-        mark = {"ok": "●", "late": "▲", "missed": "✖", "none": "○"}[b["state"]]
+        mark = {"ok": "●", "late": "▲", "missed": "✖", "failing": "✖",
+                "none": "○"}[b["state"]]
         badges.append(
             html.Span(
                 [html.Span(mark, className="bd-mark"),
                  t(f"source.{b['source']}", lang) + " ",
                  html.Span(when, className="bd-when")],
                 className=f"badge badge-{b['state']}",
-                title=fmt_time(b["as_of"]),
+                title=fmt_time(b["as_of"]) + (f" · {b['error']}" if b["error"] else ""),
                 **{"data-source": b["source"], "data-state": b["state"]},
             )
         )

@@ -1,7 +1,8 @@
-"""Command line: python -m pipelines demo | load | export | scheduler | status | migrate.
+"""Command line: python -m pipelines demo | load | export | scheduler | status | migrate | check.
 
-Exit status: 0 done, 2 bad input (unreadable file, missing columns, bad mapping: nothing
-changed), 1 any other failure (also nothing changed).
+Exit status: 0 done, 2 bad input (unreadable file, missing columns, bad mapping, a data
+check of severity error: nothing changed), 1 any other failure (also nothing changed);
+`check`: 1 when a check of severity error finds rows.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import logging
 import sys
 from pathlib import Path
 
-from pipelines import bootstrap, exports, privacy, warehouse
+from pipelines import bootstrap, checks, exports, privacy, warehouse
 from pipelines.loader import LoadError, load_files
 from pipelines.settings import load_settings
 from pipelines.sources import SOURCES
@@ -62,8 +63,25 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("status", parents=[common], help="print tables, row counts and the last loads")
     sub.add_parser("migrate", parents=[common], help="create or upgrade the warehouse schema")
+    sub.add_parser("check", parents=[common],
+                   help="run every data check on the warehouse (exit 1 on errors)")
     exports.add_parsers(sub, common)  # export, scheduler: pipelines/exports.py
     return parser
+
+
+def _check(settings) -> int:
+    """Print each finding of every data check; 1 when one of severity error found rows."""
+    con = warehouse.connect_read_only(settings.db_path)
+    try:
+        found = checks.run_all(con)
+    finally:
+        con.close()
+    for finding in found:
+        print(finding.message())
+    errors = sum(f.check.severity == "error" for f in found)
+    print(f"{len(checks.all_checks())} checks: {errors} error(s), "
+          f"{len(found) - errors} warning(s)")
+    return 1 if errors else 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -96,9 +114,12 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "status":
             print(bootstrap.status_text(settings))
         elif args.command == "migrate":
-            with warehouse.writer(settings):
+            # a new schema changes no figure: walls and caches keep their data version
+            with warehouse.writer(settings, bump_version=False):
                 pass
             print(f"{settings.db_path}: schema version {warehouse.SCHEMA_VERSION}")
+        elif args.command == "check":
+            return _check(settings)
         elif args.command in ("export", "scheduler"):
             return exports.command(args, settings)
     except LoadError as e:

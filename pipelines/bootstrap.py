@@ -10,7 +10,7 @@ import datetime as dt
 import logging
 from pathlib import Path
 
-from pipelines import derived, warehouse
+from pipelines import derived, freshness, warehouse
 from pipelines.loader import LoadReport, load_files
 from pipelines.settings import Settings, local_now
 from pipelines.sources import SOURCES
@@ -78,6 +78,12 @@ def status_text(settings: Settings) -> str:
                          .format(*row[:11]))
             if row[11]:
                 lines.append("    " + row[11].replace("\n", "\n    "))
+        lines.append("freshness (newest record, expected cadence; failed load attempts):")
+        for v in freshness.freshness(con, settings, local_now(settings)):
+            failing = (f"; FAILING: newest load {v.last_outcome} ({v.last_error})"
+                       if v.failing else "")
+            lines.append(f"  {v.source:<16} {v.state:<7} data {v.data_at or '-'} "
+                         f"(every {freshness.hours(v.cadence):g} h){failing}")
         lines += derived.adjustments_text(con)
         return "\n".join(lines)
     finally:

@@ -665,7 +665,8 @@ def record_runs(settings: Settings, records: Sequence[ExportRecord],
     if not todo:
         return True
     try:
-        with warehouse.writer(settings, lock_timeout=lock_timeout, bump_version=False) as con:
+        with warehouse.writer(settings, lock_timeout=lock_timeout, bump_version=False,
+                              create=False) as con:
             for r in todo:
                 params = asdict(r)
                 params["filters"] = json.dumps(r.filters, ensure_ascii=False,
@@ -923,6 +924,7 @@ def command(args, settings: Settings) -> int:
             load_schedules(schedules_path, settings)  # fail now, not in a minute
             run_scheduler(settings, schedules_path)
             return 0
+        warehouse.require_existing(settings.db_path)  # an export never creates an empty one
         if args.due:
             if args.report or args.date_from or args.date_to:
                 raise ScheduleError("--due runs the schedules; give no report or dates")

@@ -24,7 +24,8 @@ from typing import Sequence
 import duckdb
 from tqdm import tqdm
 
-from pipelines import derived, privacy, warehouse
+from pipelines import checks as data_checks
+from pipelines import derived, journal, privacy, warehouse
 from pipelines.mapping import Mapping, MappingError, load_mapping
 from pipelines.readers import (EXCEL_SUFFIXES, MAX_CELL_CHARS, ReadError, StagedFile,
                                collect_rejects, convert_workbook, find_header_line,
@@ -382,6 +383,8 @@ def _stage(con, source: Source, files: Sequence[StagedFile], mapping: Mapping,
         try:
             con.execute(sql, params.used_by(sql) | staged.params)
         except duckdb.Error as e:
+            if warehouse.is_disk_full(e):  # the disk, not the file: the writer reports it
+                raise
             raise LoadError(f"{staged.path}: cannot read "
                             f"({str(e).strip().splitlines()[0]})") from None
         collect_rejects(con, staged)
@@ -499,6 +502,22 @@ def _log(con, reports: list[LoadReport], started: dt.datetime, warnings: list[st
         )
 
 
+def _run_checks(con, source: Source, reports: list[LoadReport]) -> list[str]:
+    """The data checks following this source, on the warehouse as the load leaves it
+    (its load_log rows included): an error refuses the load, warnings are recorded."""
+    findings = data_checks.run_all(con, source.name)
+    errors = [f for f in findings if f.check.severity == "error"]
+    if errors:
+        raise LoadError("refused by " + " | ".join(f.message() for f in errors)
+                        + "; nothing was loaded")
+    warnings = [f.message() for f in findings]
+    if warnings:
+        con.execute("update load_log set status = 'warning', message = concat_ws("
+                    "chr(10), message, $m) where load_id = $id",
+                    {"m": "\n".join(warnings), "id": reports[0].load_id})
+    return warnings
+
+
 def _open_with_header(con, source: Source, mapping: Mapping, path: Path, i: int,
                       workdir: Path, encoding: str | None, digest,
                       workbook: Path | None) -> tuple[StagedFile, list[str]]:
@@ -554,9 +573,36 @@ def load_files(
     Returns:
         One LoadReport per file.
 
+    Every attempt and its outcome (ok, refused, failed) goes to the load journal beside
+    the warehouse (`pipelines.journal`), where a rollback cannot erase it.
+
     Raises:
         LoadError: a file cannot be read or lacks required columns; nothing was changed.
+        WarehouseError: the warehouse cannot be written (disk, lock); nothing was changed.
     """
+    if source_name not in SOURCES:
+        raise LoadError(f"unknown source {source_name!r}; expected one of {', '.join(SOURCES)}")
+    attempt = journal.start(settings.db_path, source_name, paths, local_now(settings))
+    try:
+        reports = _load(settings, source_name, paths, mapping_path, encoding, progress)
+    except LoadError as e:
+        journal.finish(settings.db_path, attempt, source_name, "refused",
+                       local_now(settings), str(e))
+        raise
+    except BaseException as e:
+        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        journal.finish(settings.db_path, attempt, source_name, "failed",
+                       local_now(settings), reason)
+        raise
+    journal.finish(settings.db_path, attempt, source_name, "ok", local_now(settings),
+                   load_id=reports[0].load_id if reports else None)
+    return reports
+
+
+def _load(settings: Settings, source_name: str, paths: Sequence[Path],
+          mapping_path: Path | None, encoding: str | None,
+          progress: bool | None) -> list[LoadReport]:
+    """The load itself (see `load_files`)."""
     source = SOURCES[source_name]
     if not paths:
         raise LoadError("no input files given")
@@ -637,6 +683,9 @@ def load_files(
                 raise RuntimeError(f"{written:,} rows written, but the accounting says "
                                    f"{accounted:,}")
             _log(con, reports, started, warnings)
+            found = _run_checks(con, source, reports)
+            for r in reports:
+                r.warnings = r.warnings + found
             steps.update()
     finally:
         steps.close()

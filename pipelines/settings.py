@@ -70,7 +70,16 @@ class Settings:
         5, "WALL_SMALL_COUNT", "Counts of people from 1 to this minus one are shown as '<k'."
     )
     stale_hours: float = _setting(
-        26.0, "WALL_STALE_HOURS", "Data older than this many hours is flagged as stale."
+        26.0, "WALL_STALE_HOURS",
+        "Expected cadence, in hours, of the daily sources (tickets, engagement) unless "
+        "WALL_CADENCE names them: their data is stale when its newest record is older.",
+    )
+    cadence: str = _setting(
+        "ballots=7d,votes=35d,grids=35d,compounds=400d,population=35d,ledger=35d,"
+        "ledger_balances=400d",
+        "WALL_CADENCE",
+        "Expected cadence per source, e.g. 'tickets=1h,population=35d' (units m, h, d): a "
+        "source's data is stale when its newest record (else its newest load) is older.",
     )
     secret_file: Path = _setting(
         Path.home() / ".config" / "neighbourhood-wall" / "pseudonym.key",
@@ -249,6 +258,11 @@ def load_settings(environ: Mapping[str, str] = os.environ, **overrides) -> Setti
         elif f.name == "wall_ticker_text" and raw not in TICKER_TEXTS:
             raise ValueError(f"WALL_TICKER_TEXT must be one of {', '.join(TICKER_TEXTS)}, "
                              f"got {raw!r}")
+        elif f.name == "cadence":
+            from pipelines.freshness import parse_cadence  # late: it reads the sources
+
+            parse_cadence(raw)  # a typo fails at start, naming the part
+            values[f.name] = raw
         elif f.type in ("Path", "Path | None"):
             values[f.name] = Path(raw)
         elif f.type == "int":

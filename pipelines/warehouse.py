@@ -11,6 +11,7 @@ with `os.replace` when it has finished, so that:
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import re
@@ -33,6 +34,10 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 class WarehouseError(RuntimeError):
     """The warehouse cannot be used; the message says why and what to do."""
+
+
+class CorruptTableError(WarehouseError):
+    """A table of the warehouse cannot be read (found by the deep check, `verify`)."""
 
 
 def migrations() -> list[tuple[int, str, str]]:
@@ -114,16 +119,41 @@ def _lock_path(db_path: Path) -> Path:
     return db_path.with_name(db_path.name + ".lock")
 
 
+def _remove(path: Path) -> None:
+    """Delete a file, or a directory with its contents (DuckDB's `<copy>.tmp` spill)."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=False)
+    else:
+        path.unlink(missing_ok=True)
+
+
 def _remove_leftovers(db_path: Path) -> None:
-    """Delete private copies left by writers that were killed (we hold the lock)."""
+    """Delete private copies, and their spill directories, left by writers that were
+    killed (we hold the lock, so no live writer owns them)."""
     for leftover in db_path.parent.glob(db_path.name + ".writing*"):
         logger.warning("removing %s left by an interrupted write", leftover)
-        leftover.unlink(missing_ok=True)
+        _remove(leftover)
+
+
+def is_disk_full(error: BaseException) -> bool:
+    """True when `error` (OSError or DuckDB's IO error) says the disk is full."""
+    return (getattr(error, "errno", None) == errno.ENOSPC
+            or "No space left on device" in str(error))
+
+
+def _free_space(folder: Path) -> str:
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return "unknown"
+    return f"{free / 2**20:,.0f} MiB"
 
 
 def _write_failed(db_path: Path, step: str, error: Exception) -> WarehouseError:
     """Disk full, read-only or unwritable folder (issue 7): one clear line, not a traceback."""
     reason = getattr(error, "strerror", None) or str(error).strip().splitlines()[0]
+    if is_disk_full(error):
+        reason = f"No space left on device ({_free_space(db_path.parent)} free)"
     return WarehouseError(
         f"cannot {step} in {db_path.parent}: {reason}; the warehouse is unchanged "
         "(free disk space or make the folder writable, then run the load again)"
@@ -132,20 +162,24 @@ def _write_failed(db_path: Path, step: str, error: Exception) -> WarehouseError:
 
 @contextmanager
 def writer(
-    settings: Settings, lock_timeout: float = 600, bump_version: bool = True
+    settings: Settings, lock_timeout: float = 600, bump_version: bool = True,
+    create: bool = True,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open a private, migrated copy of the warehouse for writing.
 
     On a clean exit the copy is checkpointed, flushed to disk and atomically swapped in, and
     the data version goes up by one (unless `bump_version` is False: bookkeeping such as
     the export log changes no figure, so cached views stay valid). On an exception nothing
-    changes.
+    changes. With `create` False a missing warehouse is refused rather than created
+    empty (bookkeeping must not invent a warehouse).
 
     Raises:
         WarehouseError: when another writer holds the lock for longer than `lock_timeout`,
-            or the warehouse is from a newer version.
+            the warehouse is from a newer version, or missing while `create` is False.
     """
     db_path = Path(settings.db_path)
+    if not create:
+        require_existing(db_path)
     try:
         db_path.parent.mkdir(parents=True, exist_ok=True)
         lock = FileLock(str(_lock_path(db_path)), timeout=lock_timeout)
@@ -170,8 +204,14 @@ def writer(
             # current_timestamp stored as local wall-clock time, like every timestamp here
             con.execute(f"set TimeZone = '{_checked_zone(settings.timezone)}'")
             con.execute("begin")
-            migrate(con)  # in the write's transaction: one commit, not one per statement
-            yield con
+            try:
+                migrate(con)  # in the write's transaction: one commit, not one per statement
+                yield con
+            except (duckdb.Error, OSError) as e:
+                # a full disk while inserting: the cause in one line, not two tracebacks
+                if is_disk_full(e):
+                    raise _write_failed(db_path, "write the new warehouse", e) from None
+                raise
             if bump_version:
                 con.execute(
                     "update warehouse_meta set data_version = data_version + 1, "
@@ -196,8 +236,16 @@ def writer(
         finally:
             os.close(dir_fd)
     finally:
-        work.unlink(missing_ok=True)
+        _remove(work)
+        _remove(work.with_name(work.name + ".tmp"))  # DuckDB's spill directory
         lock.release()
+
+
+def require_existing(db_path: Path) -> None:
+    """Raise WarehouseError, saying how to make one, when there is no warehouse file."""
+    if not Path(db_path).exists():
+        raise WarehouseError(f"no warehouse at {db_path}: run `python -m pipelines demo` "
+                             "or load files with `python -m pipelines load ...`")
 
 
 def connect_read_only(db_path: Path) -> duckdb.DuckDBPyConnection:
@@ -207,9 +255,7 @@ def connect_read_only(db_path: Path) -> duckdb.DuckDBPyConnection:
         WarehouseError: missing, unreadable or newer-schema warehouse, with the reason.
     """
     db_path = Path(db_path)
-    if not db_path.exists():
-        raise WarehouseError(f"no warehouse at {db_path}: run `python -m pipelines demo` "
-                             "or load files with `python -m pipelines load ...`")
+    require_existing(db_path)
     try:
         con = duckdb.connect(str(db_path), read_only=True)
     except duckdb.Error as e:
@@ -250,9 +296,7 @@ SNAPSHOT_ALIAS = "warehouse"
 def _open_snapshot(db_path: Path) -> duckdb.DuckDBPyConnection:
     """The warehouse file attached read-only to a new in-memory instance (see above)."""
     db_path = Path(db_path)
-    if not db_path.exists():
-        raise WarehouseError(f"no warehouse at {db_path}: run `python -m pipelines demo` "
-                             "or load files with `python -m pipelines load ...`")
+    require_existing(db_path)
     con = duckdb.connect(":memory:")
     try:
         literal = "'" + str(db_path).replace("'", "''") + "'"
@@ -309,3 +353,46 @@ class Reader:
 def data_version(con: duckdb.DuckDBPyConnection) -> int:
     """The warehouse's data version: it goes up by one with every successful write."""
     return con.execute("select data_version from warehouse_meta").fetchall()[0][0]
+
+
+@dataclass(frozen=True)
+class Verified:
+    """What a deep check read: every table of the warehouse, every column, once."""
+
+    tables: int
+    rows: int
+    seconds: float
+
+
+def verify(db_path: Path) -> Verified:
+    """Read every block of every table once, in an instance of its own (so nothing is
+    served from another reader's cache), for monitoring: a corrupt block fails its
+    checksum here, not in front of an analyst.
+
+    Raises:
+        CorruptTableError: naming the table that cannot be read, and why.
+        WarehouseError: the warehouse cannot be opened at all.
+    """
+    import time
+
+    started = time.monotonic()
+    con = _open_snapshot(db_path)
+    try:
+        tables = [name for (name,) in con.execute(
+            "select table_name from duckdb_tables() where database_name = $db "
+            "and schema_name = 'main' order by table_name", {"db": SNAPSHOT_ALIAS}
+        ).fetchall()]
+        total = 0
+        for name in tables:
+            quoted = '"' + name.replace('"', '""') + '"'  # a name from the catalogue
+            try:
+                # hashing every column makes DuckDB load (and checksum) every data block
+                total += con.execute(
+                    f"select count(*), bit_xor(hash(columns(*))) from {quoted}"
+                ).fetchall()[0][0]
+            except duckdb.Error as e:
+                raise CorruptTableError(f"table {name} of {db_path} cannot be read: "
+                                     f"{str(e).strip().splitlines()[0]}") from None
+    finally:
+        con.close()
+    return Verified(len(tables), total, time.monotonic() - started)

@@ -136,12 +136,19 @@ class ResultCache:
 RESULTS = ResultCache()
 
 
-def current_version(con: duckdb.DuckDBPyConnection) -> int:
-    """The data version of the warehouse behind `con` (one row of `warehouse_meta`)."""
+def current_version(con: duckdb.DuckDBPyConnection) -> str:
+    """The data version of the warehouse behind `con` and when it was written, e.g.
+    ``"12@2026-12-03 09:00:01.123456"``: the key of every cached result.
+
+    The number alone is not enough: a warehouse restored from a backup and loaded again
+    reaches the same number with other data; its write time differs.
+    """
     try:
-        return con.execute("select data_version from warehouse_meta").fetchall()[0][0]
+        version, written_at = con.execute(
+            "select data_version, written_at from warehouse_meta").fetchall()[0]
     except duckdb.Error as e:
         raise QueryError(f"cannot read the data version: {e}") from e
+    return f"{version}@{written_at}"
 
 
 def cached(name: str, version: Any, compute: Callable[[], Any], **params: Any) -> Any:

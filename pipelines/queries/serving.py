@@ -1,7 +1,8 @@
 """Query layer for serving: the cheap facts behind `/healthz`.
 
-One `sql/queries/serving__health.sql` over the bookkeeping tables (`warehouse_meta`,
-`load_log`); no fact table is scanned, so health checks can poll every few seconds.
+One `sql/queries/serving__health.sql` over `warehouse_meta`; freshness per source comes
+from `pipelines.freshness` (load_log and the load journal). No fact table is scanned, so
+health checks can poll every few seconds; the deep check (`warehouse.verify`) is apart.
 """
 
 from __future__ import annotations
@@ -19,22 +20,17 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Health:
-    """What `/healthz` reports about the served warehouse."""
+    """Which data `/healthz` reports on."""
 
     data_version: int
     written_at: datetime | None
-    newest_load_at: datetime | None
-    newest_record_at: datetime | None
-    failed_load_count: int
 
 
 def health(con: duckdb.DuckDBPyConnection) -> Health:
-    """Data version, last write and newest successful load of the warehouse behind `con`.
+    """Data version and last write of the warehouse behind `con`.
 
     Raises:
-        QueryError: when the bookkeeping tables cannot be read.
+        QueryError: when the bookkeeping table cannot be read.
     """
-    version, written_at, newest_load, newest_record, failed = rows(
-        con, "serving__health"
-    )[0]
-    return Health(int(version), written_at, newest_load, newest_record, int(failed or 0))
+    version, written_at = rows(con, "serving__health")[0]
+    return Health(int(version), written_at)

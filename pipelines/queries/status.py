@@ -56,18 +56,6 @@ def recent_loads(con: duckdb.DuckDBPyConnection, *, limit: int = 20) -> pd.DataF
     return frame(con, "status__load_log", limit=limit)
 
 
-def source_freshness(
-    con: duckdb.DuckDBPyConnection, *, stale_before: datetime
-) -> pd.DataFrame:
-    """Per source: newest successful load, newest record, load counts and `is_stale`.
-
-    Args:
-        stale_before: local time; data whose newest record (or newest load, when records
-            carry no time) is older than this is stale.
-    """
-    return frame(con, "status__freshness", stale_before=stale_before)
-
-
 def unofficial_calendar_years(con: duckdb.DuckDBPyConnection) -> list[tuple[int, int]]:
     """(year, day count) for years whose working days fell back to Monday-Friday."""
     return [(int(y), int(n)) for y, n in rows(con, "status__calendar_warnings")]

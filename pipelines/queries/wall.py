@@ -24,6 +24,8 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
+from pipelines import freshness
+from pipelines.freshness import SourceFreshness
 from pipelines.metrics.compute import data_cutoff
 from pipelines.metrics.windows import Window
 from pipelines.queries import arrow
@@ -46,16 +48,16 @@ VIEW_TABLES: dict[str, tuple[str, ...]] = {
     "population": ("residents", "wall_population_cells"),
 }
 
-# load_log sources behind each "data as of" badge, and how often each is expected.
-# The cadence is a multiple of Settings.stale_hours (tickets, participation: daily) or
-# a fixed number of days (population and ledger arrive monthly).
+# load_log sources behind each "data as of" badge; each source's freshness (and its
+# expected cadence) is judged by pipelines.freshness, the same verdict as /healthz.
 SOURCE_GROUPS: dict[str, tuple[str, ...]] = {
     "tickets": ("tickets",),
-    "population": ("population", "grids", "residents"),
-    "participation": ("votes", "ballots", "engagement", "participation"),
-    "ledger": ("ledger", "ledger_balances", "ledger_entries"),
+    "population": ("population", "grids", "compounds"),
+    "participation": ("votes", "ballots", "engagement"),
+    "ledger": ("ledger", "ledger_balances"),
 }
-MONTHLY_CADENCE = timedelta(days=35)
+# A badge shows its worst source: a failing load first, then the oldest data.
+_BADGE_ORDER = ("failing", "missed", "late", "ok")
 
 TICKER_DAYS = 7  # the ticker shows reports from the last week at most
 
@@ -369,67 +371,49 @@ def _closure_trend(
     ]
 
 
-def freshness_rows(con: duckdb.DuckDBPyConnection) -> list[dict]:
-    """Per load_log source: newest successful load and newest record."""
-    return _records(con, "wall__freshness")
-
-
 def fallback_years(con: duckdb.DuckDBPyConnection) -> list[int]:
     """Years whose working days fell back to Monday-Friday."""
     return [r["calendar_year"] for r in _records(con, "wall__calendar_fallback")]
 
 
-def status_from(
-    freshness: list[dict], years: list[int], *, now: datetime, stale_hours: float
-) -> dict:
-    """Top-bar status from freshness rows, judged at `now` (no query).
+def status_from(verdicts: list[SourceFreshness], years: list[int]) -> dict:
+    """Top-bar status from `pipelines.freshness` verdicts (no query).
 
-    A badge is "ok", "late" (amber: older than its cadence), "missed" (red: older than
-    twice its cadence) or "none" (never loaded). The wall is stale when the newest
-    successful load of any source is older than `stale_hours`.
+    A badge is "ok", "late" (amber: data older than its cadence), "missed" (red: older
+    than twice its cadence), "failing" (red: its newest load attempt failed or was
+    refused, whatever the age of the data) or "none" (never loaded); it shows its worst
+    source's data time. The wall is stale when any source's data is late or missed.
     """
-    loads = {r["source"]: r for r in freshness}
-    daily = timedelta(hours=stale_hours)
-    cadence = {
-        "tickets": daily,
-        "participation": daily,
-        "population": MONTHLY_CADENCE,
-        "ledger": MONTHLY_CADENCE,
-    }
     badges = []
     for group, sources in SOURCE_GROUPS.items():
-        stamps = [loads[s]["newest_load_at"] for s in sources if s in loads]
-        stamps = [s for s in stamps if s is not None]
-        as_of = max(stamps) if stamps else None
-        if as_of is None:
-            state = "none"
-        elif now - as_of > 2 * cadence[group]:
-            state = "missed"
-        elif now - as_of > cadence[group]:
-            state = "late"
-        else:
-            state = "ok"
-        badges.append({"source": group, "as_of": as_of, "state": state})
-    newest = [r["newest_load_at"] for r in freshness if r["newest_load_at"]]
-    newest_load_at = max(newest) if newest else None
+        found = [v for v in verdicts if v.source in sources]
+        if not found:
+            badges.append({"source": group, "as_of": None, "state": "none", "error": None})
+            continue
+        worst = min(found, key=lambda v: (
+            _BADGE_ORDER.index("failing" if v.failing else v.state), v.data_at or datetime.min))
+        badges.append({"source": group, "as_of": worst.data_at,
+                       "state": "failing" if worst.failing else worst.state,
+                       "error": worst.last_error})
+    stale = [v for v in verdicts if v.stale]
+    oldest = min((v.data_at for v in stale if v.data_at), default=None)
     return {
         "badges": badges,
-        "newest_load_at": newest_load_at,
-        "is_stale": newest_load_at is None or now - newest_load_at > daily,
+        "stale_sources": [v.source for v in stale],
+        "newest_load_at": oldest,
+        "is_stale": not verdicts or bool(stale),
         "fallback_years": list(years),
     }
 
 
 def wall_status(
-    con: duckdb.DuckDBPyConnection, *, now: datetime, stale_hours: float
+    con: duckdb.DuckDBPyConnection, *, now: datetime, settings: Settings
 ) -> dict:
     """Top bar: "data as of" per source group, staleness and calendar fallback years.
 
     See `status_from` for the states.
     """
-    return status_from(
-        freshness_rows(con), fallback_years(con), now=now, stale_hours=stale_hours
-    )
+    return status_from(freshness.freshness(con, settings, now), fallback_years(con))
 
 
 def wall_view_data(

@@ -471,7 +471,7 @@ def test_wall__redraws_on_new_data_and_warns_when_stale(server, driver):
     assert driver.execute_script("return window.wallDebug.state.redraws") == 0
     settings = Settings(db_path=server.db_path, secret=TEST_SECRET)
     with warehouse.writer(settings) as w:
-        w.execute("update load_log set finished_at = finished_at - interval 3 day")
+        w.execute("update load_log set newest_record_at = newest_record_at - interval 3 day")
     try:
         deadline = time.monotonic() + 10
         while not driver.find_elements("css selector", "#wall-stale"):
@@ -481,7 +481,7 @@ def test_wall__redraws_on_new_data_and_warns_when_stale(server, driver):
         assert driver.find_element("css selector", "#wall-stale").is_displayed()
     finally:
         with warehouse.writer(settings) as w:
-            w.execute("update load_log set finished_at = finished_at + interval 3 day")
+            w.execute("update load_log set newest_record_at = newest_record_at + interval 3 day")
 
 
 def test_wall__keeps_picture_and_reconnects(server, driver):

@@ -138,3 +138,108 @@ def test_disk_full_during_load__cli_prints_one_line_not_a_traceback(
     assert code == 1
     assert err.startswith("error: ") and "No space left on device" in err
     assert "Traceback" not in err
+
+
+def test_leftovers_of_a_killed_load__spill_directory_removed_and_next_load_runs(
+    settings, tmp_path
+):
+    load_files(settings, "tickets", [write_csv(tmp_path / "a.csv", [ticket_row()])])
+    # what kill -9 leaves mid-load: the private copy and DuckDB's spill directory beside it
+    copy = settings.db_path.with_name(settings.db_path.name + ".writing-999999")
+    copy.write_bytes(b"half a warehouse")
+    spill = copy.with_name(copy.name + ".tmp")
+    spill.mkdir()
+    (spill / "duckdb_temp_storage-0.tmp").write_bytes(b"\0" * 4096)
+    reports = load_files(settings, "tickets",
+                         [write_csv(tmp_path / "b.csv", [ticket_row(ticket_id="T-2")])])
+    assert reports[0].inserted == 1
+    assert not list(settings.db_path.parent.glob("*.writing*"))
+    assert state(settings) == (2, 2)
+
+
+def _insert_hits_full_disk(*_args, **_kwargs):
+    raise duckdb.IOException(
+        'IO Error: Could not write file "w.duckdb.writing-1.tmp/duckdb_temp_block": '
+        "No space left on device")
+
+
+def test_disk_full_during_insert__one_clear_line_with_free_space_and_nothing_lost(
+    settings, tmp_path, monkeypatch, capsys
+):
+    from pipelines import loader
+
+    load_files(settings, "tickets", [write_csv(tmp_path / "a.csv", [ticket_row()])])
+    before = digest(settings.db_path)
+    monkeypatch.setattr(loader, "_apply", _insert_hits_full_disk)
+    csv = write_csv(tmp_path / "b.csv", [ticket_row(ticket_id="T-2")])
+    code = cli(["load", "tickets", str(csv), "--db", str(settings.db_path), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    assert err.startswith("error: cannot write the new warehouse in ")
+    assert "No space left on device" in err and "MiB free" in err
+    assert "free disk space" in err and "unchanged" in err
+    assert digest(settings.db_path) == before
+
+
+def test_export_against_a_missing_warehouse__refused_and_none_created(
+    settings, tmp_path, capsys
+):
+    code = cli(["export", "closure_rates", "--from", "2026-11-01", "--to", "2026-11-30",
+                "--out", str(tmp_path / "out"), "--db", str(settings.db_path)])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert f"no warehouse at {settings.db_path}" in err
+    assert not settings.db_path.exists()
+    assert not list(tmp_path.glob("**/*.duckdb"))
+
+
+def test_migrate__changes_no_data_version(settings, tmp_path):
+    load_files(settings, "tickets", [write_csv(tmp_path / "a.csv", [ticket_row()])])
+    assert cli(["migrate", "--db", str(settings.db_path)]) == 0
+    assert state(settings) == (1, 1)
+
+
+def _corrupt_a_tickets_block(db_path: Path) -> None:
+    """Random bytes into one data block of the tickets table (DuckDB: 3 x 4 KiB file
+    headers, then blocks of `block_size`)."""
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        block_size = con.execute("select block_size from pragma_database_size()").fetchall()[0][0]
+        block = con.execute(
+            "select max(block_id) from pragma_storage_info('tickets') "
+            "where column_name = 'description' and block_id >= 0").fetchall()[0][0]
+    finally:
+        con.close()
+    with open(db_path, "r+b") as f:
+        f.seek(3 * 4096 + block * block_size + 512)
+        f.write(random.Random(3).randbytes(2048))
+
+
+def test_corrupt_tickets_block__cheap_healthz_blind_deep_check_names_the_table(
+    make_settings, tmp_path, clear_pages_state
+):
+    from app import create_app
+    from pipelines.settings import local_now
+
+    settings = make_settings(stale_hours=24 * 365 * 10)  # only the corruption matters here
+    now = local_now(settings).replace(microsecond=0)
+    rows = [ticket_row(reported_at=now, accepted_at=now, responded_at=now, closed_at=now,
+                       updated_at=now, description=f"第{i}号 单元门损坏 " * 3)
+            for i in range(20_000)]
+    assert load_files(settings, "tickets", [write_csv(tmp_path / "t.csv", rows)])[0].inserted
+
+    client = create_app(settings).server.test_client()
+    deep = client.get("/healthz?deep=1")
+    assert deep.status_code == 200, deep.get_json()
+    assert deep.get_json()["deep"]["tables"] >= 10
+    _corrupt_a_tickets_block(settings.db_path)
+    client = create_app(settings).server.test_client()  # a fresh process's view
+    assert client.get("/healthz").status_code == 200  # what the cheap check cannot see
+    deep = client.get("/healthz?deep=1")
+    body = deep.get_json()
+    assert deep.status_code == 503 and body["status"] == "corrupt"
+    # public answer: the server path is cut to the file name
+    assert body["error"].startswith(f"table tickets of {settings.db_path.name} cannot be read")
+    with pytest.raises(warehouse.WarehouseError, match="checksum"):
+        warehouse.verify(settings.db_path)

@@ -55,8 +55,10 @@ def _free_port() -> int:
 
 def _env(settings) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("WALL_")}
+    # the factories' tickets are from 2025: a century's cadence keeps /healthz at 200
     env.update(WALL_DB=str(settings.db_path), WALL_SECRET=settings.secret,
-               WALL_DEMO_DIR=str(settings.demo_dir), PYTHONPATH=str(ROOT))
+               WALL_DEMO_DIR=str(settings.demo_dir), PYTHONPATH=str(ROOT),
+               WALL_CADENCE="tickets=36500d")
     return env
 
 

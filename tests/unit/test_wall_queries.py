@@ -164,12 +164,15 @@ def test_wall_view_data__unknown_view_raises(con):
         q.wall_view_data(con, "nope", now=NOW)
 
 
-def test_status_from__states_by_age():
-    rows = [{"source": "tickets", "newest_load_at": NOW - timedelta(hours=30),
-             "newest_record_at": None},
+def test_status_from__states_by_age_of_the_data():
+    from pipelines import freshness
+
+    rows = [{"source": "tickets", "newest_load_at": NOW,
+             "newest_record_at": NOW - timedelta(hours=30)},
             {"source": "ledger", "newest_load_at": NOW - timedelta(days=80),
              "newest_record_at": None}]
-    s = q.status_from(rows, [2027], now=NOW, stale_hours=26)
+    verdicts = freshness.judge(rows, {}, Settings(), NOW)
+    s = q.status_from(verdicts, [2027])
     states = {b["source"]: b["state"] for b in s["badges"]}
     assert states == {"tickets": "late", "population": "none",
                       "participation": "none", "ledger": "missed"}

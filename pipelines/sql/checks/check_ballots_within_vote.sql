@@ -1,3 +1,5 @@
+-- severity: warning
+-- after loads of: votes, ballots
 -- Every stored ballot belongs to a known vote and was cast while it was open (a later
 -- votes file may have moved the window after the ballots loaded).
 select

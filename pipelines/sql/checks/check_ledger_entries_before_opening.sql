@@ -1,3 +1,5 @@
+-- severity: warning
+-- after loads of: ledger, ledger_balances
 -- Entries dated before their compound's opening-balance month are left out of the
 -- statement; each one is listed here (fix the opening month or the entry).
 select

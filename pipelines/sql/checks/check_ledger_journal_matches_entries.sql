@@ -1,3 +1,5 @@
+-- severity: error
+-- after loads of: ledger, ledger_balances
 -- The journal (ledger_postings) sums to the entries as they stand, per entry, compound
 -- and month: every change was posted exactly once.
 with

@@ -1,3 +1,5 @@
+-- severity: error
+-- after loads of: ledger, ledger_balances
 -- Every statement line adds up: closing = opening + income - expense + adjustment.
 select *
 from ledger_monthly

@@ -1,3 +1,5 @@
+-- severity: error
+-- after loads of: ledger, ledger_balances
 -- Reconciliation: each month's closing is the next month's opening, and no month is
 -- missing between a compound's first and last statement month. Returns every break.
 with

@@ -1,3 +1,5 @@
+-- severity: error
+-- after loads of: ledger, ledger_balances
 -- A published month is never silently rewritten: its statement today equals the figures
 -- recorded when it was published (late changes are adjustments of a later month).
 select

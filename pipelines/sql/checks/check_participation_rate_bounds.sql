@@ -1,3 +1,5 @@
+-- severity: warning
+-- after loads of: population, votes, ballots, engagement
 -- Participating households are a subset of the compound's households.
 select *
 from participation_monthly

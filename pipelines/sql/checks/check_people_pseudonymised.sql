@@ -1,3 +1,5 @@
+-- severity: error
+-- after loads of: population, ballots, engagement
 -- Person and household identifiers are stored only as 32-hex-character pseudonyms
 -- (HMAC-SHA256): a value of any other shape may be an identifier in clear.
 with

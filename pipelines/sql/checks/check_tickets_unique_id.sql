@@ -1,3 +1,5 @@
+-- severity: error
+-- after loads of: tickets
 -- One row per ticket: the loader keeps the latest state of each ticket_id.
 select ticket_id, count(*) as copies
 from tickets

@@ -1,3 +1,5 @@
+-- severity: warning
+-- after loads of: votes, ballots
 -- Turnout cannot exceed the eligible owners or area: more ballots (or area) than the
 -- votes file declares means a wrong eligible count or ballots from another compound.
 select
