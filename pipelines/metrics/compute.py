@@ -1,21 +1,26 @@
-"""Ticket figures for any window, generated from the declarations in `catalog`.
+"""Figures for any window, generated from the declarations in `catalog`.
 
 This is the reference computation: the wall's, the explorer's and the exports' queries
-use the same macros and must agree with it (tests/unit/test_metrics_agree.py).
+use the same macros and marts and must agree with it (tests/unit/test_metrics_agree.py).
+Ticket figures cover any window; participation a month, the ledger a month (money exact)
+and the population the newest snapshot.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import duckdb
 
-from pipelines.metrics.catalog import METRICS, Metric
+from pipelines.metrics.catalog import BY_ID, METRICS, Metric
 from pipelines.metrics.windows import Window
 from pipelines.queries import QueryError
 
 _SCOPE = "($community is null or community = $community)"
+# a compound's figures count in the one community mart compound_community places it in
+_COMPOUND_SCOPE = ("($community is null or compound in (select compound from "
+                   "compound_community where community = $community))")
 
 
 def _ticket_metrics() -> tuple[list[Metric], list[Metric]]:
@@ -91,9 +96,126 @@ def data_cutoff(
         raise QueryError(f"query metrics:data_cutoff({table}) failed: {e}") from e
 
 
+def participation_cutoff(con: duckdb.DuckDBPyConnection, now: datetime) -> datetime | None:
+    """The newest ballot or engagement event at or before `now` (None: none yet).
+
+    The participation figures' running month ends here, as the ticket figures' does at
+    the newest ticket: a late or paused feed reads "截至" its newest act, not the clock.
+    """
+    found = [data_cutoff(con, now, table=t, column=c)
+             for t, c in (("ballots", "cast_at"), ("engagement", "occurred_at"))]
+    return max((f for f in found if f is not None), default=None)
+
+
 # the allowed (table, column) pairs and their statements: never built from input
 _CUTOFF_COLUMNS = {
     ("tickets", "reported_at"):
         "select max(reported_at) from tickets where reported_at <= $now"
         " and ($since is null or reported_at >= $since)",
+    ("ballots", "cast_at"):
+        "select max(cast_at) from ballots where cast_at <= $now"
+        " and ($since is null or cast_at >= $since)",
+    ("engagement", "occurred_at"):
+        "select max(occurred_at) from engagement where occurred_at <= $now"
+        " and ($since is null or occurred_at >= $since)",
 }
+
+
+def _one_row(con: duckdb.DuckDBPyConnection, name: str, sql: str,
+             params: dict[str, Any]) -> dict[str, Any]:
+    try:
+        rel = con.execute(sql, params)
+        names = [d[0] for d in rel.description]
+        row = rel.fetchall()[0]
+    except duckdb.Error as e:
+        raise QueryError(f"query metrics:{name} failed: {e}") from e
+    return dict(zip(names, row))
+
+
+def participation_figures_sql() -> str:
+    """participation_pct (and its counts) over the compounds in scope, months in
+    [$month_from, $month_to]: the declaration's expression over participation_monthly."""
+    m = BY_ID["participation_pct"]
+    return f"""
+select
+    {m.sql} as "participation_pct",
+    cast(sum(participating_households) as bigint) as participating_households,
+    cast(sum(households) as bigint) as households
+from {m.source}
+where month >= $month_from and month <= $month_to and {_COMPOUND_SCOPE}
+"""
+
+
+def participation_figures(con: duckdb.DuckDBPyConnection, month: date, *,
+                          community: str | None = None) -> dict[str, Any]:
+    """{participation_pct, participating_households, households} for the month holding
+    `month`, over one community's compounds or all.
+
+    Raises:
+        QueryError: the statement failed.
+    """
+    first = month.replace(day=1)
+    return _one_row(con, "participation_figures", participation_figures_sql(),
+                    {"month_from": first, "month_to": first, "community": community})
+
+
+def vote_figures(con: duckdb.DuckDBPyConnection, *, as_of: datetime) -> dict[str, dict]:
+    """{vote_id: {turnout_owners_pct, approval_owners_pct, ...}} from mart vote_results
+    as judged at `as_of` (percentages to 2 places; exact tests in the mart)."""
+    cols = ", ".join(BY_ID[i].sql for i in ("turnout_owners_pct", "approval_owners_pct"))
+    sql = (f"select vote_id, {cols}, turnout_area_pct, approval_area_pct "
+           f"from {BY_ID['turnout_owners_pct'].source}")
+    try:
+        rel = con.execute(sql)
+        names = [d[0] for d in rel.description]
+        rows = rel.fetchall()
+    except duckdb.Error as e:
+        raise QueryError(f"query metrics:vote_figures failed: {e}") from e
+    return {r[0]: dict(zip(names[1:], r[1:])) for r in rows}
+
+
+def ledger_figures_sql() -> str:
+    """income, expense and balance (exact decimals) over the compounds in scope for
+    the month $month: the declarations' expressions over ledger_monthly."""
+    cols = ",\n    ".join(f'{BY_ID[i].sql} as "{i}"' for i in ("income", "expense", "balance"))
+    return f"""
+select
+    {cols}
+from {BY_ID["income"].source}
+where month = $month and {_COMPOUND_SCOPE}
+"""
+
+
+def ledger_figures(con: duckdb.DuckDBPyConnection, month: date, *,
+                   community: str | None = None) -> dict[str, Any]:
+    """{income, expense, balance} of the month holding `month` (Decimal; None: no
+    statement). The balance is a closing figure: show it only for a final month.
+
+    Raises:
+        QueryError: the statement failed.
+    """
+    return _one_row(con, "ledger_figures", ledger_figures_sql(),
+                    {"month": month.replace(day=1), "community": community})
+
+
+def population_figures(con: duckdb.DuckDBPyConnection, *,
+                       community: str | None = None) -> dict[str, int]:
+    """{residents, key_group_people, "kg:<code>": n, ...} before suppression, over one
+    community (where each resident lives) or all. Shown counts of 1..k-1 are suppressed
+    by the surfaces (`suppress`); this is the figure they must agree with.
+
+    Raises:
+        QueryError: the statement failed.
+    """
+    sql = (f"select measure, cast(sum(value) as bigint) from "
+           f"{BY_ID['residents'].source} where {_SCOPE} group by measure")
+    try:
+        rows = con.execute(sql, {"community": community}).fetchall()
+    except duckdb.Error as e:
+        raise QueryError(f"query metrics:population_figures failed: {e}") from e
+    return dict(rows)
+
+
+def suppress(value: int | None, k: int) -> int | None:
+    """A count as it may be shown: None (suppressed) when 1..k-1, else the count."""
+    return None if value is not None and 1 <= value < k else value

@@ -26,7 +26,7 @@ import duckdb
 
 from pipelines import freshness
 from pipelines.freshness import SourceFreshness
-from pipelines.metrics.compute import data_cutoff
+from pipelines.metrics.compute import data_cutoff, participation_cutoff
 from pipelines.metrics.windows import Window
 from pipelines.queries import arrow
 from pipelines.settings import TICKER_TEXTS, Settings
@@ -488,18 +488,21 @@ def participation_data(
 
     The running month is partial: it is marked (is_partial) and shown apart as
     `running`, never as `latest` nor compared with whole months; `latest`, `first` and
-    each compound's first → latest rates are whole months.
+    each compound's first → latest rates are whole months. The month runs to the data
+    cut-off (the newest ballot or engagement event, `participation_cutoff`), not the
+    wall clock; open votes are those open at the wall clock.
 
     Returns:
         trend: 12 months of participation_pct (households), ballots, questionnaires,
             opinions, is_partial; latest: the newest whole month (None without data);
         first: the oldest month of the trend; running: this month so far (or None),
-            with window: its label {"zh", "en"};
+            with window: its label {"zh", "en"}; cutoff: the newest act (or None);
         compounds: per compound its monthly_pct list, first_pct and latest_pct over
             the 12 whole months before this one;
         votes: open votes with turnout/approval percentages, thresholds and is_at_risk.
     """
-    c = clock
+    cutoff = participation_cutoff(con, clock.now)
+    c = clock if cutoff is None or cutoff >= clock.now else Clock(cutoff, cutoff.date())
     window = Window.to_date("month", c.now)
     trend_start = c.months_back(11)
     trend = _records(
@@ -529,7 +532,8 @@ def participation_data(
             trend_start=c.months_back(12) if window.is_partial else trend_start,
             community=community,
         ),
-        "votes": _records(con, "wall__open_votes", now=c.now, community=community,
+        "cutoff": cutoff,
+        "votes": _records(con, "wall__open_votes", now=clock.now, community=community,
                           limit=5),
     }
 

@@ -47,8 +47,8 @@ final as (
         cast(coalesce(a.ballots, 0) as bigint) as ballots,
         cast(coalesce(a.engagement_events, 0) as bigint) as engagement_events,
         coalesce(p.participating_households, 0) as participating_households,
-        round(100.0 * coalesce(p.participating_households, 0)
-            / nullif(s.households, 0), 1) as participation_pct,
+        rate_pct(coalesce(p.participating_households, 0), s.households)
+            as participation_pct,
         coalesce(a.ballots, 0) = 0 and coalesce(a.engagement_events, 0) = 0
             as is_silent,
     from in_scope as s

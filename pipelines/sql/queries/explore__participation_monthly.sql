@@ -25,8 +25,8 @@ final as (
         month,
         households,
         participating_households,
-        round(100.0 * participating_households / nullif(households, 0), 1)
-            as participation_pct,
+        -- metric participation_pct (pipelines/metrics/catalog.py)
+        rate_pct(participating_households, households) as participation_pct,
         ballots,
         questionnaires,
         opinions,

@@ -3,7 +3,7 @@
 -- owners and by area. Tallies and the threshold tests (exact arithmetic, Civil Code
 -- art. 278: turnout >= 2/3 by owners AND area; approval > 1/2, major >= 3/4) come from
 -- vote_results; the state is judged at $now, so a vote that closed after the last load
--- reads passed or failed, not open. Percentages are for display (1 place).
+-- reads passed or failed, not open. Percentages are the mart's (2 places), as on the wall.
 -- each compound's community: mart compound_community (the one rule)
 with compounds as (
     select compound, community, from compound_community
@@ -51,10 +51,11 @@ final as (
         eligible_area_m2,
         voted_area_m2,
         yes_area_m2,
-        round(100.0 * voted_owners / eligible_owners, 1) as turnout_owners_pct,
-        round(100.0 * voted_area_m2 / eligible_area_m2, 1) as turnout_area_pct,
-        round(100.0 * yes_owners / nullif(voted_owners, 0), 1) as approval_owners_pct,
-        round(100.0 * yes_area_m2 / nullif(voted_area_m2, 0), 1) as approval_area_pct,
+        -- metrics turnout_owners_pct / approval_owners_pct: the mart's, as on the wall
+        cast(turnout_owners_pct as double) as turnout_owners_pct,
+        cast(turnout_area_pct as double) as turnout_area_pct,
+        cast(approval_owners_pct as double) as approval_owners_pct,
+        cast(approval_area_pct as double) as approval_area_pct,
         case when matter = 'major' then 75.0 else 50.0 end as approval_threshold_pct,
         meets_turnout,
         meets_approval,

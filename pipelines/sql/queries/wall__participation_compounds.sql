@@ -9,7 +9,9 @@ monthly as (
     select
         pm.compound,
         pm.month,
-        cast(round(100.0 * pm.participation_rate, 1) as double) as participation_pct,
+        -- metric participation_pct from the counts (participation_rate is pre-rounded)
+        cast(rate_pct(pm.participating_households, pm.households) as double)
+            as participation_pct,
     from participation_monthly as pm
     inner join compounds on compounds.compound = pm.compound
     where pm.month >= $trend_start and pm.month <= $month_start

@@ -19,9 +19,8 @@ final as (
         month,
         cast(sum(households) as bigint) as households,
         cast(sum(participating_households) as bigint) as participating_households,
-        round(
-            100.0 * sum(participating_households) / nullif(sum(households), 0), 1
-        ) as participation_pct,
+        -- metric participation_pct (pipelines/metrics/catalog.py)
+        rate_pct(sum(participating_households), sum(households)) as participation_pct,
         cast(sum(ballots) as bigint) as ballot_count,
         cast(sum(questionnaires) as bigint) as questionnaire_count,
         cast(sum(opinions) as bigint) as opinion_count,
