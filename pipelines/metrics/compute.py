@@ -118,6 +118,9 @@ _CUTOFF_COLUMNS = {
     ("engagement", "occurred_at"):
         "select max(occurred_at) from engagement where occurred_at <= $now"
         " and ($since is null or occurred_at >= $since)",
+    ("residents", "updated_at"):
+        "select max(updated_at) from residents where updated_at <= $now"
+        " and ($since is null or updated_at >= $since)",
 }
 
 
@@ -143,25 +146,29 @@ select
     cast(sum(households) as bigint) as households
 from {m.source}
 where month >= $month_from and month <= $month_to and {_COMPOUND_SCOPE}
+    and ($compound is null or compound = $compound)
 """
 
 
 def participation_figures(con: duckdb.DuckDBPyConnection, month: date, *,
-                          community: str | None = None) -> dict[str, Any]:
+                          community: str | None = None,
+                          compound: str | None = None) -> dict[str, Any]:
     """{participation_pct, participating_households, households} for the month holding
-    `month`, over one community's compounds or all.
+    `month`, over one community's compounds (or one compound, or all).
 
     Raises:
         QueryError: the statement failed.
     """
     first = month.replace(day=1)
     return _one_row(con, "participation_figures", participation_figures_sql(),
-                    {"month_from": first, "month_to": first, "community": community})
+                    {"month_from": first, "month_to": first, "community": community,
+                     "compound": compound})
 
 
-def vote_figures(con: duckdb.DuckDBPyConnection, *, as_of: datetime) -> dict[str, dict]:
-    """{vote_id: {turnout_owners_pct, approval_owners_pct, ...}} from mart vote_results
-    as judged at `as_of` (percentages to 2 places; exact tests in the mart)."""
+def vote_figures(con: duckdb.DuckDBPyConnection) -> dict[str, dict]:
+    """{vote_id: {turnout_owners_pct, approval_owners_pct, turnout_area_pct,
+    approval_area_pct}} from mart vote_results (percentages to 2 places; the legal
+    thresholds are tested exactly in the mart). A tally does not depend on the clock."""
     cols = ", ".join(BY_ID[i].sql for i in ("turnout_owners_pct", "approval_owners_pct"))
     sql = (f"select vote_id, {cols}, turnout_area_pct, approval_area_pct "
            f"from {BY_ID['turnout_owners_pct'].source}")

@@ -2,7 +2,8 @@
 metric layer for the same window and filters, and the layer agrees with hand counts.
 
 Hypothesis draws the clock, the community and the window (month to date at the data
-cut-off; a complete month judged some days after it ended).
+cut-off; a complete month judged some days after it ended), and for the people figures
+the month, the community and the small-count threshold k.
 """
 
 from __future__ import annotations
@@ -16,10 +17,20 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from pipelines.metrics import Window
-from pipelines.metrics.compute import data_cutoff, ticket_figures
+from pipelines.metrics.compute import (
+    data_cutoff,
+    ledger_figures,
+    participation_cutoff,
+    participation_figures,
+    population_figures,
+    suppress,
+    ticket_figures,
+    vote_figures,
+)
 from pipelines.queries import explore, exports, wall
 from pipelines.settings import Settings
-from tests.factories import ticket_row, write_csv
+from pipelines.settings import parse_key_groups
+from tests.factories import TEST_SECRET, ticket_row, write_csv
 
 NOW = dt.datetime(2026, 11, 23, 10, 30)
 COMMUNITIES = [None, "龙塔社区", "望江社区", "南坪社区"]
@@ -27,16 +38,17 @@ COMMUNITIES = [None, "龙塔社区", "望江社区", "南坪社区"]
 
 @pytest.fixture(scope="module")
 def con(tmp_path_factory):
-    """The demo sub-district (one year, 6,000 tickets) loaded by the real loaders."""
+    """The demo sub-district (one year, 6,000 tickets, its people, votes and ledger)
+    loaded by the real loaders."""
     from pipelines.bootstrap import load_demo_inputs
     from pipelines.demo import write_demo
 
     tmp = tmp_path_factory.mktemp("agree")
-    s = Settings(db_path=tmp / "w.duckdb", demo_dir=tmp / "demo", secret="agree",
+    s = Settings(db_path=tmp / "w.duckdb", demo_dir=tmp / "demo", secret=TEST_SECRET,
                  secret_file=tmp / "key", calendar_file=None)
     files = write_demo(tmp / "demo", years=1, tickets_per_year=6000, today=NOW.date(),
                        clock=NOW.time().replace(minute=0))
-    load_demo_inputs(s, {"tickets": files["tickets"]})
+    load_demo_inputs(s, files)
     c = duckdb.connect(str(s.db_path), read_only=True)
     yield c
     c.close()
@@ -108,6 +120,158 @@ def test_complete_month__explorer_export_and_layer_agree(con, month_back, days_a
         want["reported"], want["closed"], want["overdue"])
     assert x["closure_pct"] == want["closure_pct"]
     assert x["on_time_pct"] == want["on_time_pct"]
+
+
+# --------------------------------------------------- participation, ledger, population
+
+
+def _month(month_back: int) -> dt.date:
+    day = NOW.date().replace(day=1)
+    for _ in range(month_back):
+        day = (day - dt.timedelta(days=1)).replace(day=1)
+    return day
+
+
+def _month_end(first: dt.date) -> dt.date:
+    return (first + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+
+
+def _people(first: dt.date, last: dt.date, community: str | None):
+    return explore.PeopleFilters(first, last, communities=(community,) if community else ())
+
+
+@_SETTINGS
+@given(month_back=st.integers(0, 10), community=st.sampled_from(COMMUNITIES))
+def test_participation__wall_explorer_export_and_layer_agree(con, month_back, community):
+    """participation_pct of a month (the running one to the data cut-off): the wall's
+    trend, each compound in the explorer and the export, the layer's figure."""
+    first = _month(month_back)
+    last = _month_end(first)
+    want = participation_figures(con, first, community=community)
+    d = wall.wall_view_data(con, "participation", now=NOW,
+                            filters={"community": community} if community else None)
+    shown = [r for r in d["trend"] if r["month"] == first]
+    if not shown:  # before the first act: nothing anywhere
+        assert want["households"] is None
+    else:
+        assert shown[0]["participation_pct"] == want["participation_pct"]
+        assert shown[0]["is_partial"] == (month_back == 0)
+    if month_back == 1:  # each compound's latest whole month
+        for c in d["compounds"]:
+            assert c["latest_pct"] == participation_figures(
+                con, first, compound=c["compound"])["participation_pct"], c["compound"]
+    x = explore.participation_by_month(con, _people(first, last, community))
+    x = x[x["month"].dt.date == first]
+    assert (int(x["participating_households"].sum()), int(x["households"].sum())) == (
+        want["participating_households"] or 0, want["households"] or 0)
+    for r in x.itertuples():
+        assert r.participation_pct == participation_figures(
+            con, first, compound=r.compound)["participation_pct"], r.compound
+    e = exports.participation(con, date_from=first, date_to=last,
+                              community=community).to_pylist()
+    assert (sum(r["participating_households"] for r in e),
+            sum(r["households"] for r in e)) == (want["participating_households"] or 0,
+                                                 want["households"] or 0)
+    for r in e:
+        pct = participation_figures(con, first, compound=r["compound"])["participation_pct"]
+        assert r["participation_rate"] is None or abs(
+            float(r["participation_rate"]) * 100 - pct) <= 0.05 + 1e-9, r["compound"]
+
+
+@_SETTINGS
+@given(month_back=st.integers(0, 10), community=st.sampled_from(COMMUNITIES))
+def test_votes__turnout_and_approval_agree_everywhere(con, month_back, community):
+    """turnout_owners_pct and approval_owners_pct per vote: the wall's open votes, the
+    explorer's table and the export (a fraction) are the vote_results mart's."""
+    first = _month(month_back)
+    last = _month_end(first)
+    want = vote_figures(con)
+    x = explore.vote_table(con, _people(first, last, community), now=NOW)
+    e = exports.vote_results(con, date_from=first, date_to=last, as_of=NOW,
+                             community=community).to_pylist()
+    assert sorted(x["vote_id"]) == sorted(r["vote_id"] for r in e)
+    for r in x.itertuples():
+        w = want[r.vote_id]
+        assert (r.turnout_owners_pct, _opt(r.approval_owners_pct)) == (
+            float(w["turnout_owners_pct"]), _opt(w["approval_owners_pct"])), r.vote_id
+    for r in e:
+        w = want[r["vote_id"]]
+        assert r["turnout_owners"] * 100 == w["turnout_owners_pct"], r["vote_id"]
+        assert _opt(r["approval_owners"] and r["approval_owners"] * 100) == _opt(
+            w["approval_owners_pct"]), r["vote_id"]
+    if month_back == 0:
+        d = wall.wall_view_data(con, "participation", now=NOW,
+                                filters={"community": community} if community else None)
+        for v in d["votes"]:
+            w = want[v["vote_id"]]
+            assert (v["turnout_owners_pct"], v["approval_owners_pct"]) == (
+                float(w["turnout_owners_pct"]), _opt(w["approval_owners_pct"]))
+
+
+def _opt(value) -> float | None:
+    """A percentage as a float, or None (no votes cast: no approval)."""
+    return None if value is None or value != value else float(value)
+
+
+@_SETTINGS
+@given(month_back=st.integers(0, 10), community=st.sampled_from(COMMUNITIES))
+def test_ledger__income_expense_and_balance_agree_everywhere(con, month_back, community):
+    """income, expense and balance of a month, exact decimals: the wall (in that month),
+    the explorer's statements and the export, summed over the compounds in scope."""
+    first = _month(month_back)
+    last = _month_end(first)
+    want = ledger_figures(con, first, community=community)
+    now = dt.datetime.combine(last, dt.time(18)) if month_back else NOW
+    d = wall.wall_view_data(con, "accounts", now=now,
+                            filters={"community": community} if community else None)
+    assert d["month"] == first
+    assert (d["income_yuan"], d["expense_yuan"], d["closing_yuan"]) == (
+        want["income"] or 0, want["expense"] or 0, want["balance"] or 0)
+    x = explore.ledger_statements(con, _people(first, last, community)).to_pylist()
+    e = exports.ledger_statement(con, date_from=first, date_to=last,
+                                 community=community).to_pylist()
+    for rows, keys in ((x, ("income_yuan", "expense_yuan", "closing_yuan")),
+                       (e, ("income", "expense", "closing"))):
+        sums = tuple(sum(r[k] for r in rows) for k in keys)
+        assert sums == (want["income"] or 0, want["expense"] or 0, want["balance"] or 0)
+
+
+GROUPS = list(parse_key_groups(Settings().key_groups))
+
+
+@_SETTINGS
+@given(community=st.sampled_from(COMMUNITIES), k=st.sampled_from([1, 5, 20, 200]))
+def test_population__residents_and_key_groups_agree_everywhere(con, community, k):
+    """residents, key_group_people and each key group's count over the scope: the wall,
+    the explorer's and the export's total rows, suppressed alike when from 1 to k-1."""
+    want = population_figures(con, community=community)
+    d = wall.wall_view_data(con, "population", now=NOW, settings=Settings(small_count=k),
+                            filters={"community": community} if community else None)
+    assert d["totals"]["residents"]["value"] == suppress(want["residents"], k)
+    assert d["key_group_people"]["value"] == suppress(want["key_group_people"], k)
+    x = explore.population_cells(con, small_count=k, key_groups=GROUPS, year=NOW.year,
+                                 communities=(community,) if community else ())
+    x = x[x["row_kind"] == (1 if community else 2)].set_index("measure")
+    [e] = [r for r in exports.population_summary(con, small_count=k, key_groups=GROUPS,
+                                                 community=community).to_pylist()
+           if r["grid"] == "合计" and (r["community"] == community or not community)
+           and (community or r["community"] == "合计")]
+    for measure, code in [("residents", "residents")] + [(f"kg:{g}", g) for g in GROUPS]:
+        value = want.get(measure, 0)
+        shown = [d["totals"].get(measure, {"value": 0})["value"],
+                 _count(x.loc[measure, "shown_count"]), _count(e[code])]
+        if value is not None and 1 <= value < k:
+            assert shown == [None, None, None], measure
+        else:  # shown as counted, or hidden so that another small count stays hidden
+            assert all(v in (value, None) for v in shown), (measure, shown, value)
+            assert shown[0] == value or community, measure  # a total is never hidden
+
+
+def _count(cell) -> int | None:
+    if cell is None or cell != cell:
+        return None
+    text = str(cell)
+    return int(float(text)) if text.replace(".", "", 1).isdigit() else None
 
 
 # ------------------------------------------------------------- hand-made warehouse
