@@ -46,6 +46,7 @@ from croniter import croniter
 from filelock import FileLock, Timeout
 
 from pipelines import warehouse
+from pipelines.metrics.compute import data_cutoff, participation_cutoff
 from pipelines.metrics.windows import Window
 from pipelines.queries import QueryError
 from pipelines.queries import exports as report_queries
@@ -547,6 +548,27 @@ def run_job(settings: Settings, job: ExportJob, as_of: dt.datetime,
     return records
 
 
+def export_window(cur, report: str, period: Period, as_of: dt.datetime) -> dict[str, Any]:
+    """The window a report's figures cover, as its manifest states it:
+    {"zh", "en", "is_partial"}.
+
+    A period still running says so, as on the wall and in the explorer. Participation
+    runs to its data cut-off (the newest ballot or engagement event by `as_of`), as the
+    wall's does; a population report is a snapshot: the newest population record, never
+    a date range, and never partial.
+    """
+    subject = report_queries.REPORTS[report].subject
+    if subject == "population":
+        cut = data_cutoff(cur, as_of, table="residents", column="updated_at")
+        when = "—" if cut is None else f"{cut:%Y-%m-%d %H:%M}"
+        return {"zh": f"最新人口数据（截至 {when}）",
+                "en": f"Newest population data (to {when})", "is_partial": False}
+    cut = participation_cutoff(cur, as_of) if subject == "participation" else None
+    window = Window.dates(period.start, period.end, min(cut or as_of, as_of), as_of)
+    return {"zh": window.label("zh"), "en": window.label("en"),
+            "is_partial": window.is_partial}
+
+
 def _export_one(cur, settings, job: ExportJob, filters, as_of, encoding, version,
                 settings_values, record, run_id, written: dict[str, dict]) -> ExportRecord:
     names = {"report": job.report, "schedule": job.schedule_name or "export",
@@ -567,8 +589,7 @@ def _export_one(cur, settings, job: ExportJob, filters, as_of, encoding, version
             **settings_values)
         row_count, sha = write_csv(cur, job.report, params, final, encoding)
         generated = local_now(settings)
-        # a period still running at as_of says so, as on the wall and in the explorer
-        window = Window.dates(job.period.start, job.period.end, as_of)
+        window = export_window(cur, job.report, job.period, as_of)
         write_manifest(final, {
             "file": final.name,
             "report": job.report,
@@ -576,8 +597,7 @@ def _export_one(cur, settings, job: ExportJob, filters, as_of, encoding, version
             "run_id": run_id,
             "period": {"from": job.period.start.isoformat(),
                        "to": job.period.end.isoformat(), "label": job.period.label},
-            "window": {"zh": window.label("zh"), "en": window.label("en"),
-                       "is_partial": window.is_partial},
+            "window": window,
             "parameters": {k: (v.isoformat() if isinstance(v, (dt.date, dt.datetime))
                                else v) for k, v in params.items()},
             "filters": filters,

@@ -9,6 +9,8 @@ the month, the community and the small-count threshold k.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -367,3 +369,179 @@ def test_hand_made_vote__wall_and_explorer_show_the_declared_turnout_and_approva
             shown["approval_owners_pct"], shown["is_at_risk"]) == (66.67, 50.0, 100.0, True)
     assert (float(listed["turnout_owners_pct"]), float(listed["approval_owners_pct"])) == (
         pytest.approx(66.7, abs=0.05), 100.0)
+
+
+# ------------------------------------ hand-made people: participation, ledger, population
+
+LOADED_AT = dt.datetime(2026, 11, 25, 9, 0)  # the ledger's statement runs to November
+WALL_AT = dt.datetime(2026, 12, 3, 15, 40)  # the newest act is 12-02 08:30
+LONGTA, WANGJIANG = "龙塔社区", "望江社区"
+
+
+@pytest.fixture(scope="module")
+def people(tmp_path_factory):
+    """金竹苑: households HA1-HA3 live in 龙塔社区 and HB1 in 望江社区, so the compound is
+    龙塔社区's (most residents); 江景苑: HC1, HC2 in 望江社区. November: HA1 (yes) and
+    HB1 (no) vote in V1 (4 owners, 400 m²), HA2 answers a questionnaire, HC1 gives an
+    opinion; 12-02 08:30 HA3 answers one. Ledger, November: 金竹苑 +1000.00 −373.20,
+    江景苑 +200.00, loaded on 11-25. Key groups: HA1 低保, HA2 and HB1 高龄."""
+    from pipelines import derived
+    from pipelines.loader import load_files
+    from tests.factories import ballot_row, ledger_row, resident_row, vote_row
+
+    tmp = tmp_path_factory.mktemp("people")
+    s = Settings(db_path=tmp / "w.duckdb", demo_dir=tmp / "demo", secret=TEST_SECRET,
+                 secret_file=tmp / "key", calendar_file=None)
+
+    def load(source, rows):
+        load_files(s, source, [write_csv(tmp / f"{source}.csv", rows)], progress=False)
+
+    def event(eid, compound, kind, when, household):
+        return {"event_id": eid, "compound": compound, "kind": kind, "occurred_at": when,
+                "person_id": "", "household_id": household}
+
+    a = [resident_row(compound="金竹苑", household_id=f"HA{i}", key_groups=kg)
+         for i, kg in ((1, "低保"), (2, "高龄"), (3, ""))]
+    b = resident_row(compound="金竹苑", community=WANGJIANG, grid="望江社区第1网格",
+                     household_id="HB1", key_groups="高龄")
+    c = [resident_row(compound="江景苑", community=WANGJIANG, grid="望江社区第1网格",
+                      household_id=f"HC{i}") for i in (1, 2)]
+    with pytest.MonkeyPatch.context() as mp:
+        # the load's clock: which months the ledger statement runs to, and publishes
+        mp.setattr(derived, "local_now", lambda _settings: LOADED_AT)
+        load("population", [*a, b, *c])
+        load("votes", [vote_row(vote_id="V1", compound="金竹苑", eligible_owners=4,
+                                eligible_area_m2="400.00", opens_at="2026-11-20 09:00:00",
+                                closes_at="2026-12-10 20:00:00")])
+        load("ballots", [
+            ballot_row(vote_id="V1", owner_id=a[0]["person_id"], choice="yes",
+                       cast_at="2026-11-21 10:00:00"),
+            ballot_row(vote_id="V1", owner_id=b["person_id"], choice="no",
+                       cast_at="2026-11-22 10:00:00")])
+        load("engagement", [
+            event("E1", "金竹苑", "questionnaire", "2026-11-10 10:00:00", "HA2"),
+            event("E2", "江景苑", "opinion", "2026-11-12 10:00:00", "HC1"),
+            event("E3", "金竹苑", "questionnaire", "2026-12-02 08:30:00", "HA3")])
+        load("ledger", [
+            ledger_row(compound="金竹苑", booked_on="2026-11-05", amount="1000.00"),
+            ledger_row(compound="金竹苑", booked_on="2026-11-10", direction="expense",
+                       category="印刷", amount="373.20"),
+            ledger_row(compound="江景苑", booked_on="2026-11-08", amount="200.00")])
+    con = duckdb.connect(str(s.db_path), read_only=True)
+    yield s, con
+    con.close()
+
+
+NOV, DEC = dt.date(2026, 11, 1), dt.date(2026, 12, 1)
+
+
+def test_hand_made_people__participation_by_hand_with_a_compound_in_two_communities(
+        people):
+    """November: 4 of 6 households took part (66.7%); 金竹苑 counts whole in 龙塔社区,
+    HB1 (who lives in 望江社区) included: 3 of 4 (75.0%); 望江社区 is 江景苑: 1 of 2."""
+    _, con = people
+    by_hand = {None: 66.7, LONGTA: 75.0, WANGJIANG: 50.0}
+    for community, pct in by_hand.items():
+        assert participation_figures(con, NOV, community=community)[
+            "participation_pct"] == pct, community
+        d = wall.wall_view_data(con, "participation", now=WALL_AT,
+                                filters={"community": community} if community else None)
+        assert d["latest"]["month"] == NOV and d["latest"]["participation_pct"] == pct
+        x = explore.participation_by_month(
+            con, _people(NOV, dt.date(2026, 11, 30), community))
+        assert set(x["community"]) <= {community} if community else True
+        e = exports.participation(con, date_from=NOV, date_to=dt.date(2026, 11, 30),
+                                  community=community).to_pylist()
+        assert round(100 * sum(r["participating_households"] for r in e)
+                     / sum(r["households"] for r in e), 1) == pct
+    assert participation_figures(con, DEC)["participation_pct"] == 16.7  # HA3: 1 of 6
+
+
+def test_hand_made_people__the_running_month_ends_at_the_newest_act_not_the_clock(people):
+    """At 12-03 15:40 the newest act is 12-02 08:30: December so far is 2 days, to
+    08:30, as the ticket figures run to the newest ticket."""
+    _, con = people
+    assert participation_cutoff(con, WALL_AT) == dt.datetime(2026, 12, 2, 8, 30)
+    d = wall.wall_view_data(con, "participation", now=WALL_AT)
+    assert d["window"]["zh"] == "本月至今 2 天（截至 12-02 08:30）"
+    assert d["running"]["month"] == DEC and d["running"]["participation_pct"] == 16.7
+    # the vote is open at the wall clock: 2 of 4 owners, 1 of 2 yes
+    [v] = d["votes"]
+    assert (v["vote_id"], v["turnout_owners_pct"], v["approval_owners_pct"]) == (
+        "V1", 50.0, 50.0)
+
+
+def test_hand_made_people__ledger_by_hand(people):
+    _, con = people
+    D = Decimal
+    assert ledger_figures(con, NOV) == {"income": D("1200.00"), "expense": D("373.20"),
+                                        "balance": D("826.80")}
+    assert ledger_figures(con, NOV, community=LONGTA) == {
+        "income": D("1000.00"), "expense": D("373.20"), "balance": D("626.80")}
+    assert ledger_figures(con, NOV, community=WANGJIANG)["balance"] == D("200.00")
+
+
+@pytest.mark.parametrize(("now", "final"), [
+    (dt.datetime(2026, 11, 28, 12), False),  # November running
+    (dt.datetime(2026, 12, 5, 12), False),   # ended, published on 12-11
+    (dt.datetime(2026, 12, 10, 23, 59), False),
+    (dt.datetime(2026, 12, 11, 0, 0), True),
+])
+def test_hand_made_ledger__no_closing_balance_for_a_running_or_unpublished_month(
+        people, now, final):
+    """期末结余 is shown only once November has ended and is published (10 days after,
+    WALL_LEDGER_PUBLISH_DAYS); before, income − expense so far, never a closing."""
+    from dashboards._wall_views import accounts_view
+
+    _, con = people
+    d = wall.wall_view_data(con, "accounts", now=now)
+    assert d["month"] == NOV and d["is_final"] is final
+    assert d["net_yuan"] == Decimal("826.80")
+    text = str(accounts_view(d, "zh"))
+    assert ("期末结余合计" in text) is final
+    assert ("826.80" in text) and (("收支差（未公布）" in text) is not final)
+
+
+def test_hand_made_people__population_by_hand(people):
+    """Residents count where they live: HB1 in 望江社区 though 金竹苑 is 龙塔社区's."""
+    _, con = people
+    assert population_figures(con, community=LONGTA) == {
+        "residents": 3, "households": 3, "registered": 3, "non_registered": 0,
+        "key_group_people": 2, "kg:dibao": 1, "kg:elderly_80": 1}
+    got = population_figures(con, community=WANGJIANG)
+    assert (got["residents"], got["key_group_people"], got["kg:elderly_80"],
+            got["kg:dibao"]) == (3, 1, 1, 0)
+    d = wall.wall_view_data(con, "population", now=WALL_AT, settings=Settings(small_count=2))
+    assert d["totals"]["residents"]["value"] == 6
+    assert d["totals"]["kg:elderly_80"]["value"] == 2
+    assert d["totals"]["kg:dibao"]["value"] is None  # 1 < k = 2: suppressed
+
+
+@pytest.mark.parametrize(("report", "start", "end", "zh", "partial"), [
+    ("participation", DEC, dt.date(2026, 12, 31), "2026-12-01–12-02 08:30（至今）", True),
+    ("participation", NOV, dt.date(2026, 11, 30), "2026-11-01–2026-11-30", False),
+    ("vote_results", DEC, dt.date(2026, 12, 31), "2026-12-01–12-03 15:40（至今）", True),
+    ("ledger_statement", DEC, dt.date(2026, 12, 31), "2026-12-01–12-03 15:40（至今）", True),
+    ("ledger_statement", NOV, dt.date(2026, 11, 30), "2026-11-01–2026-11-30", False),
+    ("population_summary", NOV, dt.date(2026, 11, 30), "最新人口数据（截至 2025-09-01 10:00）",
+     False),
+])
+def test_hand_made_exports__each_manifest_states_its_window(people, tmp_path, report,
+                                                             start, end, zh, partial):
+    """Every figure states its window: a running period says so, participation runs to
+    its newest act, a population report is a snapshot of the newest record."""
+    import json
+
+    from pipelines import exports as export_files
+
+    settings, _ = people
+    job = export_files.ExportJob(report=report,
+                                 period=export_files.Period.between(start, end),
+                                 out=tmp_path, file="{report}_{period}.csv")
+    [record] = export_files.export_report(settings, job, as_of=WALL_AT)
+    assert record.status == "ok", record
+    manifest = json.loads(export_files.manifest_path(Path(record.output_path)).read_text(
+        encoding="utf-8"))
+    assert manifest["window"]["zh"] == zh
+    assert manifest["window"]["is_partial"] is partial
+    assert manifest["window"]["en"]
