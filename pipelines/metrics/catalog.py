@@ -194,16 +194,19 @@ METRICS: tuple[Metric, ...] = (
            False, good="up", amber=90, red=80,
            shown=("wall.closure", "explore.tickets")),
     Metric("participation_pct", "参与率", "Participation",
-           "当月参与（投票、问卷、意见）的户数 ÷ 户数；本月未结束时标明“至今”，不与整月比较",
+           "当月参与（投票、问卷、意见）的户数 ÷ 户数；小区按唯一规则归属社区；本月未结束时"
+           "标明“至今”（截至最新一条参与记录），不与整月比较",
            "households taking part (vote, survey, opinion) that month ÷ households; a "
-           "running month is marked to-date and never compared with whole months",
+           "compound counts in its one community; a running month is marked to-date (to "
+           "the newest act) and never compared with whole months",
            "%", "month", "participation_monthly",
            "rate_pct(sum(participating_households), sum(households))",
            False, good="up", amber=20, red=10,
            shown=("wall.participation", "explore.participation", "export")),
     Metric("turnout_owners_pct", "参与人数比例（每项表决）", "Turnout by owners (per vote)",
-           "已投票业主 ÷ 业主总数；法定须 ≥ 2/3（另须面积 ≥ 2/3）",
-           "owners who voted ÷ all owners; the law needs ≥ 2/3 (and ≥ 2/3 of the area)",
+           "已投票业主 ÷ 业主总数，保留两位小数（导出为四位小数的比例）；法定须 ≥ 2/3（另须面积 ≥ 2/3）",
+           "owners who voted ÷ all owners, to 2 places (exports: a fraction to 4); the "
+           "law needs ≥ 2/3 (and ≥ 2/3 of the area)",
            "%", "vote", "vote_results", "turnout_owners_pct", False, good="up",
            amber=75, red=66.7, shown=("wall.participation", "explore.participation",
                                       "export")),
@@ -229,7 +232,8 @@ METRICS: tuple[Metric, ...] = (
            "元", "month", "ledger_monthly", "sum(closing_yuan)", True,
            shown=("wall.accounts", "explore.accounts", "export")),
     Metric("residents", "常住人口", "Residents",
-           "人口库中的居民人数（按社区汇总）", "residents in the population data",
+           "人口库中的居民人数，按居住社区汇总（不按小区归属）",
+           "residents in the population data, counted in the community they live in",
            "人", "snapshot", "wall_population_cells", "residents", True,
            shown=("wall.population", "explore.population", "export")),
     Metric("key_group_people", "重点人群人数", "People in key groups",

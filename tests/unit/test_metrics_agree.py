@@ -9,6 +9,7 @@ the month, the community and the small-count threshold k.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from decimal import Decimal
 from pathlib import Path
 
@@ -30,8 +31,7 @@ from pipelines.metrics.compute import (
     vote_figures,
 )
 from pipelines.queries import explore, exports, wall
-from pipelines.settings import Settings
-from pipelines.settings import parse_key_groups
+from pipelines.settings import Settings, parse_key_groups
 from tests.factories import TEST_SECRET, ticket_row, write_csv
 
 NOW = dt.datetime(2026, 11, 23, 10, 30)
@@ -212,7 +212,9 @@ def test_votes__turnout_and_approval_agree_everywhere(con, month_back, community
 
 def _opt(value) -> float | None:
     """A percentage as a float, or None (no votes cast: no approval)."""
-    return None if value is None or value != value else float(value)
+    if value is None:
+        return None
+    return None if math.isnan(float(value)) else float(value)
 
 
 @_SETTINGS
@@ -270,7 +272,7 @@ def test_population__residents_and_key_groups_agree_everywhere(con, community, k
 
 
 def _count(cell) -> int | None:
-    if cell is None or cell != cell:
+    if cell is None or (isinstance(cell, float) and math.isnan(cell)):
         return None
     text = str(cell)
     return int(float(text)) if text.replace(".", "", 1).isdigit() else None
