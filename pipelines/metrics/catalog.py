@@ -185,7 +185,7 @@ METRICS: tuple[Metric, ...] = (
            "小时", _R, _T,
            "round(quantile_cont(epoch(closed_at - reported_at) / 3600.0, 0.9) filter "
            "(where closed_at_asof(closed_at, $as_of)), 1)",
-           False, good="down", shown=("export",)),
+           False, good="down", shown=("explore.tickets", "export")),
     Metric("satisfaction_pct", "满意率", "Satisfaction",
            "评价为满意 ÷ 已评价", "rated satisfied ÷ rated",
            "%", _R, _T,
