@@ -25,6 +25,7 @@ import csv
 import datetime as dt
 import io
 import logging
+import math
 from typing import Callable, Iterable, Iterator
 from urllib.parse import quote
 
@@ -96,7 +97,7 @@ def xlsx_bytes(df, sheet: str) -> bytes:
 
 
 def _xlsx_cell(value) -> object:
-    if value is None or (isinstance(value, float) and value != value):
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
     if hasattr(value, "item") and not isinstance(value, (str, bytes)):
         value = value.item()  # numpy scalars

@@ -23,10 +23,11 @@ from dash import (ALL, MATCH, ClientsideFunction, Input, Output, State, callback
 
 from dashboards import _data
 from dashboards import _explore_figures as figs
-from dashboards._explore_breakdown import BY_LABELS, breakdown_table
 from dashboards._components import fmt_time, label, unavailable
+from dashboards._explore_breakdown import BY_LABELS, breakdown_table
 from dashboards._explore_state import (LIST_KEYS, MEASURES, PAGE_SIZE, ExploreState,
                                        parse_query, sort_from_columns)
+from dashboards._explore_timeline import timeline
 from pipelines import queries
 from pipelines.dimensions import label as label_of
 from pipelines.metrics.windows import shift_periods
@@ -721,66 +722,3 @@ def show_timeline(cell, data):
     if t is None:
         return html.P(label("没有这件事件", "No such ticket"), className="empty-state")
     return timeline(t, _now(_state(data)))
-
-
-def _duration(delta: dt.timedelta) -> str:
-    minutes = int(delta.total_seconds() // 60)
-    if minutes < 60:
-        return f"{minutes} 分钟"
-    hours, m = divmod(minutes, 60)
-    if hours < 48:
-        return f"{hours} 小时 {m} 分"
-    days, h = divmod(hours, 24)
-    return f"{days} 天 {h} 小时"
-
-
-def timeline(t: dict, now: dt.datetime) -> html.Div:
-    """Reported → accepted → responded → escalated → closed, with durations."""
-    steps = [("reported_at", "上报", "reported"), ("accepted_at", "受理", "accepted"),
-             ("responded_at", "响应", "responded"), ("escalated_at", "升级督办", "escalated"),
-             ("closed_at", "办结", "closed")]
-    items, last = [], None
-    for key, zh, en in steps:
-        at = t[key]
-        if at is not None and at > now:
-            at = None  # after the instant the view is judged at
-        since = ""
-        if at is not None and last is not None:
-            since = f"+{_duration(at - last)}"
-        items.append(html.Li(
-            [html.Span(label(zh, en), className="tl-step"),
-             html.Span(fmt_time(at), className="tl-time", **{"data-key": key}),
-             html.Span(since, className="tl-since")],
-            className="tl-item" + (" tl-missing" if at is None else ""),
-        ))
-        if at is not None:
-            last = at
-    deadline = t["deadline_at"]
-    closed = t["closed_at"] if t["closed_at"] is not None and t["closed_at"] <= now \
-        else None
-    if closed is not None:
-        verdict = ("按时办结 closed on time" if closed <= deadline else
-                   f"超期办结 closed late by {_duration(closed - deadline)}")
-    elif deadline is not None and now > deadline:
-        verdict = f"超期未办结 overdue by {_duration(now - deadline)}"
-    else:
-        verdict = "在办，未超期 open, within the limit"
-    total = (closed or now) - t["reported_at"]
-    return html.Div(
-        [
-            html.H3(t["ticket_id"], id="explore-timeline-id"),
-            html.P(f"{t['level']}级 · {t['category']} · {t['community']} · "
-                   f"{t['grid'] or '—'} · {t['compound'] or '—'} · "
-                   f"{figs.HANDLER_NAMES.get(t['handler'], t['handler'] or '—')}",
-                   className="meta-line"),
-            html.P(t["description"] or "", className="tl-desc"),
-            html.Ol(items, className="timeline"),
-            html.P([html.Span(label("期限", "deadline"), className="meta-key"),
-                    html.Span(fmt_time(deadline), id="explore-timeline-deadline",
-                              **{"data-key": "deadline_at"}),
-                    f"（{t['due_on']}）" if t["due_on"] else ""], className="tl-deadline"),
-            html.P([verdict, html.Span(f" · 历时 {_duration(total)}", className="muted")],
-                   className="tl-verdict", id="explore-timeline-verdict"),
-        ],
-        className="tl",
-    )

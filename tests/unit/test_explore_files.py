@@ -73,7 +73,7 @@ def test_breakdown_file_equals_the_pages_table(client, page_table, kind):
 def test_codes_on_request_and_chart_files_in_chinese(client):
     coded = _read(client.get("/download/explore/breakdown.xlsx",
                              query_string=VIEW + [("labels", "code")]), "xlsx")
-    assert list(coded.columns)[0] == "category"
+    assert coded.columns[0] == "category"
     assert {"property", "self_governance", "total"} <= set(coded.columns)
     handler = _read(client.get("/download/explore/handler.csv", query_string=VIEW), "csv")
     assert set(handler["处置主体"]) == {"物业", "社区", "部门", "居民自治"}
