@@ -128,16 +128,17 @@ def breakdown_table(df: pd.DataFrame, b: Breakdown, *, codes: bool = False
                 else [head, measure_header(b.measure), "上报（件）"])
         return pd.DataFrame(rows, columns=cols)
 
+    def key(value, is_total):
+        return _TOTAL if is_total else (None if _missing(value) else value)
+
+    # one lookup per cell, not a scan of the frame: a 60 x 30 pivot stays cheap
+    cells = {(key(a, ta), key(b2, tb)): m for a, b2, ta, tb, m in zip(
+        df["value"], df["value2"], df["value_total"], df["value2_total"], df["measure"])}
+
     def pick(v1, v2):
-        m = (df["value_total"] == (v1 is _TOTAL)) & (df["value2_total"] == (v2 is _TOTAL))
-        if v1 is not _TOTAL:
-            m &= _is(df["value"], v1)
-        if v2 is not _TOTAL:
-            m &= _is(df["value2"], v2)
-        hit = df.loc[m, "measure"]
-        if hit.empty:
+        if (v1, v2) not in cells:
             return 0 if additive else None
-        return _num(hit.iloc[0])
+        return _num(cells[(v1, v2)])
 
     row_totals = df[~df["value_total"] & df["value2_total"]]
     col_totals = df[df["value_total"] & ~df["value2_total"]]
