@@ -82,6 +82,7 @@ def _nav() -> html.Nav:
         ],
         id="app-nav",
         className="shell-nav",
+        **{"aria-label": "页面 Pages"},
     )
 
 

@@ -41,13 +41,16 @@ def served(tmp_path_factory, artifacts_dir):
 
 
 def _settle(br, timeout: float = 30) -> None:
-    """Wait until the page has content and no Dash callback is in flight."""
+    """Wait until the page has content, no Dash callback is in flight and every grid
+    has drawn its header cells (AG Grid draws a header row first, its cells after)."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         done = br.driver.execute_script(
             "const c = document.querySelector('#_pages_content');"
             "return c !== null && c.innerText.trim().length > 0 &&"
-            " document.querySelectorAll('[data-dash-is-loading=\"true\"]').length === 0;")
+            " document.querySelectorAll('[data-dash-is-loading=\"true\"]').length === 0 &&"
+            " [...document.querySelectorAll('.ag-header-row-column')].every("
+            "   r => r.querySelector('[role=columnheader]') !== null);")
         if done:
             time.sleep(0.5)  # plotly draws after the callback answers
             return
