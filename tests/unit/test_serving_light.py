@@ -108,3 +108,35 @@ def test_data_pages_and_health_are_never_stored(client):
 def test_cache_policy_reads_only_the_marked_static_urls(path, query, status, want):
     prefix = "/app/" if path.startswith("/app/") else "/"
     assert _serving.cache_policy(path, query, status, prefix=prefix) == want
+
+
+def test_plotly_is_compressed_once_not_on_every_visit_and_callbacks_never_cached(
+        client, monkeypatch):
+    import flask_compress.flask_compress as fc
+
+    calls = []
+    real = fc._compress_data
+    monkeypatch.setattr(fc, "_compress_data",
+                        lambda app, data, algo: calls.append(len(data)) or real(app, data, algo))
+    url = "/_dash-component-suites/plotly/package_data/plotly.min.js"
+    first = client.get(url, headers=BR)
+    second = client.get(url, headers=BR)
+    assert second.data == first.data
+    assert len(calls) == 1
+
+    tickets = client.post("/_dash-update-component", headers=BR,
+                          json=pages_request("/explore/tickets"))
+    accounts = client.post("/_dash-update-component", headers=BR,
+                           json=pages_request("/explore/accounts"))
+    assert brotli.decompress(tickets.data) != brotli.decompress(accounts.data)
+    assert len(calls) == 3
+
+
+def test_compression_cache_keeps_only_static_bodies_and_at_most_its_size():
+    cache = _serving.StaticCompressionCache(size=2)
+    cache.set("br;", b"a callback")
+    assert cache.get("br;") is None
+    for name in ("a", "b", "c"):
+        cache.set(f"br;/_dash-component-suites/{name}.js", name.encode())
+    assert cache.get("br;/_dash-component-suites/a.js") is None
+    assert cache.get("br;/_dash-component-suites/c.js") == b"c"
