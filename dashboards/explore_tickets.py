@@ -244,7 +244,7 @@ def subnav(active: str, search: str) -> html.Nav:
         [dcc.Link(label(zh, en), href=f"/explore/{key}{search}",
                   className="explore-tab" + (" is-active" if key == active else ""))
          for key, zh, en in pages],
-        className="explore-tabs",
+        className="explore-tabs", **{"aria-label": "分析主题 Explorer topics"},
     )
 
 
