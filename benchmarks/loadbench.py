@@ -8,6 +8,9 @@ Measured side by side in one process, alternating, `repeats` times each, medians
   warehouse;
 - reload: the same file again into the loaded warehouse (every row unchanged).
 
+`measure_update` loads a 1,000-ticket update into a copy of a big warehouse against
+the same file into an empty one, both by the CLI (issue 18: ≤ 1.5×).
+
 `measure_cli_load` compares whole processes, as an operator's cron job runs them:
 `python -m pipelines load tickets FILE` against `python FLOOR_SCRIPT` (import duckdb,
 the same `read_csv` into a fresh file), each a child process, alternating. It reports
@@ -142,8 +145,7 @@ def measure_cli_load(csv: Path, workdir: Path, repeats: int) -> dict:
                            env)
         times["floor_wall"].append(wall)
         times["floor_cpu"].append(cpu)
-        wall, cpu = _child([sys.executable, "-m", "pipelines", "load", "tickets", str(csv),
-                            "--quiet", "--db", str(cli_db)], env)
+        wall, cpu = _cli_load(csv, cli_db, env)
         times["cli_wall"].append(wall)
         times["cli_cpu"].append(cpu)
         for leftover in [*workdir.glob(f"floor-cli-{r}.duckdb*"),
@@ -156,6 +158,43 @@ def measure_cli_load(csv: Path, workdir: Path, repeats: int) -> dict:
         "median": medians,
         "ratio_wall": medians["cli_wall"] / medians["floor_wall"],
         "ratio_cpu": medians["cli_cpu"] / medians["floor_cpu"],
+    }
+
+
+def _cli_load(csv: Path, db: Path, env: dict) -> tuple[float, float]:
+    return _child([sys.executable, "-m", "pipelines", "load", "tickets", str(csv),
+                   "--quiet", "--db", str(db)], env)
+
+
+def measure_update(warehouse: Path, csv: Path, workdir: Path, repeats: int) -> dict:
+    """A small update (`csv`: tickets already in `warehouse`) loaded by the CLI into a
+    copy of `warehouse` against the same file into a new warehouse, alternating; medians
+    of wall and CPU time (whole processes; the copies are made before the clock starts).
+    """
+    env = {**os.environ, "WALL_SECRET": BENCH_SECRET, "PYTHONPATH": str(REPO)}
+    env.pop("WALL_DB", None)
+    times: dict[str, list[float]] = {"empty_wall": [], "empty_cpu": [], "update_wall": [],
+                                     "update_cpu": []}
+    for r in range(repeats):
+        empty, full = workdir / f"empty-{r}.duckdb", workdir / f"update-{r}.duckdb"
+        empty.unlink(missing_ok=True)
+        shutil.copyfile(warehouse, full)
+        for kind, db in (("empty", empty), ("update", full)):
+            wall, cpu = _cli_load(csv, db, env)
+            times[f"{kind}_wall"].append(wall)
+            times[f"{kind}_cpu"].append(cpu)
+        for leftover in [*workdir.glob(f"empty-{r}.duckdb*"),
+                         *workdir.glob(f"update-{r}.duckdb*")]:
+            leftover.unlink(missing_ok=True)
+    medians = {k: statistics.median(v) for k, v in times.items()}
+    return {
+        "rows": sum(1 for _ in csv.open(encoding="utf-8")) - 1,
+        "warehouse_bytes": warehouse.stat().st_size,
+        "repeats": repeats,
+        "times": times,
+        "median": medians,
+        "ratio_wall": medians["update_wall"] / medians["empty_wall"],
+        "ratio_cpu": medians["update_cpu"] / medians["empty_cpu"],
     }
 
 
