@@ -182,7 +182,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "需主动服务的人群；少于 {k} 人显示为 <{k}，合计不可反推",
         "people given proactive care; under {k} shown as <{k}, not derivable from totals",
     ),
-    "population.per_community": ("各社区常住人口", "Residents per community"),
+    "population.per_community": ("各社区实有人口", "Residents per community"),
     "population.per_community_def": ("人口多者在前；户数在右；少于 {k} 不显示；分项见分析页",
                                      "largest first; households right; under {k} hidden; "
                                      "detail in the explorer"),

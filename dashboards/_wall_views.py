@@ -268,6 +268,7 @@ def levels_view(d: dict, lang: str) -> list:
                 else None,
             ],
             className="sr-row",
+            **{"data-ticket": r["ticket_id"]},
         )
         for r in d["serious"][:4]
     ]
@@ -480,8 +481,9 @@ def closure_view(d: dict, lang: str) -> list:
                 ),
             ],
             className="sr-row",
+            **{"data-ticket": r["ticket_id"]},
         )
-        for r in d["overdue"][:6]
+        for r in d["overdue"][:5]
     ]
     more = d["overdue_total"] - len(overdue_rows)
     overdue = panel(
@@ -501,8 +503,8 @@ def closure_view(d: dict, lang: str) -> list:
         rate_chart(
             [
                 # the running month is labelled "to date", never read as a whole one
-                (label + (t("wall.partial", lang) if r.get("is_partial") else ""),
-                 r["on_time_pct"], f"trend.{r['month_start']:%Y-%m}")
+                (label + (t("wall.partial", lang) if r.get("is_partial") and label else ""),
+                 r["on_time_pct"], f"trend.{r['month_start']:%Y-%m}", r.get("is_partial"))
                 for label, r in zip(month_axis([r["month_start"] for r in d["trend"]],
                                                lang), d["trend"])
             ],
@@ -541,11 +543,12 @@ def rate_floor(values: list, m: Metric) -> float:
     return max(0.0, 5.0 * (min(lows, default=0.0) // 5) - 5.0)
 
 
-def rate_chart(points: list[tuple[str, Any, str]], m: Metric, lang: str) -> html.Div:
-    """A rate over months as a line with its area, on a baseline near the values, with the
-    target band (at or beyond amber is outside it) shaded and each month's value printed
-    in its verdict colour. Pure CSS: the area is a clip-path polygon."""
-    floor = rate_floor([v for _, v, _ in points], m)
+def rate_chart(points: list[tuple[str, Any, str, bool]], m: Metric, lang: str) -> html.Div:
+    """A rate over months (label, value, data-fig key, is_partial) as a line with its area,
+    on a baseline near the values, with the target band shaded and each whole month's
+    value printed in its verdict colour; a month still running is a hollow neutral
+    point outside the area, never judged. Pure CSS: the area is a clip-path polygon."""
+    floor = rate_floor([v for _, v, _, _ in points], m)
     span = 100.0 - floor
 
     def y(v: float) -> float:  # percent from the top of the plot
@@ -553,7 +556,8 @@ def rate_chart(points: list[tuple[str, Any, str]], m: Metric, lang: str) -> html
 
     n = len(points)
     xs = [100.0 * (i + 0.5) / n for i in range(n)]
-    shown = [(x, float(v)) for x, (_, v, _) in zip(xs, points) if v is not None]
+    shown = [(x, float(v)) for x, (_, v, _, part) in zip(xs, points)
+             if v is not None and not part]
     poly = ", ".join([f"{shown[0][0]:.2f}% 100%"] + [f"{x:.2f}% {y(v):.2f}%" for x, v in shown]
                      + [f"{shown[-1][0]:.2f}% 100%"]) if shown else ""
     band = []
@@ -567,10 +571,11 @@ def rate_chart(points: list[tuple[str, Any, str]], m: Metric, lang: str) -> html
         html.Div(
             [fig(MISSING if v is None else f"{float(v):.1f}", key, "rc-value"),
              html.Span(className="rc-dot")],
-            className=f"rc-point {verdict({m.id: m}, m.id, v)}",
+            className="rc-point " + ("v-info rc-partial" if part
+                                     else verdict({m.id: m}, m.id, v)),
             style={"left": f"{x:.2f}%", "top": f"{y(float(v)) if v is not None else 100:.2f}%"},
         )
-        for x, (_, v, key) in zip(xs, points)
+        for x, (_, v, key, part) in zip(xs, points)
     ]
     return html.Div(
         [
@@ -582,7 +587,7 @@ def rate_chart(points: list[tuple[str, Any, str]], m: Metric, lang: str) -> html
                  *dots],
                 className="rc-plot",
             ),
-            html.Div([html.Span(label, className="cc-label") for label, _, _ in points],
+            html.Div([html.Span(label, className="cc-label") for label, _, _, _ in points],
                      className="rc-axis"),
         ],
         className="rate-chart",
@@ -780,8 +785,8 @@ def participation_view(d: dict, lang: str) -> list:
         "act",
         t("participation.trend_all", lang),
         rate_chart(
-            [(label + (t("wall.partial", lang) if r.get("is_partial") else ""),
-              r["participation_pct"], f"trend.{r['month']:%Y-%m}")
+            [(label + (t("wall.partial", lang) if r.get("is_partial") and label else ""),
+              r["participation_pct"], f"trend.{r['month']:%Y-%m}", r.get("is_partial"))
              for label, r in zip(month_axis([r["month"] for r in d["trend"]], lang),
                                  d["trend"])],
             d["metrics"]["participation_pct"], lang,

@@ -405,7 +405,10 @@ def alarm_data(
                           response_hours=settings.response_hours)[0]
         values["reported"] = values.pop("reported_today")
     if "warnings" in tables:
-        values.update(_records(con, "wall__alarm_warnings", before=before)[0])
+        # warnings are stamped when a load evaluates them: judged by the clock, not
+        # by the tickets' cut-off
+        values.update(_records(con, "wall__alarm_warnings",
+                               before=clock.now - PULSE_WINDOW)[0])
     items = []
     for key in ALARMS:
         m = metrics[key]
