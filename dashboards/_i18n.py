@@ -184,8 +184,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "population.per_community": ("各社区实有人口", "Residents per community"),
     "population.per_community_def": ("人口多者在前；户数在右；少于 {k} 不显示；分项见分析页",
-                                     "largest first; households right; under {k} hidden; "
-                                     "detail in the explorer"),
+                                     ("largest first; households right; under {k} hidden; "
+                                      "detail in the explorer")),
     "population.suppressed_def": (
         "<{k}：少于 {k} 人；—：为防反推而隐藏",
         "<{k}: fewer than {k}; —: hidden so small counts cannot be derived",

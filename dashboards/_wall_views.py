@@ -134,8 +134,7 @@ def bar_rows(rows: list[tuple], *, cls: str = "", floor: float = 0.0) -> html.Di
                     html.Span(
                         html.Span(
                             className="br-fill",
-                            style={"width": "{:.1f}%".format(
-                                max(2.0, 100.0 * (r[1] - floor) / span))},
+                            style={"width": f"{max(2.0, 100.0 * (r[1] - floor) / span):.1f}%"},
                         ),
                         className="br-track",
                     ),
