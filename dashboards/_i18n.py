@@ -37,10 +37,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "wall.partial": (" 至今", "*"),
     # the alarm strip (every slide)
     "alarm.serious_open": ("在办三、四级", "Open L3–4"),
-    "alarm.overdue_open": ("超期未办结", "Overdue open"),
+    "alarm.overdue_open": ("超期未办结", "Overdue"),
     "alarm.reported": ("今日新增", "New today"),
-    "alarm.response_timeout_pct": ("本月响应超时", "Late responses, month"),
-    "alarm.warnings_active": ("生效预警", "Active warnings"),
+    "alarm.response_timeout_pct": ("本月响应超时", "Late reply"),
+    "alarm.warnings_active": ("生效预警", "Warnings"),
     "alarm.not_loaded": ("未接入", "n/a"),
     "alarm.as_of": ("截至 {time}", "as of {time}"),
     # sources
