@@ -34,7 +34,7 @@ from dashboards._i18n import lang_of, t, wall_date
 from dashboards._version_api import version_payload
 from dashboards._serving import error_reference
 from dashboards._wall_playlist import MAX_FILTER_CHARS, bounded_config, parse_playlist
-from dashboards._wall_views import RENDERERS, no_data, slide_header
+from dashboards._wall_views import RENDERERS, alarm_strip, no_data, slide_header, ticker
 from pipelines import queries
 from pipelines.queries import wall as q
 
@@ -80,12 +80,14 @@ def _slides(config: dict) -> tuple[list, list]:
         ref = error_reference()
         logger.warning("wall: warehouse unavailable [ref %s]: %s", ref, e)
         return [
-            _slide(i, entry, lang, now, no_data(entry["view"], lang, error=f"ref {ref}"))
+            _slide(i, entry, lang, now, no_data(entry["view"], lang, error=f"ref {ref}"),
+                   None)
             for i, entry in enumerate(config["playlist"])
         ], [html.Span(t("wall.unavailable", lang), className="tb-warn tb-stale")]
     try:
         tables = q.existing_tables(con)
         version = queries.current_version(con)
+        frame = _alarms(con, version, now, settings, tables, lang)
         slides = []
         for i, entry in enumerate(config["playlist"]):
             view = entry["view"]
@@ -106,17 +108,33 @@ def _slides(config: dict) -> tuple[list, list]:
                 logger.exception("wall view %s failed [ref %s]", view, ref)
                 body = no_data(view, lang, error=f"ref {ref}")
                 shown_at = now
-            slides.append(_slide(i, entry, lang, shown_at, body))
+            slides.append(_slide(i, entry, lang, shown_at, body, frame))
         status = _status(q.wall_status(con, now=now, settings=settings), lang, now)
         return slides, status
     finally:
         con.close()
 
 
-def _slide(index: int, entry: dict, lang: str, now: datetime, body: list) -> html.Section:
+def _alarms(con, version, now: datetime, settings, tables: set[str], lang: str) -> list:
+    """The alarm strip and the ticker, drawn once for every slide (the wall's frame)."""
+    try:
+        data = queries.cached("wall:alarms", version,
+                              lambda: q.alarm_data(con, q.Clock.at(now), settings=settings,
+                                                   tables=tables),
+                              db=str(settings.db_path), settings=settings, now=now)
+    except Exception:  # the strip failing never blanks the slides
+        logger.exception("wall alarm strip failed [ref %s]", error_reference())
+        return [alarm_strip(None, lang), ticker([], lang)]
+    return [alarm_strip(data, lang), ticker(data["ticker"], lang)]
+
+
+def _slide(index: int, entry: dict, lang: str, now: datetime, body: list,
+           frame: list | None) -> html.Section:
+    """One slide: the alarm strip on top and the ticker at the bottom of every view."""
     filt = ";".join(f"{k}={v}" for k, v in entry["filters"].items())
+    strip, feed = frame or (None, None)
     return html.Section(
-        [slide_header(entry["view"], lang, entry["filters"]), *body],
+        [strip, slide_header(entry["view"], lang, entry["filters"]), *body, feed],
         className=f"wall-slide view-{entry['view']}",
         **{
             "data-index": str(index),
