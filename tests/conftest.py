@@ -5,6 +5,7 @@ Tests build `Settings(...)` directly; they never touch the environment.
 
 from __future__ import annotations
 
+import logging
 import shutil
 from pathlib import Path
 
@@ -95,3 +96,13 @@ def artifacts_dir() -> Path:
     """test-artifacts/ (git-ignored): screenshots and logs from browser tests."""
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(autouse=True)
+def _restore_pipelines_log_level():
+    """The benchmark CLI, run in-process by its smoke test, quiets "pipelines" to ERROR;
+    later tests that read log records must not inherit that."""
+    logger = logging.getLogger("pipelines")
+    level = logger.level
+    yield
+    logger.setLevel(level)
