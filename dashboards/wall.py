@@ -33,12 +33,16 @@ from dashboards._components import fmt_time
 from dashboards._i18n import lang_of, t, wall_date
 from dashboards._version_api import version_payload
 from dashboards._serving import error_reference
+from dashboards._wall_map import map_view
 from dashboards._wall_playlist import MAX_FILTER_CHARS, bounded_config, parse_playlist
-from dashboards._wall_views import RENDERERS, no_data, slide_header
+from dashboards._wall_views import RENDERERS as VIEW_RENDERERS
+from dashboards._wall_views import no_data, slide_header
 from pipelines import queries
 from pipelines.queries import wall as q
 
 logger = logging.getLogger(__name__)
+
+RENDERERS = {**VIEW_RENDERERS, "map": map_view}
 
 
 dash.register_page(

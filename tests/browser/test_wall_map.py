@@ -1,0 +1,115 @@
+"""The map slide (/wall/map) in headless Chromium, on the demo warehouse with its map.
+
+One small demo warehouse (20,000 tickets a year, its fictional GeoJSON loaded by
+`load_geo`) and one `python app.py` serve the module. Screenshots go to
+test-artifacts/wall_map_<w>x<h>.png.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.browser._serve import serve_app
+from tests.conftest import chrome_options
+from tests.factories import TEST_SECRET
+
+pytestmark = pytest.mark.browser
+
+SIZES = [(1920, 1080), (5760, 1080), (7680, 2160)]
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory) -> Path:
+    from pipelines.bootstrap import load_demo_inputs
+    from pipelines.demo import write_demo
+    from pipelines.settings import Settings
+
+    tmp = tmp_path_factory.mktemp("wall_map")
+    settings = Settings(db_path=tmp / "w.duckdb", demo_dir=tmp / "demo", secret=TEST_SECRET,
+                        secret_file=tmp / "key", calendar_file=None)
+    load_demo_inputs(settings, write_demo(tmp / "demo", years=1, tickets_per_year=20_000))
+    return settings.db_path
+
+
+@pytest.fixture(scope="module")
+def url(warehouse, artifacts_dir):
+    with serve_app(warehouse, artifacts_dir / "wall_map_server.log", TEST_SECRET,
+                   ready_path="/api/wall/version") as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def driver():
+    from selenium import webdriver
+
+    d = webdriver.Chrome(options=chrome_options())
+    yield d
+    d.quit()
+
+
+def size(driver, w: int, h: int) -> None:
+    """Emulate a canvas of w×h CSS pixels."""
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": w, "height": h, "deviceScaleFactor": 1,
+                            "mobile": False})
+
+
+def open_wall(driver, url: str) -> None:
+    """Load a wall page and wait until wall.js placed its slides and fonts are in."""
+    driver.get(url)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if driver.execute_script(
+                "var b = document.getElementById('wall-slides');"
+                "return !!b && b.getAttribute('data-js') === '1'"
+                " && document.fonts.status === 'loaded';"):
+            time.sleep(0.5)  # the cross-fade
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"wall did not render: {url}")
+
+
+SHAPES_JS = """
+var out = {}, H = innerHeight;
+document.querySelectorAll('.wall-slide[data-on="1"] .mp-label').forEach(function (l) {
+    var c = l.getAttribute('data-community');
+    var area = document.querySelector('.wall-slide[data-on="1"] .mp-area[data-community="'
+                                      + c + '"]');
+    var r = area ? area.getBoundingClientRect() : {width: 0, height: 0};
+    var name = l.querySelector('.mp-name');
+    out[c] = {
+        name: name ? name.textContent : '',
+        clip: area ? getComputedStyle(area).clipPath : 'none',
+        shape: r.width > 0 && r.height > 0,
+        font_vh: 100 * parseFloat(getComputedStyle(name).fontSize) / H,
+        inside: (function () { var b = l.getBoundingClientRect();
+                               return b.left >= 0 && b.right <= innerWidth
+                                   && b.top >= 0 && b.bottom <= H; })()
+    };
+});
+return out;
+"""
+
+
+@pytest.mark.parametrize("canvas", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_wall_map__every_community_drawn_and_named(url, driver, warehouse, artifacts_dir,
+                                                    canvas):
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        communities = {r[0] for r in con.execute("select community from grids").fetchall()}
+    finally:
+        con.close()
+    size(driver, *canvas)
+    open_wall(driver, url + "/wall/map")
+    driver.save_screenshot(str(artifacts_dir / f"wall_map_{canvas[0]}x{canvas[1]}.png"))
+    shapes = driver.execute_script(SHAPES_JS)
+    assert set(shapes) == communities
+    for community, s in shapes.items():
+        assert s["name"] == community
+        assert s["shape"] and s["clip"].startswith("polygon("), community
+        assert s["font_vh"] >= 1.8 and s["inside"], (community, s)
+    assert [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"] == []
