@@ -25,11 +25,12 @@ import logging
 from datetime import datetime
 
 import dash
-from dash import Input, Output, State, callback, dcc, html
+from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, dcc, html
 from flask import request
 
 from dashboards import _data
 from dashboards._components import fmt_time
+from dashboards._html import to_html
 from dashboards._i18n import lang_of, t, wall_date
 from dashboards._version_api import version_payload
 from dashboards._serving import error_reference
@@ -71,8 +72,13 @@ def _config(playlist, lang, rotate, poll) -> dict:
 # ------------------------------------------------------------------ drawing
 
 
-def _slides(config: dict) -> tuple[list, list]:
-    """Every slide of the playlist and the top bar's status part, from one cursor."""
+def _slides(config: dict) -> dict:
+    """Every slide of the playlist and the top bar's status part, from one cursor, as HTML.
+
+    Returns:
+        {"slides": [{"attrs": {attribute: value}, "html": inner HTML}], "status": HTML}:
+        what wall.js puts in place (see dashboards/_html.py for why not Dash children).
+    """
     settings = _data.settings()
     lang = config["lang"]
     # Whole minutes: every wall showing a view within one minute shares one computation
@@ -83,10 +89,13 @@ def _slides(config: dict) -> tuple[list, list]:
     except Exception as e:  # noqa: BLE001  # no warehouse: a calm message on every slide
         ref = error_reference()
         logger.warning("wall: warehouse unavailable [ref %s]: %s", ref, e)
-        return [
-            _slide(i, entry, lang, now, no_data(entry["view"], lang, error=f"ref {ref}"))
-            for i, entry in enumerate(config["playlist"])
-        ], [html.Span(t("wall.unavailable", lang), className="tb-warn tb-stale")]
+        return {
+            "slides": [
+                _slide(i, entry, lang, now, no_data(entry["view"], lang, error=f"ref {ref}"))
+                for i, entry in enumerate(config["playlist"])],
+            "status": to_html(html.Span(t("wall.unavailable", lang),
+                                        className="tb-warn tb-stale")),
+        }
     try:
         tables = q.existing_tables(con)
         version = queries.current_version(con)
@@ -112,24 +121,25 @@ def _slides(config: dict) -> tuple[list, list]:
                 shown_at = now
             slides.append(_slide(i, entry, lang, shown_at, body))
         status = _status(q.wall_status(con, now=now, settings=settings), lang, now)
-        return slides, status
+        return {"slides": slides, "status": to_html(status)}
     finally:
         con.close()
 
 
-def _slide(index: int, entry: dict, lang: str, now: datetime, body: list) -> html.Section:
+def _slide(index: int, entry: dict, lang: str, now: datetime, body: list) -> dict:
+    """One slide: the attributes of its `section.wall-slide` and its content as HTML."""
     filt = ";".join(f"{k}={v}" for k, v in entry["filters"].items())
-    return html.Section(
-        [slide_header(entry["view"], lang, entry["filters"]), *body],
-        className=f"wall-slide view-{entry['view']}",
-        **{
+    return {
+        "attrs": {
+            "class": f"wall-slide view-{entry['view']}",
             "data-index": str(index),
             "data-view": entry["view"],
             "data-filter": filt,
             "data-now": now.isoformat(timespec="microseconds"),  # the figures' instant
             "data-drawn": datetime.now().isoformat(timespec="microseconds"),
         },
-    )
+        "html": to_html([slide_header(entry["view"], lang, entry["filters"]), *body]),
+    }
 
 
 def _age(now: datetime, then: datetime | None, lang: str) -> str:
@@ -182,7 +192,7 @@ def _status(status: dict, lang: str, now: datetime) -> list:
 def _frame(config: dict) -> html.Div:
     settings = _data.settings()
     lang = config["lang"]
-    slides, status = _slides(config)
+    drawn = _slides(config)
     now = q.local_now(settings.timezone)
     dots = [html.Span(className="dot", **{"data-index": str(i)})
             for i in range(len(config["playlist"]))]
@@ -195,7 +205,7 @@ def _frame(config: dict) -> html.Div:
                     html.Span(wall_date(now, lang), id="wall-date", className="tb-date"),
                     html.Span(now.strftime("%H:%M:%S"), id="wall-clock",
                               className="tb-clock"),
-                    html.Div(status, id="wall-status", className="tb-status"),
+                    html.Div(id="wall-status", className="tb-status"),
                     html.Span(dots if len(dots) > 1 else [], id="wall-dots",
                               className="tb-dots"),
                     html.Span("⟳ " + t("wall.reconnecting", lang),
@@ -203,7 +213,10 @@ def _frame(config: dict) -> html.Div:
                 ],
                 className="wall-top",
             ),
-            html.Div(slides, id="wall-slides", className="wall-slides"),
+            # filled by wall.js from wall-html, never by Dash (dashboards/_html.py)
+            html.Div(id="wall-slides", className="wall-slides"),
+            dcc.Store(id="wall-html", data=drawn),
+            dcc.Store(id="wall-filled"),
             dcc.Store(id="wall-config", data=config),
             dcc.Store(id="wall-version", data=version),
         ],
@@ -245,21 +258,28 @@ dash.register_page(
 
 
 @callback(
-    Output("wall-slides", "children"),
-    Output("wall-status", "children"),
+    Output("wall-html", "data"),
     Input("wall-version", "data"),
     State("wall-config", "data"),
     prevent_initial_call=True,
 )
 def redraw(_version, config):
-    """Redraw every slide when the data version (or the day) changed.
+    """Redraw every slide when the data version (or the day) changed; wall.js then
+    replaces only the slides whose HTML differs, one per frame, in place.
 
     The config comes back from the browser, so it is held to the URL's caps first.
     """
     if not isinstance(config, dict):
-        return dash.no_update, dash.no_update
+        return dash.no_update
     config, cut = bounded_config(config)
     if cut:
         logger.warning("wall redraw from %s: config over the caps, dropped %s",
                        request.remote_addr, "; ".join(cut))
     return _slides(config)
+
+
+clientside_callback(
+    ClientsideFunction(namespace="wall", function_name="fill"),
+    Output("wall-filled", "data"),
+    Input("wall-html", "data"),
+)

@@ -9,6 +9,8 @@
      from the one drawn, the `wall-version` store is set and Dash redraws the slides.
      A failed poll keeps the picture and shows the "reconnecting" mark until a poll
      succeeds again.
+   - Filling: the slides arrive as HTML (the wall-html store); `fill` puts each changed
+     one in place, a slide per frame (see below).
    Styles: wall.css; server side: dashboards/wall.py and dashboards/_version_api.py. */
 (function () {
     "use strict";
@@ -26,6 +28,7 @@
         failures: 0,
         redraws: 0,
         rotations: 0,
+        filled: 0,          // slides whose content was replaced
         clockText: "",
         dateText: ""
     };
@@ -216,6 +219,63 @@
         clock(w);
         poll(w, now);
     }
+
+    /* In-place updates: the server sends every slide as HTML (wall-html store,
+       dashboards/_html.py). A slide element stays put (its place and opacity with it);
+       only a slide whose HTML changed gets new content, one slide per animation frame,
+       so no task grows with the size of the wall and the clock keeps ticking. */
+    var pending = null;
+
+    function fillStep() {
+        var job = pending;
+        if (!job) { return; }
+        var box = document.getElementById("wall-slides");
+        if (!box) { pending = null; return; }
+        if (job.status !== undefined) {
+            var st = document.getElementById("wall-status");
+            if (st && st._wallHtml !== job.status) { st.innerHTML = job.status; st._wallHtml = job.status; }
+            job.status = undefined;
+        }
+        var slides = job.slides || [];
+        var have = slidesOf(box);
+        for (var x = have.length - 1; x >= slides.length; x--) { box.removeChild(have[x]); }
+        while (job.next < slides.length) {
+            var i = job.next++;
+            var spec = slides[i];
+            var el = slidesOf(box)[i];
+            if (!el) {
+                el = document.createElement("section");
+                box.appendChild(el);
+            }
+            for (var name in spec.attrs) {
+                if (el.getAttribute(name) !== spec.attrs[name]) { el.setAttribute(name, spec.attrs[name]); }
+            }
+            if (el._wallHtml !== spec.html) {
+                el.innerHTML = spec.html;
+                el._wallHtml = spec.html;
+                state.filled += 1;
+                break;  // one slide's new content per frame
+            }
+        }
+        if (job.next >= slides.length) {
+            pending = null;
+            apply(wall() || box);
+            return;
+        }
+        requestAnimationFrame(fillStep);
+    }
+
+    window.dash_clientside = window.dash_clientside || {};
+    window.dash_clientside.wall = {
+        fill: function (payload) {
+            if (payload && payload.slides) {
+                var first = pending === null;
+                pending = {slides: payload.slides, status: payload.status, next: 0};
+                if (first) { requestAnimationFrame(fillStep); }
+            }
+            return window.dash_clientside.no_update;
+        }
+    };
 
     setTimeout(loop, TICK_MS);
 

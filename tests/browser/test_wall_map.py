@@ -113,3 +113,61 @@ def test_wall_map__every_community_drawn_and_named(url, driver, warehouse, artif
         assert s["shape"] and s["clip"].startswith("polygon("), community
         assert s["font_vh"] >= 1.8 and s["inside"], (community, s)
     assert [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"] == []
+
+
+WATCH_JS = """
+window.__longtasks = [];
+window.__frames = 0;
+window.__blank = 0;
+window.__clockGap = 0;
+new PerformanceObserver(function (list) {
+    list.getEntries().forEach(function (e) { window.__longtasks.push(Math.round(e.duration)); });
+}).observe({type: 'longtask'});
+var lastClock = document.getElementById('wall-clock').textContent, lastChange = performance.now();
+(function frame() {
+    var on = document.querySelectorAll('.wall-slide[data-on="1"]');
+    var seen = on.length === 0;
+    on.forEach(function (s) { if (parseFloat(getComputedStyle(s).opacity) === 0) { seen = true; } });
+    window.__blank += seen ? 1 : 0;
+    window.__frames += 1;
+    var c = document.getElementById('wall-clock').textContent, t = performance.now();
+    if (c !== lastClock) { window.__clockGap = Math.max(window.__clockGap, t - lastChange);
+                           lastClock = c; lastChange = t; }
+    requestAnimationFrame(frame);
+})();
+"""
+
+
+def test_wall_update__in_place_without_long_tasks_or_blank_slides(url, driver, warehouse,
+                                                                 tmp_path):
+    """A data change on a 5760×1080 canvas: new figures replace old ones in place."""
+    from datetime import date
+
+    from pipelines.loader import load_files
+    from pipelines.settings import Settings
+    from tests.factories import ticket_row, write_csv
+
+    size(driver, 5760, 1080)
+    open_wall(driver, url + "/wall?rotate=0&poll=0.5")
+    before = driver.execute_script("return wallDebug.state.filled")
+    driver.execute_script(WATCH_JS)
+    time.sleep(1)
+    today = date.today().isoformat()
+    new = [ticket_row(reported_at=f"{today} 08:{m:02d}:00", level=4, community="和平社区",
+                      grid="和平社区第1网格", compound=None, accepted_at=None,
+                      responded_at=None, closed_at=None, updated_at=None)
+           for m in range(10, 20)]
+    load_files(Settings(db_path=warehouse, secret=TEST_SECRET, calendar_file=None),
+               "tickets", [write_csv(tmp_path / "new.csv", new)], progress=False)
+    deadline = time.monotonic() + 30
+    while driver.execute_script("return wallDebug.state.filled") == before:
+        assert time.monotonic() < deadline, "the wall did not redraw after the load"
+        time.sleep(0.2)
+    time.sleep(2)  # the rest of the staggered fill, and its paint
+    seen = driver.execute_script(
+        "return [window.__longtasks, window.__frames, window.__blank, window.__clockGap];")
+    longtasks, frames, blank, clock_gap = seen
+    assert frames > 30
+    assert blank == 0, f"{blank} of {frames} frames showed a fully transparent slide"
+    assert max(longtasks, default=0) <= 200, longtasks
+    assert clock_gap < 1500  # the clock ticks every second; no tick was skipped
