@@ -163,7 +163,9 @@ def _drawn_map(d: dict, bounds: list[float], lang: str) -> html.Div:
          html.Img(src=_outlines(areas, frame), className="mp-outlines", alt=""),
          *labels, *points],
         className="mp-box",
-        style={"aspectRatio": f"{frame.w:.6f} / {frame.h:.6f}"})
+        # as wide as the stage allows without growing taller than it
+        style={"aspectRatio": f"{frame.w:.6f} / {frame.h:.6f}",
+               "width": f"min(100cqw, {frame.w / frame.h:.4f} * 100cqh)"})
     return html.Div(box, className="mp-stage")
 
 

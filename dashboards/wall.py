@@ -8,6 +8,9 @@ URL (every part optional)::
 - `views`: the playlist, comma-separated; an entry is `view[:key=value[;key=value]]`
   with keys from `pipelines.queries.wall.FILTER_KEYS`, so a wall can show one slide per
   community. Default: every view.
+- `screens`: a stitched canvas's screens, left to right, comma-separated, each its own
+  playlist of `|`-separated entries (`levels|closure,map|participation,accounts`);
+  replaces `views`.
 - `rotate`: seconds per slide (default 20); 0 pins the first slide.
 - `poll`: seconds between data-version checks (default 30).
 - `lang`: zh (default) or en.
@@ -35,7 +38,8 @@ from dashboards._i18n import lang_of, t, wall_date
 from dashboards._version_api import version_payload
 from dashboards._serving import error_reference
 from dashboards._wall_map import map_view
-from dashboards._wall_playlist import MAX_FILTER_CHARS, bounded_config, parse_playlist
+from dashboards._wall_playlist import (MAX_FILTER_CHARS, bounded_config, parse_playlist,
+                                      parse_screens)
 from dashboards._wall_views import RENDERERS as VIEW_RENDERERS
 from dashboards._wall_views import no_data, slide_header
 from pipelines import queries
@@ -133,6 +137,7 @@ def _slide(index: int, entry: dict, lang: str, now: datetime, body: list) -> dic
         "attrs": {
             "class": f"wall-slide view-{entry['view']}",
             "data-index": str(index),
+            "data-screen": str(entry.get("screen", "")),
             "data-view": entry["view"],
             "data-filter": filt,
             "data-now": now.isoformat(timespec="microseconds"),  # the figures' instant
@@ -224,6 +229,9 @@ def _frame(config: dict) -> html.Div:
         className=f"wall lang-{lang}",
         lang="en" if lang == "en" else "zh-CN",
         **{
+            # screens of a stitched canvas (?screens=), 0 = one playlist across it
+            "data-screens": str(1 + max((e.get("screen", -1) for e in config["playlist"]),
+                                        default=-1)),
             "data-rotate": f"{config['rotate']:g}",
             "data-poll": f"{config['poll']:g}",
             "data-version": version,
@@ -233,9 +241,12 @@ def _frame(config: dict) -> html.Div:
     )
 
 
-def layout(views: str | None = None, rotate=None, lang=None, poll=None, **_query):
-    """The rotating wall: every view of the playlist, rotated in the browser."""
-    return _frame(_config(parse_playlist(views), lang_of(lang), rotate, poll))
+def layout(views: str | None = None, rotate=None, lang=None, poll=None,
+           screens: str | None = None, **_query):
+    """The rotating wall: every view of the playlist (or of each screen's), rotated in
+    the browser."""
+    playlist = parse_screens(screens) or parse_playlist(views)
+    return _frame(_config(playlist, lang_of(lang), rotate, poll))
 
 
 def view_layout(view: str | None = None, lang=None, poll=None, rotate=None,

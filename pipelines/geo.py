@@ -311,13 +311,14 @@ def demo_geojson(communities: list[tuple[str, list[str]]], compounds: dict[str, 
     features = []
     per_row = math.ceil(math.sqrt(len(communities) * 1.6))
     r = 0.006  # about 650 m from centre to corner
-    w, h = math.sqrt(3) * r, 1.5 * r
+    east = 1 / math.cos(math.radians(29.5))  # a degree of longitude is shorter there
+    w, h = math.sqrt(3) * r * east, 1.5 * r
     placed = {}
     for i, (community, grid_names) in enumerate(communities):
         row, col = divmod(i, per_row)
         cx = 106.50 + col * w + (w / 2 if row % 2 else 0)
         cy = 29.55 - row * h
-        corners = [(cx + r * math.cos(math.radians(30 + 60 * k)),
+        corners = [(cx + r * east * math.cos(math.radians(30 + 60 * k)),
                     cy + r * math.sin(math.radians(30 + 60 * k))) for k in range(6)]
         ring = [[round(x, 6), round(y, 6)] for x, y in corners]
         features.append({"type": "Feature", "properties": {"community": community},
@@ -328,7 +329,7 @@ def demo_geojson(communities: list[tuple[str, list[str]]], compounds: dict[str, 
             # the hexagon's corners inside the slice keep it on the outline
             steps = sorted({a0, a1, *(c for c in range(30, 390, 60) if a0 < c < a1),
                             *(c - 360 for c in range(30, 390, 60) if a0 < c - 360 < a1)})
-            arc = [_hex_edge(cx, cy, r, a) for a in steps]
+            arc = [_hex_edge(cx, cy, r, a, east) for a in steps]
             slice_ring = [[round(cx, 6), round(cy, 6)], *arc, [round(cx, 6), round(cy, 6)]]
             features.append({"type": "Feature",
                              "properties": {"community": community, "grid": grid},
@@ -340,7 +341,7 @@ def demo_geojson(communities: list[tuple[str, list[str]]], compounds: dict[str, 
         cx, cy, k = placed[community]
         placed[community] = (cx, cy, k + 1)
         angle = math.radians(200 + 110 * k)
-        pt = Point(cx + 0.55 * r * math.cos(angle), cy + 0.45 * r * math.sin(angle))
+        pt = Point(cx + 0.55 * r * east * math.cos(angle), cy + 0.45 * r * math.sin(angle))
         features.append({"type": "Feature",
                          "properties": {"compound": compound, "community": community},
                          "geometry": {"type": "Point",
@@ -348,10 +349,11 @@ def demo_geojson(communities: list[tuple[str, list[str]]], compounds: dict[str, 
     return {"type": "FeatureCollection", "features": features}
 
 
-def _hex_edge(cx: float, cy: float, r: float, degrees: float) -> list[float]:
-    """The point of a pointy-top hexagon's outline at `degrees` from its centre."""
+def _hex_edge(cx: float, cy: float, r: float, degrees: float, east: float) -> list[float]:
+    """The point of a pointy-top hexagon's outline at `degrees` from its centre
+    (longitudes stretched by `east`)."""
     a = math.radians(degrees)
     sector = math.radians(30 + 60 * math.floor(((degrees - 30) % 360) / 60))
     # distance to the edge whose corners sit at `sector` and `sector` + 60°
     d = r * math.cos(math.radians(30)) / math.cos(a - sector - math.radians(30))
-    return [round(cx + d * math.cos(a), 6), round(cy + d * math.sin(a), 6)]
+    return [round(cx + d * east * math.cos(a), 6), round(cy + d * math.sin(a), 6)]

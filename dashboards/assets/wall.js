@@ -3,7 +3,8 @@
    timer, one pending fetch at a time, no listeners added per tick.
 
    - Rotation: every `data-rotate` seconds (0 = pinned) the next slide fades in; on an
-     ultra-wide canvas several 16:9 cells show consecutive slides side by side.
+     ultra-wide canvas several 16:9 cells show consecutive slides side by side. With
+     `data-screens` (?screens=) each screen rotates through its own slides only.
    - Clock and date: local time of the server's time zone (`data-tz`).
    - Polling: GET /api/wall/version every `data-poll` seconds; when its `key` differs
      from the one drawn, the `wall-version` store is set and Dash redraws the slides.
@@ -20,6 +21,7 @@
     var state = {
         key: null,          // version key of the picture on screen
         start: 0,           // index of the first slide shown
+        starts: [],         // per screen of a stitched canvas (?screens=)
         shownAt: 0,         // when the current slide(s) appeared
         nextPoll: 0,
         inFlight: false,
@@ -63,7 +65,8 @@
         var slides = slidesOf(box);
         var n = slides.length;
         if (!n) { return; }
-        var cells = cellsFor(n);
+        var split = byScreen(slides);
+        var cells = split ? split.length : cellsFor(n);
         state.start = state.start % n;
         if (box.getAttribute("data-cells") !== String(cells)) {
             box.setAttribute("data-cells", String(cells));
@@ -71,7 +74,15 @@
         }
         box.setAttribute("data-js", "1");
         var on = {};
-        for (var j = 0; j < cells; j++) { on[(state.start + j) % n] = j; }
+        if (split) {
+            // a stitched canvas: screen j shows its own playlist's current slide
+            for (var sc = 0; sc < split.length; sc++) {
+                var own = split[sc];
+                if (own.length) { on[own[(state.starts[sc] || 0) % own.length]] = sc; }
+            }
+        } else {
+            for (var j = 0; j < cells; j++) { on[(state.start + j) % n] = j; }
+        }
         for (var i = 0; i < n; i++) {
             var s = slides[i];
             var flag = (i in on) ? "1" : "0";
@@ -90,10 +101,35 @@
         if (w.getAttribute("data-stale") !== stale) { w.setAttribute("data-stale", stale); }
     }
 
+    /* ?screens=: the indexes of each screen's slides, or null for one playlist */
+    function byScreen(slides) {
+        var w = wall();
+        var screens = w ? parseInt(w.getAttribute("data-screens"), 10) || 0 : 0;
+        if (!screens) { return null; }
+        var out = [];
+        for (var s = 0; s < screens; s++) { out.push([]); }
+        for (var i = 0; i < slides.length; i++) {
+            var sc = parseInt(slides[i].getAttribute("data-screen"), 10);
+            if (sc >= 0 && sc < screens) { out[sc].push(i); }
+        }
+        return out;
+    }
+
     function rotate(w, now) {
         var period = seconds(w, "data-rotate", 20) * 1000;
         var box = document.getElementById("wall-slides");
         if (!box || period <= 0) { return; }
+        var split = byScreen(slidesOf(box));
+        if (split) {
+            if (now - state.shownAt >= period) {
+                for (var sc = 0; sc < split.length; sc++) {
+                    if (split[sc].length > 1) { state.starts[sc] = ((state.starts[sc] || 0) + 1) % split[sc].length; }
+                }
+                state.shownAt = now;
+                state.rotations += 1;
+            }
+            return;
+        }
         var n = slidesOf(box).length;
         var cells = cellsFor(n);
         if (n <= cells) { return; }

@@ -173,3 +173,41 @@ def test_wall_update__in_place_without_long_tasks_or_blank_slides(url, driver, w
     assert blank == 0, f"{blank} of {frames} frames showed a fully transparent slide"
     assert max(longtasks, default=0) <= 200, longtasks
     assert clock_gap < 1500  # the clock ticks every second; no tick was skipped
+
+
+SCREENS_JS = """
+var out = [];
+document.querySelectorAll('.wall-slide[data-on="1"]').forEach(function (s) {
+    var r = s.getBoundingClientRect();
+    out.push([s.getAttribute('data-screen'), s.getAttribute('data-view'),
+              Math.floor((r.left + r.width / 2) / (innerWidth / 3))]);
+});
+return out;
+"""
+
+
+def test_wall_screens__each_screen_shows_only_its_own_views(url, driver, artifacts_dir):
+    """?screens= on 5760×1080: over full rotations no view moves to another screen."""
+    size(driver, 5760, 1080)
+    open_wall(driver, url + "/wall?screens=levels|closure,map|participation,accounts"
+                            "&rotate=0.4")
+    own = {"0": {"levels", "closure"}, "1": {"map", "participation"}, "2": {"accounts"}}
+    deadline = time.monotonic() + 10  # the first fill puts in one slide per frame
+    while driver.execute_script("return wallDebug.state.filled") < 5:
+        assert time.monotonic() < deadline, "the five slides were not filled"
+        time.sleep(0.1)
+    seen = {k: set() for k in own}
+    deadline = time.monotonic() + 4  # 10 turns: every playlist round several times
+    while time.monotonic() < deadline:
+        on = driver.execute_script(SCREENS_JS)
+        assert sorted(s for s, _, _ in on) == ["0", "1", "2"], on
+        for screen, view, third in on:
+            assert view in own[screen] and third == int(screen), on
+            seen[screen].add(view)
+        time.sleep(0.05)
+    assert seen == own
+    driver.save_screenshot(str(artifacts_dir / "wall_screens_5760x1080.png"))
+    size(driver, 7680, 2160)
+    open_wall(driver, url + "/wall?screens=levels|closure,map|participation,accounts"
+                            "&rotate=0")
+    driver.save_screenshot(str(artifacts_dir / "wall_screens_7680x2160.png"))
