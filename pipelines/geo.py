@@ -59,6 +59,11 @@ class GeoReport:
     points: int = 0
     quarantined: list[tuple[int, str]] = field(default_factory=list)  # (feature no, reason)
 
+    @property
+    def inserted(self) -> int:
+        """Rows written (areas and points), as a LoadReport counts them."""
+        return self.areas + self.points
+
     def summary(self) -> str:
         """One line for the command line and the log."""
         text = (f"geo {self.source_file}: {self.features} features, {self.areas} areas, "
