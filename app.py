@@ -35,6 +35,9 @@ logger = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 TITLE = "基层治理指挥中心"
 TITLE_EN = "Governance command center"
+# Dash's own page template with the page language declared: screen readers pick the
+# Chinese voice, and browsers do not offer to translate the page.
+INDEX_STRING = dash.dash._default_index.replace("<html>", '<html lang="zh-CN">', 1)
 
 
 def reset_pages_state() -> None:
@@ -79,6 +82,7 @@ def _nav() -> html.Nav:
         ],
         id="app-nav",
         className="shell-nav",
+        **{"aria-label": "页面 Pages"},
     )
 
 
@@ -111,6 +115,7 @@ def create_app(settings: Settings) -> Dash:
         pages_folder="dashboards",
         assets_folder="dashboards/assets",
         serve_locally=True,
+        index_string=INDEX_STRING,
         title=f"{TITLE} {TITLE_EN}",
         update_title=None,
         suppress_callback_exceptions=True,

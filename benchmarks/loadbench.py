@@ -7,13 +7,26 @@ Measured side by side in one process, alternating, `repeats` times each, medians
 - load: `pipelines.loader.load_files(settings, 'tickets', [file])` into a fresh
   warehouse;
 - reload: the same file again into the loaded warehouse (every row unchanged).
+
+`measure_update` loads a 1,000-ticket update into a copy of a big warehouse against
+the same file into an empty one, both by the CLI (issue 18: ≤ 1.5×).
+
+`measure_cli_load` compares whole processes, as an operator's cron job runs them:
+`python -m pipelines load tickets FILE` against `python FLOOR_SCRIPT` (import duckdb,
+the same `read_csv` into a fresh file), each a child process, alternating. It reports
+wall time and CPU time (user + system of the child, from `getrusage`): on a shared
+machine the CPU time moves far less with other people's work than the wall time does.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import resource
 import shutil
 import statistics
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -23,6 +36,19 @@ from pipelines.loader import load_files
 from pipelines.settings import Settings
 
 logger = logging.getLogger(__name__)
+
+REPO = Path(__file__).resolve().parent.parent
+# The whole-process floor: a Python process that imports duckdb and reads the file into a
+# new database file with DuckDB's defaults.
+FLOOR_SCRIPT = (
+    "import sys\n"
+    "import duckdb\n"
+    "con = duckdb.connect(sys.argv[2])\n"
+    "con.execute('create table t as select * from read_csv($p)', {'p': sys.argv[1]})\n"
+    "con.close()\n"
+)
+# A fixed pseudonym key for the CLI's child processes (benchmark data has no people).
+BENCH_SECRET = "5e" * 32
 
 
 def _floor(csv: Path, db: str) -> float:
@@ -84,6 +110,91 @@ def measure_load(csv: Path, workdir: Path, settings_for, repeats: int) -> dict:
         "ratio_load": medians["load"] / medians["floor_file"],
         "ratio_reload": medians["reload"] / medians["floor_file"],
         "ratio_load_vs_memory": medians["load"] / medians["floor_memory"],
+    }
+
+
+def _child(args: list[str], env: dict) -> tuple[float, float]:
+    """Run one child process to its end; (wall seconds, CPU seconds: user + system)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    done = subprocess.run(args, cwd=REPO, env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)} failed ({done.returncode}): "
+                           f"{done.stderr.strip()[-2000:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
+
+
+def measure_cli_load(csv: Path, workdir: Path, repeats: int) -> dict:
+    """Whole process against whole process, alternating `repeats` times; medians.
+
+    floor: `python FLOOR_SCRIPT csv fresh.duckdb`; cli: `python -m pipelines load
+    tickets csv --quiet --db fresh.duckdb`. Both wall and CPU time are reported.
+    """
+    env = {**os.environ, "WALL_SECRET": BENCH_SECRET, "PYTHONPATH": str(REPO)}
+    env.pop("WALL_DB", None)
+    times: dict[str, list[float]] = {"floor_wall": [], "floor_cpu": [], "cli_wall": [],
+                                     "cli_cpu": []}
+    for r in range(repeats):
+        floor_db, cli_db = workdir / f"floor-cli-{r}.duckdb", workdir / f"cli-{r}.duckdb"
+        for path in (floor_db, cli_db):
+            path.unlink(missing_ok=True)
+        wall, cpu = _child([sys.executable, "-c", FLOOR_SCRIPT, str(csv), str(floor_db)],
+                           env)
+        times["floor_wall"].append(wall)
+        times["floor_cpu"].append(cpu)
+        wall, cpu = _cli_load(csv, cli_db, env)
+        times["cli_wall"].append(wall)
+        times["cli_cpu"].append(cpu)
+        for leftover in [*workdir.glob(f"floor-cli-{r}.duckdb*"),
+                         *workdir.glob(f"cli-{r}.duckdb*")]:
+            leftover.unlink(missing_ok=True)
+    medians = {k: statistics.median(v) for k, v in times.items()}
+    return {
+        "repeats": repeats,
+        "times": times,
+        "median": medians,
+        "ratio_wall": medians["cli_wall"] / medians["floor_wall"],
+        "ratio_cpu": medians["cli_cpu"] / medians["floor_cpu"],
+    }
+
+
+def _cli_load(csv: Path, db: Path, env: dict) -> tuple[float, float]:
+    return _child([sys.executable, "-m", "pipelines", "load", "tickets", str(csv),
+                   "--quiet", "--db", str(db)], env)
+
+
+def measure_update(warehouse: Path, csv: Path, workdir: Path, repeats: int) -> dict:
+    """A small update (`csv`: tickets already in `warehouse`) loaded by the CLI into a
+    copy of `warehouse` against the same file into a new warehouse, alternating; medians
+    of wall and CPU time (whole processes; the copies are made before the clock starts).
+    """
+    env = {**os.environ, "WALL_SECRET": BENCH_SECRET, "PYTHONPATH": str(REPO)}
+    env.pop("WALL_DB", None)
+    times: dict[str, list[float]] = {"empty_wall": [], "empty_cpu": [], "update_wall": [],
+                                     "update_cpu": []}
+    for r in range(repeats):
+        empty, full = workdir / f"empty-{r}.duckdb", workdir / f"update-{r}.duckdb"
+        empty.unlink(missing_ok=True)
+        shutil.copyfile(warehouse, full)
+        for kind, db in (("empty", empty), ("update", full)):
+            wall, cpu = _cli_load(csv, db, env)
+            times[f"{kind}_wall"].append(wall)
+            times[f"{kind}_cpu"].append(cpu)
+        for leftover in [*workdir.glob(f"empty-{r}.duckdb*"),
+                         *workdir.glob(f"update-{r}.duckdb*")]:
+            leftover.unlink(missing_ok=True)
+    medians = {k: statistics.median(v) for k, v in times.items()}
+    return {
+        "rows": sum(1 for _ in csv.open(encoding="utf-8")) - 1,
+        "warehouse_bytes": warehouse.stat().st_size,
+        "repeats": repeats,
+        "times": times,
+        "median": medians,
+        "ratio_wall": medians["update_wall"] / medians["empty_wall"],
+        "ratio_cpu": medians["update_cpu"] / medians["empty_cpu"],
     }
 
 

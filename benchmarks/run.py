@@ -121,6 +121,8 @@ def run(
         )
         results["load"] = loadbench.measure_load(csv, workdir, settings_for, repeats)
         logger.info("load: %s", results["load"]["median"])
+        results["load_cli"] = loadbench.measure_cli_load(csv, workdir, repeats)
+        logger.info("load, whole processes: %s", results["load_cli"]["median"])
         if not keep:
             csv.unlink(missing_ok=True)
 
@@ -150,6 +152,12 @@ def run(
                     )
                 except Exception as e:  # noqa: BLE001 - the rest of the report still stands
                     entry["pages"] = {"pending": f"failed: {e}"[:300]}
+        if n == max(sizes):
+            update = workdir / "update-1k.csv"
+            generate.write_ticket_csv(update, 1000, now)  # the warehouse's first tickets
+            entry["update"] = loadbench.measure_update(db, update, workdir, repeats)
+            logger.info("update: %s", entry["update"]["median"])
+            update.unlink(missing_ok=True)
         entry["loadavg_after"] = round(os.getloadavg()[0], 1)
         results["sizes"].append(entry)
         if not keep:

@@ -86,8 +86,10 @@ def figure_breakdown(df: pd.DataFrame, dimension: str, measure: str,
     if df.empty:
         return empty_figure()
     column, zh, en, pct = MEASURE_COLUMNS[measure]
-    df = df.sort_values([column, "value"], ascending=[not horizontal, True],
-                        na_position="first" if horizontal else "last")
+    if dimension == "level":
+        df = df.sort_values("value")  # levels read 1-4, whatever their counts
+    else:  # largest first; empty values last
+        df = df.sort_values([column, "value"], ascending=[False, True], na_position="last")
     raw = [None if pd.isna(v) else (int(v) if dimension == "level" else str(v))
            for v in df["value"]]
     labels = [value_label(dimension, v) for v in raw]
@@ -120,14 +122,36 @@ def figure_breakdown(df: pd.DataFrame, dimension: str, measure: str,
     fig = _base(fig, height=height)
     axis = {"title": {"text": f"{zh} {en}", "font": {"size": 12}}}
     if pct:
-        axis["range"] = [0, 105]
+        axis.update(pct_axis(values, zero=True))
+    # the first row (largest) at the top of a horizontal chart, at the left of a column one
+    order = {"type": "category", "categoryorder": "array", "categoryarray": labels}
     if horizontal:
         fig.update_xaxes(**axis)
-        fig.update_yaxes(automargin=True, type="category")
+        fig.update_yaxes(automargin=True, autorange="reversed", **order)
     else:
         fig.update_yaxes(**axis)
-        fig.update_xaxes(type="category")
+        fig.update_xaxes(**order)
     return fig
+
+
+def pct_axis(values: Sequence, zero: bool = False) -> dict:
+    """A percentage axis fitted to `values`, ticks at 1, 2, 5, 10 or 20 points.
+
+    A line's axis runs from a round number below the smallest value (an 83-96 % swing is
+    not flattened against 0-105); a bar's (`zero`) starts at 0, since its length is
+    read as the value, and stops just past the largest.
+    """
+    seen = [float(v) for v in values if v is not None and not pd.isna(v)]
+    if not seen:
+        return {"range": [0, 100], "dtick": 20, "tick0": 0, "ticksuffix": "%"}
+    low, high = (0.0 if zero else min(seen)), max(seen)
+    span = max(high - low, 1.0)
+    step = next(s for s in (1, 2, 5, 10, 20) if span / s <= 6)
+    bottom = max(0.0, math.floor((low - span * 0.15) / step) * step)
+    top = min(100.0, math.ceil((high + span * 0.15) / step) * step)
+    if top <= high:  # room for the text above a bar at 100
+        top = high + step * 0.6
+    return {"range": [bottom, top], "dtick": step, "tick0": 0, "ticksuffix": "%"}
 
 
 def figure_trend(df: pd.DataFrame, grain: str) -> go.Figure:
@@ -160,8 +184,9 @@ def figure_trend(df: pd.DataFrame, grain: str) -> go.Figure:
         legend={"orientation": "h", "y": 1.12, "x": 0},
         margin={"l": 56, "r": 48, "t": 36, "b": 36},
         yaxis={"title": {"text": "事件数 tickets", "font": {"size": 12}}},
-        yaxis2={"overlaying": "y", "side": "right", "range": [0, 105],
-                "showgrid": False, "title": {"text": "%", "font": {"size": 12}}},
+        yaxis2={"overlaying": "y", "side": "right", "showgrid": False,
+                "tickmode": "linear", "title": {"text": "%", "font": {"size": 12}},
+                **pct_axis(list(df["closure_pct"]) + list(df["on_time_pct"]))},
         xaxis={"type": "category" if grain != "month" else "category"},
         hovermode="x unified",
     )

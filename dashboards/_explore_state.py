@@ -21,9 +21,12 @@ from typing import Any, Iterable, Mapping
 from urllib.parse import urlencode
 
 from pipelines.queries.explore import (
+    BREAKDOWN_BY,
+    BREAKDOWN_MEASURES,
     FILTER_FIELDS,
     GRAINS,
     STATUSES,
+    Breakdown,
     TicketFilters,
     parse_sort,
 )
@@ -58,11 +61,18 @@ class ExploreState:
     asof: dt.datetime | None = None  # judge open/closed/overdue at; None = now
     explicit_dates: bool = False
     row: int = 0  # first table row in view, a multiple of PAGE_SIZE
+    bmeasure: str = "reported"  # the breakdown table: measure (`bm`) ...
+    by: str = "category"  # ... by this dimension (`by`) ...
+    by2: str | None = None  # ... and optionally this one as columns (`by2`)
 
     def filters(self) -> TicketFilters:
         """The query layer's filters for this view."""
         kwargs = {FILTER_FIELDS[k]: tuple(v) for k, v in self.values.items() if v}
         return TicketFilters(date_from=self.date_from, date_to=self.date_to, **kwargs)
+
+    def breakdown(self) -> Breakdown:
+        """The query layer's breakdown request for this view."""
+        return Breakdown(self.bmeasure, self.by, self.by2, self.grain)
 
     def get(self, key: str) -> tuple:
         return tuple(self.values.get(key, ()))
@@ -97,6 +107,12 @@ class ExploreState:
             pairs.append(("measure", self.measure))
         if self.sort != "reported_at:desc":
             pairs.append(("sort", self.sort))
+        if self.bmeasure != "reported":
+            pairs.append(("bm", self.bmeasure))
+        if self.by != "category":
+            pairs.append(("by", self.by))
+        if self.by2 is not None:
+            pairs.append(("by2", self.by2))
         if self.asof is not None:
             pairs.append(("asof", self.asof.isoformat(sep="T", timespec="seconds")))
         if self.row:
@@ -127,6 +143,9 @@ class ExploreState:
             asof=dt.datetime.fromisoformat(data["asof"]) if data.get("asof") else None,
             explicit_dates=data.get("explicit_dates", False),
             row=data.get("row", 0),
+            bmeasure=data.get("bmeasure", "reported"),
+            by=data.get("by", "category"),
+            by2=data.get("by2"),
         )
 
 
@@ -242,8 +261,22 @@ def parse_query(query: Mapping[str, Any], today: dt.date,
             notices.append(Notice(f"时点 asof={raw[:40]} 无法识别，按当前时间",
                                   f"malformed asof={raw[:40]} ignored: judged now"))
     row = _row(first["row"], notices) if "row" in first else 0
+    bmeasure = first.get("bm", "reported")
+    if bmeasure not in BREAKDOWN_MEASURES:
+        notices.append(Notice("分析指标无法识别，显示上报数",
+                              "unknown breakdown measure: reported"))
+        bmeasure = "reported"
+    by = first.get("by", "category")
+    if by not in BREAKDOWN_BY:
+        notices.append(Notice("分组维度无法识别，按类别", "unknown dimension: by category"))
+        by = "category"
+    by2 = first.get("by2") or None
+    if by2 is not None and (by2 not in BREAKDOWN_BY or by2 == by):
+        notices.append(Notice("第二维度无法识别或与第一维度相同，已忽略",
+                              "second dimension unknown or the same as the first: ignored"))
+        by2 = None
     state = ExploreState(date_from, date_to, values, grain, measure, sort, asof,
-                         explicit, row)
+                         explicit, row, bmeasure, by, by2)
     return state, notices
 
 

@@ -35,6 +35,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "wall.all": ("全街道", "Whole sub-district"),
     # a month still running, on a trend axis (its bar is never read as a whole month)
     "wall.partial": (" 至今", "*"),
+    # the alarm strip (every slide)
+    "alarm.serious_open": ("在办三、四级", "Open L3–4"),
+    "alarm.overdue_open": ("超期未办结", "Overdue"),
+    "alarm.reported": ("今日新增", "New today"),
+    "alarm.response_timeout_pct": ("本月响应超时", "Late reply"),
+    "alarm.warnings_active": ("生效预警", "Warnings"),
+    "alarm.not_loaded": ("未接入", "n/a"),
+    "alarm.as_of": ("截至 {time}", "as of {time}"),
     # sources
     "source.tickets": ("事件", "Tickets"),
     "source.population": ("人口", "People"),
@@ -60,7 +68,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "map.def.open_per_1000": ("在办事件 ÷ 常住人口 × 1000，按社区",
                               "open tickets ÷ residents × 1,000, per community"),
     "map.top": ("最多的社区", "Highest"),
-    "map.points": ("图上标注：在办3级、4级事件（按小区位置）；无位置的 {n} 件未标注",
+    "map.points": ("图上标注：在办三、四级事件（按小区位置）；无位置的 {n} 件未标注",
                    "Marked: open level 3 and 4 events at their compound; {n} without a "
                    "location are not marked"),
     "map.no_map": ("尚未导入地图文件（python -m pipelines load geo 文件.geojson），"
@@ -69,6 +77,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
                    "communities shown as tiles"),
     # levels
     "level.name": ("{n}级", "Level {n}"),
+    "level.most": ("（最重）", " (most serious)"),
     "levels.today": ("今日事件", "Events today"),
     "levels.today_def": (
         "{window}上报；同比：去年同日至同一时刻",
@@ -84,8 +93,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "levels.yoy_none": ("去年同期无", "none last year"),
     "levels.serious": ("三、四级事件（在办）", "Level 3 and 4 events (open)"),
     "levels.serious_def": (
-        "等级Ⅲ、Ⅳ且尚未办结，最新在前",
-        "Levels Ⅲ and Ⅳ not closed yet, newest first",
+        "三级、四级（最重）且尚未办结，按上报时间最新在前",
+        "Levels 3 and 4 (most serious) not closed yet, newest report first",
     ),
     "levels.serious_none": ("当前无在办三、四级事件", "No open level 3 or 4 events"),
     "levels.more": ("另有 {n} 件", "{n} more"),
@@ -98,13 +107,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # closure
     "closure.on_time": ("本月按时办结率", "On-time rate this month"),
     "closure.on_time_def": (
-        "按时办结 ÷（已办结 + 超期未办结）；Ⅲ级按工作日计",
-        "closed by deadline ÷ (closed + open past deadline); level Ⅲ counts working days",
+        "按时办结 ÷（已办结 + 超期未办结）；三级按工作日计",
+        "closed by deadline ÷ (closed + open past deadline); level 3 counts working days",
     ),
     "closure.closure": ("本月办结率", "Closure rate this month"),
     "closure.closure_def": ("已办结 ÷ 本月上报", "closed ÷ reported this month"),
     "closure.overdue": ("超期未办结", "Open past deadline"),
-    "closure.overdue_def": ("截至数据时点超期未办结，最久在前", "open past the deadline at the cut-off, most overdue first"),
+    "closure.overdue_def": ("截至数据时点超期未办结，最近超期在前",
+                            "open past the deadline at the cut-off, most recently overdue first"),
     "closure.overdue_none": ("当前无超期事件", "Nothing overdue now"),
     "closure.by_level": ("分级办结", "By level"),
     "closure.window": ("{window}上报的事件", "tickets reported {window}"),
@@ -113,8 +123,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "closure.col_on_time": ("按时率", "On time"),
     "closure.col_overdue": ("超期", "Overdue"),
     "closure.trend": ("近 12 个月按时办结率", "On-time rate, last 12 months"),
-    "closure.late_response": ("响应超时", "Late responses"),
-    "closure.late_response_def": ("超 {hours} 小时未响应", "not answered in {hours} h"),
+    "closure.late_response": ("响应超时率", "Late-response rate"),
+    "closure.late_response_def": ("本月上报中超 {hours} 小时才响应或未响应 {n} 件",
+                                  "{n} reported this month not answered in {hours} h"),
+    "closure.communities_def": ("最差在前；黄线 {amber}%、红线 {red}%",
+                                "worst first; amber {amber}%, red {red}%"),
+    "chart.target": ("目标 ≥ {v}", "target ≥ {v}"),
     "closure.escalated": ("升级督办", "Escalated"),
     "closure.escalated_def": ("本月升级至社区督办", "sent up for supervision"),
     "closure.satisfaction": ("满意率", "Satisfaction"),
@@ -163,7 +177,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "accounts.col_net": ("收支差", "Net"),
     "accounts.income": ("本月收入", "Income this month"),
     "accounts.expense": ("本月支出", "Expense this month"),
-    "accounts.per_compound": ("各小区本月收支", "Per compound this month"),
+    "accounts.per_compound": ("各小区本月收支（万元）", "Per compound this month (10k yuan)"),
+    "accounts.per_compound_def": ("支出最多的 {n} 个（共 {total} 个），逐笔到分见分析页",
+                                  "{n} largest expenses of {total}; to the fen in the explorer"),
+    "accounts.in_wan": ("（万元）", " (10k yuan)"),
     "accounts.col_compound": ("小区", "Compound"),
     "accounts.col_income": ("收入", "Income"),
     "accounts.col_expense": ("支出", "Expense"),
@@ -185,7 +202,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "需主动服务的人群；少于 {k} 人显示为 <{k}，合计不可反推",
         "people given proactive care; under {k} shown as <{k}, not derivable from totals",
     ),
-    "population.per_community": ("各社区人口与重点人群", "People and key groups per community"),
+    "population.per_community": ("各社区实有人口", "Residents per community"),
+    "population.per_community_def": ("人口多者在前；户数在右；少于 {k} 不显示；分项见分析页",
+                                     ("largest first; households right; under {k} hidden; "
+                                      "detail in the explorer")),
     "population.suppressed_def": (
         "<{k}：少于 {k} 人；—：为防反推而隐藏",
         "<{k}: fewer than {k}; —: hidden so small counts cannot be derived",
@@ -195,6 +215,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "population.col_community": ("社区", "Community"),
     # units
     "unit.events": ("件", ""),
+    "unit.wan_yuan": ("万元", "10k yuan"),
+    "unit.points": ("个百分点", " pt"),
     "unit.people": ("人", ""),
     "unit.households": ("户", ""),
     "unit.minutes": ("{n}分钟", "{n} min"),
@@ -255,8 +277,26 @@ def wall_date(day: date | datetime, lang: str) -> str:
 
 
 def month_label(day: date, lang: str) -> str:
-    """'11' or 'Nov' on trend axes (the panel title says they are months)."""
-    return _MONTHS_EN[day.month - 1] if lang == "en" else str(day.month)
+    """'25年12月' or 'Dec 25' on trend axes: a month always with its year."""
+    if lang == "en":
+        return f"{_MONTHS_EN[day.month - 1]} {day:%y}"
+    return f"{day:%y}年{day.month}月"
+
+
+def month_axis(days: list[date], lang: str) -> list[str]:
+    """Labels for a month axis: every other month, ending on the newest; the year on the
+    first label and wherever the year changes ('25年12月', '2月', ..., '26年2月'). The
+    values are printed on every month, so each month still reads with its year."""
+    out, year = [], None
+    for i, day in enumerate(days):
+        if (len(days) - 1 - i) % 2:
+            out.append("")
+        elif day.year != year:
+            out.append(month_label(day, lang))
+            year = day.year
+        else:
+            out.append(_MONTHS_EN[day.month - 1] if lang == "en" else f"{day.month}月")
+    return out
 
 
 def duration(minutes: int, lang: str) -> str:

@@ -21,13 +21,20 @@ PANEL_LINE = "#22304A"
 TEXT = "#E8EEF7"
 MUTED = "#8FA3BF"
 
-# Okabe-Ito, colour-blind safe; always shown with the level numeral.
-LEVEL_COLOURS = {1: "#56B4E9", 2: "#F0E442", 3: "#E69F00", 4: "#D55E00"}
-LEVEL_NUMERALS = {1: "Ⅰ", 2: "Ⅱ", 3: "Ⅲ", 4: "Ⅳ"}
+# Levels are a category, not a verdict: one violet hue from light (一级) to deep
+# (四级, the most serious), never red/amber/green, always with the level's name (and
+# 四级 with a ring), so they read in grey scale and for every kind of colour blindness.
+LEVEL_COLOURS = {1: "#D9D2F5", 2: "#B3A4EB", 3: "#7F66D9", 4: "#4B2FA8"}
+LEVEL_NUMERALS = {1: "一", 2: "二", 3: "三", 4: "四"}  # as the center says: 一级…四级
 
-GOOD = "#009E73"
-AT_RISK = "#E69F00"
-LATE = "#D55E00"
+# Verdicts only: beyond the red threshold, beyond amber, within target (the metric's
+# thresholds, Metric.level). Information is neutral blue/grey.
+RED = "#E5484D"
+AMBER = "#F5A524"
+GOOD = "#30A46C"
+INFO = "#5B9BD5"
+AT_RISK = AMBER
+LATE = RED
 STALE = MUTED
 
 TEMPLATE_NAME = "wall"
@@ -40,7 +47,7 @@ def plotly_template() -> go.layout.Template:
             font={"family": FONT_STACK, "color": TEXT, "size": 16},
             paper_bgcolor=PANEL,
             plot_bgcolor=PANEL,
-            colorway=[LEVEL_COLOURS[k] for k in (1, 2, 3, 4)] + [GOOD, MUTED],
+            colorway=[INFO, MUTED] + [LEVEL_COLOURS[k] for k in (4, 3, 2, 1)],
             xaxis={"showgrid": False, "linecolor": PANEL_LINE, "zeroline": False},
             yaxis={"gridcolor": PANEL_LINE, "zeroline": False},
             margin={"l": 48, "r": 24, "t": 40, "b": 40},

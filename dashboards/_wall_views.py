@@ -4,18 +4,24 @@ Everything is plain HTML sized in viewport units (wall.css): no plotly, so that 
 label is real text at >= 1.8vh, nothing depends on hover, and the first render is fast.
 Each headline figure carries `data-fig="<key>"` so tests can compare it with their own
 SQL. Numbers are formatted here; values (and suppression) come from the query layer.
+
+Colour has one meaning (docs/kiosk.md): red, amber and green are verdicts of a metric's
+thresholds (`Metric.level`, through `verdict`), always with a mark (✖ ▲ ●); levels
+have their own violet ramp with their name; everything else is neutral.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from dash import html
 
 from dashboards._components import MISSING, fmt_count
-from dashboards._i18n import duration, key_group, month_label, t
+from dashboards._i18n import duration, key_group, month_axis, t
 from dashboards._theme import LEVEL_NUMERALS
+from pipelines.metrics import Metric
 
 # ------------------------------------------------------------------ small pieces
 
@@ -31,11 +37,63 @@ def fig(text: str, key: str, cls: str = "") -> html.Span:
 
 
 def level_badge(level: int, lang: str, *, name: bool = False) -> html.Span:
-    """The level numeral on its Okabe-Ito colour (colour never alone)."""
-    text = LEVEL_NUMERALS[int(level)]
+    """The level by name ("三级"; with `name`, "四级（最重）") on its violet step."""
+    lv = int(level)
+    text = f"{LEVEL_NUMERALS[lv]}级" if lang == "zh" else f"L{lv}"
     if name:
-        text = f"{text} {t('level.name', lang, n=int(level))}"
-    return html.Span(text, className=f"lv lv-{int(level)}")
+        text = t("level.name", lang, n=LEVEL_NUMERALS[lv] if lang == "zh" else lv)
+        if lv == 4:
+            text += t("level.most", lang)
+    return html.Span(text, className=f"lv lv-{lv}", **{"data-level": str(lv)})
+
+
+# the shape next to a verdict colour, so it never rests on colour alone
+VERDICT_MARKS = {"red": "✖", "amber": "▲", "ok": "●", "": ""}
+
+
+def verdict(metrics: dict[str, Metric], metric_id: str, value: Any) -> str:
+    """The CSS class of `value` judged by `metric_id`'s thresholds: v-red, v-amber, v-ok,
+    or v-info when the metric is not judged (the one verdict: `Metric.level`)."""
+    level = metrics[metric_id].level(None if value is None else float(value))
+    return f"v-{level}" if level else "v-info"
+
+
+def judged_fig(text: str, key: str, cls: str, metrics: dict[str, Metric], metric_id: str,
+               value: Any) -> html.Span:
+    """A figure coloured by its metric's verdict, with the verdict's mark before it."""
+    v = verdict(metrics, metric_id, value)
+    mark = VERDICT_MARKS.get(v[2:], "")
+    return html.Span(
+        [html.Span(mark, className="vmark") if mark else None, fig(text, key)],
+        className=f"judged {v} {cls}".strip(), **{"data-verdict": v[2:]},
+    )
+
+
+def alarm_strip(alarms: dict | None, lang: str) -> html.Div:
+    """What needs attention now, on every slide: each figure coloured by its metric's
+    verdict (with its mark); one that turned red, or a new level-4 event within the last
+    hour, pulses a few times when drawn (wall.css), never permanently."""
+    if not alarms:
+        return html.Div(className="wall-alarms")
+    items = []
+    for a in alarms["items"]:
+        if a["value"] is None:
+            text = t("alarm.not_loaded", lang)
+        elif a["unit"] == "%":
+            text = fmt_pct(a["value"])
+        else:
+            text = fmt_count(a["value"])
+        v = a["verdict"] or "info"
+        items.append(html.Div(
+            [html.Span(t(f"alarm.{a['id']}", lang), className="al-label"),
+             html.Span(VERDICT_MARKS.get(a["verdict"], ""), className="vmark"),
+             fig(text, f"alarm.{a['id']}", "al-value")],
+            className=f"al-item v-{v}" + (" al-pulse" if a["pulse"] else ""),
+            **{"data-alarm": a["id"], "data-verdict": a["verdict"] or "info"},
+        ))
+    items.append(html.Span(t("alarm.as_of", lang, time=mmdd_hhmm(alarms["cutoff"], lang)),
+                           className="al-asof"))
+    return html.Div(items, className="wall-alarms")
 
 
 def panel(area: str, title: str, *children, definition: str | None = None) -> html.Section:
@@ -48,37 +106,43 @@ def panel(area: str, title: str, *children, definition: str | None = None) -> ht
     )
 
 
-def change(pct: float | None, lang: str, key: str) -> html.Span:
-    """Year-on-year change with an arrow shape (never colour alone)."""
+def change(pct: float | None, lang: str, key: str, good: str = "",
+           unit: str = "%") -> html.Span:
+    """A change with an arrow shape, green when it goes the metric's good way (`good`
+    "up" or "down"), red when the other way; neutral for a metric with no direction."""
     if pct is None:
         return html.Span(t("levels.yoy_none", lang), className="chg chg-none")
     arrow = "▲" if pct > 0 else ("▼" if pct < 0 else "＝")
-    return html.Span(
-        [arrow, fig(f"{abs(pct):.1f}%", key)],
-        className="chg " + ("chg-up" if pct > 0 else "chg-down"),
-    )
+    text = f"{abs(pct):.1f}" + (t("unit.points", lang) if unit == "pt" else "%")
+    if not good or not pct:
+        tone = "chg-flat"
+    else:
+        tone = "chg-good" if (pct > 0) == (good == "up") else "chg-bad"
+    return html.Span([arrow, fig(text, key)], className=f"chg {tone}")
 
 
-def bar_rows(rows: list[tuple[str, float, str, str]], *, cls: str = "") -> html.Div:
-    """Horizontal ranked bars: (label, value, value text, data-fig key), names left."""
-    top = max((v for _, v, _, _ in rows), default=0) or 1
+def bar_rows(rows: list[tuple], *, cls: str = "", floor: float = 0.0) -> html.Div:
+    """Horizontal ranked bars: (label, value, value text, data-fig key[, verdict class]),
+    names left; bars start at `floor` (a rate's sensible baseline, not always zero)."""
+    top = max((r[1] for r in rows), default=0) or 1
+    span = max(top - floor, 1e-9)
     return html.Div(
         [
             html.Div(
                 [
-                    html.Span(name, className="br-name"),
+                    html.Span(r[0], className="br-name"),
                     html.Span(
                         html.Span(
                             className="br-fill",
-                            style={"width": f"{max(0.0, 100.0 * value / top):.1f}%"},
+                            style={"width": f"{max(2.0, 100.0 * (r[1] - floor) / span):.1f}%"},
                         ),
                         className="br-track",
                     ),
-                    fig(text, key, "br-value"),
+                    fig(r[2], r[3], "br-value"),
                 ],
-                className="br-row",
+                className="br-row " + (r[4] if len(r) > 4 else ""),
             )
-            for name, value, text, key in rows
+            for r in rows
         ],
         className=f"bars {cls}".strip(),
     )
@@ -203,6 +267,7 @@ def levels_view(d: dict, lang: str) -> list:
                 else None,
             ],
             className="sr-row",
+            **{"data-ticket": r["ticket_id"]},
         )
         for r in d["serious"][:4]
     ]
@@ -211,7 +276,8 @@ def levels_view(d: dict, lang: str) -> list:
         "serious",
         t("levels.serious", lang),
         html.Div(
-            [fig(fmt_count(d["serious_count"]), "serious_count", "mid alert"),
+            [judged_fig(fmt_count(d["serious_count"]), "serious_count", "mid",
+                        d["metrics"], "serious_open", d["serious_count"]),
              html.Span(t("unit.events", lang), className="unit")],
             className="serious-count",
         ),
@@ -264,10 +330,7 @@ def levels_view(d: dict, lang: str) -> list:
         ),
         definition=t("levels.communities_def", lang),
     )
-    return [
-        html.Div([today, levels, serious, cats, comms], className="wv-grid wv-levels"),
-        ticker(d["ticker"], lang),
-    ]
+    return [html.Div([today, levels, serious, cats, comms], className="wv-grid wv-levels")]
 
 
 def ticker(items: list[dict], lang: str) -> html.Div:
@@ -320,7 +383,8 @@ def closure_view(d: dict, lang: str) -> list:
     head = panel(
         "head",
         t("closure.on_time", lang),
-        html.Div(fig(fmt_pct(total["on_time_pct"]), "on_time_pct", "headline"),
+        html.Div(judged_fig(fmt_pct(total["on_time_pct"]), "on_time_pct", "headline",
+                            d["metrics"], "on_time_pct", total["on_time_pct"]),
                  className="headline-row"),
         html.P(t("closure.window", lang, window=d["windows"]["month"][lang]),
                className="wp-def wp-window"),
@@ -329,14 +393,14 @@ def closure_view(d: dict, lang: str) -> list:
             [
                 html.Div(
                     [html.Span(t("closure.overdue", lang), className="muted"),
-                     html.Span(["⚠ ", fig(fmt_count(d["overdue_total"]),
-                                          "overdue_total")],
-                               className="mid alert")],
+                     judged_fig(fmt_count(d["overdue_total"]), "overdue_total", "mid",
+                                d["metrics"], "overdue_open", d["overdue_total"])],
                     className="mini",
                 ),
                 html.Div(
                     [html.Span(t("closure.closure", lang), className="muted"),
-                     fig(fmt_pct(total["closure_pct"]), "closure_pct", "mid")],
+                     judged_fig(fmt_pct(total["closure_pct"]), "closure_pct", "mid",
+                                d["metrics"], "closure_pct", total["closure_pct"])],
                     className="mini",
                 ),
             ],
@@ -357,9 +421,10 @@ def closure_view(d: dict, lang: str) -> list:
         html.Div(
             [
                 level_badge(r["level"], lang, name=True),
-                fig(fmt_pct(r["closure_pct"]), f"level.{r['level']}.closure_pct"),
-                fig(fmt_pct(r["on_time_pct"]), f"level.{r['level']}.on_time_pct",
-                    "lt-big"),
+                judged_fig(fmt_pct(r["closure_pct"]), f"level.{r['level']}.closure_pct",
+                           "", d["metrics"], "closure_pct", r["closure_pct"]),
+                judged_fig(fmt_pct(r["on_time_pct"]), f"level.{r['level']}.on_time_pct",
+                           "lt-big", d["metrics"], "on_time_pct", r["on_time_pct"]),
                 fig(fmt_count(r["overdue_open_count"]), f"level.{r['level']}.overdue"),
             ],
             className=f"lt-row lt-4 lt-level lt-l{r['level']}",
@@ -371,9 +436,12 @@ def closure_view(d: dict, lang: str) -> list:
         [
             html.Div(
                 [html.Span(t("closure.late_response", lang), className="muted"),
-                 fig(fmt_count(resp["late_response_count"]), "late_response", "mid"),
-                 html.Span(t("closure.late_response_def", lang,
-                             hours=d["response_hours"]), className="wp-def")],
+                 judged_fig(fmt_pct(resp["response_timeout_pct"]), "response_timeout_pct",
+                            "mid", d["metrics"], "response_timeout_pct",
+                            resp["response_timeout_pct"]),
+                 html.Span(t("closure.late_response_def", lang, hours=d["response_hours"],
+                             n=fmt_count(resp["late_response_count"])),
+                           className="wp-def")],
                 className="kpi",
             ),
             html.Div(
@@ -384,7 +452,8 @@ def closure_view(d: dict, lang: str) -> list:
             ),
             html.Div(
                 [html.Span(t("closure.satisfaction", lang), className="muted"),
-                 fig(fmt_pct(resp["satisfaction_pct"]), "satisfaction_pct", "mid"),
+                 judged_fig(fmt_pct(resp["satisfaction_pct"]), "satisfaction_pct", "mid",
+                            d["metrics"], "satisfaction_pct", resp["satisfaction_pct"]),
                  html.Span(t("closure.satisfaction_def", lang,
                              n=fmt_count(resp["rated_count"])), className="wp-def")],
                 className="kpi",
@@ -411,8 +480,9 @@ def closure_view(d: dict, lang: str) -> list:
                 ),
             ],
             className="sr-row",
+            **{"data-ticket": r["ticket_id"]},
         )
-        for r in d["overdue"][:6]
+        for r in d["overdue"][:5]
     ]
     more = d["overdue_total"] - len(overdue_rows)
     overdue = panel(
@@ -429,34 +499,99 @@ def closure_view(d: dict, lang: str) -> list:
     trend = panel(
         "trend",
         t("closure.trend", lang),
-        column_chart(
+        rate_chart(
             [
                 # the running month is labelled "to date", never read as a whole one
-                (month_label(r["month_start"], lang)
-                 + (t("wall.partial", lang) if r.get("is_partial") else ""),
-                 r["on_time_pct"],
-                 MISSING if r["on_time_pct"] is None else f"{r['on_time_pct']:.0f}",
-                 f"trend.{r['month_start']:%Y-%m}")
-                for r in d["trend"]
+                (label + (t("wall.partial", lang) if r.get("is_partial") and label else ""),
+                 r["on_time_pct"], f"trend.{r['month_start']:%Y-%m}", r.get("is_partial"))
+                for label, r in zip(month_axis([r["month_start"] for r in d["trend"]],
+                                               lang), d["trend"])
             ],
-            floor=80.0,
+            d["metrics"]["on_time_pct"], lang,
         ),
     )
+    # worst first (what needs help on top), nothing due yet last
+    ranked = sorted(d["communities"], key=lambda r: (r["on_time_pct"] is None,
+                                                     float(r["on_time_pct"] or 0)))
+    on_time = d["metrics"]["on_time_pct"]
     comms = panel(
         "comm",
         t("closure.communities", lang),
         bar_rows(
             [
                 (r["community"], float(r["on_time_pct"] or 0), fmt_pct(r["on_time_pct"]),
-                 f"community.{r['community']}.on_time_pct")
-                for r in d["communities"]
+                 f"community.{r['community']}.on_time_pct",
+                 verdict(d["metrics"], "on_time_pct", r["on_time_pct"]))
+                for r in ranked
             ],
-            cls="bars-comm",
+            cls="bars-comm bars-judged", floor=rate_floor(
+                [r["on_time_pct"] for r in ranked], on_time),
         ),
-        definition=t("closure.on_time_def", lang),
+        definition=t("closure.communities_def", lang,
+                     amber=f"{on_time.amber:g}", red=f"{on_time.red:g}"),
     )
     return [html.Div([head, levels, overdue, trend, comms],
                      className="wv-grid wv-closure")]
+
+
+def rate_floor(values: list, m: Metric) -> float:
+    """A rate axis' baseline: 5 points under the lowest value or red line, in steps of 5
+    (84–96% reads on 75–100, not as full bars from zero)."""
+    lows = [float(v) for v in values if v is not None] + [
+        x for x in (m.red, m.amber) if x is not None]
+    return max(0.0, 5.0 * (min(lows, default=0.0) // 5) - 5.0)
+
+
+def rate_chart(points: list[tuple[str, Any, str, bool]], m: Metric, lang: str) -> html.Div:
+    """A rate over months (label, value, data-fig key, is_partial) as a line with its area,
+    on a baseline near the values, with the target band shaded and each whole month's
+    value printed in its verdict colour; a month still running is a hollow neutral
+    point outside the area, never judged. Pure CSS: the area is a clip-path polygon."""
+    floor = rate_floor([v for _, v, _, _ in points], m)
+    span = 100.0 - floor
+
+    def y(v: float) -> float:  # percent from the top of the plot
+        return 100.0 - 100.0 * (min(max(v, floor), 100.0) - floor) / span
+
+    n = len(points)
+    xs = [100.0 * (i + 0.5) / n for i in range(n)]
+    shown = [(x, float(v)) for x, (_, v, _, part) in zip(xs, points)
+             if v is not None and not part]
+    poly = ", ".join([f"{shown[0][0]:.2f}% 100%"] + [f"{x:.2f}% {y(v):.2f}%" for x, v in shown]
+                     + [f"{shown[-1][0]:.2f}% 100%"]) if shown else ""
+    band = []
+    if m.amber is not None:
+        lo, hi = (m.amber, 100.0) if m.good == "up" else (0.0, m.amber)
+        band.append(html.Div(className="rc-band",
+                             style={"top": f"{y(hi):.2f}%", "bottom": f"{100 - y(lo):.2f}%"}))
+        band.append(html.Span(t("chart.target", lang, v=f"{m.amber:g}%"), className="rc-band-label",
+                              style={"top": f"{y(hi):.2f}%"}))
+    dots = [
+        html.Div(
+            [fig(MISSING if v is None else f"{float(v):.1f}", key, "rc-value"),
+             html.Span(className="rc-dot")],
+            className="rc-point " + ("v-info rc-partial" if part
+                                     else verdict({m.id: m}, m.id, v)),
+            style={"left": f"{x:.2f}%", "top": f"{y(float(v)) if v is not None else 100:.2f}%"},
+        )
+        for x, (_, v, key, part) in zip(xs, points)
+    ]
+    return html.Div(
+        [
+            html.Div(
+                [*band,
+                 html.Div(className="rc-area", style={"clipPath": f"polygon({poly})"})
+                 if poly else None,
+                 html.Span(f"{floor:g}%", className="rc-floor"),
+                 *dots],
+                className="rc-plot",
+            ),
+            html.Div([html.Span(label, className="cc-label") for label, _, _, _ in points],
+                     className="rc-axis"),
+        ],
+        className="rate-chart",
+        **{"data-floor": f"{floor:g}"},
+    )
 
 
 def column_chart(points: list[tuple[str, float | None, str, str]], *,
@@ -484,7 +619,6 @@ def column_chart(points: list[tuple[str, float | None, str, str]], *,
     return html.Div(cols, className="col-chart")
 
 
-
 # ------------------------------------------------------------------ participation
 
 
@@ -500,18 +634,19 @@ def sparkline(values: list[float | None], *, top: float = 100.0) -> html.Div:
     )
 
 
-def threshold_bar(label: str, pct: float | None, threshold: float, key: str) -> html.Div:
-    """A progress bar with its legal threshold drawn as a line; value printed."""
+def threshold_bar(label: str, pct: float | None, threshold: float, key: str,
+                  tone: str) -> html.Div:
+    """A progress bar with its legal threshold drawn as a line; value printed and
+    coloured by `tone` (a verdict class: v-ok, v-amber, v-red)."""
     value = float(pct or 0)
-    ok = value >= threshold
     return html.Div(
         [
             html.Div([html.Span(label, className="muted"),
-                      fig(fmt_pct(pct), key, "tb-value " + ("ok" if ok else "short"))],
+                      fig(fmt_pct(pct), key, f"tb-value {tone}")],
                      className="tbar-head"),
             html.Div(
                 [
-                    html.Span(className="tbar-fill " + ("ok" if ok else "short"),
+                    html.Span(className=f"tbar-fill {tone}",
                               style={"width": f"{min(value, 100.0):.1f}%"}),
                     html.Span(className="tbar-line", style={"left": f"{threshold:.1f}%"}),
                 ],
@@ -522,6 +657,13 @@ def threshold_bar(label: str, pct: float | None, threshold: float, key: str) -> 
     )
 
 
+def points_change(trend: list[dict]) -> float | None:
+    """Percentage points from the whole month before the newest whole one to it."""
+    whole = [r["participation_pct"] for r in trend
+             if not r.get("is_partial") and r["participation_pct"] is not None]
+    return round(whole[-1] - whole[-2], 1) if len(whole) >= 2 else None
+
+
 def participation_view(d: dict, lang: str) -> list:
     """Participation: taking part more than before, and will the open votes pass?"""
     latest, first = d["latest"], d["first"]
@@ -529,8 +671,14 @@ def participation_view(d: dict, lang: str) -> list:
         "head",
         t("participation.rate", lang,
           month=f"{latest['month']:%Y-%m}" if latest else MISSING),
-        html.Div(fig(fmt_pct(latest["participation_pct"]) if latest else MISSING,
-                     "participation_pct", "headline"), className="headline-row"),
+        html.Div(
+            [judged_fig(fmt_pct(latest["participation_pct"]) if latest else MISSING,
+                        "participation_pct", "headline", d["metrics"], "participation_pct",
+                        latest["participation_pct"] if latest else None),
+             change(points_change(d["trend"]), lang, "participation_change",
+                    d["metrics"]["participation_pct"].good, unit="pt")
+             if points_change(d["trend"]) is not None else None],
+            className="headline-row"),
         # the running month stands apart: a few days are never set against whole months
         html.Div(t("participation.running", lang, window=d["window"][lang],
                    pct=fmt_pct(d["running"]["participation_pct"])),
@@ -560,6 +708,7 @@ def participation_view(d: dict, lang: str) -> list:
     vote_rows = []
     for v in d["votes"]:
         threshold = float(v["approval_threshold_pct"])
+        approval = min(v["approval_owners_pct"] or 0, v["approval_area_pct"] or 0)
         left = int(v["minutes_left"])
         left_text = (t("participation.days_left", lang, n=left // 1440) if left >= 1440
                      else t("participation.hours_left", lang, n=max(left // 60, 0)))
@@ -582,14 +731,18 @@ def participation_view(d: dict, lang: str) -> list:
                         [
                             threshold_bar(t("participation.turnout_owners", lang),
                                           v["turnout_owners_pct"], 200 / 3,
-                                          f"vote.{v['vote_id']}.turnout_owners"),
+                                          f"vote.{v['vote_id']}.turnout_owners",
+                                          verdict(d["metrics"], "turnout_owners_pct",
+                                                  v["turnout_owners_pct"])),
                             threshold_bar(t("participation.turnout_area", lang),
                                           v["turnout_area_pct"], 200 / 3,
-                                          f"vote.{v['vote_id']}.turnout_area"),
-                            threshold_bar(t("participation.approval", lang),
-                                          min(v["approval_owners_pct"] or 0,
-                                              v["approval_area_pct"] or 0),
-                                          threshold, f"vote.{v['vote_id']}.approval"),
+                                          f"vote.{v['vote_id']}.turnout_area",
+                                          verdict(d["metrics"], "turnout_owners_pct",
+                                                  v["turnout_area_pct"])),
+                            # the vote is open: under its legal threshold is at risk
+                            threshold_bar(t("participation.approval", lang), approval,
+                                          threshold, f"vote.{v['vote_id']}.approval",
+                                          "v-ok" if approval >= threshold else "v-amber"),
                         ],
                         className="vt-bars",
                     ),
@@ -630,12 +783,12 @@ def participation_view(d: dict, lang: str) -> list:
     trend = panel(
         "act",
         t("participation.trend_all", lang),
-        column_chart(
-            [(month_label(r["month"], lang)
-              + (t("wall.partial", lang) if r.get("is_partial") else ""),
-              r["participation_pct"],
-              f"{r['participation_pct']:.0f}", f"trend.{r['month']:%Y-%m}")
-             for r in d["trend"]],
+        rate_chart(
+            [(label + (t("wall.partial", lang) if r.get("is_partial") and label else ""),
+              r["participation_pct"], f"trend.{r['month']:%Y-%m}", r.get("is_partial"))
+             for label, r in zip(month_axis([r["month"] for r in d["trend"]], lang),
+                                 d["trend"])],
+            d["metrics"]["participation_pct"], lang,
         ),
     )
     return [html.Div([head, votes, compounds, trend], className="wv-grid wv-participation")]
@@ -644,9 +797,20 @@ def participation_view(d: dict, lang: str) -> list:
 # ------------------------------------------------------------------ accounts
 
 
-def fmt_money(value: Any) -> str:
-    """Exact yuan to the fen: Decimal('1234.5') -> '¥1,234.50'."""
-    return MISSING if value is None else f"¥{value:,.2f}"
+def fmt_wan(value: Any) -> str:
+    """Money on the wall, in 万元 to two places (half up, from the exact Decimal):
+    Decimal('123456.78') -> '12.35'; the unit is printed beside it."""
+    if value is None:
+        return MISSING
+    wan = (Decimal(value) / 10000).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return f"{wan:,.2f}"
+
+
+def money(value: Any, key: str, cls: str, lang: str) -> html.Span:
+    """A sum of money in 万元 with its unit (the explorer keeps it to the fen)."""
+    return html.Span([fig(fmt_wan(value), key, cls),
+                      html.Span(t("unit.wan_yuan", lang), className="unit")],
+                     className="money-row")
 
 
 def accounts_view(d: dict, lang: str) -> list:
@@ -656,8 +820,8 @@ def accounts_view(d: dict, lang: str) -> list:
     head = panel(
         "head",
         t("accounts.balance" if final else "accounts.running", lang),
-        html.Div(fig(fmt_money(d["closing_yuan"]), "closing_yuan", "mid big-money")
-                 if final else fig(fmt_money(d["net_yuan"]), "net_yuan", "mid big-money"),
+        html.Div(money(d["closing_yuan"], "closing_yuan", "mid big-money", lang)
+                 if final else money(d["net_yuan"], "net_yuan", "mid big-money", lang),
                  className="headline-row"),
         html.P(t("accounts.balance_def", lang) if final
                else t("accounts.running_def", lang, window=d["window"][lang]),
@@ -665,10 +829,10 @@ def accounts_view(d: dict, lang: str) -> list:
         html.Div(
             [
                 html.Div([html.Span(t("accounts.income", lang), className="muted"),
-                          fig(fmt_money(d["income_yuan"]), "income_yuan", "money")],
+                          money(d["income_yuan"], "income_yuan", "money", lang)],
                          className="mini"),
                 html.Div([html.Span(t("accounts.expense", lang), className="muted"),
-                          fig(fmt_money(d["expense_yuan"]), "expense_yuan", "money")],
+                          money(d["expense_yuan"], "expense_yuan", "money", lang)],
                          className="mini"),
             ],
             className="mini-col",
@@ -676,43 +840,45 @@ def accounts_view(d: dict, lang: str) -> list:
         html.P(t("accounts.month_of", lang, month=f"{d['month']:%Y-%m}"),
                className="wp-def"),
     )
-    rows = d["compounds"]
-    half = (len(rows) + 1) // 2
-    tables = []
-    for part in (rows[:half], rows[half:]):
-        if not part:
-            continue
-        tables.append(html.Table(
+    # the 万元 picture of where the money went; every compound to the fen is in the
+    # explorer. Largest expense first, as captioned.
+    rows = sorted(d["compounds"], key=lambda r: (-r["expense_yuan"], r["compound"]))[:8]
+    last = "balance" if final else "net"
+    table = panel(
+        "table",
+        t("accounts.per_compound", lang),
+        html.Table(
             [
                 html.Thead(html.Tr([html.Th(t(f"accounts.col_{c}", lang))
-                                    for c in ("compound", "income", "expense",
-                                              "balance" if final else "net")])),
+                                    for c in ("compound", "income", "expense", last)])),
                 html.Tbody([
                     html.Tr([
                         html.Td(r["compound"]),
-                        html.Td(fig(f"{r['income_yuan']:,.2f}",
+                        html.Td(fig(fmt_wan(r["income_yuan"]),
                                     f"compound.{r['compound']}.income")),
-                        html.Td(fig(f"{r['expense_yuan']:,.2f}",
+                        html.Td(fig(fmt_wan(r["expense_yuan"]),
                                     f"compound.{r['compound']}.expense")),
-                        html.Td(fig(f"{r['closing_yuan']:,.2f}",
+                        html.Td(fig(fmt_wan(r["closing_yuan"]),
                                     f"compound.{r['compound']}.closing")
                                 if final else
-                                fig(f"{r['income_yuan'] - r['expense_yuan']:,.2f}",
+                                fig(fmt_wan(r["income_yuan"] - r["expense_yuan"]),
                                     f"compound.{r['compound']}.net")),
                     ])
-                    for r in part
+                    for r in rows
                 ]),
             ],
-            className="wt",
-        ))
-    table = panel("table", t("accounts.per_compound", lang),
-                  html.Div(tables, className="wt-pair"))
+            className="wt wt-top",
+        ),
+        definition=t("accounts.per_compound_def", lang, n=len(rows),
+                     total=len(d["compounds"])),
+    )
     trend = panel(
         "trend",
-        t("accounts.trend", lang),
+        t("accounts.trend", lang) + t("accounts.in_wan", lang),
         pair_chart(
-            [(month_label(r["month"], lang), float(r["income_yuan"]),
-              float(r["expense_yuan"])) for r in d["trend"]]
+            [(label, float(r["income_yuan"]), float(r["expense_yuan"]))
+             for label, r in zip(month_axis([r["month"] for r in d["trend"]], lang),
+                                 d["trend"])]
         ),
         html.Div([html.Span("■ " + t("accounts.col_income", lang), className="lg-income"),
                   html.Span("■ " + t("accounts.col_expense", lang), className="lg-expense")],
@@ -720,14 +886,15 @@ def accounts_view(d: dict, lang: str) -> list:
     )
     top = panel(
         "top",
-        t("accounts.top_income", lang) + " / " + t("accounts.top_expense", lang),
+        t("accounts.top_income", lang) + " / " + t("accounts.top_expense", lang)
+        + t("accounts.in_wan", lang),
         html.Div(
             [
                 bar_rows([(r["category"], float(r["amount_yuan"]),
-                           f"{r['amount_yuan']:,.0f}", f"income.{r['category']}")
+                           fmt_wan(r["amount_yuan"]), f"income.{r['category']}")
                           for r in d["top_income"]], cls="bars-income"),
                 bar_rows([(r["category"], float(r["amount_yuan"]),
-                           f"{r['amount_yuan']:,.0f}", f"expense.{r['category']}")
+                           fmt_wan(r["amount_yuan"]), f"expense.{r['category']}")
                           for r in d["top_expense"]], cls="bars-expense"),
             ],
             className="top-pair",
@@ -802,7 +969,7 @@ def population_view(d: dict, lang: str) -> list:
         t("population.key_groups", lang),
         html.Div([html.Span(t("population.key_people", lang), className="muted"),
                   html.Span(people_cell(d["key_group_people"], k, "total.key_people"),
-                            className="mid alert-soft")],
+                            className="mid")],
                  className="mini"),
         html.Div(
             [
@@ -813,42 +980,40 @@ def population_view(d: dict, lang: str) -> list:
             ],
             className="kg-grid",
         ),
-        definition=t("population.key_groups_def", lang, k=k),
+        definition=t("population.key_groups_def", lang, k=k) + "；"
+        + t("population.suppressed_def", lang, k=k),
     )
-    cols = ["residents", "households", "registered", "non_registered"]
-    names = {
-        "residents": t("population.residents", lang),
-        "households": t("population.households", lang),
-        "registered": t("population.registered", lang),
-        "non_registered": t("population.non_registered", lang),
-    }
+    comms = d["communities"]
+    rows = [
+        (r["community"], float((r.get("residents") or {}).get("value") or 0),
+         people_cell(r.get("residents"), k, f"community.{r['community']}.residents"),
+         people_cell(r.get("households"), k, f"community.{r['community']}.households"))
+        for r in comms
+    ]
+    top = max((v for _, v, _, _ in rows), default=0) or 1
     table = panel(
         "table",
         t("population.per_community", lang),
-        html.Table(
-            [
-                html.Thead(html.Tr(
-                    [html.Th(t("population.col_community", lang))]
-                    + [html.Th(names[c]) for c in cols]
-                    + [html.Th(key_group(g, lang)) for g in d["groups"]]
-                )),
-                html.Tbody([
-                    html.Tr(
-                        [html.Td(r["community"])]
-                        + [html.Td(people_cell(r.get(c), k,
-                                               f"community.{r['community']}.{c}"))
-                           for c in cols]
-                        + [html.Td(people_cell(r.get("kg:" + g), k,
-                                               f"community.{r['community']}.kg.{g}"))
-                           for g in d["groups"]]
-                    )
-                    for r in d["communities"]
-                ]),
+        html.Div(
+            [html.Div([html.Span(""), html.Span(""),
+                       html.Span(t("population.residents", lang)),
+                       html.Span(t("population.households", lang))],
+                      className="br-row br-head")]
+            + [
+                html.Div(
+                    [html.Span(name, className="br-name"),
+                     html.Span(html.Span(className="br-fill",
+                                         style={"width": f"{100.0 * v / top:.1f}%"}),
+                               className="br-track"),
+                     html.Span(res, className="br-value"),
+                     html.Span(hh, className="br-open")],
+                    className="br-row",
+                )
+                for name, v, res, hh in rows
             ],
-            className="wt wt-pop",
-            style={"--rows": str(len(d["communities"]) + 1)},  # wall.css sizes type by it
+            className="bars bars-pop",
         ),
-        definition=t("population.suppressed_def", lang, k=k),
+        definition=t("population.per_community_def", lang, k=k),
     )
     return [html.Div([head, groups, table], className="wv-grid wv-population")]
 

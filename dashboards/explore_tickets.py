@@ -24,10 +24,13 @@ from dash import (ALL, MATCH, ClientsideFunction, Input, Output, State, callback
 from dashboards import _data
 from dashboards import _explore_figures as figs
 from dashboards._components import fmt_time, label, unavailable
+from dashboards._explore_breakdown import BY_LABELS, breakdown_table
 from dashboards._explore_state import (LIST_KEYS, MEASURES, PAGE_SIZE, ExploreState,
                                        parse_query, sort_from_columns)
+from dashboards._explore_timeline import timeline
 from pipelines import queries
 from pipelines.dimensions import label as label_of
+from pipelines.metrics.windows import shift_periods
 from pipelines.queries import QueryError
 from pipelines.queries import explore as q
 from pipelines.settings import local_now
@@ -143,10 +146,50 @@ def definition(text: str) -> html.Details:
                         className="explore-def")
 
 
-def download_link(name: str, search: str) -> html.A:
-    return html.A("⇩ CSV", href=f"/download/explore/{name}.csv{search}",
-                  className="explore-csv", id=f"explore-csv-{name}",
-                  title="下载当前筛选下的数据（UTF-8 CSV）", download="")
+def download_link(name: str, search: str, kind: str = "csv") -> html.A:
+    """A link to the panel's data under the view's filters (CSV or XLSX)."""
+    return html.A(f"⇩ {kind.upper()}", href=f"/download/explore/{name}.{kind}{search}",
+                  className="explore-csv", id=f"explore-{kind}-{name}",
+                  title=f"下载当前筛选下的数据（{kind.upper()}，中文表头；"
+                        "加 &labels=code 得代码）", download="")
+
+
+def breakdown_panel(state: ExploreState, search: str) -> html.Section:
+    """Any declared measure by one or two dimensions: the table and its files."""
+    measures = [{"label": f"{m.name_zh} {m.name_en}", "value": m.id}
+                for m in q.BREAKDOWN_MEASURES.values()]
+    dims = [{"label": f"{zh} {en}", "value": k} for k, (zh, en) in BY_LABELS.items()]
+    m = q.BREAKDOWN_MEASURES[state.bmeasure]
+    return html.Section(
+        [
+            html.Div([html.H2(label("分组分析", "Breakdown"), className="panel-title"),
+                      html.Div([definition(
+                          f"{m.name_zh}：{m.definition_zh}。按所选维度分组（时段按上方"
+                          "时间粒度），差的或大的在前；合计行按全部事件计算（不是各行相"
+                          "加或平均）。标“（部分）”的时段被日期范围截断或尚未结束。"),
+                          download_link("breakdown", search),
+                          download_link("breakdown", search, "xlsx")],
+                          className="panel-tools")], className="panel-head"),
+            html.Div(
+                [html.Label([html.Span(label("指标", "Measure"), className="filter-label"),
+                             dcc.Dropdown(measures, state.bmeasure, id="explore-bm",
+                                          clearable=False, className="explore-dropdown")],
+                            className="filter"),
+                 html.Label([html.Span(label("按", "By"), className="filter-label"),
+                             dcc.Dropdown(dims, state.by, id="explore-by",
+                                          clearable=False, className="explore-dropdown")],
+                            className="filter"),
+                 html.Label([html.Span(label("再按（列）", "Then by (columns)"),
+                                       className="filter-label"),
+                             dcc.Dropdown(dims, state.by2, id="explore-by2",
+                                          placeholder="无 none",
+                                          className="explore-dropdown")],
+                            className="filter")],
+                className="explore-filters explore-breakdown-controls"),
+            dcc.Loading(html.Div(id="explore-breakdown"), type="dot"),
+        ],
+        className="panel explore-panel explore-panel--wide", id="explore-panel-breakdown",
+    )
 
 
 def panel(chart: str, search: str, body, *, wide: bool = False) -> html.Section:
@@ -201,7 +244,7 @@ def subnav(active: str, search: str) -> html.Nav:
         [dcc.Link(label(zh, en), href=f"/explore/{key}{search}",
                   className="explore-tab" + (" is-active" if key == active else ""))
          for key, zh, en in pages],
-        className="explore-tabs",
+        className="explore-tabs", **{"aria-label": "分析主题 Explorer topics"},
     )
 
 
@@ -280,7 +323,9 @@ def layout(**query):
             html.Span(label("时间粒度", "Grain"), className="filter-label"),
             dcc.RadioItems([{"label": "日 day", "value": "day"},
                             {"label": "周 week", "value": "week"},
-                            {"label": "月 month", "value": "month"}],
+                            {"label": "月 month", "value": "month"},
+                            {"label": "季 quarter", "value": "quarter"},
+                            {"label": "年 year", "value": "year"}],
                            state.grain, id="explore-grain", inline=True,
                            className="explore-radio"),
             html.Span(label("图表指标", "Bars show"), className="filter-label"),
@@ -354,6 +399,7 @@ def layout(**query):
                 className="panel explore-panel explore-panel--wide",
                 id="explore-panel-summary"),
             controls,
+            breakdown_panel(state, search),
             html.Div(
                 [panel("trend", search, chart("trend"), wide=True),
                  panel("level", search, chart("level")),
@@ -401,6 +447,9 @@ def layout(**query):
     *[Input(f"explore-f-{k}", "value") for k in LIST_KEYS],
     Input("explore-grain", "value"),
     Input("explore-measure", "value"),
+    Input("explore-bm", "value"),
+    Input("explore-by", "value"),
+    Input("explore-by2", "value"),
     Input({"type": "explore-chart", "index": ALL}, "clickData"),
     Input({"type": "explore-chip", "index": ALL}, "n_clicks"),
     Input("explore-clear", "n_clicks"),
@@ -427,9 +476,14 @@ def navigate(date_from, date_to, *args):
         new = _with(state, grain=args[len(LIST_KEYS)])
     elif trigger == "explore-measure":
         new = _with(state, measure=args[len(LIST_KEYS) + 1])
+    elif trigger == "explore-bm":
+        new = _with(state, bmeasure=ctx.triggered[0]["value"] or "reported")
+    elif trigger in ("explore-by", "explore-by2"):
+        by = args[len(LIST_KEYS) + 3] or "category"
+        by2 = args[len(LIST_KEYS) + 4] or None
+        new = _with(state, by=by, by2=None if by2 == by else by2)
     elif trigger == "explore-clear":
-        new = ExploreState(state.date_from, state.date_to, {}, state.grain,
-                           state.measure, state.sort, state.asof, state.explicit_dates)
+        new = _with(state, values={}, explicit_dates=state.explicit_dates)
     elif trigger == "explore-table":
         # columnState also changes on a column resize or move: the sort may be the same.
         new = _with(state, sort=sort_from_columns(ctx.triggered[0]["value"]))
@@ -474,12 +528,7 @@ def _with(state: ExploreState, **changes) -> ExploreState:
 
 
 def _bucket_end(start: dt.date, grain: str) -> dt.date:
-    if grain == "day":
-        return start
-    if grain == "week":
-        return start + dt.timedelta(days=6)
-    nxt = (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-    return nxt - dt.timedelta(days=1)
+    return shift_periods(grain, start, 1) - dt.timedelta(days=1)
 
 
 # Paging (or scrolling, which stays within a page: a page is one block) replaces `row=`
@@ -514,6 +563,40 @@ def show_chart(data, chart_id):
                                      horizontal=dimension != "level")
     finally:
         con.close()
+
+
+@callback(Output("explore-breakdown", "children"), Input("explore-state", "data"))
+def show_breakdown(data):
+    """The breakdown table of the current view (the rows its files hold)."""
+    state = _state(data)
+    con = _data.reader().cursor()
+    try:
+        df = q.ticket_measure_breakdown(con, state.filters(), state.breakdown(),
+                                        now=_now(state))
+    finally:
+        con.close()
+    table = breakdown_table(df, state.breakdown())
+    if len(table) <= 1:
+        return html.P(label("没有符合这些筛选条件的事件", "No tickets match these filters"),
+                      className="empty-state")
+    head = html.Thead(html.Tr([html.Th(str(c), scope="col") for c in table.columns]))
+    pct = q.BREAKDOWN_MEASURES[state.bmeasure].unit == "%"
+
+    def cell(v, i):
+        if i == 0:
+            return html.Th(str(v), scope="row")
+        text = "—" if v is None or v != v else (f"{v:.1f}" if pct or isinstance(v, float)
+                                                else f"{int(v):,}")
+        return html.Td(text, className="col-count")
+
+    last = len(table) - 1  # the total row
+    rows = [html.Tr([cell(v, i) for i, v in enumerate(r)],
+                    className="total-row" if n == last else None)
+            for n, r in enumerate(table.itertuples(index=False))]
+    return html.Div(html.Table([head, html.Tbody(rows)],
+                               className="data-table explore-breakdown-table",
+                               id="explore-breakdown-table"),
+                    className="explore-breakdown-scroll")
 
 
 @callback(Output("explore-summary", "children"), Input("explore-state", "data"))
@@ -639,66 +722,3 @@ def show_timeline(cell, data):
     if t is None:
         return html.P(label("没有这件事件", "No such ticket"), className="empty-state")
     return timeline(t, _now(_state(data)))
-
-
-def _duration(delta: dt.timedelta) -> str:
-    minutes = int(delta.total_seconds() // 60)
-    if minutes < 60:
-        return f"{minutes} 分钟"
-    hours, m = divmod(minutes, 60)
-    if hours < 48:
-        return f"{hours} 小时 {m} 分"
-    days, h = divmod(hours, 24)
-    return f"{days} 天 {h} 小时"
-
-
-def timeline(t: dict, now: dt.datetime) -> html.Div:
-    """Reported → accepted → responded → escalated → closed, with durations."""
-    steps = [("reported_at", "上报", "reported"), ("accepted_at", "受理", "accepted"),
-             ("responded_at", "响应", "responded"), ("escalated_at", "升级督办", "escalated"),
-             ("closed_at", "办结", "closed")]
-    items, last = [], None
-    for key, zh, en in steps:
-        at = t[key]
-        if at is not None and at > now:
-            at = None  # after the instant the view is judged at
-        since = ""
-        if at is not None and last is not None:
-            since = f"+{_duration(at - last)}"
-        items.append(html.Li(
-            [html.Span(label(zh, en), className="tl-step"),
-             html.Span(fmt_time(at), className="tl-time", **{"data-key": key}),
-             html.Span(since, className="tl-since")],
-            className="tl-item" + (" tl-missing" if at is None else ""),
-        ))
-        if at is not None:
-            last = at
-    deadline = t["deadline_at"]
-    closed = t["closed_at"] if t["closed_at"] is not None and t["closed_at"] <= now \
-        else None
-    if closed is not None:
-        verdict = ("按时办结 closed on time" if closed <= deadline else
-                   f"超期办结 closed late by {_duration(closed - deadline)}")
-    elif deadline is not None and now > deadline:
-        verdict = f"超期未办结 overdue by {_duration(now - deadline)}"
-    else:
-        verdict = "在办，未超期 open, within the limit"
-    total = (closed or now) - t["reported_at"]
-    return html.Div(
-        [
-            html.H3(t["ticket_id"], id="explore-timeline-id"),
-            html.P(f"{t['level']}级 · {t['category']} · {t['community']} · "
-                   f"{t['grid'] or '—'} · {t['compound'] or '—'} · "
-                   f"{figs.HANDLER_NAMES.get(t['handler'], t['handler'] or '—')}",
-                   className="meta-line"),
-            html.P(t["description"] or "", className="tl-desc"),
-            html.Ol(items, className="timeline"),
-            html.P([html.Span(label("期限", "deadline"), className="meta-key"),
-                    html.Span(fmt_time(deadline), id="explore-timeline-deadline",
-                              **{"data-key": "deadline_at"}),
-                    f"（{t['due_on']}）" if t["due_on"] else ""], className="tl-deadline"),
-            html.P([verdict, html.Span(f" · 历时 {_duration(total)}", className="muted")],
-                   className="tl-verdict", id="explore-timeline-verdict"),
-        ],
-        className="tl",
-    )

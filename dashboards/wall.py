@@ -41,7 +41,7 @@ from dashboards._wall_map import map_view
 from dashboards._wall_playlist import (MAX_FILTER_CHARS, bounded_config, parse_playlist,
                                       parse_screens)
 from dashboards._wall_views import RENDERERS as VIEW_RENDERERS
-from dashboards._wall_views import no_data, slide_header
+from dashboards._wall_views import alarm_strip, no_data, slide_header, ticker
 from pipelines import queries
 from pipelines.queries import wall as q
 
@@ -95,7 +95,8 @@ def _slides(config: dict) -> dict:
         logger.warning("wall: warehouse unavailable [ref %s]: %s", ref, e)
         return {
             "slides": [
-                _slide(i, entry, lang, now, no_data(entry["view"], lang, error=f"ref {ref}"))
+                _slide(i, entry, lang, now, no_data(entry["view"], lang, error=f"ref {ref}"),
+                       None)
                 for i, entry in enumerate(config["playlist"])],
             "status": to_html(html.Span(t("wall.unavailable", lang),
                                         className="tb-warn tb-stale")),
@@ -103,6 +104,7 @@ def _slides(config: dict) -> dict:
     try:
         tables = q.existing_tables(con)
         version = queries.current_version(con)
+        frame = _alarms(con, version, now, settings, tables, lang)
         slides = []
         for i, entry in enumerate(config["playlist"]):
             view = entry["view"]
@@ -123,16 +125,32 @@ def _slides(config: dict) -> dict:
                 logger.exception("wall view %s failed [ref %s]", view, ref)
                 body = no_data(view, lang, error=f"ref {ref}")
                 shown_at = now
-            slides.append(_slide(i, entry, lang, shown_at, body))
+            slides.append(_slide(i, entry, lang, shown_at, body, frame))
         status = _status(q.wall_status(con, now=now, settings=settings), lang, now)
         return {"slides": slides, "status": to_html(status)}
     finally:
         con.close()
 
 
-def _slide(index: int, entry: dict, lang: str, now: datetime, body: list) -> dict:
-    """One slide: the attributes of its `section.wall-slide` and its content as HTML."""
+def _alarms(con, version, now: datetime, settings, tables: set[str], lang: str) -> list:
+    """The alarm strip and the ticker, drawn once for every slide (the wall's frame)."""
+    try:
+        data = queries.cached("wall:alarms", version,
+                              lambda: q.alarm_data(con, q.Clock.at(now), settings=settings,
+                                                   tables=tables),
+                              db=str(settings.db_path), settings=settings, now=now)
+    except Exception:  # the strip failing never blanks the slides
+        logger.exception("wall alarm strip failed [ref %s]", error_reference())
+        return [alarm_strip(None, lang), ticker([], lang)]
+    return [alarm_strip(data, lang), ticker(data["ticker"], lang)]
+
+
+def _slide(index: int, entry: dict, lang: str, now: datetime, body: list,
+           frame: list | None) -> dict:
+    """One slide: the attributes of its `section.wall-slide` and its content as HTML, the
+    alarm strip on top and the ticker at the bottom of every view."""
     filt = ";".join(f"{k}={v}" for k, v in entry["filters"].items())
+    strip, feed = frame or (None, None)
     return {
         "attrs": {
             "class": f"wall-slide view-{entry['view']}",
@@ -143,7 +161,8 @@ def _slide(index: int, entry: dict, lang: str, now: datetime, body: list) -> dic
             "data-now": now.isoformat(timespec="microseconds"),  # the figures' instant
             "data-drawn": datetime.now().isoformat(timespec="microseconds"),
         },
-        "html": to_html([slide_header(entry["view"], lang, entry["filters"]), *body]),
+        "html": to_html([strip, slide_header(entry["view"], lang, entry["filters"]), *body,
+                         feed]),
     }
 
 

@@ -12,6 +12,7 @@ with `os.replace` when it has finished, so that:
 from __future__ import annotations
 
 import errno
+import fcntl
 import logging
 import os
 import re
@@ -160,6 +161,29 @@ def _write_failed(db_path: Path, step: str, error: Exception) -> WarehouseError:
     )
 
 
+FICLONE = 0x40049409  # linux/fs.h: share the source's extents instead of copying data
+# What a filesystem without shared extents (ext4, tmpfs) answers to FICLONE.
+_CANNOT_CLONE = {errno.EOPNOTSUPP, errno.ENOTTY, errno.EINVAL, errno.EXDEV, errno.ENOSYS}
+
+
+def copy_warehouse(source: Path, target: Path) -> str:
+    """Copy the warehouse file for a write; return how ("clone" or "copy").
+
+    On a filesystem with shared extents (XFS, btrfs) the copy is a reflink clone: no data
+    is copied and the write later copies only the blocks it changes, whatever the size of
+    the warehouse. Elsewhere (ext4) every byte is copied: about 2.5 s of CPU at 10M tickets.
+    """
+    with open(source, "rb") as src, open(target, "wb") as dst:
+        try:
+            fcntl.ioctl(dst.fileno(), FICLONE, src.fileno())
+            return "clone"
+        except OSError as e:
+            if e.errno not in _CANNOT_CLONE:
+                raise
+    shutil.copyfile(source, target)
+    return "copy"
+
+
 @contextmanager
 def writer(
     settings: Settings, lock_timeout: float = 600, bump_version: bool = True,
@@ -196,7 +220,7 @@ def writer(
         _remove_leftovers(db_path)
         try:
             if db_path.exists():
-                shutil.copyfile(db_path, work)
+                copy_warehouse(db_path, work)
             con = duckdb.connect(str(work))
         except (OSError, duckdb.IOException) as e:
             raise _write_failed(db_path, "copy the warehouse", e) from e

@@ -28,7 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+from scipy import special  # not scipy.stats: it costs every load ~1 s of CPU to import
 
 WORKDAY, WEEKEND, HOLIDAY, NEAR_LONG_HOLIDAY = 0, 1, 2, 3
 LONG_HOLIDAY_DAYS = 5  # a run of this many days off holding a holiday is a long holiday
@@ -68,9 +68,42 @@ def day_classes(is_workday: np.ndarray, is_holiday: np.ndarray) -> np.ndarray:
     return np.where(near & is_workday, NEAR_LONG_HOLIDAY, classes)
 
 
+def _trim_mean(rows: np.ndarray, share: float) -> np.ndarray:
+    """Mean of each row without its `share` lowest and highest values
+    (scipy.stats.trim_mean(rows, share, axis=1), step for step)."""
+    n = rows.shape[1]
+    cut = int(share * n)
+    parted = np.partition(rows, (cut, n - cut - 1), axis=1)
+    return np.mean(parted[:, cut:n - cut], axis=1)
+
+
+def _poisson_ppf(q: float, mu: np.ndarray) -> np.ndarray:
+    """scipy.stats.poisson.ppf(q, mu) for 0 < q < 1: the least k with cdf(k) >= q."""
+    valid = mu >= 0
+    mu = np.where(valid, mu, 0.0)
+    with np.errstate(all="ignore"):
+        k = np.ceil(special.pdtrik(q, mu))
+        below = np.maximum(k - 1, 0)
+        k = np.where(special.pdtr(below, mu) >= q, below, k)
+    return np.where(valid, k, np.nan)
+
+
+def _nbinom_ppf(q: float, r: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """scipy.stats.nbinom.ppf(q, r, p) for 0 < q < 1 (cdf(k) = I_p(r, k + 1))."""
+    valid = (r > 0) & (p > 0) & (p <= 1)
+    r, p = np.where(valid, r, 1.0), np.where(valid, p, 0.5)
+    with np.errstate(all="ignore"):
+        k = np.ceil(special.nbdtrik(q, r, p))
+        below = np.maximum(k - 1, 0)
+        k = np.where(special.betainc(r, below + 1, p) >= q, below, k)
+        # the inverse fails (1e100) for a vanishing r; cdf(0) = p**r answers those
+        k = np.where(p**r >= q, 0.0, k)
+    return np.where(valid, k, np.nan)
+
+
 def _class_moments(base: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Trimmed mean and winsorised variance of each row of `base` (cells x days)."""
-    mean = stats.trim_mean(base, TRIM, axis=1)
+    mean = _trim_mean(base, TRIM)
     low, high = np.quantile(base, [TRIM, 1 - TRIM], axis=1)
     clipped = np.clip(base, low[:, None], high[:, None])
     var = clipped.var(axis=1, ddof=1) if base.shape[1] > 1 else mean.copy()
@@ -140,7 +173,7 @@ def quantiles(expected: np.ndarray, variance: np.ndarray, q) -> np.ndarray:
     over = extra > 1e-9 * np.maximum(expected, 1)
     r = np.where(over, expected**2 / np.where(over, extra, 1), 1.0)
     p = np.where(over, expected / variance, 0.5)
-    return np.where(over, stats.nbinom.ppf(q, r, p), stats.poisson.ppf(q, expected))
+    return np.where(over, _nbinom_ppf(q, r, p), _poisson_ppf(q, expected))
 
 
 def fires(observed: np.ndarray, expected: np.ndarray, variance: np.ndarray, *,

@@ -25,10 +25,12 @@ SURFACES = {
     "wall.participation": ("大屏·居民参与", "Wall: participation"),
     "wall.accounts": ("大屏·公共收支", "Wall: public accounts"),
     "wall.population": ("大屏·人口画像", "Wall: population"),
+    "wall.alarms": ("大屏·告警条", "Wall: alarm strip (every slide)"),
     "explore.tickets": ("分析·事件", "Explorer: tickets"),
     "explore.participation": ("分析·参与", "Explorer: participation"),
     "explore.accounts": ("分析·收支", "Explorer: accounts"),
     "explore.population": ("分析·人口", "Explorer: population"),
+    "explore.warnings": ("分析·预警", "Explorer: warnings"),
     "export": ("导出报表", "CSV exports"),
 }
 
@@ -52,7 +54,7 @@ class Metric:
         id: stable identifier (used in URLs, exports and the thresholds file).
         name_zh, name_en: short names as shown.
         definition_zh, definition_en: the 口径 in a sentence.
-        unit: "件", "%", "小时", "元", "人", "户" or "票".
+        unit: "件", "%", "小时", "元", "人", "户", "票" or "条".
         basis: key of BASES.
         source: the table or mart the SQL reads.
         sql: the aggregate expression (ticket metrics) or where it is computed.
@@ -103,7 +105,8 @@ METRICS: tuple[Metric, ...] = (
     Metric("reported", "上报", "Reported",
            "窗口内上报的事件数", "tickets reported in the window",
            "件", _R, _T, "count(*)", True,
-           shown=("wall.levels", "wall.closure", "explore.tickets", "export")),
+           shown=("wall.levels", "wall.closure", "wall.alarms", "explore.tickets",
+                  "export")),
     Metric("closed", "已办结", "Closed",
            "窗口内上报、截至时点已办结的事件数",
            "tickets reported in the window and closed by the as-of instant",
@@ -120,7 +123,13 @@ METRICS: tuple[Metric, ...] = (
            "(the only meaning of 'overdue' on the wall)",
            "件", "as_of", "tickets_open_at($as_of)",
            "count(*) filter (where $as_of > deadline_at)", True,
-           good="down", amber=1, red=50, shown=("wall.closure", "export")),
+           good="down", amber=1, red=50, shown=("wall.closure", "wall.alarms", "export")),
+    Metric("serious_open", "在办三、四级", "Open level 3–4",
+           "截至时点尚未办结的三级、四级（最重）事件数，不限上报时间",
+           "level 3 and 4 (most serious) tickets open at the as-of instant, any report "
+           "date", "件", "as_of", "tickets_open_at($as_of)",
+           "count(*) filter (where level >= 3)", True,
+           good="down", amber=1, red=10, shown=("wall.levels", "wall.alarms")),
     Metric("overdue", "超期未办结（本期上报）", "Open past deadline (reported in window)",
            "窗口内上报、截至时点未办结且已过期限的事件数",
            "tickets reported in the window, open at the as-of instant and past deadline",
@@ -148,9 +157,9 @@ METRICS: tuple[Metric, ...] = (
            False, good="up", amber=90, red=80,
            shown=("wall.closure", "explore.tickets", "export")),
     Metric("on_time_pct", "按时办结率", "On-time rate",
-           "按时办结 ÷（已办结 + 超期未办结）；尚在期限内的在办事件不计入；Ⅲ级按工作日计",
+           "按时办结 ÷（已办结 + 超期未办结）；尚在期限内的在办事件不计入；三级按工作日计",
            "closed by deadline ÷ (closed + open past deadline); tickets still within "
-           "their limit count for neither; level Ⅲ counts working days",
+           "their limit count for neither; level 3 counts working days",
            "%", _R, _T,
            "rate_pct(count(*) filter (where on_time_at_asof(closed_at, deadline_at, $as_of)),"
            " count(*) filter (where closed_at_asof(closed_at, $as_of) "
@@ -166,7 +175,8 @@ METRICS: tuple[Metric, ...] = (
            "responded_at > reported_at + to_hours(cast($response_hours as bigint)) or "
            "open_at_asof(responded_at, $as_of) and "
            "$as_of > reported_at + to_hours(cast($response_hours as bigint))), count(*))",
-           False, good="down", amber=5, red=15, shown=("wall.closure", "export")),
+           False, good="down", amber=5, red=15,
+           shown=("wall.closure", "wall.alarms", "export")),
     Metric("escalations", "升级督办", "Escalations",
            "窗口内上报、截至时点已升级至社区督办的事件数",
            "tickets reported in the window escalated for supervision by the as-of instant",
@@ -185,7 +195,7 @@ METRICS: tuple[Metric, ...] = (
            "小时", _R, _T,
            "round(quantile_cont(epoch(closed_at - reported_at) / 3600.0, 0.9) filter "
            "(where closed_at_asof(closed_at, $as_of)), 1)",
-           False, good="down", shown=("export",)),
+           False, good="down", shown=("explore.tickets", "export")),
     Metric("satisfaction_pct", "满意率", "Satisfaction",
            "评价为满意 ÷ 已评价", "rated satisfied ÷ rated",
            "%", _R, _T,
@@ -216,6 +226,12 @@ METRICS: tuple[Metric, ...] = (
            "major ones (by owners and by area)",
            "%", "vote", "vote_results", "approval_owners_pct", False, good="up",
            shown=("wall.participation", "explore.participation", "export")),
+    Metric("warnings_active", "生效预警", "Active warnings",
+           "最近一次计算时仍然成立的预警（新发与持续，不含已解除）",
+           "early warnings still holding at their latest evaluation (new and ongoing, "
+           "not resolved)", "条", "as_of", "warnings",
+           "count(*) filter (where status <> 'resolved')", True,
+           good="down", amber=1, red=5, shown=("wall.alarms", "explore.warnings")),
     Metric("income", "收入", "Income",
            "账期内入账的公共收入（元，精确到分，DECIMAL）",
            "public income booked in the month (yuan, exact decimals)",

@@ -35,8 +35,9 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from pipelines.metrics.catalog import METRICS, Metric
 from pipelines.metrics.compute import data_cutoff
-from pipelines.metrics.windows import Window
+from pipelines.metrics.windows import Window, shift_periods
 from pipelines.queries import QueryError, sql_text
 from pipelines.settings import Settings, local_now
 
@@ -84,7 +85,7 @@ TEXT_FILTERS: dict[str, str] = {
     "description": "q_description",
 }
 
-GRAINS = ("day", "week", "month")
+GRAINS = ("day", "week", "month", "quarter", "year")
 STATUSES = ("open", "closed", "overdue")
 MAX_PAGE_ROWS = 500
 
@@ -226,15 +227,8 @@ def mark_buckets(df: pd.DataFrame, window: Window, grain: str) -> pd.DataFrame:
     apart, never as a whole period.
     """
     starts = [pd.Timestamp(d).date() for d in df["period_start"]]
-    step = {"day": 1, "week": 7}.get(grain)
     first = window.start.date()
-    ends = []
-    for d in starts:
-        if step:
-            nxt = d + dt.timedelta(days=step)
-        else:
-            nxt = (d.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-        ends.append(dt.datetime.combine(nxt, dt.time()))
+    ends = [dt.datetime.combine(shift_periods(grain, d, 1), dt.time()) for d in starts]
     df["bucket_from"] = [max(d, first) for d in starts]
     df["bucket_to"] = [min(e - dt.timedelta(microseconds=1), window.end).date()
                        for e in ends]
@@ -266,6 +260,105 @@ def close_time_by_level(con: duckdb.DuckDBPyConnection, filters: TicketFilters, 
     """Median and 90th-percentile hours from report to closure, per level."""
     params = filters.params(now or default_now())
     return _execute(con, "explore__close_time", params).df()
+
+
+# The analysts' breakdown: any declared ticket measure of the explorer (the metrics
+# layer's SQL, judged at $as_of) by one or two allow-listed dimensions. "period" splits by
+# `date_trunc($grain, reported_at)`.
+BREAKDOWN_MEASURES: dict[str, Metric] = {
+    m.id: m for m in METRICS if m.source == "tickets" and "explore.tickets" in m.shown}
+BREAKDOWN_BY: dict[str, str] = {**DIMENSIONS,
+                                "period": "cast(date_trunc($grain, reported_at) as date)"}
+MAX_BREAKDOWN_VALUES = 500  # per dimension: a pivot wider than this is not a table
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """One breakdown request: `measure` by `by` (and `by2`), periods of `grain`."""
+
+    measure: str = "reported"
+    by: str = "category"
+    by2: str | None = None
+    grain: str = "month"
+
+    def __post_init__(self) -> None:
+        if self.measure not in BREAKDOWN_MEASURES:
+            raise ValueError(f"measure must be one of {tuple(BREAKDOWN_MEASURES)}, "
+                             f"not {self.measure!r}")
+        for name in (self.by, self.by2):
+            if name is not None and name not in BREAKDOWN_BY:
+                raise ValueError(f"dimension must be one of {tuple(BREAKDOWN_BY)}, "
+                                 f"not {name!r}")
+        if self.by2 == self.by:
+            raise ValueError(f"the second dimension repeats the first ({self.by!r})")
+        if self.grain not in GRAINS:
+            raise ValueError(f"grain must be one of {GRAINS}, not {self.grain!r}")
+
+
+def _breakdown_sql(b: Breakdown) -> str:
+    """Constant text: the metric's declared SQL and allow-listed dimension expressions.
+
+    Grouping sets give the cells and, computed over the rows themselves (so a median or
+    a rate of the total is right, not a sum of cells), each row's, column's and the
+    grand total.
+    """
+    dims = [BREAKDOWN_BY[b.by]] + ([BREAKDOWN_BY[b.by2]] if b.by2 else [])
+    names = ["value", "value2"][:len(dims)]
+    select = ", ".join(f"{e} as {n}" for e, n in zip(dims, names))
+    flags = ", ".join(f"grouping({n}) = 1 as {n}_total" for n in names)
+    sets = "(value, value2), (value), (value2), ()" if b.by2 else "(value), ()"
+    # the explorer judges every figure at $now, the filter's instant too
+    measure = BREAKDOWN_MEASURES[b.measure].sql.replace("$as_of", "$now")
+    return (f"select {select}, {flags}, {measure} as measure, "
+            "count(*) as reported_count\n"
+            "from tickets\n"
+            "where reported_at >= $date_from and reported_at < $date_to + interval 1 day\n"
+            f"    and {_fragment('explore_filters')}\n"
+            f"group by grouping sets ({sets})")
+
+
+def ticket_measure_breakdown(con: duckdb.DuckDBPyConnection, filters: TicketFilters,
+                             breakdown: Breakdown, *, now: dt.datetime | None = None
+                             ) -> pd.DataFrame:
+    """`breakdown.measure` per value of `breakdown.by` (and `by2`), with totals.
+
+    Long form, one row per cell: value (value2), value_total (value2_total: True on the
+    total over that dimension), measure, reported_count, and for "period" values
+    is_partial (cut by the dates or still running). Judged at `now`, like every figure
+    of the explorer. Unsorted: `sort_breakdown` orders it.
+
+    Raises:
+        QueryError: the statement failed.
+    """
+    now = now or default_now()
+    params = filters.params(now)
+    if "period" in (breakdown.by, breakdown.by2):
+        params["grain"] = breakdown.grain
+    text = _breakdown_sql(breakdown)
+    try:
+        df = con.execute(text, params).df()
+    except duckdb.Error as e:
+        logger.error("query explore:breakdown failed with params %r: %s", params, e)
+        raise QueryError(f"query explore:breakdown failed: {e}") from e
+    window = Window.dates(filters.date_from, filters.date_to, now)
+    for col in ("value", "value2"):
+        if col not in df:
+            continue
+        if (breakdown.by if col == "value" else breakdown.by2) == "period":
+            cells = df.loc[~df[f"{col}_total"], col]
+            marked = mark_buckets(pd.DataFrame({"period_start": cells}), window,
+                                  breakdown.grain)
+            df[f"{col}_partial"] = False
+            df.loc[cells.index, f"{col}_partial"] = marked["is_partial"].to_numpy()
+            df[col] = [None if t else pd.Timestamp(v).date()
+                       for v, t in zip(df[col], df[f"{col}_total"])]
+    return df
+
+
+def sort_order(measure: str) -> bool:
+    """True when a larger `measure` is worse or simply larger, so it goes first."""
+    return BREAKDOWN_MEASURES[measure].good != "up"
+
 
 
 def parse_sort(sort: str | None) -> tuple[str, str]:

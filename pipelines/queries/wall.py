@@ -27,6 +27,7 @@ import duckdb
 
 from pipelines import freshness
 from pipelines.freshness import SourceFreshness
+from pipelines.metrics.catalog import Metric, load_thresholds
 from pipelines.metrics.compute import data_cutoff, participation_cutoff
 from pipelines.metrics.windows import Window
 from pipelines.queries import arrow
@@ -152,8 +153,6 @@ def levels_data(
     clock: Clock,
     *,
     community: str | None = None,
-    ticker_limit: int = 20,
-    ticker_text: str = "category_place",
 ) -> dict:
     """Levels view: how many events today, and is anything serious happening?
 
@@ -161,16 +160,10 @@ def levels_data(
         levels: per level 1-4 today_count, month_count, the same periods a year ago
             (ly_*), their change in percent (None when last year had none) and open_count;
         today_total, month_total, open_total and their year-ago counterparts;
-        serious: open level-3/4 events (newest 8) and serious_count;
+        serious: open level-3/4 events (newest report first, 8) and serious_count;
         categories: this month's top 8 categories; communities: ranked by this month's
-        count (all, with open_count); ticker: the newest reports of the last week, with
-        their description only when `ticker_text` is "description" (else None).
-
-    Raises:
-        ValueError: `ticker_text` is not one of TICKER_TEXTS.
+        count (all, with open_count). The ticker is the alarm strip's (`alarm_data`).
     """
-    if ticker_text not in TICKER_TEXTS:
-        raise ValueError(f"ticker_text must be one of {TICKER_TEXTS}, got {ticker_text!r}")
     c = clock
     # like for like: today and month to date against the same spans a year earlier,
     # both ending at the same time of day as the data cut-off (c.now)
@@ -227,15 +220,6 @@ def levels_data(
             community=community,
             limit=14,
         ),
-        "ticker": _records(
-            con,
-            "wall__ticker",
-            now=c.now,
-            since=c.now - timedelta(days=TICKER_DAYS),
-            community=community,
-            limit=ticker_limit,
-            with_description=ticker_text == "description",
-        ),
     }
 
 
@@ -253,7 +237,7 @@ def closure_data(
             on_time_pct per level 1-4; total: the same over all levels;
         trend: 12 months of closure_pct and on_time_pct (oldest first), the running
             month with is_partial; overdue: open tickets past their deadline (any
-            report date: metric overdue_open), most overdue first (10), overdue_total,
+            report date: metric overdue_open), most recently overdue first (10), overdue_total,
             and per level as by_level's overdue_open_count (they add up to the total);
         response: late responses, escalations, satisfaction;
         communities: ranked by on-time rate (all communities).
@@ -276,8 +260,8 @@ def closure_data(
     total = {k: sets["total"][0][k] for k in level_keys}
     by_level = {r["level"]: {k: r[k] for k in level_keys} for r in sets["level"]}
     response = {k: sets["total"][0][k] for k in (
-        "reported_count", "late_response_count", "escalated_count", "rated_count",
-        "satisfied_count", "satisfaction_pct")}
+        "reported_count", "late_response_count", "response_timeout_pct", "escalated_count",
+        "rated_count", "satisfied_count", "satisfaction_pct")}
     # best on-time rate first, nothing due yet last; then by name (as SQL orders text)
     ranked = sorted(
         sets["community"],
@@ -377,6 +361,81 @@ def _closure_trend(
     ]
 
 
+# The alarm strip's figures in the order shown, each the id of its metric (its verdict
+# colours it); "reported" (new today) has no thresholds: information, never an alarm.
+ALARMS = ("serious_open", "overdue_open", "reported", "response_timeout_pct",
+          "warnings_active")
+PULSE_WINDOW = timedelta(hours=1)  # a red crossing or a level-4 report this recent pulses
+
+
+def alarm_data(
+    con: duckdb.DuckDBPyConnection,
+    clock: Clock,
+    *,
+    settings: Settings,
+    tables: set[str],
+    metrics: Mapping[str, Metric] | None = None,
+    ticker_limit: int = 20,
+) -> dict:
+    """The alarm strip on every slide: what needs attention now, judged by thresholds.
+
+    Ticket figures are taken at the data cut-off (newest ticket by `clock.now`), the
+    late-response rate over this month to then, active warnings at their latest
+    evaluation. Each item's `verdict` is its metric's `Metric.level` ("ok", "amber",
+    "red"; "" when the metric is not judged); `pulse` is True when it turned red within
+    PULSE_WINDOW (or, for open level 3/4, a level-4 event was reported within it).
+
+    Args:
+        metrics: the declarations with this installation's thresholds (default: read
+            `settings.metric_thresholds`).
+
+    Returns:
+        cutoff; items: [{"id", "value", "verdict", "pulse", "unit"}] in ALARMS order,
+        the warnings item with value None when the warnings table is not there yet;
+        ticker: the newest reports of the last week (with their description only when
+        `settings.wall_ticker_text` is "description").
+
+    Raises:
+        ValueError: settings.wall_ticker_text is not one of TICKER_TEXTS.
+    """
+    if settings.wall_ticker_text not in TICKER_TEXTS:
+        raise ValueError(f"ticker_text must be one of {TICKER_TEXTS}, "
+                         f"got {settings.wall_ticker_text!r}")
+    metrics = metrics or load_thresholds(settings.metric_thresholds)
+    c = ticket_clock(con, clock) if "tickets" in tables else clock
+    before = c.now - PULSE_WINDOW
+    values: dict[str, Any] = {}
+    if "tickets" in tables:
+        values = _records(con, "wall__alarms", now=c.now, before=before,
+                          today_start=c.today_start, month_start=c.month_start,
+                          response_hours=settings.response_hours)[0]
+        values["reported"] = values.pop("reported_today")
+    if "warnings" in tables:
+        # warnings are stamped when a load evaluates them: judged by the clock, not
+        # by the tickets' cut-off
+        values.update(_records(con, "wall__alarm_warnings",
+                               before=clock.now - PULSE_WINDOW)[0])
+    items = []
+    for key in ALARMS:
+        m = metrics[key]
+        value = values.get(key)
+        if isinstance(value, Decimal):
+            value = float(value)
+        verdict = m.level(value)
+        was = m.level(_float(values.get(f"{key}_before")))
+        pulse = verdict == "red" and was != "red"
+        if key == "serious_open":
+            pulse = pulse or bool(values.get("level4_new"))
+        items.append({"id": key, "value": value, "verdict": verdict, "pulse": pulse,
+                      "unit": m.unit})
+    ticker = (_records(con, "wall__ticker", now=c.now,
+                       since=c.now - timedelta(days=TICKER_DAYS), community=None,
+                       limit=ticker_limit,
+                       with_description=settings.wall_ticker_text == "description")
+              if "tickets" in tables else [])
+    return {"cutoff": c.now, "items": items, "ticker": ticker}
+
+
 def fallback_years(con: duckdb.DuckDBPyConnection) -> list[int]:
     """Years whose working days fell back to Monday-Friday."""
     return [r["calendar_year"] for r in _records(con, "wall__calendar_fallback")]
@@ -459,15 +518,16 @@ def wall_view_data(
     filters = {k: v for k, v in (filters or {}).items() if k in FILTER_KEYS and v}
     tables = existing_tables(con) if tables is None else tables
     missing = [t for t in VIEW_TABLES[view] if t not in tables]
-    base = {"view": view, "now": clock.now, "filters": filters}
+    # this installation's thresholds: the views colour figures by Metric.level
+    base = {"view": view, "now": clock.now, "filters": filters,
+            "metrics": load_thresholds(settings.metric_thresholds)}
     if missing:
         return {**base, "available": False, "missing": missing}
     community = filters.get("community")
     if view in ("levels", "closure"):
         clock = ticket_clock(con, clock)
     if view == "levels":
-        data = levels_data(con, clock, community=community,
-                           ticker_text=settings.wall_ticker_text)
+        data = levels_data(con, clock, community=community)
     elif view == "accounts":
         data = accounts_data(con, clock, small_count=settings.small_count,
                              community=community,

@@ -183,8 +183,10 @@ def test_explore__cross_filter_chip_back_and_copied_link(served, dash_br, artifa
     _open(dash_br, served["url"] + BASE)
     # cross-filter: click the largest category bar
     bars = dash_br.find_elements("#explore-panel-category .js-plotly-plot .point path")
-    target = _chart_data(dash_br, "category")[0]["c"][-1]  # horizontal: largest last
-    _click(dash_br, bars[-1])
+    target = _chart_data(dash_br, "category")[0]["c"][0]  # largest first, drawn on top
+    assert _chart_data(dash_br, "category")[0]["x"][0] == max(
+        _chart_data(dash_br, "category")[0]["x"])
+    _click(dash_br, bars[0])
     dash_br.wait_for_contains_text("#explore-chips", target, timeout=15)
     _wait_charts(dash_br)
     assert _query(dash_br)["category"] == [target]
@@ -367,3 +369,35 @@ def test_explore__header_sort_and_table_position_survive_a_copied_link(
     assert dash_br.get_logs() == []
     dash_br.driver.close()
     dash_br.driver.switch_to.window(dash_br.driver.window_handles[0])
+
+
+def test_explore__p90_hours_to_close_by_category_last_quarter_and_its_files(
+        served, dash_br, artifacts_dir):
+    """The issue's question on one screen; the table equals SQL and both files equal it."""
+    import pandas as pd
+
+    con = served["con"]
+    _open(dash_br, served["url"] + "/explore/tickets?from=2026-04-01&to=2026-06-30"
+          f"&asof={ASOF}&bm=p90_close_hours&by=category")
+    dash_br.wait_for_element("#explore-breakdown-table tbody tr", timeout=20)
+    shown = [[c.text for c in tr.find_elements("css selector", "th, td")]
+             for tr in dash_br.find_elements("#explore-breakdown-table tr")]
+    want = con.execute("""
+        select coalesce(category, '合计'),
+               round(quantile_cont(epoch(closed_at - reported_at) / 3600.0, 0.9)
+                     filter (where closed_at <= $asof), 1) as p90, count(*)
+        from tickets where reported_at >= '2026-04-01' and reported_at < '2026-07-01'
+        group by grouping sets ((category), ())
+        order by grouping(category), p90 desc, 1""", {"asof": ASOF}).fetchall()
+    assert shown[0] == ["类别", "办结用时 P90（小时）", "上报（件）"]
+    assert shown[1:] == [[c, f"{p:.1f}", f"{n:,}"] for c, p, n in want]
+    _screenshot(dash_br.driver, artifacts_dir / "explore_breakdown.png")
+    for kind in ("csv", "xlsx"):
+        href = dash_br.find_element(f"#explore-{kind}-breakdown").get_attribute("href")
+        with urllib.request.urlopen(href, timeout=30) as r:
+            data = io.BytesIO(r.read())
+        got = (pd.read_csv(data, encoding="utf-8-sig") if kind == "csv"
+               else pd.read_excel(data, engine="openpyxl"))
+        assert list(got.columns) == shown[0]
+        assert [[str(a), f"{b:.1f}", f"{c:,}"] for a, b, c in got.itertuples(index=False)] \
+            == shown[1:], kind

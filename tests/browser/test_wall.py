@@ -16,6 +16,7 @@ import sys
 import time
 import urllib.request
 from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from urllib.parse import quote
 
@@ -209,6 +210,11 @@ def _count(text: str) -> int:
     return int(text.replace(",", ""))
 
 
+def _wan(yuan: Decimal) -> str:
+    """Money on the wall: 万元 to two places, rounded half up from the exact sum."""
+    return f"{(yuan / 10000).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,.2f}"
+
+
 def _pct(num: int, den: int) -> str:
     return "—" if not den else f"{round(100.0 * num / den, 1):.1f}%"
 
@@ -318,7 +324,7 @@ def test_wall__closure_figures_equal_sql(server, driver, con):
     due = frame["reported_at"] + timedelta(hours=6)
     answered = frame["responded_at"].notna() & (frame["responded_at"] <= now)
     late = (answered & (frame["responded_at"] > due)) | (~answered & (now > due))
-    assert _count(figs["late_response"]) == int(late.sum())
+    assert figs["response_timeout_pct"] == _pct(int(late.sum()), len(frame))
     overdue_now = con.execute(
         "select count(*) from tickets where reported_at <= $now and deadline_at < $now"
         " and (closed_at is null or closed_at > $now)", {"now": now},
@@ -327,16 +333,14 @@ def test_wall__closure_figures_equal_sql(server, driver, con):
 
 
 def test_wall__pinned_table_on_ultra_wide_keeps_columns_together(server, driver):
-    # one view across 5760x1080: the community table must not spread its columns over the
-    # whole panel; it may use the height for larger type instead
+    # one view across 5760x1080: the per-compound table must not spread its columns over
+    # the whole panel
     _size(driver, 5760, 1080)
-    _open(driver, f"{server.url}/wall/population")
-    table, panel, font = driver.execute_script(
-        "var t = document.querySelector('.wt-pop'); return [t.getBoundingClientRect().width,"
-        " t.closest('.wp').getBoundingClientRect().width,"
-        " parseFloat(getComputedStyle(t).fontSize)];")
+    _open(driver, f"{server.url}/wall/accounts")
+    table, panel = driver.execute_script(
+        "var t = document.querySelector('.wt-top'); return [t.getBoundingClientRect().width,"
+        " t.closest('.wp').getBoundingClientRect().width];")
     assert table < 0.7 * panel
-    assert font > 0.023 * 1080  # larger than on a 16:9 screen (2.3vh)
     assert driver.execute_script(LAYOUT_PROBLEMS_JS) == []
 
 
@@ -363,12 +367,12 @@ def test_wall__participation_accounts_population_equal_sql(server, driver, con):
         " group by month",
         {"m": month},
     ).fetchone()
-    assert figs["income_yuan"] == f"¥{income:,.2f}"
+    assert figs["income_yuan"] == _wan(income)
     if shown == month:  # running and unpublished: no closing balance on the wall
         assert "closing_yuan" not in figs
-        assert figs["net_yuan"] == f"¥{income - expense:,.2f}"
+        assert figs["net_yuan"] == _wan(income - expense)
     else:
-        assert figs["closing_yuan"] == f"¥{closing:,.2f}"
+        assert figs["closing_yuan"] == _wan(closing)
 
     _open(driver, f"{server.url}/wall/population")
     figs = _figs(driver)
@@ -379,33 +383,30 @@ def test_wall__participation_accounts_population_equal_sql(server, driver, con):
 
 
 def test_wall__small_counts_show_lt5_and_cannot_be_derived(server, driver, con):
+    """The wall shows people per key group for the whole scope and residents and
+    households per community (the per-community key-group table is the explorer's):
+    each count of 1..k-1 reads <k, and no visible figure is such a count."""
     _size(driver, 1920, 1080)
     _open(driver, f"{server.url}/wall/population")
     figs = _figs(driver)
-    small = [k for k, v in figs.items() if v == f"<{K}"]
-    assert small, "the fixture has key groups with 1-4 people in a community"
-    counts = {
-        (c, g): n for c, g, n in con.execute(
-            "select community, g, count(*) from (select community, unnest(key_groups)"
-            " as g from residents) group by all").fetchall()
-    }
-    hidden_per_group: dict[str, int] = {}
-    for key in figs:
-        if key.startswith("community.") and ".kg." in key:
-            _, community, _, group = key.split(".")
-            n = counts.get((community, group), 0)
-            text = figs[key]
-            if 1 <= n < K:
-                assert text == f"<{K}", (key, n)
-            else:
-                assert text in ("—", f"{n:,}"), (key, n, text)
-            if text in ("—", f"<{K}"):
-                hidden_per_group[group] = hidden_per_group.get(group, 0) + 1
-    # one hidden cell in a column would be its total minus the others
-    assert all(n != 1 for n in hidden_per_group.values()), hidden_per_group
-    # no visible figure anywhere on the wall is a count of people from 1 to k-1
+    assert not any(".kg." in k and k.startswith("community.") for k in figs)
+    per_group = dict(con.execute(
+        "select g, count(*) from (select unnest(key_groups) as g from residents)"
+        " group by all").fetchall())
+    shown = {k.split(".")[2]: v for k, v in figs.items() if k.startswith("total.kg.")}
+    assert shown and set(shown) <= set(per_group)
+    for group, text in shown.items():
+        n = per_group[group]
+        assert text == (f"<{K}" if 1 <= n < K else f"{n:,}"), (group, n, text)
+    per_comm = dict(con.execute(
+        "select community, count(*) from residents group by all").fetchall())
     for key, text in figs.items():
-        if text.replace(",", "").isdigit():
+        if key.startswith("community.") and key.endswith(".residents"):
+            n = per_comm[key.split(".")[1]]
+            assert text == (f"<{K}" if 1 <= n < K else f"{n:,}"), (key, n, text)
+    # no visible count of people on the slide is from 1 to k-1 (the strip counts tickets)
+    for key, text in figs.items():
+        if key.startswith(("total.", "community.")) and text.replace(",", "").isdigit():
             assert not 1 <= int(text.replace(",", "")) < K, (key, text)
 
 
@@ -607,3 +608,109 @@ def test_wall__version_endpoint_is_small(server):
         assert r.headers["Cache-Control"] == "no-store"
     assert len(body) < 1024
     assert date.today().isoformat()[:4] in body.decode()
+
+
+# ---------------------------------------------------------------- alarm strip, lists
+
+
+def _verdict(value, good: str, amber, red) -> str:
+    """The palette's rule, written out here: at or beyond red is red, at or beyond amber
+    amber, else ok; a figure without thresholds is information."""
+    if amber is None or value is None:
+        return "info"
+    worse = (lambda a, b: a <= b) if good == "up" else (lambda a, b: a >= b)
+    return "red" if worse(value, red) else "amber" if worse(value, amber) else "ok"
+
+
+STRIP_JS = """
+var out = [];
+document.querySelectorAll('.wall-slide[data-on="1"]').forEach(function (s) {
+    var items = {};
+    s.querySelectorAll('.wall-alarms [data-alarm]').forEach(function (e) {
+        var r = e.getBoundingClientRect();
+        items[e.getAttribute('data-alarm')] = [e.getAttribute('data-verdict'),
+            e.querySelector('[data-fig]').textContent.trim(),
+            r.top >= 0 && r.bottom <= innerHeight && r.left >= 0 && r.right <= innerWidth,
+            getComputedStyle(e).color];
+    });
+    var tk = s.querySelector('.wall-ticker').getBoundingClientRect();
+    out.push([s.getAttribute('data-view'), items, tk.bottom <= innerHeight && tk.height > 0]);
+});
+return out;
+"""
+
+
+@pytest.mark.parametrize("size", [(1920, 1080), (3840, 2160)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_wall__alarm_strip_on_every_view_coloured_by_the_thresholds(server, driver, con,
+                                                                     size):
+    """Every view carries the strip (and the ticker) in sight; each figure equals SQL
+    written here and its colour the thresholds' verdict (catalog defaults)."""
+    from pipelines.metrics import BY_ID
+
+    cut = con.execute("select max(reported_at) from tickets").fetchone()[0]
+    serious, overdue = con.execute(
+        "select count(*) filter (where level >= 3), count(*) filter (where deadline_at < $n)"
+        " from tickets where reported_at <= $n and (closed_at is null or closed_at > $n)",
+        {"n": cut}).fetchone()
+    today = con.execute("select count(*) from tickets where reported_at::date = $n::date"
+                        " and reported_at <= $n", {"n": cut}).fetchone()[0]
+    late, reported = con.execute(
+        "select count(*) filter (where (responded_at <= $n and responded_at > reported_at"
+        " + interval 6 hour) or ((responded_at is null or responded_at > $n) and $n >"
+        " reported_at + interval 6 hour)), count(*) from tickets where reported_at >="
+        " date_trunc('month', $n::timestamp) and reported_at <= $n", {"n": cut}).fetchone()
+    active = con.execute("select count(*) from warnings where resolved_at is null").fetchone()[0]
+    late_pct = round(100.0 * late / reported, 1)
+    expected = {
+        "serious_open": (f"{serious:,}", serious),
+        "overdue_open": (f"{overdue:,}", overdue),
+        "reported": (f"{today:,}", today),
+        "response_timeout_pct": (f"{late_pct:.1f}%", late_pct),
+        "warnings_active": (f"{active:,}", active),
+    }
+    want = {k: (text, _verdict(v, BY_ID[k].good, BY_ID[k].amber, BY_ID[k].red))
+            for k, (text, v) in expected.items()}
+    assert {"red", "amber"} <= {v for _, v in want.values()}  # the demo shows both
+    w, h = size
+    _size(driver, w, h)
+    colours = {}
+    for view in VIEWS:
+        _open(driver, f"{server.url}/wall/{view}")
+        [(shown_view, items, ticker_in_sight)] = driver.execute_script(STRIP_JS)
+        assert shown_view == view and ticker_in_sight
+        assert {k: tuple(v[:2][::-1]) for k, v in items.items()} == want, view
+        assert all(v[2] for v in items.values()), view  # inside the screen
+        colours.update({v[0]: v[3] for v in items.values()})
+    # one colour per verdict, and they differ
+    assert len({colours[v] for v in ("red", "amber", "info")}) == 3
+    # a stitched canvas: every screen (each visible slide) carries its own strip
+    _size(driver, 5760, 1080)
+    _open(driver, f"{server.url}/wall", slides=5)
+    shown = driver.execute_script(STRIP_JS)
+    assert len(shown) == 3 and all(len(items) == 5 for _, items, _ in shown)
+    assert _errors(driver) == []
+
+
+def test_wall__lists_are_sorted_as_captioned(server, driver, con):
+    """"最新在前" is newest report first; the overdue list is most recently overdue first
+    (what became overdue today on top), both against SQL."""
+    _size(driver, 1920, 1080)
+    rows_js = ("return Array.from(document.querySelectorAll("
+               "'.wall-slide[data-on=\"1\"] ' + arguments[0] + ' [data-ticket]'))"
+               ".map(function (e) { return e.getAttribute('data-ticket'); });")
+    _open(driver, f"{server.url}/wall/levels")
+    now = _now(driver)
+    shown = driver.execute_script(rows_js, ".wp-serious")
+    assert shown == [r[0] for r in con.execute(
+        "select ticket_id from tickets where level >= 3 and reported_at <= $n"
+        " and (closed_at is null or closed_at > $n)"
+        " order by reported_at desc, level desc, ticket_id limit $k",
+        {"n": now, "k": len(shown)}).fetchall()] and shown
+    _open(driver, f"{server.url}/wall/closure")
+    now = _now(driver)
+    shown = driver.execute_script(rows_js, ".wp-over")
+    assert shown == [r[0] for r in con.execute(
+        "select ticket_id from tickets where reported_at <= $n and deadline_at < $n"
+        " and (closed_at is null or closed_at > $n)"
+        " order by deadline_at desc, level desc, ticket_id limit $k",
+        {"n": now, "k": len(shown)}).fetchall()] and shown

@@ -94,6 +94,8 @@ def test_harness__runs_at_smallest_size(tmp_path):
     for heading in (
         "## Machine and run",
         "## Load:",
+        "### Whole processes",
+        "## Update: 1,000 tickets into 20,000",
         "## Query paths",
         "## Against the pandas way",
         "## Memory",

@@ -375,6 +375,8 @@ def test_first_start__demo_runs_up_to_the_minute_it_was_made(settings, monkeypat
                         lambda out, **kw: real(out, **kw | {"years": 1,
                                                             "tickets_per_year": 20_000}))
     caplog.set_level(logging.INFO)
+    # The benchmark CLI (run in-process by its smoke test) quiets "pipelines" to ERROR.
+    caplog.set_level(logging.INFO, logger="pipelines")
     assert bootstrap.ensure_warehouse(settings)
     con = duckdb.connect(str(settings.db_path), read_only=True)
     try:

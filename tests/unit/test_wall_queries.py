@@ -76,8 +76,12 @@ def test_wall_view_data__levels_equal_independent_sql(con):
         con, "select count(*) from tickets where level in (3, 4) and reported_at <= $n"
         " and (closed_at is null or closed_at > $n)", n=cut)[0]
     assert f"{cut:%H:%M}" in d["windows"]["today"]["zh"]
-    assert len(d["ticker"]) <= 20
-    assert all(r["reported_at"] <= NOW for r in d["ticker"])
+    # "最新在前": the open level-3/4 list is newest report first, whatever the level
+    shown = [r["ticket_id"] for r in d["serious"]]
+    assert shown == [r[0] for r in con.execute(
+        "select ticket_id from tickets where level >= 3 and reported_at <= $n"
+        " and (closed_at is null or closed_at > $n)"
+        " order by reported_at desc, level desc, ticket_id limit 8", {"n": cut}).fetchall()]
 
 
 def test_wall_view_data__closure_equal_independent_sql(con):
@@ -98,10 +102,94 @@ def test_wall_view_data__closure_equal_independent_sql(con):
         " and (closed_at is null or closed_at > $n)", n=cut)[0]
     # one meaning of 超期: the level table's overdue adds up to the headline
     assert sum(r["overdue_open_count"] for r in d["by_level"]) == d["overdue_total"]
+    # "最近超期在前": what became overdue most recently is on top, not the oldest
+    assert [r["ticket_id"] for r in d["overdue"]] == [r[0] for r in con.execute(
+        "select ticket_id from tickets where reported_at <= $n and deadline_at < $n"
+        " and (closed_at is null or closed_at > $n)"
+        " order by deadline_at desc, level desc, ticket_id limit 10", {"n": cut}).fetchall()]
     assert d["trend"][-1]["is_partial"] and not any(r["is_partial"] for r in d["trend"][:-1])
     minutes = [r["overdue_minutes"] for r in d["overdue"]]
-    assert minutes == sorted(minutes, reverse=True)
+    assert minutes == sorted(minutes)
     assert len(d["trend"]) == 12
+
+
+def _verdict(value, good, amber, red):
+    """The palette's rule, written out here: at or beyond red is red, at or beyond amber
+    is amber, else within target (ok)."""
+    if value is None:
+        return ""
+    worse = (lambda a, b: a <= b) if good == "up" else (lambda a, b: a >= b)
+    return "red" if worse(value, red) else "amber" if worse(value, amber) else "ok"
+
+
+def test_alarm_data__figures_and_colours_equal_independent_sql(con):
+    """Each strip figure at the data cut-off, coloured by its metric's declared
+    thresholds; the ticker is the newest reports of the last week, newest first."""
+    from pipelines.metrics import BY_ID
+
+    d = q.alarm_data(con, q.Clock.at(NOW), settings=Settings(response_hours=6),
+                     tables=q.existing_tables(con))
+    cut = _cutoff(con)
+    assert d["cutoff"] == cut
+    serious, overdue = _one(
+        con, "select count(*) filter (where level >= 3), count(*) filter (where"
+        " deadline_at < $n) from tickets where reported_at <= $n"
+        " and (closed_at is null or closed_at > $n)", n=cut)
+    today = _one(con, "select count(*) from tickets where reported_at::date = $n::date"
+                 " and reported_at <= $n", n=cut)[0]
+    late, reported = _one(
+        con, "select count(*) filter (where (responded_at <= $n and responded_at >"
+        " reported_at + interval 6 hour) or ((responded_at is null or responded_at > $n)"
+        " and $n > reported_at + interval 6 hour)), count(*) from tickets"
+        " where reported_at >= date_trunc('month', $n::timestamp) and reported_at <= $n",
+        n=cut)
+    active = _one(con, "select count(*) from warnings where resolved_at is null")[0]
+    expected = {"serious_open": serious, "overdue_open": overdue, "reported": today,
+                "response_timeout_pct": round(100 * late / reported, 1),
+                "warnings_active": active}
+    items = {a["id"]: a for a in d["items"]}
+    assert list(items) == list(q.ALARMS)
+    for key, value in expected.items():
+        assert items[key]["value"] == pytest.approx(value), key
+        m = BY_ID[key]
+        want = _verdict(value, m.good, m.amber, m.red) if m.amber is not None else ""
+        assert items[key]["verdict"] == want, key
+    # amber and red both occur on the demo, so a verdict stuck on one colour fails
+    assert {"amber", "red"} <= {a["verdict"] for a in d["items"]}
+    times = [r["reported_at"] for r in d["ticker"]]
+    assert times == sorted(times, reverse=True) and all(t <= cut for t in times)
+    assert times and times[-1] >= cut - timedelta(days=q.TICKER_DAYS)
+
+
+def test_alarm_data__a_red_crossing_in_the_last_hour_pulses_once_it_is_old_it_does_not(
+        con):
+    """Overdue open crosses red (50 by default) only when it is new: with red at the
+    current count it pulses if an hour earlier the count was lower; with a count that
+    was red an hour ago too, it stays still."""
+    from dataclasses import replace
+
+    from pipelines.metrics import BY_ID
+
+    tables = q.existing_tables(con)
+    base = q.alarm_data(con, q.Clock.at(NOW), settings=Settings(), tables=tables)
+    cut = base["cutoff"]
+    now_n, before_n = _one(
+        con, "select count(*) filter (where reported_at <= $n and deadline_at < $n"
+        " and (closed_at is null or closed_at > $n)), count(*) filter (where reported_at"
+        " <= $b and deadline_at < $b and (closed_at is null or closed_at > $b))"
+        " from tickets", n=cut, b=cut - timedelta(hours=1))
+    metrics = dict(BY_ID)
+    metrics["overdue_open"] = replace(BY_ID["overdue_open"], amber=1, red=before_n + 0.5)
+    item = next(a for a in q.alarm_data(con, q.Clock.at(NOW), settings=Settings(),
+                                        tables=tables, metrics=metrics)["items"]
+                if a["id"] == "overdue_open")
+    assert item["verdict"] == ("red" if now_n > before_n else "amber")
+    assert item["pulse"] is (now_n > before_n)
+    metrics["overdue_open"] = replace(BY_ID["overdue_open"], amber=1, red=1)
+    item = next(a for a in q.alarm_data(con, q.Clock.at(NOW), settings=Settings(),
+                                        tables=tables, metrics=metrics)["items"]
+                if a["id"] == "overdue_open")
+    assert (item["verdict"], item["pulse"]) == ("red", False)
 
 
 def test_wall_view_data__today_pins_the_clock(con):

@@ -25,7 +25,8 @@ def _ticker(settings, tmp_path) -> tuple[list[dict], str]:
     load_files(settings, "tickets", [path])
     con = duckdb.connect(str(settings.db_path), read_only=True)
     try:
-        items = q.wall_view_data(con, "levels", now=NOW, settings=settings)["ticker"]
+        items = q.alarm_data(con, q.Clock.at(NOW), settings=settings,
+                             tables=q.existing_tables(con))["ticker"]
     finally:
         con.close()
     shown = json.dumps(ticker(items, "zh"), cls=plotly.utils.PlotlyJSONEncoder,

@@ -14,6 +14,11 @@ with tickets_flagged as (
             reported_at, closed_at, case when closed_at is null then deadline_at end
         ) as settled_at,
     from tickets
+    -- a tickets load recomputes only the months it changed (pipelines/derived.py); the
+    -- range lets the scan skip row groups; all three null: every month
+    where ($months is null or list_contains($months, cast(date_trunc('month', reported_at) as date)))
+        and ($since is null or reported_at >= $since)
+        and ($until is null or reported_at < $until)
 ),
 
 per_community as (

@@ -92,6 +92,7 @@ final as (
         rate_pct(closed_count, reported_count) as closure_pct,
         rate_pct(on_time_count, closed_count + overdue_count) as on_time_pct,
         late_response_count,
+        rate_pct(late_response_count, reported_count) as response_timeout_pct,
         escalated_count,
         rated_count,
         satisfied_count,

@@ -1,9 +1,10 @@
 -- Wall, closure view: tickets open at $now and past their deadline (metric overdue_open,
--- any report date: the wall's only "超期"), the most overdue first (the list someone must
--- act on now); overdue_total counts all of them, overdue_l1..l4 per level.
+-- any report date: the wall's only "超期"), the most recently overdue first (what
+-- became overdue today is on top, not a level-1 ticket 89 days past its limit);
+-- overdue_total counts all of them, overdue_l1..l4 per level.
 -- The count and the first $limit rows are two reads of `overdue` (not materialized):
 -- the count carries one column, and the top-N alone lets DuckDB skip row groups whose
--- deadlines are all later than its current last row (a dynamic filter), which a window
+-- deadlines are all earlier than its current last row (a dynamic filter), which a window
 -- count over every overdue row with all its columns prevents.
 with overdue as not materialized (
     select
@@ -32,7 +33,7 @@ overdue_count as (
 most_overdue as (
     select *
     from overdue
-    order by deadline_at, level desc, ticket_id
+    order by deadline_at desc, level desc, ticket_id
     limit $limit
 ),
 
@@ -54,4 +55,4 @@ final as (
 )
 
 select * from final
-order by deadline_at, level desc, ticket_id
+order by deadline_at desc, level desc, ticket_id

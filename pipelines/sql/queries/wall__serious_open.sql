@@ -1,5 +1,6 @@
--- Wall, levels view: open level-3 and level-4 events at $now, the most serious and the
--- newest first; serious_count is the number of such events before the limit.
+-- Wall, levels view: open level-3 and level-4 events at $now, newest report first (as
+-- captioned: today's new events are on top whatever their level; the level is on each
+-- row); serious_count is the number of such events before the limit.
 with serious as (
     -- open = not closed yet, or closed after $now: two disjoint scans rather than one
     -- OR, so zone maps skip the row groups without open tickets
@@ -46,5 +47,5 @@ final as (
 )
 
 select * from final
-order by level desc, reported_at desc, ticket_id
+order by reported_at desc, level desc, ticket_id
 limit $limit

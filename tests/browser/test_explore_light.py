@@ -1,0 +1,110 @@
+"""Light pages in headless Chromium: accessible, one column on a phone, a chart in view.
+
+axe-core comes from npm (package.json, installed by `scripts/setup --dev`) and is read
+from node_modules and injected into the page, so the check needs no network.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from pipelines.bootstrap import load_demo_inputs
+from pipelines.demo import write_demo
+from pipelines.settings import Settings
+from tests.browser._serve import serve_app
+from tests.factories import TEST_SECRET
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[2]
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+TODAY = dt.date(2026, 11, 20)
+ASOF = "2026-11-20T12:00:00"
+PAGES = ("/", f"/explore/tickets?asof={ASOF}", f"/explore/accounts?asof={ASOF}")
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory, artifacts_dir):
+    root = tmp_path_factory.mktemp("explore-light-browser")
+    files = write_demo(root / "demo", years=1, tickets_per_year=3000, today=TODAY)
+    settings = Settings(db_path=root / "w.duckdb", demo_dir=root / "demo",
+                        secret=TEST_SECRET, secret_file=root / "k", calendar_file=None)
+    load_demo_inputs(settings, files)
+    with serve_app(settings.db_path, artifacts_dir / "explore_light_server.log",
+                   "explore-light", ready_path="/explore") as url:
+        yield url
+
+
+def _settle(br, timeout: float = 30) -> None:
+    """Wait until the page has content, no Dash callback is in flight and every grid
+    has drawn its header cells (AG Grid draws a header row first, its cells after)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        done = br.driver.execute_script(
+            "const c = document.querySelector('#_pages_content');"
+            "return c !== null && c.innerText.trim().length > 0 &&"
+            " document.querySelectorAll('[data-dash-is-loading=\"true\"]').length === 0 &&"
+            " [...document.querySelectorAll('.ag-header-row-column')].every("
+            "   r => r.querySelector('[role=columnheader]') !== null);")
+        if done:
+            time.sleep(0.5)  # plotly draws after the callback answers
+            return
+        time.sleep(0.2)
+    raise AssertionError("page did not settle")
+
+
+def _axe(br) -> list[dict]:
+    """Serious and critical axe-core violations on the current page."""
+    if not AXE.exists():
+        pytest.fail("axe-core missing: run scripts/setup --dev (npm ci)")
+    br.driver.execute_script(AXE.read_text(encoding="utf-8"))
+    result = br.driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document, {resultTypes: ['violations']})"
+        ".then(r => done(JSON.stringify(r.violations)));")
+    return [
+        {"id": v["id"], "impact": v["impact"], "help": v["help"],
+         "nodes": [n["target"] for n in v["nodes"][:5]]}
+        for v in json.loads(result) if v["impact"] in ("serious", "critical")
+    ]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_no_serious_or_critical_accessibility_violation(served, dash_br, page):
+    dash_br.driver.set_window_size(1366, 768)
+    dash_br.driver.get(served + page)
+    _settle(dash_br)
+    assert _axe(dash_br) == []
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_a_phone_390_px_wide_gets_one_column_and_no_sideways_scroll(served, dash_br, page):
+    dash_br.driver.set_window_size(390, 844)
+    dash_br.driver.get(served + page)
+    _settle(dash_br)
+    inner = dash_br.driver.execute_script("return window.innerWidth")
+    wide = dash_br.driver.execute_script(
+        "return document.documentElement.scrollWidth")
+    assert wide <= inner, f"{page}: page is {wide} px wide in a {inner} px window"
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "not yet: at 1366x768 the first chart ends at 1182 px of a 625 px viewport; the "
+    "summary table (359 px) and two rows of filters sit above it"))
+def test_the_first_ticket_chart_is_above_the_fold_at_1366x768(served, dash_br, artifacts_dir):
+    dash_br.driver.set_window_size(1366, 768)
+    dash_br.driver.get(served + PAGES[1])
+    _settle(dash_br)
+    box = dash_br.driver.execute_script(
+        "const g = document.querySelector('.explore-graph .js-plotly-plot');"
+        "if (!g) return null; const r = g.getBoundingClientRect();"
+        "return {top: r.top, bottom: r.bottom, fold: window.innerHeight};")
+    dash_br.driver.save_screenshot(str(artifacts_dir / "explore_tickets_1366x768.png"))
+    assert box is not None, "no chart drawn"
+    assert box["bottom"] <= box["fold"], f"first chart ends at {box['bottom']:.0f} px, " \
+                                         f"the window at {box['fold']} px"

@@ -1,0 +1,83 @@
+"""After a tickets load the ticket marts hold exactly what a rebuild from `tickets` would,
+though a load updates them only for the tickets it adds or replaces (pipelines/derived.py):
+moved between months and communities, a value's last ticket gone, a new value, duplicates
+and unchanged rows, and a new time limit that changes every ticket's deadline."""
+
+from __future__ import annotations
+
+import duckdb
+
+from pipelines import derived
+from pipelines.loader import load_files
+from pipelines.settings import parse_sla
+from tests.factories import ticket_row, write_csv
+
+MARTS = ("ticket_dimension_values", "wall_closure_monthly")
+
+
+def stored_and_rebuilt(settings) -> dict[str, tuple[list, list]]:
+    """Per mart: its rows as stored, and the rows its SQL gives over `tickets` now."""
+    con = duckdb.connect(str(settings.db_path), read_only=True)
+    try:
+        every = {"months": None, "since": None, "until": None}
+        return {m: (con.execute(f"select * from {m} order by all").fetchall(),
+                    con.execute(f"select * from ({derived.mart_sql(m)}) order by all",
+                                every if m == "wall_closure_monthly" else {}).fetchall())
+                for m in MARTS}
+    finally:
+        con.close()
+
+
+def assert_as_rebuilt(settings) -> None:
+    for mart, (stored, rebuilt) in stored_and_rebuilt(settings).items():
+        assert stored == rebuilt, mart
+
+
+def load(settings, tmp_path, name, rows):
+    return load_files(settings, "tickets", [write_csv(tmp_path / name, rows)])
+
+
+def test_ticket_marts__equal_a_rebuild_after_updates_that_move_tickets(settings, tmp_path):
+    base = [ticket_row(ticket_id=f"A{m}{i}", reported_at=f"2025-0{m}-1{i} 09:00:00",
+                       accepted_at="", responded_at="", closed_at="", updated_at="",
+                       community=c, grid=f"{c}第{i}网格")
+            for i in range(4) for m, c in ((6, "龙塔社区"), (7, "望江社区"))]
+    base.append(ticket_row(ticket_id="ONLY", grid="孤网格", handler="street"))
+    load(settings, tmp_path, "base.csv", base)
+    assert_as_rebuilt(settings)
+    (report,) = load(settings, tmp_path, "update.csv", [
+        # June to August, 龙塔 to a community not seen before, closed on time
+        ticket_row(ticket_id="A60", reported_at="2025-08-01 09:00:00", community="新社区",
+                   grid="新社区第1网格", closed_at="2025-08-01 10:00:00"),
+        # the only ticket of its grid and handler takes others: those values go
+        ticket_row(ticket_id="ONLY", grid="龙塔社区第1网格", handler="property"),
+        # an unchanged row, a new ticket, and a duplicate whose later row wins
+        base[3], ticket_row(ticket_id="NEW", reported_at="2025-07-30 23:59:59"),
+        ticket_row(ticket_id="A61", category="环境卫生"),
+        ticket_row(ticket_id="A61", category="物业维修"),
+    ])
+    assert (report.updated, report.inserted, report.unchanged, report.duplicates) == \
+        (3, 1, 1, 1)
+    assert_as_rebuilt(settings)
+    offered = {(d, v) for d, v, _ in stored_and_rebuilt(settings)[MARTS[0]][0]}
+    assert ("grid", "孤网格") not in offered and ("handler", "street") not in offered
+    assert ("community", "新社区") in offered
+
+
+def test_ticket_marts__a_new_time_limit_recounts_months_the_load_did_not_touch(
+        make_settings, tmp_path):
+    june = ticket_row(ticket_id="J", level="2", reported_at="2025-06-02 09:00:00",
+                      accepted_at="2025-06-02 09:00:00", closed_at="2025-06-04 12:00:00",
+                      updated_at="2025-06-04 12:00:00")
+    load(make_settings(), tmp_path, "june.csv", [june])
+    on_time = "select on_time_count from wall_closure_monthly where month = '2025-06-01'"
+    con = duckdb.connect(str(make_settings().db_path), read_only=True)
+    assert con.execute(on_time).fetchall() == [(1,)]  # 3 days allowed, closed in 2
+    con.close()
+    # one day allowed from now on: June's ticket is late, though this load is September's
+    stricter = make_settings(sla=parse_sla("1=same_day,2=days:1,3=workdays:5,4=workdays:15"))
+    load(stricter, tmp_path, "september.csv", [ticket_row(ticket_id="S")])
+    con = duckdb.connect(str(stricter.db_path), read_only=True)
+    assert con.execute(on_time).fetchall() == [(0,)]
+    con.close()
+    assert_as_rebuilt(stricter)
