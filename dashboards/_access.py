@@ -71,7 +71,7 @@ CALLBACK_ENDPOINT = "/_dash-update-component"
 # Pages (dash.page_registry modules) and callbacks (keys of Dash's callback map) the
 # wall may use. Nothing else is the wall's.
 WALL_PAGES = frozenset({"dashboards.wall", "dashboards.wall_view"})
-WALL_CALLBACKS = frozenset({"..wall-slides.children...wall-status.children.."})
+WALL_CALLBACKS = frozenset({"wall-html.data"})  # redraw (dashboards/wall.py); the rest is clientside
 PAGES_ROUTER = ".._pages_content.children..._pages_store.data.."
 
 WALL_COOKIE = "wall"

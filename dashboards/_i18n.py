@@ -55,6 +55,26 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "view.participation": ("居民参与", "Participation"),
     "view.accounts": ("公共收支", "Public accounts"),
     "view.population": ("人口画像", "Population portrait"),
+    "view.map": ("网格地图", "Map"),
+    # map
+    "map.metric.open": ("在办事件", "Open tickets"),
+    "map.metric.overdue_open": ("超期未办结", "Open past deadline"),
+    "map.metric.open_per_1000": ("每千名居民在办事件", "Open per 1,000 residents"),
+    "map.def.open": ("截至数据时点尚未办结的事件数，按社区",
+                     "tickets not closed at the data cut-off, per community"),
+    "map.def.overdue_open": ("截至数据时点尚未办结且已过办理期限的事件数，按社区",
+                             "tickets open past their deadline at the data cut-off, "
+                             "per community"),
+    "map.def.open_per_1000": ("在办事件 ÷ 常住人口 × 1000，按社区",
+                              "open tickets ÷ residents × 1,000, per community"),
+    "map.top": ("最多的社区", "Highest"),
+    "map.points": ("图上标注：在办三、四级事件（按小区位置）；无位置的 {n} 件未标注",
+                   "Marked: open level 3 and 4 events at their compound; {n} without a "
+                   "location are not marked"),
+    "map.no_map": ("尚未导入地图文件（python -m pipelines load geo 文件.geojson），"
+                   "按社区示意排列",
+                   "No map file loaded yet (python -m pipelines load geo FILE.geojson): "
+                   "communities shown as tiles"),
     # levels
     "level.name": ("{n}级", "Level {n}"),
     "level.most": ("（最重）", " (most serious)"),

@@ -8,6 +8,9 @@ URL (every part optional)::
 - `views`: the playlist, comma-separated; an entry is `view[:key=value[;key=value]]`
   with keys from `pipelines.queries.wall.FILTER_KEYS`, so a wall can show one slide per
   community. Default: every view.
+- `screens`: a stitched canvas's screens, left to right, comma-separated, each its own
+  playlist of `|`-separated entries (`levels|closure,map|participation,accounts`);
+  replaces `views`.
 - `rotate`: seconds per slide (default 20); 0 pins the first slide.
 - `poll`: seconds between data-version checks (default 30).
 - `lang`: zh (default) or en.
@@ -25,20 +28,26 @@ import logging
 from datetime import datetime
 
 import dash
-from dash import Input, Output, State, callback, dcc, html
+from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, dcc, html
 from flask import request
 
 from dashboards import _data
 from dashboards._components import fmt_time
+from dashboards._html import to_html
 from dashboards._i18n import lang_of, t, wall_date
 from dashboards._version_api import version_payload
 from dashboards._serving import error_reference
-from dashboards._wall_playlist import MAX_FILTER_CHARS, bounded_config, parse_playlist
-from dashboards._wall_views import RENDERERS, alarm_strip, no_data, slide_header, ticker
+from dashboards._wall_map import map_view
+from dashboards._wall_playlist import (MAX_FILTER_CHARS, bounded_config, parse_playlist,
+                                      parse_screens)
+from dashboards._wall_views import RENDERERS as VIEW_RENDERERS
+from dashboards._wall_views import alarm_strip, no_data, slide_header, ticker
 from pipelines import queries
 from pipelines.queries import wall as q
 
 logger = logging.getLogger(__name__)
+
+RENDERERS = {**VIEW_RENDERERS, "map": map_view}
 
 
 dash.register_page(
@@ -67,8 +76,13 @@ def _config(playlist, lang, rotate, poll) -> dict:
 # ------------------------------------------------------------------ drawing
 
 
-def _slides(config: dict) -> tuple[list, list]:
-    """Every slide of the playlist and the top bar's status part, from one cursor."""
+def _slides(config: dict) -> dict:
+    """Every slide of the playlist and the top bar's status part, from one cursor, as HTML.
+
+    Returns:
+        {"slides": [{"attrs": {attribute: value}, "html": inner HTML}], "status": HTML}:
+        what wall.js puts in place (see dashboards/_html.py for why not Dash children).
+    """
     settings = _data.settings()
     lang = config["lang"]
     # Whole minutes: every wall showing a view within one minute shares one computation
@@ -79,11 +93,14 @@ def _slides(config: dict) -> tuple[list, list]:
     except Exception as e:  # noqa: BLE001  # no warehouse: a calm message on every slide
         ref = error_reference()
         logger.warning("wall: warehouse unavailable [ref %s]: %s", ref, e)
-        return [
-            _slide(i, entry, lang, now, no_data(entry["view"], lang, error=f"ref {ref}"),
-                   None)
-            for i, entry in enumerate(config["playlist"])
-        ], [html.Span(t("wall.unavailable", lang), className="tb-warn tb-stale")]
+        return {
+            "slides": [
+                _slide(i, entry, lang, now, no_data(entry["view"], lang, error=f"ref {ref}"),
+                       None)
+                for i, entry in enumerate(config["playlist"])],
+            "status": to_html(html.Span(t("wall.unavailable", lang),
+                                        className="tb-warn tb-stale")),
+        }
     try:
         tables = q.existing_tables(con)
         version = queries.current_version(con)
@@ -110,7 +127,7 @@ def _slides(config: dict) -> tuple[list, list]:
                 shown_at = now
             slides.append(_slide(i, entry, lang, shown_at, body, frame))
         status = _status(q.wall_status(con, now=now, settings=settings), lang, now)
-        return slides, status
+        return {"slides": slides, "status": to_html(status)}
     finally:
         con.close()
 
@@ -129,21 +146,24 @@ def _alarms(con, version, now: datetime, settings, tables: set[str], lang: str) 
 
 
 def _slide(index: int, entry: dict, lang: str, now: datetime, body: list,
-           frame: list | None) -> html.Section:
-    """One slide: the alarm strip on top and the ticker at the bottom of every view."""
+           frame: list | None) -> dict:
+    """One slide: the attributes of its `section.wall-slide` and its content as HTML, the
+    alarm strip on top and the ticker at the bottom of every view."""
     filt = ";".join(f"{k}={v}" for k, v in entry["filters"].items())
     strip, feed = frame or (None, None)
-    return html.Section(
-        [strip, slide_header(entry["view"], lang, entry["filters"]), *body, feed],
-        className=f"wall-slide view-{entry['view']}",
-        **{
+    return {
+        "attrs": {
+            "class": f"wall-slide view-{entry['view']}",
             "data-index": str(index),
+            "data-screen": str(entry.get("screen", "")),
             "data-view": entry["view"],
             "data-filter": filt,
             "data-now": now.isoformat(timespec="microseconds"),  # the figures' instant
             "data-drawn": datetime.now().isoformat(timespec="microseconds"),
         },
-    )
+        "html": to_html([strip, slide_header(entry["view"], lang, entry["filters"]), *body,
+                         feed]),
+    }
 
 
 def _age(now: datetime, then: datetime | None, lang: str) -> str:
@@ -196,7 +216,7 @@ def _status(status: dict, lang: str, now: datetime) -> list:
 def _frame(config: dict) -> html.Div:
     settings = _data.settings()
     lang = config["lang"]
-    slides, status = _slides(config)
+    drawn = _slides(config)
     now = q.local_now(settings.timezone)
     dots = [html.Span(className="dot", **{"data-index": str(i)})
             for i in range(len(config["playlist"]))]
@@ -209,7 +229,7 @@ def _frame(config: dict) -> html.Div:
                     html.Span(wall_date(now, lang), id="wall-date", className="tb-date"),
                     html.Span(now.strftime("%H:%M:%S"), id="wall-clock",
                               className="tb-clock"),
-                    html.Div(status, id="wall-status", className="tb-status"),
+                    html.Div(id="wall-status", className="tb-status"),
                     html.Span(dots if len(dots) > 1 else [], id="wall-dots",
                               className="tb-dots"),
                     html.Span("⟳ " + t("wall.reconnecting", lang),
@@ -217,7 +237,10 @@ def _frame(config: dict) -> html.Div:
                 ],
                 className="wall-top",
             ),
-            html.Div(slides, id="wall-slides", className="wall-slides"),
+            # filled by wall.js from wall-html, never by Dash (dashboards/_html.py)
+            html.Div(id="wall-slides", className="wall-slides"),
+            dcc.Store(id="wall-html", data=drawn),
+            dcc.Store(id="wall-filled"),
             dcc.Store(id="wall-config", data=config),
             dcc.Store(id="wall-version", data=version),
         ],
@@ -225,6 +248,9 @@ def _frame(config: dict) -> html.Div:
         className=f"wall lang-{lang}",
         lang="en" if lang == "en" else "zh-CN",
         **{
+            # screens of a stitched canvas (?screens=), 0 = one playlist across it
+            "data-screens": str(1 + max((e.get("screen", -1) for e in config["playlist"]),
+                                        default=-1)),
             "data-rotate": f"{config['rotate']:g}",
             "data-poll": f"{config['poll']:g}",
             "data-version": version,
@@ -234,9 +260,12 @@ def _frame(config: dict) -> html.Div:
     )
 
 
-def layout(views: str | None = None, rotate=None, lang=None, poll=None, **_query):
-    """The rotating wall: every view of the playlist, rotated in the browser."""
-    return _frame(_config(parse_playlist(views), lang_of(lang), rotate, poll))
+def layout(views: str | None = None, rotate=None, lang=None, poll=None,
+           screens: str | None = None, **_query):
+    """The rotating wall: every view of the playlist (or of each screen's), rotated in
+    the browser."""
+    playlist = parse_screens(screens) or parse_playlist(views)
+    return _frame(_config(playlist, lang_of(lang), rotate, poll))
 
 
 def view_layout(view: str | None = None, lang=None, poll=None, rotate=None,
@@ -259,21 +288,28 @@ dash.register_page(
 
 
 @callback(
-    Output("wall-slides", "children"),
-    Output("wall-status", "children"),
+    Output("wall-html", "data"),
     Input("wall-version", "data"),
     State("wall-config", "data"),
     prevent_initial_call=True,
 )
 def redraw(_version, config):
-    """Redraw every slide when the data version (or the day) changed.
+    """Redraw every slide when the data version (or the day) changed; wall.js then
+    replaces only the slides whose HTML differs, one per frame, in place.
 
     The config comes back from the browser, so it is held to the URL's caps first.
     """
     if not isinstance(config, dict):
-        return dash.no_update, dash.no_update
+        return dash.no_update
     config, cut = bounded_config(config)
     if cut:
         logger.warning("wall redraw from %s: config over the caps, dropped %s",
                        request.remote_addr, "; ".join(cut))
     return _slides(config)
+
+
+clientside_callback(
+    ClientsideFunction(namespace="wall", function_name="fill"),
+    Output("wall-filled", "data"),
+    Input("wall-html", "data"),
+)

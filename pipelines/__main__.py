@@ -13,7 +13,7 @@ import logging
 import sys
 from pathlib import Path
 
-from pipelines import bootstrap, checks, exports, privacy, warehouse
+from pipelines import bootstrap, checks, exports, geo, privacy, warehouse
 from pipelines.loader import LoadError, load_files
 from pipelines.settings import load_settings
 from pipelines.sources import SOURCES
@@ -52,10 +52,12 @@ def _parser() -> argparse.ArgumentParser:
         "load", parents=[common], help="load input files of one source",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="sources (docs/data-contract.md), in the order references load:\n"
-        + "\n".join(f"  {s.name:<16} {s.description}" for s in SOURCES.values()))
+        + "\n".join(f"  {s.name:<16} {s.description}" for s in SOURCES.values())
+        + f"\n  {geo.SOURCE:<16} the map: a GeoJSON file of communities, grids and "
+          "compounds (docs/kiosk.md)")
     # ledger-balances and ledger_balances both work: people type hyphens
     load.add_argument("source", type=lambda name: name.replace("-", "_"),
-                      choices=sorted(SOURCES), help="a source listed above")
+                      choices=sorted([*SOURCES, geo.SOURCE]), help="a source listed above")
     load.add_argument("files", nargs="+", help="files or glob patterns")
     load.add_argument("--mapping", type=Path, help="TOML mapping from another system's columns")
     load.add_argument("--encoding", help="CSV encoding (default: detect UTF-8 or GB18030)")
@@ -103,6 +105,10 @@ def main(argv: list[str] | None = None) -> int:
             if args.load:
                 for report in bootstrap.load_demo_inputs(settings, files):
                     print(report.summary())
+        elif args.command == "load" and args.source == geo.SOURCE:
+            if len(args.files) != 1:
+                raise LoadError("the map is one GeoJSON file")
+            print(geo.load_geo(settings, _expand(args.files)[0]).summary())
         elif args.command == "load":
             reports = load_files(settings, args.source, _expand(args.files), args.mapping,
                                  args.encoding, progress=False if args.quiet else None)

@@ -10,7 +10,7 @@ import datetime as dt
 import logging
 from pathlib import Path
 
-from pipelines import derived, freshness, warehouse
+from pipelines import derived, freshness, geo, warehouse
 from pipelines.loader import LoadReport, load_files
 from pipelines.settings import Settings, local_now
 from pipelines.sources import SOURCES
@@ -33,12 +33,15 @@ def write_demo_inputs(out_dir: Path, seed: int = 20261123, years: int = 2,
                       clock=now.time().replace(second=0, microsecond=0))
 
 
-def load_demo_inputs(settings: Settings, files: dict[str, Path]) -> list[LoadReport]:
-    """Load every demo file whose source the loaders know, in dependency order."""
+def load_demo_inputs(settings: Settings, files: dict[str, Path]
+                     ) -> list[LoadReport | geo.GeoReport]:
+    """Load every demo file whose source the loaders know, in dependency order, then the map."""
     reports = []
     for source in SOURCES:  # SOURCES is ordered so that references load first
         if source in files:
             reports += load_files(settings, source, [files[source]], progress=False)
+    if "geo" in files:  # the map names communities, grids and compounds: last
+        reports.append(geo.load_geo(settings, files["geo"]))
     return reports
 
 

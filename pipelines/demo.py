@@ -16,6 +16,7 @@ after it.
 from __future__ import annotations
 
 import datetime
+import json
 import logging
 from pathlib import Path
 
@@ -355,7 +356,8 @@ def write_demo(
         clock: time of day on `today` at which the demo's data stops (nothing later).
 
     Returns:
-        {source_name: path} for every source of pipelines/sources.py.
+        {source_name: path} for every source of pipelines/sources.py, and "geo": the
+        sub-district's fictional map (GeoJSON).
     """
     today = today or datetime.date.today()
     now = np.datetime64(datetime.datetime.combine(today, clock), "s")
@@ -387,6 +389,8 @@ def write_demo(
             logger.info("demo %s: %d rows -> %s", name, len(frames[name]), paths[name])
     finally:
         con.close()
+    paths["geo"] = out_dir / "geo.geojson"  # the map: loaded after the names it uses
+    paths["geo"].write_text(json.dumps(_map(grids), ensure_ascii=False), encoding="utf-8")
     return paths
 
 
@@ -473,6 +477,15 @@ def _grids(rng: np.random.Generator) -> pd.DataFrame:
             "buildings",
         ]
     ]
+
+
+def _map(grids: pd.DataFrame) -> dict:
+    """A fictional GeoJSON map of the communities, their grids and compounds."""
+    from pipelines.geo import demo_geojson
+
+    communities = [(c, list(grids.loc[grids["community"] == c, "grid"]))
+                   for c, *_ in COMMUNITIES]
+    return demo_geojson(communities, {compound: c for c, compound in COMPOUNDS})
 
 
 def _compounds(grids: pd.DataFrame) -> pd.DataFrame:

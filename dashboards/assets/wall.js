@@ -3,12 +3,15 @@
    timer, one pending fetch at a time, no listeners added per tick.
 
    - Rotation: every `data-rotate` seconds (0 = pinned) the next slide fades in; on an
-     ultra-wide canvas several 16:9 cells show consecutive slides side by side.
+     ultra-wide canvas several 16:9 cells show consecutive slides side by side. With
+     `data-screens` (?screens=) each screen rotates through its own slides only.
    - Clock and date: local time of the server's time zone (`data-tz`).
    - Polling: GET /api/wall/version every `data-poll` seconds; when its `key` differs
      from the one drawn, the `wall-version` store is set and Dash redraws the slides.
      A failed poll keeps the picture and shows the "reconnecting" mark until a poll
      succeeds again.
+   - Filling: the slides arrive as HTML (the wall-html store); `fill` puts each changed
+     one in place, a slide per frame (see below).
    Styles: wall.css; server side: dashboards/wall.py and dashboards/_version_api.py. */
 (function () {
     "use strict";
@@ -18,6 +21,7 @@
     var state = {
         key: null,          // version key of the picture on screen
         start: 0,           // index of the first slide shown
+        starts: [],         // per screen of a stitched canvas (?screens=)
         shownAt: 0,         // when the current slide(s) appeared
         nextPoll: 0,
         inFlight: false,
@@ -26,6 +30,7 @@
         failures: 0,
         redraws: 0,
         rotations: 0,
+        filled: 0,          // slides whose content was replaced
         clockText: "",
         dateText: ""
     };
@@ -60,7 +65,8 @@
         var slides = slidesOf(box);
         var n = slides.length;
         if (!n) { return; }
-        var cells = cellsFor(n);
+        var split = byScreen(slides);
+        var cells = split ? split.length : cellsFor(n);
         state.start = state.start % n;
         if (box.getAttribute("data-cells") !== String(cells)) {
             box.setAttribute("data-cells", String(cells));
@@ -68,7 +74,15 @@
         }
         box.setAttribute("data-js", "1");
         var on = {};
-        for (var j = 0; j < cells; j++) { on[(state.start + j) % n] = j; }
+        if (split) {
+            // a stitched canvas: screen j shows its own playlist's current slide
+            for (var sc = 0; sc < split.length; sc++) {
+                var own = split[sc];
+                if (own.length) { on[own[(state.starts[sc] || 0) % own.length]] = sc; }
+            }
+        } else {
+            for (var j = 0; j < cells; j++) { on[(state.start + j) % n] = j; }
+        }
         for (var i = 0; i < n; i++) {
             var s = slides[i];
             var flag = (i in on) ? "1" : "0";
@@ -87,10 +101,35 @@
         if (w.getAttribute("data-stale") !== stale) { w.setAttribute("data-stale", stale); }
     }
 
+    /* ?screens=: the indexes of each screen's slides, or null for one playlist */
+    function byScreen(slides) {
+        var w = wall();
+        var screens = w ? parseInt(w.getAttribute("data-screens"), 10) || 0 : 0;
+        if (!screens) { return null; }
+        var out = [];
+        for (var s = 0; s < screens; s++) { out.push([]); }
+        for (var i = 0; i < slides.length; i++) {
+            var sc = parseInt(slides[i].getAttribute("data-screen"), 10);
+            if (sc >= 0 && sc < screens) { out[sc].push(i); }
+        }
+        return out;
+    }
+
     function rotate(w, now) {
         var period = seconds(w, "data-rotate", 20) * 1000;
         var box = document.getElementById("wall-slides");
         if (!box || period <= 0) { return; }
+        var split = byScreen(slidesOf(box));
+        if (split) {
+            if (now - state.shownAt >= period) {
+                for (var sc = 0; sc < split.length; sc++) {
+                    if (split[sc].length > 1) { state.starts[sc] = ((state.starts[sc] || 0) + 1) % split[sc].length; }
+                }
+                state.shownAt = now;
+                state.rotations += 1;
+            }
+            return;
+        }
         var n = slidesOf(box).length;
         var cells = cellsFor(n);
         if (n <= cells) { return; }
@@ -216,6 +255,63 @@
         clock(w);
         poll(w, now);
     }
+
+    /* In-place updates: the server sends every slide as HTML (wall-html store,
+       dashboards/_html.py). A slide element stays put (its place and opacity with it);
+       only a slide whose HTML changed gets new content, one slide per animation frame,
+       so no task grows with the size of the wall and the clock keeps ticking. */
+    var pending = null;
+
+    function fillStep() {
+        var job = pending;
+        if (!job) { return; }
+        var box = document.getElementById("wall-slides");
+        if (!box) { pending = null; return; }
+        if (job.status !== undefined) {
+            var st = document.getElementById("wall-status");
+            if (st && st._wallHtml !== job.status) { st.innerHTML = job.status; st._wallHtml = job.status; }
+            job.status = undefined;
+        }
+        var slides = job.slides || [];
+        var have = slidesOf(box);
+        for (var x = have.length - 1; x >= slides.length; x--) { box.removeChild(have[x]); }
+        while (job.next < slides.length) {
+            var i = job.next++;
+            var spec = slides[i];
+            var el = slidesOf(box)[i];
+            if (!el) {
+                el = document.createElement("section");
+                box.appendChild(el);
+            }
+            for (var name in spec.attrs) {
+                if (el.getAttribute(name) !== spec.attrs[name]) { el.setAttribute(name, spec.attrs[name]); }
+            }
+            if (el._wallHtml !== spec.html) {
+                el.innerHTML = spec.html;
+                el._wallHtml = spec.html;
+                state.filled += 1;
+                break;  // one slide's new content per frame
+            }
+        }
+        if (job.next >= slides.length) {
+            pending = null;
+            apply(wall() || box);
+            return;
+        }
+        requestAnimationFrame(fillStep);
+    }
+
+    window.dash_clientside = window.dash_clientside || {};
+    window.dash_clientside.wall = {
+        fill: function (payload) {
+            if (payload && payload.slides) {
+                var first = pending === null;
+                pending = {slides: payload.slides, status: payload.status, next: 0};
+                if (first) { requestAnimationFrame(fillStep); }
+            }
+            return window.dash_clientside.no_update;
+        }
+    };
 
     setTimeout(loop, TICK_MS);
 

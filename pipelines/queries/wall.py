@@ -14,6 +14,7 @@ SQL, never in view code. A view whose tables are not in the warehouse yet return
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -34,11 +35,11 @@ from pipelines.settings import TICKER_TEXTS, Settings
 
 logger = logging.getLogger(__name__)
 
-VIEWS = ("levels", "closure", "participation", "accounts", "population")
+VIEWS = ("levels", "closure", "participation", "accounts", "population", "map")
 
 # Filters a playlist entry may carry (?views=levels:community=龙塔社区); anything else
 # in a request is ignored, never placed into SQL.
-FILTER_KEYS = ("community",)
+FILTER_KEYS = ("community", "metric")
 
 # Tables each view reads; a view whose tables are missing shows "no data yet".
 VIEW_TABLES: dict[str, tuple[str, ...]] = {
@@ -47,7 +48,12 @@ VIEW_TABLES: dict[str, tuple[str, ...]] = {
     "participation": ("votes", "ballots", "participation_monthly", "compound_community"),
     "accounts": ("ledger_entries", "ledger_monthly", "compound_community"),
     "population": ("residents", "wall_population_cells"),
+    "map": ("tickets", "grids", "geo_areas", "geo_points", "wall_population_cells"),
 }
+
+# What the map colours its communities by (?views=map:metric=overdue_open): metrics of
+# pipelines/metrics/catalog.py, and open tickets per 1,000 residents. First = default.
+MAP_METRICS = ("open", "overdue_open", "open_per_1000")
 
 # load_log sources behind each "data as of" badge; each source's freshness (and its
 # expected cadence) is judged by pipelines.freshness, the same verdict as /healthz.
@@ -526,6 +532,9 @@ def wall_view_data(
         data = accounts_data(con, clock, small_count=settings.small_count,
                              community=community,
                              publish_days=settings.ledger_publish_days)
+    elif view == "map":
+        data = map_data(con, ticket_clock(con, clock), community=community,
+                        metric=filters.get("metric"))
     elif view == "closure":
         data = closure_data(
             con, clock, response_hours=settings.response_hours, community=community
@@ -697,6 +706,53 @@ def population_data(
             "suppressed": "small" if kg["is_suppressed"] else None,
         },
     }
+
+
+def map_data(
+    con: duckdb.DuckDBPyConnection,
+    clock: Clock,
+    *,
+    community: str | None = None,
+    metric: str | None = None,
+) -> dict:
+    """Map view: where is the work, and where are the serious events?
+
+    Args:
+        con: a cursor on the warehouse.
+        clock: the ticket clock (figures at the data cut-off).
+        community: draw only this community (its grids inside it).
+        metric: one of MAP_METRICS (anything else: the first).
+
+    Returns:
+        {"metric", "areas": [{community, grid, geometry (GeoJSON dict), label_lon,
+        label_lat}], "figures": {community: {open_count, overdue_open_count,
+        serious_open_count, residents, value}}, "points": [{compound, level, event_count,
+        lon, lat}], "unplaced": open level-3/4 events without a location, "cutoff"}.
+        Without a loaded map, "areas" is empty and the view draws a tile per community.
+    """
+    metric = metric if metric in MAP_METRICS else MAP_METRICS[0]
+    areas = [
+        {**a, "geometry": json.loads(a.pop("geometry_json"))}
+        for a in _records(con, "wall__map_areas")
+        if community is None or a["community"] == community
+    ]
+    figures = {}
+    for row in _records(con, "wall__map_figures", as_of=clock.now):
+        if community is not None and row["community"] != community:
+            continue
+        if metric == "open_per_1000":
+            people = row["residents"]
+            row["value"] = 1000 * row["open_count"] / people if people else None
+        else:
+            row["value"] = row[f"{metric}_count"]
+        figures[row["community"]] = row
+    points = [p for p in _records(con, "wall__map_points", as_of=clock.now)
+              if community is None or p["community"] == community]
+    serious = sum(f["serious_open_count"] for f in figures.values())
+    return {"available": True, "metric": metric, "areas": areas, "figures": figures,
+            "points": points,
+            "unplaced": serious - sum(p["event_count"] for p in points),
+            "cutoff": clock.now}
 
 
 def _float(value) -> float | None:

@@ -155,9 +155,8 @@ def test_page_layouts__refuse_to_render_even_if_the_request_check_is_fooled(
 def test_callbacks__only_the_wall_allow_list_passes_without_login(make):
     client, _ = make()
     with_wall_cookie(client)
-    redraw = {"output": "..wall-slides.children...wall-status.children..",
-              "outputs": [{"id": "wall-slides", "property": "children"},
-                          {"id": "wall-status", "property": "children"}],
+    redraw = {"output": "wall-html.data",
+              "outputs": {"id": "wall-html", "property": "data"},
               "inputs": [{"id": "wall-version", "property": "data", "value": "v2"}],
               "state": [{"id": "wall-config", "property": "data", "value": None}]}
     assert client.post("/_dash-update-component", json=redraw).status_code == 200
@@ -439,17 +438,16 @@ def test_redraw__oversized_config_is_held_to_the_url_caps(make, caplog):
     config = {"playlist": [{"view": "levels", "filters": {"community": "社" * 5000,
                                                            "grid": "g" * 41}}] * 200,
               "lang": "en", "rotate": 20, "poll": 30}
-    body = {"output": "..wall-slides.children...wall-status.children..",
-            "outputs": [{"id": "wall-slides", "property": "children"},
-                        {"id": "wall-status", "property": "children"}],
+    body = {"output": "wall-html.data",
+            "outputs": {"id": "wall-html", "property": "data"},
             "inputs": [{"id": "wall-version", "property": "data", "value": "v2"}],
             "state": [{"id": "wall-config", "property": "data", "value": config}]}
     with caplog.at_level(logging.WARNING, logger="dashboards.wall"):
         r = client.post("/_dash-update-component", json=body)
     assert r.status_code == 200
-    slides = r.get_json()["response"]["wall-slides"]["children"]
+    slides = r.get_json()["response"]["wall-html"]["data"]["slides"]
     assert len(slides) == MAX_SLIDES
-    assert all(len(s["props"].get("data-filter", "")) <= MAX_FILTER_CHARS + 10
+    assert all(len(s["attrs"].get("data-filter", "")) <= MAX_FILTER_CHARS + 10
                for s in slides)
     assert "社" * (MAX_FILTER_CHARS + 1) not in r.get_data(as_text=True)
     assert any("200 slides" in rec.getMessage() for rec in caplog.records)

@@ -41,7 +41,7 @@ def one(con, sql: str):
 
 
 def test_write_demo__returns_every_source(demo):
-    assert set(demo) == set(SOURCES)
+    assert set(demo) == set(SOURCES) | {"geo"}  # and the map
     assert all(path.exists() and path.stat().st_size > 0 for path in demo.values())
 
 
@@ -386,4 +386,4 @@ def test_first_start__demo_runs_up_to_the_minute_it_was_made(settings, monkeypat
     assert datetime.datetime(2026, 11, 23, 12, 0) < newest <= afternoon  # was 09:00
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
     reports = [r for r in caplog.records if "load report:" in r.getMessage()]
-    assert len(reports) == len(SOURCES)
+    assert len(reports) == len(SOURCES) + 1  # and the map

@@ -194,9 +194,8 @@ def test_callback_error__user_gets_a_reference_the_log_gets_the_details(
 def test_wall__no_warehouse_shows_a_reference_not_the_path(build, settings):
     client = build(settings)
     client.get("/wall")  # registers the callbacks
-    body = {"output": "..wall-slides.children...wall-status.children..",
-            "outputs": [{"id": "wall-slides", "property": "children"},
-                        {"id": "wall-status", "property": "children"}],
+    body = {"output": "wall-html.data",
+            "outputs": {"id": "wall-html", "property": "data"},
             "inputs": [{"id": "wall-version", "property": "data", "value": "v2"}],
             "state": [{"id": "wall-config", "property": "data",
                        "value": {"playlist": [{"view": "levels", "filters": {}}],

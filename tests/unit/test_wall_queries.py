@@ -327,3 +327,20 @@ def test_accounts__no_closing_balance_for_a_running_month(con):
 
     text = str(accounts_view(d, "zh"))
     assert "期末结余合计" not in text and "收支差（未公布）" in text
+
+
+def test_parse_screens__each_screen_its_playlist_and_the_caps_hold():
+    from dashboards._wall_playlist import MAX_SCREENS, bounded_config, parse_screens
+
+    entries = parse_screens("levels|closure,nonsense,map:metric=overdue_open|accounts")
+    assert [(e["view"], e["screen"]) for e in entries] == [
+        ("levels", 0), ("closure", 0), ("map", 1), ("accounts", 1)]
+    assert entries[2]["filters"] == {"metric": "overdue_open"}
+    many = parse_screens(",".join(["levels|closure"] * 30))
+    assert max(e["screen"] for e in many) == MAX_SCREENS - 1 and len(many) == 2 * MAX_SCREENS
+    # a browser sending back screens outside the caps gets them dropped
+    config, cut = bounded_config({"lang": "zh", "playlist": [
+        {"view": "levels", "filters": {}, "screen": 0},
+        {"view": "map", "filters": {}, "screen": 99}]})
+    assert [e.get("screen") for e in config["playlist"]] == [None, None]
+    assert any("screen" in c for c in cut)
