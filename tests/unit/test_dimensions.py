@@ -17,7 +17,7 @@ from tests.factories import ballot_row, ledger_row, resident_row, vote_row, writ
 COMPOUND = "观澜苑"
 MOST, FEW = "龙塔社区", "望江社区"
 CLOCK = wq.Clock.at(now=dt.datetime(2025, 9, 5, 12, 0))
-# The wall ranks compounds over whole months only: September is whole from October on.
+# The wall ranks compounds over whole months only, up to the participation cut-off.
 CLOCK_NEXT_MONTH = wq.Clock.at(now=dt.datetime(2025, 10, 5, 12, 0))
 PERIOD = dict(date_from=dt.date(2025, 9, 1), date_to=dt.date(2025, 9, 30))
 
@@ -32,6 +32,13 @@ def _load_split_compound(settings, tmp_path) -> None:
     load_files(settings, "votes", [write_csv(tmp_path / "v.csv", [vote])])
     ballot = ballot_row(vote_id=vote["vote_id"], owner_id=people[0]["person_id"])
     load_files(settings, "ballots", [write_csv(tmp_path / "b.csv", [ballot])])
+    # A later act elsewhere (a compound with no residents, so in no community) moves the
+    # participation cut-off into October: September is then a whole month on the wall.
+    later = vote_row(compound="别处苑", opens_at="2025-10-01 09:00:00",
+                     closes_at="2025-10-15 20:00:00")
+    load_files(settings, "votes", [write_csv(tmp_path / "v2.csv", [later])])
+    load_files(settings, "ballots", [write_csv(tmp_path / "b2.csv", [ballot_row(
+        vote_id=later["vote_id"], cast_at="2025-10-02 10:00:00")])])
     line = ledger_row(compound=COMPOUND, booked_on="2025-09-03")
     load_files(settings, "ledger", [write_csv(tmp_path / "l.csv", [line])])
 
