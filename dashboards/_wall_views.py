@@ -192,7 +192,7 @@ def slide_header(view: str, lang: str, filters: dict) -> html.Div:
 
 
 def levels_view(d: dict, lang: str) -> list:
-    """Levels: how many events today, and is anything serious (Ⅲ/Ⅳ) happening?"""
+    """Levels: how many events today, and is anything serious (三级/四级) happening?"""
     today = panel(
         "today",
         t("levels.today", lang),

@@ -56,7 +56,7 @@ def test_pivot_of_closed_late_and_missed_deadline_equals_pandas(con):
                                             aggfunc="sum", fill_value=0)
         for community, row in want.iterrows():
             for level, n in row.items():
-                assert got.loc[community, f"{'ⅠⅡⅢⅣ'[level - 1]}级"] == n, (measure, community)
+                assert got.loc[community, f"{'一二三四'[level - 1]}级"] == n, (measure, community)
             assert got.loc[community, "合计"] == row.sum()
         assert got.loc["合计", "合计"] == int(flag.sum())
         # worst first: the rows run from the most tickets missed down
@@ -72,7 +72,7 @@ def test_a_rate_runs_from_the_worst_up_and_periods_in_time_order(con):
     by_quarter = _table(con, f, q.Breakdown("reported", "period", "level", "quarter"))
     assert by_quarter["时段"].tolist() == ["2026年第1季度", "2026年第2季度", "2026年第3季度",
                                          "2026年第4季度（部分）", "合计"]
-    assert list(by_quarter.columns) == ["时段", "Ⅰ级", "Ⅱ级", "Ⅲ级", "Ⅳ级", "合计"]
+    assert list(by_quarter.columns) == ["时段", "一级", "二级", "三级", "四级", "合计"]
     year = _table(con, f, q.Breakdown("reported", "period", grain="year"))
     assert year.iloc[0, 0] == "2026年（部分）"
 

@@ -495,7 +495,7 @@ def test_hand_made_ledger__no_closing_balance_for_a_running_or_unpublished_month
         people, now, final):
     """期末结余 is shown only once November has ended and is published (10 days after,
     WALL_LEDGER_PUBLISH_DAYS); before, income − expense so far, never a closing."""
-    from dashboards._wall_views import accounts_view
+    from dashboards._wall_views import accounts_view, fmt_wan
 
     _, con = people
     d = wall.wall_view_data(con, "accounts", now=now)
@@ -503,7 +503,8 @@ def test_hand_made_ledger__no_closing_balance_for_a_running_or_unpublished_month
     assert d["net_yuan"] == Decimal("826.80")
     text = str(accounts_view(d, "zh"))
     assert ("期末结余合计" in text) is final
-    assert ("826.80" in text) and (("收支差（未公布）" in text) is not final)
+    # the wall shows money in 万元
+    assert (fmt_wan(Decimal("826.80")) in text) and (("收支差（未公布）" in text) is not final)
 
 
 def test_hand_made_people__population_by_hand(people):
