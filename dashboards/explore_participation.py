@@ -156,6 +156,11 @@ def figure_heatmap(monthly) -> go.Figure:
     return fig
 
 
+def _pct(part: int, whole: int) -> float | None:
+    """A share in percent from its counts (None when there is no whole)."""
+    return 100.0 * part / whole if whole else None
+
+
 def _vote_table(votes) -> html.Table:
     def ok(flag: bool) -> html.Td:
         return html.Td("✓ 达标" if flag else "✗ 未达", className="xp-ok" if flag
@@ -173,7 +178,10 @@ def _vote_table(votes) -> html.Table:
             html.Td(r.compound),
             html.Td(xp.MATTER_LABELS.get(r.matter, r.matter)),
             html.Td(fmt_time(r.closes_at), className="col-time"),
-            html.Td(f"{xp.fmt_pct(r.turnout_owners_pct)} ({r.voted_owners:,}/"
+            # From the counts beside it: the mart keeps 2 places, and 61.85 → "61.9"
+            # would round 201/325 = 61.846 % twice.
+            html.Td(f"{xp.fmt_pct(_pct(r.voted_owners, r.eligible_owners))} "
+                    f"({r.voted_owners:,}/"
                     f"{r.eligible_owners:,})", className="col-count",
                     **{"data-key": f"{r.vote_id}.turnout_owners"}),
             html.Td(xp.fmt_pct(r.turnout_area_pct), className="col-count",

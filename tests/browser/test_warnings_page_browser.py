@@ -15,6 +15,7 @@ from pipelines.bootstrap import load_demo_inputs
 from pipelines.demo import write_demo
 from pipelines.settings import Settings
 from tests.browser._serve import serve_app
+from tests.factories import TEST_SECRET
 from tests.browser.test_status_page import _screenshot
 
 pytestmark = pytest.mark.browser
@@ -28,7 +29,7 @@ def served(tmp_path_factory, artifacts_dir):
     root = tmp_path_factory.mktemp("explore-warnings-browser")
     files = write_demo(root / "demo", years=1, tickets_per_year=20000, today=TODAY)
     settings = Settings(db_path=root / "w.duckdb", demo_dir=root / "demo",
-                        secret="explore-warnings", secret_file=root / "k",
+                        secret=TEST_SECRET, secret_file=root / "k",
                         calendar_file=None)
     load_demo_inputs(settings, files)
     with serve_app(settings.db_path, artifacts_dir / "explore_warnings_server.log",
