@@ -79,13 +79,7 @@ def test_no_serious_or_critical_accessibility_violation(served, dash_br, page):
     dash_br.driver.set_window_size(1366, 768)
     dash_br.driver.get(served + page)
     _settle(dash_br)
-    found = _axe(dash_br)
-    if found:
-        # AG Grid may redraw its header (row first, cells after) while axe reads it on
-        # a loaded machine: a real violation is still there on a second settled look.
-        _settle(dash_br)
-        found = _axe(dash_br)
-    assert found == []
+    assert _axe(dash_br) == []
 
 
 @pytest.mark.parametrize("page", PAGES)
