@@ -50,6 +50,7 @@ OWNERS = {
     "exports": ("export", None),
     "serving": ("app health", None),
     "status": ("status page", None),
+    "warnings": ("explorer callback", 150),  # /explore/warnings
 }
 # A function returning a stream serves a download: the analyst waits for its first rows
 # as for an explorer callback. The whole stream has no target: it grows with its rows.
@@ -82,6 +83,13 @@ class Context:
                 "select distinct category from tickets order by 1"
             ).fetchall()
         ]
+        self.tables = {
+            r[0]
+            for r in con.execute(
+                "select table_name from duckdb_tables() "
+                "where database_name = current_database()"
+            ).fetchall()
+        }
         first = dt.date(self.today.year, self.today.month, 1)
         self.months = [_add_months(first, -k) for k in range(12)]
 
@@ -141,6 +149,8 @@ PARAM_VALUES: dict[str, Callable[[Context, int, Any], Any]] = {
     "key_groups": lambda c, k, m: _key_groups()[: 1 + k % 3],
     "year": lambda c, k, m: c.today.year,
     "communities": lambda c, k, m: () if c.community(k) is None else (c.community(k),),
+    "tables": lambda c, k, m: c.tables,
+    "breakdown": lambda c, k, m: _breakdown(m, k),
 }
 
 # A required parameter must not be None: the value used instead.
@@ -158,8 +168,22 @@ FILTER_FIELDS: dict[str, Callable[[Context, int], Any]] = {
     "categories": lambda c, k: () if k % 3 else (c.categories[k % len(c.categories)],),
 }
 
+# Parameters holding the page's filters (a dataclass of the module, or the wall's dict).
+FILTER_PARAMS = ("filters", "f")
+
 # Functions taking **kwargs: measured with the parameters of the function named here.
 KWARGS_LIKE = {"explore.population_table": "population_cells"}
+
+
+def _breakdown(module, k: int):
+    """Call k's breakdown: every measure in turn, by one dimension, every other call a
+    second one (a pivot), at the grains in turn."""
+    measures, dims = list(module.BREAKDOWN_MEASURES), list(module.BREAKDOWN_BY)
+    by = dims[k % len(dims)]
+    by2 = None if k % 2 == 0 else dims[(k + 3) % len(dims)]
+    return module.Breakdown(measure=measures[k % len(measures)], by=by,
+                            by2=by2 if by2 != by else None,
+                            grain=module.GRAINS[k % len(module.GRAINS)])
 
 
 def _default_settings():
@@ -262,7 +286,7 @@ def call_args(
     for p in list(signature.parameters.values())[1:]:
         if p.kind in (p.VAR_KEYWORD, p.VAR_POSITIONAL) or p.name in kwargs:
             continue
-        if p.name == "filters":
+        if p.name in FILTER_PARAMS:
             kwargs[p.name] = _filters(ctx, k, module, p.annotation)
         elif p.name in REQUIRED_VALUES and p.default is p.empty:
             kwargs[p.name] = REQUIRED_VALUES[p.name](ctx, k)

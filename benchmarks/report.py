@@ -33,7 +33,8 @@ the memory check: all at the smallest size, at most 100 at the others; default 1
 `--no-pages` (no browser), `--page-watch` (seconds per page, default 10),
 `--workdir`, `--keep` (keep the warehouses), `--now` (the data's clock; default now).
 `python -m benchmarks report RESULTS.json --out FILE` writes the report again from a
-run's results; "Machine and run" says how long the run took. CI runs it at 20k tickets with one repeat (`tests/unit/test_benchmarks_smoke.py`) so that
+run's results; "Machine and run" says how long the run took. The summary keeps the
+previous report's figures beside the new ones. CI runs it at 20k tickets with one repeat (`tests/unit/test_benchmarks_smoke.py`) so that
 it cannot rot; it asserts no timings.
 
 What it does:
@@ -47,7 +48,9 @@ What it does:
    (population, votes, ledger) are filled in proportion (~1M residents and ~1M ledger
    entries at 10M tickets) when they exist,
    from their column names and types (not derived from each other): figures for
-   population, participation and ledger queries are indicative.
+   population, participation and ledger queries are indicative. Then the serving
+   marts and the warnings, as a load ends: the time of
+   `pipelines.warnings_engine.refresh` is issue 15's "warnings after a load".
 2. **Load**: a canonical ticket CSV of `--load-rows` rows; in the same process,
    alternating, `--repeats` rounds: the floor (a fresh DuckDB file,
    `create table t as select * from read_csv(file)`, close), the same in memory, the
@@ -304,6 +307,15 @@ def _summary(results: dict) -> list[str]:
             f"CPU, {update['ratio_wall']:.2f}× wall | {_verdict(update['ratio_cpu'] <= 1.5)} |"
         )
     at_10m = top["tickets"] >= 10_000_000
+    warned = top["build"].get("warnings_seconds")
+    if warned is not None:
+        rows.append(
+            f"| warnings after a load ≤ 5 s at 10M (issue 15) | "
+            f"`warnings_engine.refresh` at {top['label']}: {warned:.1f} s | "
+            + (_verdict(warned <= 5) if at_10m
+               else f"{_verdict(warned <= 5)} at {top['label']}; 10M not run")
+            + " |"
+        )
     for owner, target, plural in (
         ("wall view", 100, "wall views"),
         ("explorer callback", 150, "explorer callbacks"),
@@ -383,6 +395,38 @@ def _summary(results: dict) -> list[str]:
     return rows + [""]
 
 
+def previous_summary(text: str) -> tuple[str, dict[str, str]]:
+    """The date and the summary's {target: measured} of an earlier report's text."""
+    date = next((line.split("|")[2].strip() for line in text.splitlines()
+                 if line.startswith("| date |")), "")
+    at = text.find("## Summary against the targets")
+    measured = {}
+    for line in text[at:].splitlines()[4:] if at >= 0 else []:
+        if not line.startswith("|"):
+            break
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        measured[cells[0]] = cells[1]
+    return date, measured
+
+
+def _with_previous(rows: list[str], previous: tuple[str, dict[str, str]]) -> list[str]:
+    """The summary with a column of the previous run's figures, so a run says what moved."""
+    date, measured = previous
+    if not measured:
+        return rows
+    out = []
+    for line in rows:
+        if line.startswith("| target |"):
+            line = line[:-1] + f" previous run ({date}) |"
+        elif line.startswith("| --- |"):
+            line += " --- |"
+        elif line.startswith("|"):
+            target = line.strip("|").split("|")[0].strip()
+            line += f" {measured.get(target, '–')} |"
+        out.append(line)
+    return out
+
+
 def write(results: dict, out: Path) -> None:
     """Write the markdown report to `out` and the chart beside it."""
     m = results["machine"]
@@ -406,14 +450,15 @@ def write(results: dict, out: Path) -> None:
         f"| whole run | {results['seconds'] / 60:.1f} min |",
         "",
     ]
-    lines += _summary(results)
+    old = out.read_text(encoding="utf-8") if out.exists() else ""
+    lines += _with_previous(_summary(results), previous_summary(old))
 
     lines += [
         "## Generated warehouses",
         "",
-        "| tickets | generated in (s) | of which deadlines (s) | file (MB) | "
-        "other tables (rows) |",
-        "| --- | --- | --- | --- | --- |",
+        "| tickets | generated in (s) | of which deadlines (s) | warnings after it "
+        "(s) | file (MB) | other tables (rows) |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]
     for s in sizes:
         b = s["build"]
@@ -432,7 +477,10 @@ def write(results: dict, out: Path) -> None:
         )
         lines.append(
             f"| {s['tickets']:,} | {b['seconds']:.1f} | "
-            f"{b['deadline_seconds']:.1f} | {b['file_bytes'] / 2**20:,.0f} | "
+            f"{b['deadline_seconds']:.1f} | "
+            + ("–" if b.get("warnings_seconds") is None
+               else f"{b['warnings_seconds']:.1f}")
+            + f" | {b['file_bytes'] / 2**20:,.0f} | "
             f"{other} |"
         )
     if not any("residents" in s["build"]["tables"] for s in sizes):

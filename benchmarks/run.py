@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -78,6 +79,25 @@ def machine() -> dict:
     }
 
 
+@contextlib.contextmanager
+def generation_lock(workdir: Path, poll_s: float = 5):
+    """Hold `workdir/.gen.lock` while generating: a workdir shared with colleagues gets
+    one warehouse generated at a time (waits while someone else's lock exists)."""
+    lock = workdir / ".gen.lock"
+    while True:
+        try:
+            with lock.open("x") as f:
+                f.write(f"benchmarks.run pid {os.getpid()}\n")
+            break
+        except FileExistsError:
+            logger.info("waiting for %s: another warehouse is being generated", lock)
+            time.sleep(poll_s)
+    try:
+        yield
+    finally:
+        lock.unlink(missing_ok=True)
+
+
 def _child(args: list[str], out: Path) -> dict:
     cmd = [sys.executable, "-m", "benchmarks", *args, "--json", str(out)]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
@@ -128,7 +148,8 @@ def run(
 
     for n in sizes:
         db = workdir / f"warehouse-{size_label(n)}.duckdb"
-        built = generate.build_warehouse(db, n, settings_for(db), now)
+        with generation_lock(workdir):
+            built = generate.build_warehouse(db, n, settings_for(db), now)
         logger.info("built %s in %.1f s", db, built["seconds"])
         entry = {"tickets": n, "label": size_label(n), "build": built}
         common = ["--db", str(db), "--now", now.isoformat(), "--calls", str(calls)]
