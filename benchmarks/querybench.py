@@ -492,12 +492,16 @@ def serve_queries(db: Path, now: dt.datetime, calls: int, refreshes: int) -> dic
             if unknown:
                 entry["skipped"] = f"no value for parameter(s) {', '.join(unknown)}"
                 continue
-            times, totals, rows_of = [], [], []
+            times, totals, rows_of, cpu = [], [], [], []
             try:
                 for k in range(calls + 1):  # call 0 warms up (parses SQL, fills caches)
                     kwargs, _ = call_args(fn, module, ctx, k, fixed)
+                    c0 = time.process_time()
                     first, total, rows = timed_call(fn, reader.cursor(), kwargs)
                     if k:
+                        # CPU of every thread of the process: what other people's work
+                        # on a shared machine moves far less than the wall time
+                        cpu.append(time.process_time() - c0)
                         times.append(first)
                         rows_of.append(rows)
                         if total is not None:
@@ -507,7 +511,8 @@ def serve_queries(db: Path, now: dt.datetime, calls: int, refreshes: int) -> dic
                     f"failed: {type(e).__name__}: {str(e).splitlines()[0][:120]}"
                 )
                 continue
-            entry.update(_summary(times), rows=rows)
+            entry.update(_summary(times), rows=rows,
+                         cpu={k: v for k, v in _summary(cpu).items() if k != "n"})
             if totals:
                 entry.update(
                     owner=STREAM_OWNER[0],

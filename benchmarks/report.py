@@ -307,7 +307,7 @@ def _summary(results: dict) -> list[str]:
             f"CPU, {update['ratio_wall']:.2f}× wall | {_verdict(update['ratio_cpu'] <= 1.5)} |"
         )
     at_10m = top["tickets"] >= 10_000_000
-    warned = top["build"].get("warnings_seconds")
+    warned = top.get("build", {}).get("warnings_seconds")
     if warned is not None:
         rows.append(
             f"| warnings after a load ≤ 5 s at 10M (issue 15) | "
@@ -417,7 +417,7 @@ def _with_previous(rows: list[str], previous: tuple[str, dict[str, str]]) -> lis
     out = []
     for line in rows:
         if line.startswith("| target |"):
-            line = line[:-1] + f" previous run ({date}) |"
+            line += f" previous run ({date}) |"
         elif line.startswith("| --- |"):
             line += " --- |"
         elif line.startswith("|"):

@@ -118,6 +118,18 @@ def test_harness__runs_at_smallest_size(tmp_path):
     assert batches["stream"]["rows_max"] > 0
     assert "| downloads start ≤ 150 ms p95 at 10M |" in text
     assert "### Streamed downloads" in text
+    # every wall and explorer query is timed, the alarm strip, the breakdown and the
+    # warnings explorer included: none is skipped for a parameter the harness lacks
+    functions = results["sizes"][0]["serve"]["functions"]
+    skipped = [f"{f['module']}.{f['function']}: {f['skipped']}" for f in functions
+               if f["owner"] in ("wall view", "explorer callback") and "skipped" in f]
+    assert skipped == []
+    timed = {f"{f['module']}.{f['function']}" for f in functions if "p95" in f}
+    assert {"wall.alarm_data", "wall.wall_view_data(view=map)",
+            "explore.ticket_measure_breakdown", "warnings.warning_list"} <= timed
+    # warnings are computed after generation, as after a load, and judged at ≤ 5 s
+    assert results["sizes"][0]["build"]["warnings_seconds"] > 0
+    assert "| warnings after a load ≤ 5 s at 10M (issue 15) |" in text
 
 
 def _clock(monkeypatch):
@@ -198,3 +210,22 @@ def test_warnings_quality__reports_false_warnings_and_recall_per_size():
     sizes = [line.split("|")[1].strip() for line in text.splitlines()
              if line.startswith("| ") and "×" in line.split("|")[1]]
     assert sizes == ["1.5×", "2×", "3×", "5×"]
+
+
+def test_report__summary_keeps_the_previous_runs_figures():
+    def results(p95):
+        return {"sizes": [_size("10M", 10_000_000,
+                                [_fn("ticket_page", "explorer callback", p95)])]}
+
+    earlier = "\n".join(["| | |", "| --- | --- |", "| date | 2026-11-23 17:57 |", "",
+                         *report._summary(results(130))])
+    date, measured = report.previous_summary(earlier)
+    assert date == "2026-11-23 17:57"
+    rows = report._with_previous(report._summary(results(40)), (date, measured))
+    assert "| target | measured | verdict | previous run (2026-11-23 17:57) |" in rows
+    assert ("| explorer callbacks ≤ 150 ms p95 at 10M | slowest at 10M: "
+            "`explore.ticket_page` 40.0 ms | met | slowest at 10M: "
+            "`explore.ticket_page` 130 ms |") in rows
+    # a first report has nothing to compare with
+    assert report._with_previous(report._summary(results(40)), ("", {})) == \
+        report._summary(results(40))
