@@ -44,13 +44,13 @@ def _visit(driver, url: str, limit_s: float = 60) -> tuple[float, int]:
     return time.perf_counter() - start, int(driver.execute_script(_BYTES))
 
 
-def measure(base: str, runs: int = 3) -> list[dict]:
+def measure(base: str, runs: int = 3, pages: tuple[str, ...] = PAGES) -> list[dict]:
     """Median render seconds and bytes (first and repeat visit) of each page."""
     from selenium import webdriver
     from selenium.webdriver.chrome.options import Options
 
     rows = []
-    for page in PAGES:
+    for page in pages:
         first, repeat = [], []
         for _ in range(runs):
             options = Options()
@@ -78,10 +78,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", default="http://127.0.0.1:8050")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--page", action="append",
+                        help=f"a page to measure (repeatable; default {', '.join(PAGES)})")
     args = parser.parse_args(argv)
     print("| page | first render s | first visit KB | repeat render s | repeat visit KB |")
     print("| --- | ---: | ---: | ---: | ---: |")
-    for r in measure(args.url.rstrip("/"), args.runs):
+    for r in measure(args.url.rstrip("/"), args.runs, tuple(args.page or PAGES)):
         print(f"| {r['page']} | {r['first_render_s']:.2f} | {r['first_bytes'] / 1024:.0f} "
               f"| {r['repeat_render_s']:.2f} | {r['repeat_bytes'] / 1024:.0f} |")
 
