@@ -46,7 +46,8 @@ def run_once(tools: Path, url: str, chrome: str = "/usr/bin/chromium") -> dict:
         proc = subprocess.run(
             [str(node), str(cli), url, "--preset=desktop", "--output=json",
              f"--output-path={out}", f"--only-categories={','.join(CATEGORIES)}",
-             f"--chrome-flags={CHROME_FLAGS}", "--quiet"],
+             f"--chrome-flags={CHROME_FLAGS}", "--max-wait-for-load=120000",
+             "--quiet"],
             env={**os.environ, "CHROME_PATH": chrome},
             capture_output=True, text=True, check=False)
         if proc.returncode != 0 or not out.exists():
@@ -91,12 +92,19 @@ def main(argv: list[str] | None = None) -> None:
     for page in PAGES:
         runs = []
         for i in range(args.runs):
-            report = run_once(args.tools, args.url.rstrip("/") + page)
+            try:
+                report = run_once(args.tools, args.url.rstrip("/") + page)
+            except RuntimeError as e:  # one page failing still reports the others
+                details.append(f"\n`{page}` run {i + 1}: {e}")
+                continue
             runs.append(report)
             if args.json_dir:
                 args.json_dir.mkdir(parents=True, exist_ok=True)
                 name = (page.strip("/").replace("/", "-") or "home") + f"-{i}.json"
                 (args.json_dir / name).write_text(json.dumps(report), encoding="utf-8")
+        if not runs:
+            table.append(f"| `{page}` | failed | failed | failed |")
+            continue
         med = {c: statistics.median(scores(r)[c] for r in runs) for c in CATEGORIES}
         table.append(f"| `{page}` | " + " | ".join(
             f"{med[c]:g}" + ("" if med[c] >= TARGETS[c] else " (missed)")
