@@ -7,18 +7,24 @@
 -- Definitions are the metric layer's macros (migration 0006): closure rate = closed /
 -- reported; on-time rate = closed by deadline_at / (closed + open past deadline_at);
 -- satisfaction = satisfied / rated; hours to close = closed_at - reported_at.
+-- Each period is its own range scan (a ticket in two windows counts in the first), so
+-- zone maps skip the months between them: one scan from last year's start to now read
+-- every ticket of the year between (at 10M, "this month": 42 row groups, now 3).
 with tickets_in_periods as (
-    select
-        case
-            when in_window(reported_at, $cur_start, $cur_end) then 'current'
-            when in_window(reported_at, $prev_start, $prev_end) then 'previous'
-            when in_window(reported_at, $ly_start, $ly_end) then 'last_year'
-        end as period,
-        *,
+    select 'current' as period, *,
     from tickets
-    where
-        reported_at >= least($cur_start, $prev_start, $ly_start)
-        and reported_at <= greatest($cur_end, $prev_end, $ly_end)
+    where in_window(reported_at, $cur_start, $cur_end)
+    union all
+    select 'previous' as period, *,
+    from tickets
+    where in_window(reported_at, $prev_start, $prev_end)
+        and not in_window(reported_at, $cur_start, $cur_end)
+    union all
+    select 'last_year' as period, *,
+    from tickets
+    where in_window(reported_at, $ly_start, $ly_end)
+        and not in_window(reported_at, $cur_start, $cur_end)
+        and not in_window(reported_at, $prev_start, $prev_end)
 ),
 
 judged as (
