@@ -178,7 +178,8 @@ def figure_trend(df: pd.DataFrame, grain: str) -> go.Figure:
     fig.add_scatter(x=x, y=df["on_time_pct"].tolist(), name="按时办结率 on-time %",
                     yaxis="y2", mode="lines+markers", line={"color": PCT_COLOUR},
                     customdata=starts)
-    fig = _base(fig, height=320)
+    # 280 px: with the filter bar above, the whole chart is in view at 1366x768
+    fig = _base(fig, height=280)
     fig.update_layout(
         showlegend=True,
         legend={"orientation": "h", "y": 1.12, "x": 0},

@@ -288,6 +288,9 @@ def layout(**query):
     search = _with(state, row=0).search()  # links carry the view, not the table position
     now = _now(state)
 
+    chosen = sum(len(state.get(k)) for k in LIST_KEYS)
+    # Dates, then a drawer with the other filters: one compact row with the chips, so the
+    # first chart is in view at 1366x768 (explore.js keeps the drawer open across rebuilds)
     filters = html.Div(
         [
             html.Label([html.Span(label("起", "From"), className="filter-label"),
@@ -298,14 +301,22 @@ def layout(**query):
                         dcc.Input(id="explore-to", type="date", debounce=True,
                                   value=state.date_to.isoformat(),
                                   className="explore-date")], className="filter"),
-            *[_dropdown(k, state, options.get(k, [])) for k in
-              ("community", "grid", "compound", "category", "source", "handler")],
-            _dropdown("level", state, [1, 2, 3, 4]),
-            _dropdown("status", state, list(q.STATUSES)),
-            html.Button(label("清除筛选", "Clear"), id="explore-clear",
-                        className="explore-button", n_clicks=0),
+            html.Details([
+                html.Summary([*label("更多筛选", "Filters"),
+                              html.Span(f" {chosen}" if chosen else "",
+                                        className="drawer-count")],
+                             className="explore-button"),
+                html.Div([
+                    *[_dropdown(k, state, options.get(k, [])) for k in
+                      ("community", "grid", "compound", "category", "source", "handler")],
+                    _dropdown("level", state, [1, 2, 3, 4]),
+                    _dropdown("status", state, list(q.STATUSES)),
+                    html.Button(label("清除筛选", "Clear"), id="explore-clear",
+                                className="explore-button", n_clicks=0),
+                ], className="explore-filters"),
+            ], className="explore-drawer", id="explore-drawer"),
         ],
-        className="explore-filters",
+        className="explore-bar-filters",
     )
     chip_items = chips(state)
     chip_row = html.Div(
@@ -384,8 +395,10 @@ def layout(**query):
                               className="label-en")],
                    className="meta-line", id="explore-asof"),
             notice_list,
-            filters,
-            chip_row,
+            html.Div([filters, chip_row], className="explore-bar"),
+            controls,
+            html.Div(panel("trend", search, chart("trend"), wide=True),
+                     className="explore-charts"),
             html.Section(
                 [html.Div([html.H2(label("概况与对比", "Summary and comparison"),
                                    className="panel-title"),
@@ -398,11 +411,9 @@ def layout(**query):
                  dcc.Loading(html.Div(id="explore-summary"), type="dot")],
                 className="panel explore-panel explore-panel--wide",
                 id="explore-panel-summary"),
-            controls,
             breakdown_panel(state, search),
             html.Div(
-                [panel("trend", search, chart("trend"), wide=True),
-                 panel("level", search, chart("level")),
+                [panel("level", search, chart("level")),
                  panel("close_time", search, chart("close_time")),
                  panel("category", search, chart("category")),
                  panel("community", search, chart("community")),

@@ -3,7 +3,11 @@
    `keepTableRow` runs on the grid's paginationInfo: it writes the first row of the page
    on screen as `row=` (dropped on the first page) with history.replaceState, so paging
    neither adds history entries nor rebuilds the page. Every other key of the query is
-   kept as it is; parsing and validation: dashboards/_explore_state.py. */
+   kept as it is; parsing and validation: dashboards/_explore_state.py.
+
+   The filter drawer (`details.explore-drawer`) stays as the user left it when a filter
+   rebuilds the page (one tab's sessionStorage): picking a category leaves it open for
+   the next pick, and a closed drawer keeps the first chart in view. */
 (function () {
     "use strict";
 
@@ -27,6 +31,23 @@
             window.location.pathname + (search ? "?" + search : "") + window.location.hash
         );
     }
+
+    var DRAWER = "explore-drawer-open";
+
+    document.addEventListener("toggle", function (event) {
+        var el = event.target;
+        if (el.classList && el.classList.contains("explore-drawer")) {
+            window.sessionStorage.setItem(DRAWER, el.open ? "1" : "");
+        }
+    }, true);  // toggle does not bubble
+
+    new MutationObserver(function () {
+        var el = document.querySelector("details.explore-drawer:not([data-restored])");
+        if (el) {
+            el.setAttribute("data-restored", "");
+            el.open = window.sessionStorage.getItem(DRAWER) === "1";
+        }
+    }).observe(document.documentElement, {childList: true, subtree: true});
 
     window.dash_clientside = Object.assign({}, window.dash_clientside, {
         explore: {keepTableRow: keepTableRow}

@@ -93,9 +93,6 @@ def test_a_phone_390_px_wide_gets_one_column_and_no_sideways_scroll(served, dash
     assert wide <= inner, f"{page}: page is {wide} px wide in a {inner} px window"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "not yet: at 1366x768 the first chart ends at 1182 px of a 625 px viewport; the "
-    "summary table (359 px) and two rows of filters sit above it"))
 def test_the_first_ticket_chart_is_above_the_fold_at_1366x768(served, dash_br, artifacts_dir):
     dash_br.driver.set_window_size(1366, 768)
     dash_br.driver.get(served + PAGES[1])
