@@ -19,6 +19,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
@@ -361,6 +362,35 @@ def fmt_decimal_yuan(value) -> str:
         return "—"
     sign = "-" if value < 0 else ""
     return f"{sign}¥{abs(value):,.2f}"
+
+
+def statement_totals(table) -> dict | None:
+    """The sub-district's statement over the months in view (None when there are none).
+
+    Income, expense and adjustment add up every compound-month; opening is the sum of
+    each compound's first month in view and closing (the balance) of each one's last, so
+    closing = opening + income - expense + adjustment holds for the total as for a row.
+    Exact Decimal sums, no float.
+    """
+    rows = table.to_pylist()
+    if not rows:
+        return None
+    first: dict[str, dict] = {}
+    last: dict[str, dict] = {}
+    for r in rows:
+        c = r["compound"]
+        if c not in first or r["month"] < first[c]["month"]:
+            first[c] = r
+        if c not in last or r["month"] > last[c]["month"]:
+            last[c] = r
+    total = {col: sum((r[col] for r in rows), Decimal(0))
+             for col in ("income_yuan", "expense_yuan", "adjustment_yuan")}
+    total["opening_yuan"] = sum((r["opening_yuan"] for r in first.values()), Decimal(0))
+    total["closing_yuan"] = sum((r["closing_yuan"] for r in last.values()), Decimal(0))
+    total["entry_count"] = sum(r["entry_count"] for r in rows)
+    total["compounds"] = len(first)
+    total["months"] = (min(r["month"] for r in rows), max(r["month"] for r in rows))
+    return total
 
 
 def fmt_pct(value) -> str:

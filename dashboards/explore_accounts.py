@@ -45,8 +45,8 @@ DEFS = {
                   "期末 = 期初 + 收入 − 支出 + 调整；每月期末即下月期初。调整 = 本月内载入的、对已"
                   "公示月份的更正（已公示月份的数字不再改变）。金额为精确的两位小数（decimal），"
                   "不经浮点。点击一行查看该小区该月的明细。",
-    "bars": "所选时段最后一个月，各小区的收入与支出（与收支表同一来源）。点击条形查看该小区"
-            "该月的明细。",
+    "bars": "所选时段最后一个月，各小区的收入与支出（与收支表同一来源），按结余（收入 − 支出）"
+            "从低到高排列，入不敷出最多的在最上。点击条形查看该小区该月的明细。",
     "categories": "收支表所含月份中，按类别汇总的收入与支出（来自记账流水 ledger_postings，"
                   "调整计入被更正条目的类别），与收支表的收入、支出合计一致。",
     "entries": "所选小区、月份收支表背后的每一笔：本月的条目（按公示时的金额）和本月记入的调"
@@ -89,32 +89,48 @@ def statement_rows(table) -> list[dict]:
     return rows
 
 
+def total_row(total: dict) -> dict:
+    """The grid's pinned total row (its id has no '|', so a click opens no entries)."""
+    start, end = total["months"]
+    return {"id": "total", "compound": "全街道合计", "community": f"{total['compounds']} 个小区",
+            "month": f"{start:%Y-%m}–{end:%Y-%m}" if start != end else f"{start:%Y-%m}",
+            **{key: xp.fmt_decimal_yuan(total[f"{key}_yuan"]) for key in
+               ("opening", "income", "expense", "adjustment", "closing")},
+            "entries": total["entry_count"], "published": ""}
+
+
 def figure_month_bars(table) -> go.Figure:
-    """Income and expense per compound in the last month of the view."""
+    """Income and expense per compound in the last month of the view: horizontal bars,
+    the worst month (expense furthest above income) at the top, one row per compound so
+    that 30 names stay readable (the chart grows with them)."""
     rows = table.to_pylist()
     if not rows:
         return figs.empty_figure("没有收支数据", "No statements")
     last = max(r["month"] for r in rows)
-    rows = sorted((r for r in rows if r["month"] == last), key=lambda r: r["compound"])
+    rows = sorted((r for r in rows if r["month"] == last),
+                  key=lambda r: (r["income_yuan"] - r["expense_yuan"], r["compound"]))
     names = [figs.safe_label(r["compound"]) for r in rows]
     custom = [[r["compound"], f"{last:%Y-%m}"] for r in rows]
     fig = go.Figure()
     for col, name, colour in (("income_yuan", "收入 income", figs.PCT_COLOUR),
                               ("expense_yuan", "支出 expense", figs.ACCENT)):
-        fig.add_bar(x=names, y=[float(r[col]) for r in rows], name=name,
-                    marker={"color": colour}, customdata=custom,
+        fig.add_bar(y=names, x=[float(r[col]) for r in rows], name=name,
+                    orientation="h", marker={"color": colour}, customdata=custom,
                     text=[f"{r[col]:,.0f}" for r in rows], textposition="outside",
-                    textangle=0, cliponaxis=False,
-                    hovertext=[xp.fmt_decimal_yuan(r[col]) for r in rows],
-                    hoverinfo="text+x")
-    fig = figs._base(fig, height=340)
-    fig.update_layout(barmode="group", showlegend=True,
-                      legend={"orientation": "h", "y": 1.12, "x": 0},
-                      margin={"l": 64, "r": 24, "t": 40, "b": 60},
-                      title={"text": f"{last:%Y-%m}", "x": 0.99, "y": 0.98,
-                             "font": {"size": 13}})
-    fig.update_xaxes(type="category", tickangle=-40)
-    fig.update_yaxes(title={"text": "元 yuan", "font": {"size": 12}})
+                    cliponaxis=False,
+                    hovertext=[f"{n} {name.split()[0]} {xp.fmt_decimal_yuan(r[col])}；"
+                               f"结余 {xp.fmt_decimal_yuan(r['income_yuan'] - r['expense_yuan'])}"
+                               for n, r in zip(names, rows)],
+                    hoverinfo="text")
+    fig = figs._base(fig, height=max(260, 36 * len(rows) + 90))
+    fig.update_layout(barmode="group", bargap=0.25, showlegend=True,
+                      legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0},
+                      margin={"l": 56, "r": 72, "t": 40, "b": 40},
+                      title={"text": f"{last:%Y-%m}", "x": 0.99, "y": 0.995,
+                             "yanchor": "top", "font": {"size": 13}})
+    # first row (worst) at the top; names set their own margin, never cut
+    fig.update_yaxes(type="category", autorange="reversed", automargin=True)
+    fig.update_xaxes(title={"text": "元 yuan", "font": {"size": 12}})
     return fig
 
 
@@ -171,6 +187,7 @@ def layout(**query):
         parts.append(xp.no_match(PAGE, unknown))
         return html.Div(parts, className="page page-explore")
     rows = statement_rows(statements)
+    total = xp.statement_totals(statements)
     grid = dag.AgGrid(
         id="xp-accounts-statements",
         rowData=rows,
@@ -179,6 +196,8 @@ def layout(**query):
         getRowId="params.data.id",
         dashGridOptions={"pagination": True, "paginationPageSize": 20,
                          "paginationPageSizeSelector": False,
+                         # the sub-district's total stays under every page and sort
+                         "pinnedBottomRowData": [total_row(total)] if total else [],
                          "rowSelection": {"mode": "singleRow", "checkboxes": False,
                                           "enableClickSelection": True}},
         className="ag-theme-alpine-dark explore-grid",

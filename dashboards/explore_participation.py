@@ -9,6 +9,7 @@ in pipelines/queries/explore.py; its CSV comes from the same function.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 import dash
@@ -20,6 +21,7 @@ from dashboards import _data, _theme
 from dashboards import _explore_figures as figs
 from dashboards import _explore_people as xp
 from dashboards._components import fmt_count, fmt_time, label, unavailable
+from pipelines.metrics.windows import Window
 from pipelines.queries import QueryError
 from pipelines.queries import explore as q
 from pipelines.warehouse import WarehouseError
@@ -50,6 +52,7 @@ DEFS = {
     "heatmap": "各小区逐月户参与率 = 当月有任一投票（按业主所属户）或参与活动（问卷、意见、"
                "建议、志愿等，按 household_id 或其人员所属户）的户数 ÷ 小区总户数（居民表）。"
                "月份为与所选时段重叠的自然月；来自 participation_monthly。空白格 = 该月无数据。"
+               "统计时点所在、尚未结束的月份标“（至今）”并以虚线框出：只计到统计时点。"
                "点击格子按该小区筛选。不受“事项”“结果”筛选影响。",
     "silent": "在所选日期内（按精确日期）没有任何一张选票、也没有任何参与活动记录的小区"
               "（“从不参与的小区”）；下表列出所有小区在时段内的投票数、选票数、活动数和参与户"
@@ -129,11 +132,19 @@ def figure_approval(votes) -> go.Figure:
     return fig
 
 
-def figure_heatmap(monthly) -> go.Figure:
-    """Participation % per compound (rows) and month (columns), value in each cell."""
+def figure_heatmap(monthly, now: dt.datetime) -> go.Figure:
+    """Participation % per compound (rows) and month (columns), value in each cell.
+
+    The month still running at `now` (the metrics layer's month-to-date window) reads
+    "（至今）" on the axis and in the hover, and its column is outlined dashed: a month
+    counted so far is never drawn like a whole one.
+    """
     if monthly.empty:
         return figs.empty_figure("没有参与数据", "No participation data")
+    running = Window.to_date("month", now)
+    to_date = f"{running.start:%Y-%m}" if running.is_partial else None
     months = sorted({m.strftime("%Y-%m") for m in monthly["month"]})
+    names = [f"{m}（至今）" if m == to_date else m for m in months]
     compounds = sorted(set(monthly["compound"]),
                        key=lambda c: (str(monthly.loc[monthly.compound == c,
                                                       "community"].iloc[0]), c))
@@ -142,13 +153,22 @@ def figure_heatmap(monthly) -> go.Figure:
     z = [[grid.get((c, m)) for m in months] for c in compounds]
     z = [[None if v is None or v != v else float(v) for v in row] for row in z]
     text = [["" if v is None else f"{v:.0f}" for v in row] for row in z]
+    note = f"，截至 {now:%m-%d %H:%M}（部分 partial）"
+    hover = [[f"{figs.safe_label(c)} {m}: " + ("—" if v is None else f"{v:.1f}%")
+              + (note if m == to_date else "") for m, v in zip(months, row)]
+             for c, row in zip(compounds, z)]
     fig = go.Figure(go.Heatmap(
-        z=z, x=months, y=[figs.safe_label(c) for c in compounds], text=text,
+        z=z, x=names, y=[figs.safe_label(c) for c in compounds], text=text,
         texttemplate="%{text}", textfont={"size": 11}, zmin=0, zmax=100,
         colorscale=[[0, "#1B2A44"], [0.5, "#2F6FA8"], [1, "#8FD3FF"]],
         customdata=[[c] * len(months) for c in compounds],
         colorbar={"title": {"text": "%"}, "thickness": 12},
-        hovertemplate="%{y} %{x}: %{z:.1f}%<extra></extra>", xgap=2, ygap=2))
+        hovertext=hover, hovertemplate="%{hovertext}<extra></extra>", xgap=2, ygap=2))
+    if to_date in months:
+        i = months.index(to_date)
+        fig.add_shape(type="rect", xref="x", yref="paper", x0=i - 0.5, x1=i + 0.5,
+                      y0=0, y1=1, line={"color": _theme.AT_RISK, "dash": "dash",
+                                        "width": 2})
     fig = figs._base(fig, height=max(260, 24 * len(compounds) + 80))
     fig.update_yaxes(autorange="reversed", automargin=True, type="category")
     fig.update_xaxes(type="category", side="top")
@@ -277,7 +297,8 @@ def layout(**query):
                  DEFS["approval"], search, _graph("approval", figure_approval(votes)),
                  csv="votes"),
         xp.panel("heatmap", "各小区逐月户参与率", "Participation by compound and month",
-                 DEFS["heatmap"], search, _graph("heatmap", figure_heatmap(monthly)),
+                 DEFS["heatmap"], search,
+                 _graph("heatmap", figure_heatmap(monthly, view.now())),
                  wide=True, csv="participation_monthly"),
         xp.panel("silent", "从不参与的小区", "Compounds that never take part",
                  DEFS["silent"], search, _silent(compounds), wide=True,

@@ -129,6 +129,12 @@ def test_explore_accounts__statement_and_entries_drilldown(served, dash_br,
         if key in got:
             assert got[key] == (_yuan(income), _yuan(closing))
     assert len(got) >= min(len(want), 5)
+    # the pinned total row: the compound's statement over the period, from SQL
+    total = dash_br.driver.execute_script(
+        "return ['income', 'expense', 'closing'].map(c => document.querySelector("
+        "'#xp-accounts-statements .ag-floating-bottom [col-id=' + c + ']').innerText);")
+    assert total == [_yuan(sum(w[1] for w in want)), _yuan(sum(w[2] for w in want)),
+                     _yuan(want[-1][3])]
     # click March's row: its entries appear and add up to the statement
     dash_br.driver.execute_script(
         "document.querySelector(\"#xp-accounts-statements .ag-center-cols-container "
@@ -178,4 +184,51 @@ def test_explore_population__suppressed_portrait(served, dash_br, artifacts_dir)
     body = _csv(served["url"] + f"/download/explore/population.csv?{PERIOD}")
     assert "<5" in body
     _screenshot(dash_br.driver, artifacts_dir / "explore_population.png")
+    assert dash_br.get_logs() == []
+
+
+_LABEL_BOXES = """
+const plot = document.querySelector(arguments[0] + ' .js-plotly-plot');
+const box = plot.getBoundingClientRect();
+return [...plot.querySelectorAll(arguments[1])].map(t => {
+  const r = t.getBoundingClientRect();
+  return {text: t.textContent, top: r.top, bottom: r.bottom, left: r.left,
+          right: r.right, plotLeft: box.left, plotTop: box.top};
+});
+"""
+
+
+def _readable(boxes: list[dict]) -> None:
+    """Every label whole inside its chart and no two overlapping (tops ascending)."""
+    for b in boxes:
+        assert b["left"] >= b["plotLeft"] and b["top"] >= b["plotTop"], b
+        assert "…" not in b["text"] and "..." not in b["text"], b
+    for a, b in zip(boxes, boxes[1:]):
+        assert a["bottom"] <= b["top"] + 0.5, (a, b)
+
+
+def test_compound_axes_are_readable_at_30_compounds_worst_first(served, dash_br):
+    con = served["con"]
+    dash_br.driver.set_window_size(1366, 900)
+    # the accounts' last month: one horizontal row per compound, worst balance on top
+    dash_br.driver.get(served["url"] + f"/explore/accounts?{PERIOD}")
+    dash_br.wait_for_element("#xp-accounts-bars .ytick text", timeout=20)
+    want = [c for c, in con.execute(
+        "select compound from ledger_monthly where month = date '2026-11-01' "
+        "order by income_yuan - expense_yuan, compound").fetchall()]
+    assert len(want) == 30
+    boxes = dash_br.driver.execute_script(_LABEL_BOXES, "#xp-accounts-bars", ".ytick text")
+    boxes.sort(key=lambda b: b["top"])
+    assert [b["text"] for b in boxes] == want
+    _readable(boxes)
+    # participation by compound and month: 30 rows, the running month marked to date
+    dash_br.driver.get(served["url"] + f"/explore/participation?{PERIOD}")
+    graph = "#explore-panel-heatmap"
+    dash_br.wait_for_element(graph + " .ytick text", timeout=20)
+    rows = dash_br.driver.execute_script(_LABEL_BOXES, graph, ".ytick text")
+    assert len(rows) == 30
+    _readable(sorted(rows, key=lambda b: b["top"]))
+    months = [b["text"] for b in dash_br.driver.execute_script(
+        _LABEL_BOXES, graph, ".xtick text")]
+    assert months[-1] == "2026-11（至今）" and all("至今" not in m for m in months[:-1])
     assert dash_br.get_logs() == []

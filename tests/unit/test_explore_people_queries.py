@@ -235,3 +235,32 @@ def test_population__community_filter_keeps_the_same_pattern(con):
                                communities=("龙塔社区",))
     assert list(table.columns[:5]) == ["row_kind", "community", "grid", "residents",
                                        "households"]
+
+
+def test_accounts_total_row__is_the_sub_districts_statement_in_sql(con):
+    from dashboards._explore_people import statement_totals
+
+    got = statement_totals(q.ledger_statements(con, F))
+    sums = con.execute(
+        "select sum(income_yuan), sum(expense_yuan), sum(adjustment_yuan), "
+        "count(distinct compound) from ledger_monthly "
+        "where month between date '2026-01-01' and date '2026-11-23'").fetchall()[0]
+    # each compound's first month's opening and last month's closing, summed
+    ends = con.execute(
+        "select sum(arg_min(opening_yuan, month)) over (), "
+        "sum(arg_max(closing_yuan, month)) over () from ledger_monthly "
+        "where month between date '2026-01-01' and date '2026-11-23' "
+        "group by compound limit 1").fetchall()[0]
+    assert (got["income_yuan"], got["expense_yuan"], got["adjustment_yuan"],
+            got["compounds"]) == sums
+    assert (got["opening_yuan"], got["closing_yuan"]) == ends
+    assert isinstance(got["closing_yuan"], Decimal)
+    assert got["closing_yuan"] == (got["opening_yuan"] + got["income_yuan"]
+                                   - got["expense_yuan"] + got["adjustment_yuan"])
+    one = q.PeopleFilters(dt.date(2026, 3, 1), dt.date(2026, 3, 31), compounds=("金桂苑",))
+    march = con.execute("select income_yuan, expense_yuan, closing_yuan from ledger_monthly "
+                        "where compound = '金桂苑' and month = date '2026-03-01'").fetchall()[0]
+    t = statement_totals(q.ledger_statements(con, one))
+    assert (t["income_yuan"], t["expense_yuan"], t["closing_yuan"]) == march
+    assert statement_totals(q.ledger_statements(
+        con, q.PeopleFilters(dt.date(2000, 1, 1), dt.date(2000, 1, 31)))) is None
