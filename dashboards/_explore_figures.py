@@ -216,3 +216,44 @@ def figure_close_time(df: pd.DataFrame) -> go.Figure:
                       yaxis={"title": {"text": "小时 hours", "font": {"size": 12}}},
                       xaxis={"type": "category"})
     return fig
+
+
+def figure_pivot_heatmap(table: pd.DataFrame, *, pct: bool, worse_high: bool,
+                         title: str, partial_mark: str = "（部分）") -> go.Figure:
+    """The breakdown's pivot (rows x columns, totals left out) as a heatmap.
+
+    Cividis (readable with any colour-vision deficiency and in greyscale), each cell's
+    value printed on it, rows in the table's order (worst first at the top). A row or
+    column whose label carries `partial_mark` (a period cut by the dates or still
+    running) is outlined dashed. `worse_high` darkens the good end, so the eye lands on
+    the worst cells whatever the measure's direction.
+    """
+    rows, cols = table.iloc[:-1], list(table.columns[1:-1])  # drop the totals
+    if rows.empty or not cols:
+        return empty_figure()
+    ylabels = [safe_label(v) for v in rows.iloc[:, 0]]
+    xlabels = [safe_label(c) for c in cols]
+    raw = [list(r) for r in rows[cols].itertuples(index=False)]
+    z = [[None if v is None or pd.isna(v) else float(v) for v in r] for r in raw]
+    # as the table prints them: counts whole, rates and hours to one place
+    text = [["" if f is None else fmt_number(f, pct or isinstance(v, float))
+             for v, f in zip(r, zr)] for r, zr in zip(raw, z)]
+    fig = go.Figure(go.Heatmap(
+        z=z, x=xlabels, y=ylabels, text=text, texttemplate="%{text}",
+        textfont={"size": 11}, colorscale="Cividis", reversescale=not worse_high,
+        colorbar={"title": {"text": title, "side": "right"}, "thickness": 12},
+        hovertemplate="%{y} · %{x}: %{text}<extra></extra>", xgap=2, ygap=2))
+    dashed = {"color": _theme.AT_RISK, "dash": "dash", "width": 2}
+    for i, name in enumerate(xlabels):
+        if partial_mark in name:
+            fig.add_shape(type="rect", xref="x", yref="paper", x0=i - 0.5, x1=i + 0.5,
+                          y0=0, y1=1, line=dashed)
+    for i, name in enumerate(ylabels):
+        if partial_mark in name:
+            fig.add_shape(type="rect", xref="paper", yref="y", x0=0, x1=1,
+                          y0=i - 0.5, y1=i + 0.5, line=dashed)
+    fig = _base(fig, height=max(240, 28 * len(ylabels) + 110))
+    fig.update_yaxes(type="category", autorange="reversed", automargin=True)
+    fig.update_xaxes(type="category", side="top", automargin=True)
+    fig.update_layout(margin={"l": 56, "r": 24, "t": 48, "b": 12})
+    return fig

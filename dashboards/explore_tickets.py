@@ -24,7 +24,7 @@ from dash import (ALL, MATCH, ClientsideFunction, Input, Output, State, callback
 from dashboards import _data
 from dashboards import _explore_figures as figs
 from dashboards._components import fmt_time, label, unavailable
-from dashboards._explore_breakdown import BY_LABELS, breakdown_table
+from dashboards._explore_breakdown import BY_LABELS, PARTIAL_ZH, breakdown_table
 from dashboards._explore_state import (LIST_KEYS, MEASURES, PAGE_SIZE, ExploreState,
                                        parse_query, sort_from_columns)
 from dashboards._explore_timeline import timeline
@@ -184,7 +184,17 @@ def breakdown_panel(state: ExploreState, search: str) -> html.Section:
                              dcc.Dropdown(dims, state.by2, id="explore-by2",
                                           placeholder="无 none",
                                           className="explore-dropdown")],
-                            className="filter")],
+                            className="filter"),
+                 # how a two-dimension breakdown is drawn; a view of the same table,
+                 # so it stays on the page, not in the URL
+                 html.Div([html.Span(label("显示", "Show"), className="filter-label"),
+                           dcc.RadioItems(
+                               [{"label": "表格 pivot", "value": "pivot"},
+                                {"label": "热力图 heatmap", "value": "heatmap",
+                                 "disabled": state.by2 is None}],
+                               "pivot", id="explore-bview", inline=True,
+                               className="explore-radio")],
+                          className="filter")],
                 className="explore-filters explore-breakdown-controls"),
             dcc.Loading(html.Div(id="explore-breakdown"), type="dot"),
         ],
@@ -576,9 +586,11 @@ def show_chart(data, chart_id):
         con.close()
 
 
-@callback(Output("explore-breakdown", "children"), Input("explore-state", "data"))
-def show_breakdown(data):
-    """The breakdown table of the current view (the rows its files hold)."""
+@callback(Output("explore-breakdown", "children"), Input("explore-state", "data"),
+          Input("explore-bview", "value"))
+def show_breakdown(data, view="pivot"):
+    """The breakdown table of the current view (the rows its files hold), or with a
+    second dimension and `view` "heatmap", the same cells as a heatmap."""
     state = _state(data)
     con = _data.reader().cursor()
     try:
@@ -590,8 +602,14 @@ def show_breakdown(data):
     if len(table) <= 1:
         return html.P(label("没有符合这些筛选条件的事件", "No tickets match these filters"),
                       className="empty-state")
-    head = html.Thead(html.Tr([html.Th(str(c), scope="col") for c in table.columns]))
     pct = q.BREAKDOWN_MEASURES[state.bmeasure].unit == "%"
+    if view == "heatmap" and state.by2 is not None:
+        fig = figs.figure_pivot_heatmap(
+            table, pct=pct, worse_high=q.sort_order(state.bmeasure),
+            title=q.BREAKDOWN_MEASURES[state.bmeasure].name_zh, partial_mark=PARTIAL_ZH)
+        return dcc.Graph(figure=fig, id="explore-breakdown-heatmap",
+                         config={"displayModeBar": False}, className="explore-graph")
+    head = html.Thead(html.Tr([html.Th(str(c), scope="col") for c in table.columns]))
 
     def cell(v, i):
         if i == 0:

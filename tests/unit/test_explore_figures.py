@@ -26,6 +26,27 @@ def test_horizontal_bars_put_the_largest_at_the_top():
     assert fig.layout.yaxis.autorange == "reversed"  # the first category drawn on top
 
 
+def test_pivot_heatmap_prints_values_in_cividis_and_outlines_the_partial_period():
+    from plotly.colors import sequential
+
+    pivot = pd.DataFrame(
+        [["物业维修", 120.5, None, 118.0], ["城市管理", 30.0, 41.2, 33.3],
+         ["合计", 80.1, 41.2, 77.7]],
+        columns=["类别", "2026年9月", "2026年10月（部分）", "合计"])
+    fig = figs.figure_pivot_heatmap(pivot, pct=False, worse_high=True, title="P90")
+    cells = fig.data[0]
+    # the totals are the table's, not cells: left out; rows keep the table's order
+    assert list(cells.x) == ["2026年9月", "2026年10月（部分）"]
+    assert list(cells.y) == ["物业维修", "城市管理"]
+    assert fig.layout.yaxis.autorange == "reversed"
+    assert [list(r) for r in cells.text] == [["120.5", ""], ["30.0", "41.2"]]
+    assert cells.texttemplate == "%{text}"
+    assert [c for _, c in cells.colorscale] == [c for c in sequential.Cividis]
+    assert cells.reversescale is False  # worse is higher: the brightest cells
+    dashed = [s for s in fig.layout.shapes if s.line.dash == "dash"]
+    assert [(s.x0, s.x1, s.yref) for s in dashed] == [(0.5, 1.5, "paper")]
+
+
 def test_the_level_chart_reads_1_to_4_whatever_the_counts():
     fig = figs.figure_breakdown(_bars({4: 1, 1: 1135, 3: 29, 2: 18}), "level", "reported",
                                 horizontal=False)
