@@ -401,3 +401,38 @@ def test_explore__p90_hours_to_close_by_category_last_quarter_and_its_files(
         assert list(got.columns) == shown[0]
         assert [[str(a), f"{b:.1f}", f"{c:,}"] for a, b, c in got.itertuples(index=False)] \
             == shown[1:], kind
+
+
+def _breakdown_rows(br, header: str) -> dict[str, str]:
+    """The breakdown table once it shows `header`: {row name: measure cell}."""
+    end = time.monotonic() + 30
+    while True:
+        rows = [[c.text for c in tr.find_elements("css selector", "th, td")]
+                for tr in br.find_elements("#explore-breakdown-table tr")]
+        if rows and rows[0][1] == header:
+            return {r[0]: r[1] for r in rows[1:]}
+        assert time.monotonic() < end, rows[:1]
+        time.sleep(0.3)
+
+
+def test_explore__median_and_p90_hours_to_close_per_category_last_quarter_through_the_ui(
+        served, dash_br):
+    """Picked in the breakdown's measure dropdown (category is its default dimension);
+    each cell equals quantile_cont over the quarter's tickets closed by asof."""
+    con = served["con"]
+    _open(dash_br, served["url"] + f"/explore/tickets?from=2026-07-01&to=2026-09-30&asof={ASOF}")
+    from pipelines.queries.explore import BREAKDOWN_MEASURES
+
+    for metric, q in (("median_close_hours", 0.5), ("p90_close_hours", 0.9)):
+        m = BREAKDOWN_MEASURES[metric]
+        dash_br.select_dcc_dropdown("#explore-bm", value=f"{m.name_zh} {m.name_en}")
+        _wait_query(dash_br, lambda query, m=metric: query.get("bm") == [m])
+        want = con.execute("""
+            select coalesce(category, '合计'),
+                   quantile_cont(epoch(closed_at - reported_at) / 3600.0, $q)
+            from tickets where reported_at >= '2026-07-01' and reported_at < '2026-10-01'
+              and closed_at <= $asof
+            group by grouping sets ((category), ())""", {"q": q, "asof": ASOF}).fetchall()
+        got = _breakdown_rows(dash_br, f"{m.name_zh}（{m.unit}）")
+        assert got == {c: f"{v:.1f}" for c, v in want}, metric
+    assert dash_br.get_logs() == []
