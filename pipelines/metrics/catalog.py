@@ -214,9 +214,11 @@ METRICS: tuple[Metric, ...] = (
            False, good="up", amber=20, red=10,
            shown=("wall.participation", "explore.participation", "export")),
     Metric("turnout_owners_pct", "参与人数比例（每项表决）", "Turnout by owners (per vote)",
-           "已投票业主 ÷ 业主总数，保留两位小数（导出为四位小数的比例）；法定须 ≥ 2/3（另须面积 ≥ 2/3）",
-           "owners who voted ÷ all owners, to 2 places (exports: a fraction to 4); the "
-           "law needs ≥ 2/3 (and ≥ 2/3 of the area)",
+           "已投票业主 ÷ 业主总数，按人数、面积精确计算，显示时只舍入一次（导出为四位小数的比例）；"
+           "法定须 ≥ 2/3（另须面积 ≥ 2/3）",
+           "owners who voted ÷ all owners, from exact counts and areas, rounded once "
+           "where shown (exports: a fraction to 4 places); the law needs ≥ 2/3 (and "
+           "≥ 2/3 of the area)",
            "%", "vote", "vote_results", "turnout_owners_pct", False, good="up",
            amber=75, red=66.7, shown=("wall.participation", "explore.participation",
                                       "export")),

@@ -167,8 +167,9 @@ def participation_figures(con: duckdb.DuckDBPyConnection, month: date, *,
 
 def vote_figures(con: duckdb.DuckDBPyConnection) -> dict[str, dict]:
     """{vote_id: {turnout_owners_pct, approval_owners_pct, turnout_area_pct,
-    approval_area_pct}} from mart vote_results (percentages to 2 places; the legal
-    thresholds are tested exactly in the mart). A tally does not depend on the clock."""
+    approval_area_pct}} from mart vote_results (percentages unrounded: a surface rounds
+    once; the legal thresholds are tested exactly in the mart). A tally does not depend
+    on the clock."""
     cols = ", ".join(BY_ID[i].sql for i in ("turnout_owners_pct", "approval_owners_pct"))
     sql = (f"select vote_id, {cols}, turnout_area_pct, approval_area_pct "
            f"from {BY_ID['turnout_owners_pct'].source}")
