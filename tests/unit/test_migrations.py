@@ -71,3 +71,49 @@ def test_upgrade__derived_tables_filled_from_the_data_already_loaded(settings, t
     with warehouse.writer(settings, bump_version=False):
         pass  # migrates
     assert _contents(settings.db_path, derived) == loaded
+
+
+def _schema(db_path) -> tuple[int, int, str]:
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        (version,), (data_version,), (pct_type,) = (
+            [warehouse.schema_version(con)],
+            con.execute("select data_version from warehouse_meta").fetchall()[0],
+            con.execute("select data_type from information_schema.columns where "
+                        "table_name = 'vote_results' and column_name = "
+                        "'turnout_owners_pct'").fetchall()[0])
+        return version, data_version, pct_type
+    finally:
+        con.close()
+
+
+def test_app_start__migrates_a_warehouse_behind_the_code(settings, tmp_path,
+                                                          clear_pages_state):
+    from app import create_app
+
+    load_files(settings, "tickets", [write_csv(tmp_path / "t.csv", [ticket_row()])])
+    _, data_version, _ = _schema(settings.db_path)
+    # the warehouse as the previous release left it: before migration 0017
+    con = duckdb.connect(str(settings.db_path))
+    try:
+        con.execute("delete from schema_version where version >= 17")
+        con.execute("alter table vote_results alter turnout_owners_pct type decimal(6,2)")
+    finally:
+        con.close()
+    assert _schema(settings.db_path)[0] == 16
+
+    client = create_app(settings).server.test_client()
+    assert _schema(settings.db_path) == (warehouse.SCHEMA_VERSION, data_version, "DOUBLE")
+    body = client.get("/healthz").get_json()
+    assert body["status"] != "unavailable" and body["data_version"] == data_version
+
+
+def test_app_start__a_current_warehouse_is_left_untouched(settings, tmp_path,
+                                                         clear_pages_state):
+    from app import create_app
+
+    load_files(settings, "tickets", [write_csv(tmp_path / "t.csv", [ticket_row()])])
+    before = settings.db_path.stat()
+    create_app(settings)
+    after = settings.db_path.stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
