@@ -3,8 +3,10 @@
     python app.py [--host H] [--port P] [--db PATH] [--debug]
 
 On first start, when the warehouse file does not exist, a demo warehouse is generated
-and loaded through the real pipeline (`pipelines.bootstrap.ensure_warehouse`). The app
-itself only reads the warehouse, through one `pipelines.warehouse.Reader` per app.
+and loaded through the real pipeline (`pipelines.bootstrap.ensure_warehouse`); a
+warehouse whose schema is behind the code's migrations is migrated as
+`python -m pipelines migrate` does. Otherwise the app only reads the warehouse, through
+one `pipelines.warehouse.Reader` per app.
 
 Pages whose path starts with /wall (the kiosk wall) own the whole screen: the shell
 shows nothing around them.
@@ -17,6 +19,7 @@ import logging
 from pathlib import Path
 
 import dash
+import duckdb
 from dash import Dash, Input, Output, dcc, html, set_props
 from werkzeug.serving import make_server
 
@@ -28,6 +31,7 @@ from dashboards import (
     _version_api,
 )
 from dashboards._components import label
+from pipelines import warehouse
 from pipelines.settings import Settings, load_settings
 
 logger = logging.getLogger(__name__)
@@ -101,6 +105,19 @@ def _shell() -> html.Div:
     )
 
 
+def _migrate_at_start(settings: Settings) -> None:
+    """Migrate a warehouse left behind by an upgrade (docs/operations.md, "Upgrading").
+
+    If that fails the app still starts: the reader then refuses the old schema, and the
+    status page and `/healthz` say so, naming `python -m pipelines migrate`.
+    """
+    try:
+        warehouse.migrate_if_behind(settings)
+    except (warehouse.WarehouseError, duckdb.Error, OSError) as e:
+        logger.error("warehouse %s could not be migrated at start: %s; run "
+                     "`python -m pipelines migrate`", settings.db_path, e)
+
+
 def create_app(settings: Settings) -> Dash:
     """Build the Dash app serving `settings.db_path` (read-only).
 
@@ -108,6 +125,7 @@ def create_app(settings: Settings) -> Dash:
     process first resets Dash's global pages registry.
     """
     reset_pages_state()
+    _migrate_at_start(settings)
     _data.configure(settings)
     app = Dash(
         __name__,

@@ -15,6 +15,8 @@
   read, a source's newest load attempt failed, or its data is older than its cadence
   (the reason is in `error`). It reads bookkeeping tables and the load journal only;
   `/healthz?deep=1` also reads every table once (corrupt blocks: status "corrupt").
+  It is public, so why a load failed (text quoting the file's rows) is added only for a
+  logged-in analyst; everyone else reads it on the status page.
 - **Access**: `dashboards._access` (off unless a users or wall-tokens file is configured).
 - **Error references**: `error_reference()` gives the short id a user sees in place of an
   error, which is also in the log line with the details; `redact_paths()` keeps server
@@ -204,8 +206,8 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat(sep=" ") if value is not None else None
 
 
-def _source_health(v: freshness.SourceFreshness) -> dict[str, Any]:
-    return {
+def _source_health(v: freshness.SourceFreshness, details: bool) -> dict[str, Any]:
+    health = {
         "state": "failing" if v.failing else v.state,
         "data_at": _iso(v.data_at),
         "loaded_at": _iso(v.loaded_at),
@@ -216,13 +218,17 @@ def _source_health(v: freshness.SourceFreshness) -> dict[str, Any]:
         "failures_since_ok": v.failures,
         "last_attempt_at": _iso(v.last_attempt_at),
         "last_outcome": v.last_outcome,
-        "last_error": redact_paths(v.last_error) if v.last_error else None,
     }
+    if details:
+        health["last_error"] = redact_paths(v.last_error) if v.last_error else None
+    return health
 
 
-def _problem(v: freshness.SourceFreshness) -> str | None:
-    if v.failing:
+def _problem(v: freshness.SourceFreshness, details: bool) -> str | None:
+    if v.failing and details:
         return f"{v.source}: newest load {v.last_outcome} ({redact_paths(v.last_error or '')})"
+    if v.failing:
+        return f"{v.source}: newest load {v.last_outcome}"
     if v.data_at is None:
         return f"{v.source}: no data"
     if v.stale:
@@ -231,11 +237,16 @@ def _problem(v: freshness.SourceFreshness) -> str | None:
     return None
 
 
-def health_payload(settings: Settings, deep: bool = False) -> tuple[dict[str, Any], int]:
+def health_payload(settings: Settings, deep: bool = False,
+                   details: bool = False) -> tuple[dict[str, Any], int]:
     """(JSON body, HTTP status) of `/healthz`: 200 ok; 503 unavailable, corrupt (deep
     check), failing (a source's newest load attempt did not load) or stale (a source's
     data is older than its cadence). Every source is reported under `sources`, so a
     healthy source never hides one that fails.
+
+    The reasons a load failed (`last_error`, and in `error`) quote rows of the file, so
+    they come only with `details` (a logged-in analyst); the public answer has each
+    source's state, times and counts.
 
     With `deep`, every table is read once (`warehouse.verify`); `deep.seconds` says what
     it cost.
@@ -270,12 +281,12 @@ def health_payload(settings: Settings, deep: bool = False) -> tuple[dict[str, An
         newest_load_at=_iso(max(loads, default=None)),
         newest_record_at=_iso(max(records, default=None)),
         failed_loads=sum(v.failures for v in verdicts),
-        sources={v.source: _source_health(v) for v in verdicts},
+        sources={v.source: _source_health(v, details) for v in verdicts},
     )
     if not verdicts:
         body.update(status="stale", error="no successful load yet")
         return body, 503
-    problems = [p for p in map(_problem, verdicts) if p]
+    problems = [p for p in (_problem(v, details) for v in verdicts) if p]
     if problems:
         body.update(status="failing" if any(v.failing for v in verdicts) else "stale",
                     error="; ".join(problems))
@@ -297,17 +308,25 @@ def check_warehouse_at_start(settings: Settings) -> str | None:
     return None
 
 
+def _logged_in(access: _access.Access | None) -> bool:
+    """True for a request of a logged-in analyst (never when no users file is set)."""
+    if access is None or access.users is None:
+        return False
+    return isinstance(access.login(), str)  # a 429 refusal is not a login
+
+
 def register(app, settings: Settings) -> None:
     """Add security headers, compression, caching, /healthz and access control."""
     server: Flask = app.server
     server.debug = False  # debug mode only ever through `python app.py --debug`
     _add_security_headers(app, server)
     _add_compression(app, server)
-    _access.register(app, settings)
+    access = _access.register(app, settings)
 
     def healthz():
         deep = request.args.get("deep", "") not in ("", "0", "false")
-        body, status = health_payload(_data.settings(), deep=deep)
+        body, status = health_payload(_data.settings(), deep=deep,
+                                      details=_logged_in(access))
         return jsonify(body), status
 
     server.add_url_rule(HEALTH_ROUTE, "healthz", healthz, methods=["GET"])

@@ -481,7 +481,6 @@ STEPS: tuple[Step, ...] = (
     sql_mart("compound_community"),
     sql_mart("compound_residents"),
     sql_mart("population_counts"),
-    sql_mart("wall_population_cells"),
     sql_mart("household_acts"),
     sql_mart("compound_daily_acts"),
     sql_mart("participation_monthly", check=_unmatched_engagement),
@@ -493,11 +492,11 @@ STEPS: tuple[Step, ...] = (
          needs_load=True),
 )
 
-# The marts the explorer and the wall serve from (migrations 0004, 0005, 0007): plain
+# The marts the explorer and the wall serve from (migrations 0004, 0005, 0007, 0018): plain
 # SQL over loaded tables, rebuilt from what the tables hold (also by the benchmarks).
 SERVING_MARTS = ("ticket_dimension_values", "compound_community", "compound_residents",
                  "population_counts", "household_acts", "compound_daily_acts",
-                 "wall_closure_monthly", "wall_population_cells")
+                 "wall_closure_monthly")
 
 
 def ordered(steps: Iterable[Step], base: Iterable[str] = BASE_TABLES) -> tuple[Step, ...]:

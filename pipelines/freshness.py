@@ -1,8 +1,9 @@
 """Freshness: one definition, used by the wall's badges, the status page and `/healthz`.
 
 Per source:
-- data time: its newest record (`load_log.newest_record_at`: the version column, else
-  the first timestamp of the file), or its newest load for files whose rows carry no
+- data time: its newest record (`load_log.newest_record_at`: the source's `data_time`
+  column, for tickets `reported_at`, the figures' data cut-off; else the version column,
+  else the first timestamp of the file), or its newest load for files whose rows carry no
   time (grids, ledger);
 - load time: its newest successful load;
 - cadence: how often it is expected (`WALL_CADENCE`, daily sources `WALL_STALE_HOURS`);

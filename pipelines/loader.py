@@ -402,9 +402,11 @@ class _FileRows:
 
 def _file_rows(con, source: Source, n_files: int) -> list[_FileRows]:
     """One scan of `_typed` per load: each file's first rowid, rows to quarantine and newest
-    stamp (the version column, else the first timestamp, e.g. reported_at). Rowids are
-    checked to be contiguous per file, because line numbers in quarantine depend on it."""
-    stamps = [c.target for c in source.stored if c.name == source.version] + \
+    stamp (the source's data_time column, else its version column, else its first
+    timestamp). Rowids are checked to be contiguous per file, because line numbers in
+    quarantine depend on it."""
+    stamps = [c.target for c in source.stored if c.name == source.data_time] + \
+        [c.target for c in source.stored if c.name == source.version] + \
         [c.target for c in source.stored if c.kind == "timestamp"][:1]
     newest = "coalesce(" + ", ".join(f"max({s})" for s in stamps) + ")" if stamps else "null"
     rows = {}

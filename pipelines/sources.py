@@ -54,6 +54,9 @@ class Source:
     key: tuple[str, ...]
     columns: tuple[Column, ...]
     version: str | None = None  # column whose newest value wins within a load
+    # column whose newest value is the source's data time (freshness) and data cut-off
+    # (pipelines/metrics); None: the version column, else the first timestamp
+    data_time: str | None = None
     rules: tuple[Rule, ...] = ()
     description: str = ""  # one line for `load --help` and docs/data-contract.md
 
@@ -104,6 +107,7 @@ TICKETS = Source(
     table="tickets",
     key=("ticket_id",),
     version="updated_at",
+    data_time="reported_at",  # the figures' cut-off: docs/metrics.md
     columns=(
         Column("ticket_id", required=True),
         Column("reported_at", "timestamp", required=True),

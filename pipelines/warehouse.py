@@ -106,7 +106,7 @@ def tables_created(sql: str) -> list[str]:
 
 # Migrations that add derived tables: fill them from the data already loaded, so a
 # warehouse upgraded in place serves the same answers before its next load.
-BACKFILL = (4, 5, 7)
+BACKFILL = (4, 5, 7, 18)
 
 
 def _checked_zone(name: str) -> str:
@@ -286,6 +286,39 @@ def connect_read_only(db_path: Path) -> duckdb.DuckDBPyConnection:
         raise WarehouseError(f"cannot open warehouse {db_path}: {e}") from e
     _check_schema(con, db_path)
     return con
+
+
+def migrate_if_behind(settings: Settings, lock_timeout: float = 120) -> int | None:
+    """At app start: bring a warehouse whose schema is behind this program's up to date,
+    as `python -m pipelines migrate` does (writer lock, copy, migrate, atomic swap, data
+    version kept), so an upgraded app serves its new marts before the next load.
+
+    Returns the schema version it was at, or None when there was nothing to do (no
+    warehouse, or already current; a newer one is left for the reader to refuse).
+
+    Raises:
+        WarehouseError: it cannot be read or migrated (e.g. a load holds the lock for
+            longer than `lock_timeout`); the message says why.
+    """
+    db_path = Path(settings.db_path)
+    if not db_path.exists():
+        return None
+    try:
+        con = duckdb.connect(str(db_path), read_only=True)
+    except duckdb.Error as e:
+        raise WarehouseError(f"cannot open warehouse {db_path}: {e}") from e
+    try:
+        version = schema_version(con)
+    finally:
+        con.close()
+    if version >= SCHEMA_VERSION:
+        return None
+    logger.warning("warehouse %s has schema version %d, this program %d: migrating",
+                   db_path, version, SCHEMA_VERSION)
+    with writer(settings, lock_timeout=lock_timeout, bump_version=False, create=False):
+        pass  # the writer applies every pending migration (and its backfill)
+    logger.warning("warehouse %s migrated to schema version %d", db_path, SCHEMA_VERSION)
+    return version
 
 
 def _check_schema(con: duckdb.DuckDBPyConnection, db_path: Path) -> None:

@@ -214,9 +214,11 @@ METRICS: tuple[Metric, ...] = (
            False, good="up", amber=20, red=10,
            shown=("wall.participation", "explore.participation", "export")),
     Metric("turnout_owners_pct", "参与人数比例（每项表决）", "Turnout by owners (per vote)",
-           "已投票业主 ÷ 业主总数，保留两位小数（导出为四位小数的比例）；法定须 ≥ 2/3（另须面积 ≥ 2/3）",
-           "owners who voted ÷ all owners, to 2 places (exports: a fraction to 4); the "
-           "law needs ≥ 2/3 (and ≥ 2/3 of the area)",
+           "已投票业主 ÷ 业主总数，按人数、面积精确计算，显示时只舍入一次（导出为四位小数的比例）；"
+           "法定须 ≥ 2/3（另须面积 ≥ 2/3）",
+           "owners who voted ÷ all owners, from exact counts and areas, rounded once "
+           "where shown (exports: a fraction to 4 places); the law needs ≥ 2/3 (and "
+           "≥ 2/3 of the area)",
            "%", "vote", "vote_results", "turnout_owners_pct", False, good="up",
            amber=75, red=66.7, shown=("wall.participation", "explore.participation",
                                       "export")),
@@ -250,18 +252,18 @@ METRICS: tuple[Metric, ...] = (
     Metric("residents", "常住人口", "Residents",
            "人口库中的居民人数，按居住社区汇总（不按小区归属）",
            "residents in the population data, counted in the community they live in",
-           "人", "snapshot", "wall_population_cells", "residents", True,
+           "人", "snapshot", "population_cells()", "residents", True,
            shown=("wall.population", "explore.population", "export")),
     Metric("key_group_people", "重点人群人数", "People in key groups",
            "属于任一重点人群的居民（每人计一次）；1 至 k−1 的小数不显示（WALL_SMALL_COUNT）",
            "residents in at least one key group, counted once; counts from 1 to k−1 are "
            "suppressed (WALL_SMALL_COUNT)",
-           "人", "snapshot", "wall_population_cells", "key_group_people", False,
+           "人", "snapshot", "population_cells()", "key_group_people", False,
            shown=("wall.population", "explore.population", "export")),
     Metric("key_group_count", "各重点人群人数", "Count per key group",
            "每个重点人群的人数；小数抑制同上，且隐藏可反推出小数的格子",
            "people per key group; small counts suppressed as above, and cells that "
-           "would reveal one are hidden", "人", "snapshot", "wall_population_cells",
+           "would reveal one are hidden", "人", "snapshot", "population_cells()",
            "kg:<code>", True,
            shown=("wall.population", "explore.population", "export")),
 )

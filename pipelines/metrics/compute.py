@@ -16,6 +16,7 @@ import duckdb
 from pipelines.metrics.catalog import BY_ID, METRICS, Metric
 from pipelines.metrics.windows import Window
 from pipelines.queries import QueryError
+from pipelines.sources import SOURCES
 
 _SCOPE = "($community is null or community = $community)"
 # a compound's figures count in the one community mart compound_community places it in
@@ -75,12 +76,15 @@ def ticket_figures(
 
 def data_cutoff(
     con: duckdb.DuckDBPyConnection, now: datetime, *, table: str = "tickets",
-    column: str = "reported_at",
+    column: str = SOURCES["tickets"].data_time,
 ) -> datetime | None:
     """The newest record of `table` at or before `now` (None: no record yet).
 
     A figure's to-date window ends here, not at the wall clock: "today" compared with
-    last year runs to the same hour of the newest ticket on both sides.
+    last year runs to the same hour of the newest ticket on both sides. For tickets it
+    is the newest `reported_at`, the source's `data_time`, which is also its freshness
+    data time (the load records it): the wall's badge, the status page, `/healthz` and
+    the figures' "截至" name one instant.
     """
     if (table, column) not in _CUTOFF_COLUMNS:
         raise ValueError(f"no data cut-off is defined for {table}.{column}")
@@ -167,8 +171,9 @@ def participation_figures(con: duckdb.DuckDBPyConnection, month: date, *,
 
 def vote_figures(con: duckdb.DuckDBPyConnection) -> dict[str, dict]:
     """{vote_id: {turnout_owners_pct, approval_owners_pct, turnout_area_pct,
-    approval_area_pct}} from mart vote_results (percentages to 2 places; the legal
-    thresholds are tested exactly in the mart). A tally does not depend on the clock."""
+    approval_area_pct}} from mart vote_results (percentages unrounded: a surface rounds
+    once; the legal thresholds are tested exactly in the mart). A tally does not depend
+    on the clock."""
     cols = ", ".join(BY_ID[i].sql for i in ("turnout_owners_pct", "approval_owners_pct"))
     sql = (f"select vote_id, {cols}, turnout_area_pct, approval_area_pct "
            f"from {BY_ID['turnout_owners_pct'].source}")

@@ -47,8 +47,8 @@ VIEW_TABLES: dict[str, tuple[str, ...]] = {
     "closure": ("tickets", "wall_closure_monthly"),
     "participation": ("votes", "ballots", "participation_monthly", "compound_community"),
     "accounts": ("ledger_entries", "ledger_monthly", "compound_community"),
-    "population": ("residents", "wall_population_cells"),
-    "map": ("tickets", "grids", "geo_areas", "geo_points", "wall_population_cells"),
+    "population": ("residents", "population_counts"),
+    "map": ("tickets", "grids", "geo_areas", "geo_points", "population_counts"),
 }
 
 # What the map colours its communities by (?views=map:metric=overdue_open): metrics of

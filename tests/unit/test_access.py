@@ -20,7 +20,7 @@ from werkzeug.security import generate_password_hash
 
 from dashboards import _access
 from dashboards._downloads import DOWNLOADS
-from pipelines.loader import load_files
+from pipelines.loader import LoadError, load_files
 from tests.factories import ticket_row, write_csv
 from tests.serving_helpers import PAGES_OUTPUT, find_by_id, pages_request
 
@@ -225,6 +225,33 @@ def test_read_users__rejects_malformed_lines(tmp_path):
     path.write_text("no-colon-here\n", encoding="utf-8")
     with pytest.raises(ValueError, match="u.txt:1"):
         _access.read_users(path)
+
+
+def test_healthz__public_answer_has_states_and_counts_but_no_load_errors(make, tmp_path):
+    client, s = make()
+    bad = write_csv(tmp_path / "bad.csv", [{"ticket_id": "T13800138000", "level": "1"}])
+    with pytest.raises(LoadError):
+        load_files(s, "tickets", [bad])
+    public = client.get("/healthz")
+    body = public.get_json()
+    assert public.status_code == 503 and body["status"] == "failing"
+    tickets = body["sources"]["tickets"]
+    assert tickets["state"] == "failing" and tickets["failures_since_ok"] == 1
+    assert "last_error" not in tickets
+    assert body["error"] == "tickets: newest load refused"
+    assert "required column" not in public.get_data(as_text=True)
+    # the reason is for analysts: logged in, /healthz gives it as the status page does
+    detailed = client.get("/healthz", headers=basic("li", PASSWORD)).get_json()
+    assert "required column" in detailed["sources"]["tickets"]["last_error"]
+    assert detailed["error"].startswith("tickets: newest load refused (")
+
+
+def test_healthz__no_users_file_means_no_details(make, tmp_path):
+    client, s = make(users=False)
+    with pytest.raises(LoadError):
+        load_files(s, "tickets", [write_csv(tmp_path / "bad.csv", [{"level": "1"}])])
+    body = client.get("/healthz", headers=basic("li", PASSWORD)).get_json()
+    assert "last_error" not in body["sources"]["tickets"]
 
 
 def test_repository__holds_no_credentials_files():

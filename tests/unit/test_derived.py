@@ -51,7 +51,6 @@ def test_plan__a_population_load_places_compounds_before_what_reads_them():
     names = [s.name for s in derived.plan({"residents"})]
     assert names.index("compound_community") < names.index("compound_residents")
     assert names.index("key_groups") < names.index("population_counts")
-    assert names.index("key_groups") < names.index("wall_population_cells")
     assert "vote_results" not in names and "ledger" not in names
 
 

@@ -64,7 +64,7 @@ def test_vote_results__exactly_two_thirds_by_owners_and_area_passes(settings, tm
     vote = vote_row(vote_id="V1", eligible_owners=3, eligible_area_m2="300.00")
     got = cast(settings, tmp_path, vote, [("yes", "100.00"), ("yes", "100.00")])
     assert got["meets_turnout"] and got["state"] == "passed"
-    assert got["turnout_owners_pct"] == Decimal("66.67")
+    assert got["turnout_owners_pct"] == pytest.approx(200 / 3)
 
 
 def test_vote_results__exactly_three_quarters_passes_a_major_matter(settings, tmp_path):
@@ -118,7 +118,29 @@ def test_vote_results__open_vote_projects_turnout_to_its_close(
     assert got["state"] == "open"
     assert got["on_track"] is on_track
     # half the window has run: the projection doubles the turnout so far
-    assert abs(got["projected_turnout_owners_pct"] - Decimal(200 * voted / 6)) < 1
+    assert abs(got["projected_turnout_owners_pct"] - 200 * voted / 6) < 1
+
+
+def test_vote_results__percent_kept_whole_so_one_rounding_reads_61_8(settings, tmp_path):
+    # 201 of 325 owners: 61.846 %; stored to 2 places (61.85) it read "61.9" at 1 place
+    vote = vote_row(vote_id="V1", eligible_owners=325, eligible_area_m2="32500.00")
+    got = cast(settings, tmp_path, vote, [("yes", "100.00")] * 201)
+    assert got["turnout_owners_pct"] == pytest.approx(100 * 201 / 325, abs=1e-9)
+    assert f"{got['turnout_owners_pct']:.1f}" == "61.8"
+    assert got["voted_area_m2"] == Decimal("20100.00")  # counts and areas stay exact
+
+
+def test_vote_results__more_area_than_declared_loads_and_the_data_check_fires(
+        settings, tmp_path):
+    # a votes file declaring 1 m² for ballots of 300 m²: turnout 30,000 % by area
+    load(settings, tmp_path, "votes", [vote_row(vote_id="V1", eligible_area_m2="1.00")])
+    report = load(settings, tmp_path, "ballots", [
+        ballot_row(vote_id="V1", area_m2="100.00") for _ in range(3)])
+    assert report.inserted == 3
+    assert any("check_vote_results_within_eligible (warning)" in w and "V1" in w
+               for w in report.warnings)
+    got = result(settings, "V1")
+    assert got["turnout_area_pct"] == pytest.approx(30000.0)
 
 
 @pytest.mark.parametrize(("override", "reason"), [

@@ -139,3 +139,55 @@ def test_load_grids__loads_staffing(settings, tmp_path):
     assert (report.inserted, report.quarantined) == (1, 1)
     assert rows(settings, "select grid, grid_workers, households_served from grids") == [
         ("龙塔社区第1网格", 3, 284)]
+
+
+def test_population_figures__one_mart_for_wall_explorer_and_export(settings, tmp_path):
+    """Household H1 has a member in 龙塔社区 and, updated later, one in 望江社区: it
+    counts once, in 望江社区, on the wall, in the explorer and in the export alike; and
+    2 people in 低保 (k = 3) are hidden on all three."""
+    import datetime as dt
+
+    from pipelines.metrics.compute import population_figures
+    from pipelines.queries import exports
+    from pipelines.queries import explore
+    from pipelines.queries import wall
+    from pipelines.settings import Settings
+
+    longta, wangjiang = "龙塔社区", "望江社区"
+    w_grid = "望江社区第1网格"
+    people = [
+        resident_row(household_id="H1", updated_at="2025-09-01 10:00:00"),
+        resident_row(household_id="H1", community=wangjiang, grid=w_grid,
+                     updated_at="2025-09-02 10:00:00"),
+        *(resident_row(key_groups="低保" if i < 2 else "") for i in range(5)),
+        *(resident_row(community=wangjiang, grid=w_grid, key_groups="高龄")
+          for _ in range(3)),
+    ]
+    load_files(settings, "population", [write_csv(tmp_path / "p.csv", people)])
+    groups = list(parse_key_groups(settings.key_groups))
+    con = duckdb.connect(str(settings.db_path), read_only=True)
+    try:
+        wall_d = wall.wall_view_data(con, "population", now=dt.datetime(2026, 12, 3, 9),
+                                     settings=Settings(small_count=3))
+        x = explore.population_cells(con, small_count=3, key_groups=groups, year=2026,
+                                     communities=())
+        e = exports.population_summary(con, small_count=3, key_groups=groups,
+                                       community=None).to_pylist()
+        figures = {c: population_figures(con, community=c) for c in (longta, wangjiang)}
+    finally:
+        con.close()
+    per_wall = {r["community"]: r for r in wall_d["communities"]}
+    x = x[x["row_kind"] == 1].set_index(["community", "measure"])
+    per_export = {r["community"]: r for r in e if r["grid"] == "合计"}
+    for community, households in ((longta, 5), (wangjiang, 4)):
+        assert figures[community]["households"] == households, community
+        assert per_wall[community]["households"]["value"] == households, community
+        assert int(x.loc[(community, "households"), "shown_count"]) == households
+        assert int(per_export[community]["households"]) == households, community
+    assert wall_d["totals"]["households"]["value"] == 9  # 10 people, 9 households
+    # small counts: 低保 is 2 in 龙塔社区, 0 in 望江社区
+    assert figures[longta]["kg:dibao"] == 2
+    assert per_wall[longta]["kg:dibao"] == {"value": None, "suppressed": "small"}
+    assert x.loc[(longta, "kg:dibao"), "cell"] == "<3"
+    assert per_export[longta]["dibao"] == "<3"
+    assert wall_d["totals"]["kg:dibao"]["value"] is None

@@ -1,7 +1,9 @@
 -- depends on: residents, key_groups
--- People per community and grid (migration 0004 describes the kinds): the counts behind
--- explore__population.sql and exports__population_summary.sql, whose suppression rules
--- then work on a few thousand rows instead of every resident.
+-- People per community and grid (migrations 0004 and 0018 describe the kinds): the one
+-- source of population figures, behind explore__population.sql,
+-- exports__population_summary.sql and, through the macro population_cells(), the wall
+-- and the metrics layer, whose suppression rules then work on a few thousand rows
+-- instead of every resident.
 with people as (
     select
         person_id, household_id, community, grid, residence, birth_year, key_groups,
@@ -37,10 +39,10 @@ final as (
     from households
     group by all
     union all
-    select community, null, 'community_households', null, null,
-        count(distinct household_id),
+    select community, grid, 'key_group_people', null, null, count(*),
     from people
-    group by community
+    where len(coalesce(key_groups, [])) > 0
+    group by all
 )
 
 select * from final

@@ -84,10 +84,12 @@ final as (
         no_area_m2,
         abstain_owners,
         abstain_area_m2,
-        round(100 * voted_owners / eligible_owners, 2) as turnout_owners_pct,
-        round(100 * voted_area_m2 / eligible_area_m2, 2) as turnout_area_pct,
-        round(100 * yes_owners / nullif(voted_owners, 0), 2) as approval_owners_pct,
-        round(100 * yes_area_m2 / nullif(voted_area_m2, 0), 2) as approval_area_pct,
+        -- percentages for display, unrounded (migration 0017): a surface rounds once
+        100.0 * voted_owners / nullif(eligible_owners, 0) as turnout_owners_pct,
+        100.0 * cast(voted_area_m2 as double) / nullif(eligible_area_m2, 0)
+            as turnout_area_pct,
+        100.0 * yes_owners / nullif(voted_owners, 0) as approval_owners_pct,
+        100.0 * cast(yes_area_m2 as double) / nullif(voted_area_m2, 0) as approval_area_pct,
         meets_turnout,
         meets_approval,
         case
@@ -104,10 +106,11 @@ final as (
                 and 3 * voted_area_m2 * window_s >= 2 * eligible_area_m2 * elapsed_s
         end as on_track,
         case when closes_at > $as_of::timestamp and elapsed_s > 0 then
-            least(round(100 * voted_owners * window_s / elapsed_s / eligible_owners, 2), 999999)
+            100.0 * voted_owners * window_s / elapsed_s / nullif(eligible_owners, 0)
         end as projected_turnout_owners_pct,
         case when closes_at > $as_of::timestamp and elapsed_s > 0 then
-            least(round(100 * voted_area_m2 * window_s / elapsed_s / eligible_area_m2, 2), 999999)
+            100.0 * cast(voted_area_m2 as double) * window_s / elapsed_s
+                / nullif(eligible_area_m2, 0)
         end as projected_turnout_area_pct,
         $as_of::timestamp as as_of,
     from decided

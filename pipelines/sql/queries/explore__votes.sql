@@ -3,7 +3,7 @@
 -- owners and by area. Tallies and the threshold tests (exact arithmetic, Civil Code
 -- art. 278: turnout >= 2/3 by owners AND area; approval > 1/2, major >= 3/4) come from
 -- vote_results; the state is judged at $now, so a vote that closed after the last load
--- reads passed or failed, not open. Percentages are the mart's (2 places), as on the wall.
+-- reads passed or failed, not open. Percentages are the mart's (unrounded), as on the wall.
 -- each compound's community: mart compound_community (the one rule)
 with compounds as (
     select compound, community, from compound_community

@@ -1,8 +1,8 @@
 -- Wall, population view: people in at least one key group (a person in two groups
--- counts once), suppressed when 1..k-1. Per community from wall_population_cells.
+-- counts once), suppressed when 1..k-1. Per community from population_cells().
 with final as (
     select cast(coalesce(sum(value), 0) as bigint) as people_count
-    from wall_population_cells
+    from population_cells()
     where
         measure = 'key_group_people'
         and ($community is null or community = $community)

@@ -1,5 +1,5 @@
 -- Wall, map view: per community, the metrics layer's `open` and `overdue_open` at $as_of
--- (the macros of migration 0006) and its residents (wall_population_cells), so the
+-- (the macros of migration 0006) and its residents (population_cells()), so the
 -- map and the levels and closure views show the same figures.
 with places as (
     select community from grids
@@ -21,7 +21,7 @@ people as (
     select
         community,
         cast(sum(value) as bigint) as residents,
-    from wall_population_cells
+    from population_cells()
     where measure = 'residents'
     group by community
 ),

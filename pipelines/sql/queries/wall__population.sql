@@ -10,14 +10,14 @@
 --     * a total is shown per measure, so if a measure has exactly one hidden community
 --       cell, its smallest other non-zero cell is hidden too.
 --   Totals that are themselves small are suppressed as well.
--- The counts come from wall_population_cells (pipelines/sql/marts/), rebuilt with each
+-- The counts come from population_cells() (pipelines/sql/marts/), rebuilt with each
 -- population load: a few rows per community instead of every resident.
 with cells as (
     select
         community,
         measure,
         value,
-    from wall_population_cells
+    from population_cells()
     where
         measure <> 'key_group_people'
         and ($community is null or community = $community)
