@@ -171,8 +171,9 @@ def quantiles(expected: np.ndarray, variance: np.ndarray, q) -> np.ndarray:
     variance = np.maximum(np.asarray(variance, dtype=float), expected)
     extra = variance - expected
     over = extra > 1e-9 * np.maximum(expected, 1)
-    r = np.where(over, expected**2 / np.where(over, extra, 1), 1.0)
-    p = np.where(over, expected / variance, 0.5)
+    # np.where evaluates both branches: divide only where `over` (variance > 0 there)
+    r = np.divide(expected**2, extra, out=np.ones_like(expected), where=over)
+    p = np.divide(expected, variance, out=np.full_like(expected, 0.5), where=over)
     return np.where(over, _nbinom_ppf(q, r, p), _poisson_ppf(q, expected))
 
 

@@ -156,3 +156,19 @@ def test_anomaly__trimmed_means_equal_scipy_stats(days):
     rows = np.random.default_rng(days).poisson(7, (50, days)).astype(float)
     np.testing.assert_array_equal(wa._trim_mean(rows, wa.TRIM),
                                   stats.trim_mean(rows, wa.TRIM, axis=1))
+
+
+def test_anomaly__a_cell_with_no_reports_at_all_is_judged_without_numpy_warnings():
+    import warnings
+
+    import numpy as np
+
+    from pipelines import warnings_anomalies as wa
+
+    # a cell never seen in the window: mean and variance both 0 (was 0/0 in np.where)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        low = wa.quantiles(np.array([0.0, 2.0]), np.array([0.0, 3.0]), 0.1)
+        high = wa.quantiles(np.array([0.0, 2.0]), np.array([0.0, 3.0]), 0.999)
+    assert low[0] == high[0] == 0
+    assert high[1] > low[1]
