@@ -31,6 +31,8 @@ import pyarrow as pa
 
 from pipelines import queries
 from pipelines import warnings_anomalies as wa
+from pipelines.metrics.compute import community_figures
+from pipelines.metrics.windows import Window
 from pipelines.settings import Settings, local_now
 from pipelines.warnings_rules import (ANOMALY_RULES, RULES, Config, WarningsConfigError,
                                       load_config)
@@ -83,21 +85,67 @@ def _rule_params(rule_id: str, params: dict[str, Any], settings: Settings) -> di
         hours = params["hours"]
         return {"sources": sorted(hours), "hours": [float(hours[s]) for s in sorted(hours)]}
     bound = dict(params)
-    if rule_id == "response_timeouts":
-        bound["response_hours"] = settings.response_hours
+    if rule_id == "level4_open":
+        bound.update(level=4, hours=0, unanswered=False)
+    if rule_id == "level3_unanswered":
+        bound.update(level=3, unanswered=True)
     if rule_id == "ledger_unpublished":
         bound["publish_days"] = settings.ledger_publish_days
     return bound
+
+
+def _figure_rows(con: duckdb.DuckDBPyConnection, settings: Settings, config: Config,
+                 as_of: dt.datetime) -> dict[str, list[dict[str, Any]]]:
+    """The firing communities of every enabled metric rule, as rule query rows.
+
+    Each rule judges its metric as the metrics layer computes it per community over the
+    last `days` days to `as_of` (Window.rolling; judged at `as_of`), so the observed
+    figure is the one the wall and the explorer show for that window. Rules sharing a
+    window share one statement.
+    """
+    by_days: dict[int, list[str]] = {}
+    for rule_id in config.rules:
+        if RULES[rule_id].figure:
+            by_days.setdefault(RULES[rule_id].days, []).append(rule_id)
+    out: dict[str, list[dict[str, Any]]] = {}
+    for days, rule_ids in sorted(by_days.items()):
+        # an instant figure (days 0) is judged at as_of whatever window carries it
+        window = Window.rolling(max(days, 1), as_of)
+        ids = tuple(RULES[r].figure for r in rule_ids)
+        figures = community_figures(con, window, ids, response_hours=settings.response_hours)
+        for rule_id in rule_ids:
+            rule, params = RULES[rule_id], config.rules[rule_id]
+            limit = Decimal(str(params[rule.limit]))
+            rows = []
+            for community, f in figures.items():
+                value = f[rule.figure]
+                if value is None:
+                    continue
+                value = Decimal(str(value))
+                if rule.base_min and (f[f"{rule.figure}:base"] or 0) < params[rule.base_min]:
+                    continue
+                if value > limit if rule.above else value < limit:
+                    rows.append({
+                        "community": community, "observed": value, "expected": None,
+                        "threshold": limit,
+                        "window_from": window.start if days else as_of,
+                        "window_to": window.end})
+            out[rule_id] = rows
+    return out
 
 
 def rule_warnings(con: duckdb.DuckDBPyConnection, settings: Settings, config: Config,
                   as_of: dt.datetime) -> list[dict[str, Any]]:
     """Every rule's findings at `as_of`, one dict per warning (columns of SCHEMA)."""
     found = []
+    by_figure = _figure_rows(con, settings, config, as_of)
     for rule_id, params in config.rules.items():
         rule = RULES[rule_id]
-        bound = _rule_params(rule_id, params, settings)
-        rows = queries.arrow(con, rule.query, as_of=as_of, **bound).to_pylist()
+        if rule.figure:
+            rows = by_figure[rule_id]
+        else:
+            bound = _rule_params(rule_id, params, settings)
+            rows = queries.arrow(con, rule.query, as_of=as_of, **bound).to_pylist()
         definition = _definition(rule.definition, params)
         for row in rows:
             shown = {k: _text(v) for k, v in {**params, **row}.items()}
