@@ -28,6 +28,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipelines import queries
 from pipelines import warnings_anomalies as wa
@@ -176,6 +177,17 @@ def _calendar_classes(con, days: pd.DatetimeIndex) -> np.ndarray:
     return wa.day_classes(is_workday, is_holiday)[pad.days:-pad.days]
 
 
+def _day_matrix(daily: pa.Table, n_days: int) -> np.ndarray:
+    """Cells x days counts from the per-cell lists of warnings__daily_counts (zeros where
+    a day had no ticket)."""
+    index = daily["day_index"].combine_chunks()
+    reported = daily["reported"].combine_chunks()
+    counts = np.zeros((daily.num_rows, n_days))
+    counts[pc.list_parent_indices(index).to_numpy(),
+           pc.list_flatten(index).to_numpy()] = pc.list_flatten(reported).to_numpy()
+    return counts
+
+
 def anomaly_warnings(con: duckdb.DuckDBPyConnection, config: Config
                      ) -> list[dict[str, Any]]:
     """Surges of reports per cell at the tickets' data cut-off (docs/warnings.md)."""
@@ -190,19 +202,14 @@ def anomaly_warnings(con: duckdb.DuckDBPyConnection, config: Config
                                     day_from=days[0].date())[0]
     share = by_then / reports if reports else 1.0
     share = max(share, 0.05)  # just after midnight: never expect nothing at all
-    daily = queries.frame(con, "warnings__daily_counts", day_from=days[0].date(),
+    daily = queries.arrow(con, "warnings__daily_counts", day_from=days[0].date(),
                           cutoff=cutoff)
-    if daily.empty:
+    if daily.num_rows == 0:
         return []
-    daily["grid"] = daily["grid"].fillna("")
-    daily["day"] = pd.to_datetime(daily["day"])
-    counts = daily.pivot_table(index=["is_grid", "community", "grid", "category"],
-                               columns="day", values="reported", aggfunc="sum",
-                               fill_value=0).reindex(columns=days, fill_value=0)
     classes = _calendar_classes(con, days)
-    w = wa.windows(counts.to_numpy(), classes, share, a["baseline_weeks"])
-    cells = counts.index.to_frame(index=False)
-    is_grid = cells["is_grid"].to_numpy(bool)
+    w = wa.windows(_day_matrix(daily, n_days), classes, share, a["baseline_weeks"])
+    cells = daily.select(["community", "grid", "category"]).to_pandas()
+    is_grid = daily["is_grid"].to_numpy()
     # grid cells only where the week's expectation is large enough to mean something
     keep = ~is_grid | (w.week_expected >= a["grid_min_expected_week"])
     found = []
@@ -213,13 +220,17 @@ def anomaly_warnings(con: duckdb.DuckDBPyConnection, config: Config
         ("surge_week", w.week_observed, w.week_expected, w.week_variance, a["min_week"],
          f"近7天（截至 {cutoff_text}）"),
     ):
-        hit, threshold = wa.fires(obs, exp, var, alpha=a["alpha"],
-                                  min_ratio=a["min_ratio"], min_count=min_count)
-        low = wa.quantiles(exp, var, 0.1)
-        high = wa.quantiles(exp, var, 0.9)
+        # the model's quantiles only where the cheap conditions of `fires` hold already
+        maybe = np.flatnonzero(keep & (obs >= min_count) & (obs >= a["min_ratio"] * exp))
+        hit, limit = wa.fires(obs[maybe], exp[maybe], var[maybe], alpha=a["alpha"],
+                              min_ratio=a["min_ratio"], min_count=min_count)
+        fired = maybe[hit]
+        threshold = dict(zip(fired, limit[hit]))
+        low = dict(zip(fired, wa.quantiles(exp[fired], var[fired], 0.1)))
+        high = dict(zip(fired, wa.quantiles(exp[fired], var[fired], 0.9)))
         start = cut_day if rule_id == "surge_day" else days[-7]
         definition = _definition(ANOMALY_RULES[rule_id], a)
-        for i in np.flatnonzero(hit & keep):
+        for i in fired:
             cell = cells.iloc[i]
             row = {"community": cell["community"], "grid": cell["grid"] or None,
                    "category": cell["category"], "compound": None, "vote_id": None,
