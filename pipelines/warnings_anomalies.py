@@ -12,8 +12,10 @@ one to expect:
   ones are left out of every baseline, so a Spring Festival dip neither fires nor
   lowers the weeks after it.
 - Per cell and class the baseline is the 10%-trimmed mean of the daily counts over the
-  last `baseline_weeks` weeks before the window (the season: a trailing window follows
-  it), and its spread the winsorised variance. Together they give a negative-binomial
+  last `baseline_weeks` weeks before the window, and its spread the winsorised variance.
+  The season moves it on to the window's days: the trend of the whole sub-district's
+  reports over the baseline (a log-linear fit; `_season`), since an 8-week average lags
+  a rising or falling season by a month. Together they give a negative-binomial
   count model (Poisson when there is no extra spread), summed over the window's days,
   with the uncertainty of the baseline mean added.
 - A window fires when its count is above the model's (1 - alpha) quantile, at least
@@ -110,6 +112,31 @@ def _class_moments(base: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mean, var
 
 
+def _season(base: np.ndarray, base_classes: np.ndarray, n_base: int) -> np.ndarray:
+    """How much busier each day of the week window is expected to be than the baseline's
+    average day, from the sub-district's trend (the season) over the baseline.
+
+    All cells together: the day's total reports over its class's average total, on the
+    ordinary days (working days and weekends), fitted by least squares as log(ratio) =
+    a + b * day. The baseline mean stands for its middle day; the window's days lie
+    b per day beyond it. One trend for every cell: the season (weather, school terms)
+    moves a whole sub-district, and a single cell's counts are too few to see it.
+    """
+    ordinary = (base_classes == WORKDAY) | (base_classes == WEEKEND)
+    total = base.sum(axis=0)
+    ratio = np.zeros(len(total))
+    for c in (WORKDAY, WEEKEND):
+        in_class = base_classes == c
+        if in_class.any() and total[in_class].mean() > 0:
+            ratio[in_class] = total[in_class] / total[in_class].mean()
+    use = ordinary & (ratio > 0)
+    if use.sum() < 2 * MIN_BASELINE_DAYS:
+        return np.ones(7)
+    day = np.flatnonzero(use)
+    slope = np.polyfit(day, np.log(ratio[use]), 1)[0]
+    return np.exp(slope * (np.arange(n_base, n_base + 7) - day.mean()))
+
+
 def windows(counts: np.ndarray, classes: np.ndarray, last_day_share: float,
             baseline_weeks: int) -> Windows:
     """Expected counts and variances of the day and week windows.
@@ -145,8 +172,8 @@ def windows(counts: np.ndarray, classes: np.ndarray, last_day_share: float,
     dispersion = np.maximum(var - mean, 0) / mean**2
 
     window_classes = classes[n_base:]
-    scale = np.ones(7)
-    scale[-1] = last_day_share
+    scale = _season(base, base_classes, n_base)
+    scale[-1] *= last_day_share
     day_mean = mean[:, window_classes] * scale
     day_var = day_mean + dispersion[:, window_classes] * day_mean**2
     # the baseline mean is itself estimated: its error repeats on every day of a class
@@ -157,7 +184,7 @@ def windows(counts: np.ndarray, classes: np.ndarray, last_day_share: float,
             k = scale[in_class].sum()
             mean_error += k**2 * np.maximum(var[:, c], mean[:, c]) / seen[c]
     last = window_classes[-1]
-    day_error = last_day_share**2 * np.maximum(var[:, last], mean[:, last]) / seen[last]
+    day_error = scale[-1]**2 * np.maximum(var[:, last], mean[:, last]) / seen[last]
     window = counts[:, n_base:]
     return Windows(window[:, -1], day_mean[:, -1], day_var[:, -1] + day_error,
                    window.sum(axis=1), day_mean.sum(axis=1), day_var.sum(axis=1)
@@ -171,8 +198,9 @@ def quantiles(expected: np.ndarray, variance: np.ndarray, q) -> np.ndarray:
     variance = np.maximum(np.asarray(variance, dtype=float), expected)
     extra = variance - expected
     over = extra > 1e-9 * np.maximum(expected, 1)
-    r = np.where(over, expected**2 / np.where(over, extra, 1), 1.0)
-    p = np.where(over, expected / variance, 0.5)
+    # np.where evaluates both branches: divide only where `over` (variance > 0 there)
+    r = np.divide(expected**2, extra, out=np.ones_like(expected), where=over)
+    p = np.divide(expected, variance, out=np.full_like(expected, 0.5), where=over)
     return np.where(over, _nbinom_ppf(q, r, p), _poisson_ppf(q, expected))
 
 

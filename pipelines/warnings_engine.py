@@ -28,9 +28,12 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipelines import queries
 from pipelines import warnings_anomalies as wa
+from pipelines.metrics.compute import community_figures
+from pipelines.metrics.windows import Window
 from pipelines.settings import Settings, local_now
 from pipelines.warnings_rules import (ANOMALY_RULES, RULES, Config, WarningsConfigError,
                                       load_config)
@@ -83,21 +86,67 @@ def _rule_params(rule_id: str, params: dict[str, Any], settings: Settings) -> di
         hours = params["hours"]
         return {"sources": sorted(hours), "hours": [float(hours[s]) for s in sorted(hours)]}
     bound = dict(params)
-    if rule_id == "response_timeouts":
-        bound["response_hours"] = settings.response_hours
+    if rule_id == "level4_open":
+        bound.update(level=4, hours=0, unanswered=False)
+    if rule_id == "level3_unanswered":
+        bound.update(level=3, unanswered=True)
     if rule_id == "ledger_unpublished":
         bound["publish_days"] = settings.ledger_publish_days
     return bound
+
+
+def _figure_rows(con: duckdb.DuckDBPyConnection, settings: Settings, config: Config,
+                 as_of: dt.datetime) -> dict[str, list[dict[str, Any]]]:
+    """The firing communities of every enabled metric rule, as rule query rows.
+
+    Each rule judges its metric as the metrics layer computes it per community over the
+    last `days` days to `as_of` (Window.rolling; judged at `as_of`), so the observed
+    figure is the one the wall and the explorer show for that window. Rules sharing a
+    window share one statement.
+    """
+    by_days: dict[int, list[str]] = {}
+    for rule_id in config.rules:
+        if RULES[rule_id].figure:
+            by_days.setdefault(RULES[rule_id].days, []).append(rule_id)
+    out: dict[str, list[dict[str, Any]]] = {}
+    for days, rule_ids in sorted(by_days.items()):
+        # an instant figure (days 0) is judged at as_of whatever window carries it
+        window = Window.rolling(max(days, 1), as_of)
+        ids = tuple(RULES[r].figure for r in rule_ids)
+        figures = community_figures(con, window, ids, response_hours=settings.response_hours)
+        for rule_id in rule_ids:
+            rule, params = RULES[rule_id], config.rules[rule_id]
+            limit = Decimal(str(params[rule.limit]))
+            rows = []
+            for community, f in figures.items():
+                value = f[rule.figure]
+                if value is None:
+                    continue
+                value = Decimal(str(value))
+                if rule.base_min and (f[f"{rule.figure}:base"] or 0) < params[rule.base_min]:
+                    continue
+                if value > limit if rule.above else value < limit:
+                    rows.append({
+                        "community": community, "observed": value, "expected": None,
+                        "threshold": limit,
+                        "window_from": window.start if days else as_of,
+                        "window_to": window.end})
+            out[rule_id] = rows
+    return out
 
 
 def rule_warnings(con: duckdb.DuckDBPyConnection, settings: Settings, config: Config,
                   as_of: dt.datetime) -> list[dict[str, Any]]:
     """Every rule's findings at `as_of`, one dict per warning (columns of SCHEMA)."""
     found = []
+    by_figure = _figure_rows(con, settings, config, as_of)
     for rule_id, params in config.rules.items():
         rule = RULES[rule_id]
-        bound = _rule_params(rule_id, params, settings)
-        rows = queries.arrow(con, rule.query, as_of=as_of, **bound).to_pylist()
+        if rule.figure:
+            rows = by_figure[rule_id]
+        else:
+            bound = _rule_params(rule_id, params, settings)
+            rows = queries.arrow(con, rule.query, as_of=as_of, **bound).to_pylist()
         definition = _definition(rule.definition, params)
         for row in rows:
             shown = {k: _text(v) for k, v in {**params, **row}.items()}
@@ -128,6 +177,17 @@ def _calendar_classes(con, days: pd.DatetimeIndex) -> np.ndarray:
     return wa.day_classes(is_workday, is_holiday)[pad.days:-pad.days]
 
 
+def _day_matrix(daily: pa.Table, n_days: int) -> np.ndarray:
+    """Cells x days counts from the per-cell lists of warnings__daily_counts (zeros where
+    a day had no ticket)."""
+    index = daily["day_index"].combine_chunks()
+    reported = daily["reported"].combine_chunks()
+    counts = np.zeros((daily.num_rows, n_days))
+    counts[pc.list_parent_indices(index).to_numpy(),
+           pc.list_flatten(index).to_numpy()] = pc.list_flatten(reported).to_numpy()
+    return counts
+
+
 def anomaly_warnings(con: duckdb.DuckDBPyConnection, config: Config
                      ) -> list[dict[str, Any]]:
     """Surges of reports per cell at the tickets' data cut-off (docs/warnings.md)."""
@@ -142,19 +202,14 @@ def anomaly_warnings(con: duckdb.DuckDBPyConnection, config: Config
                                     day_from=days[0].date())[0]
     share = by_then / reports if reports else 1.0
     share = max(share, 0.05)  # just after midnight: never expect nothing at all
-    daily = queries.frame(con, "warnings__daily_counts", day_from=days[0].date(),
+    daily = queries.arrow(con, "warnings__daily_counts", day_from=days[0].date(),
                           cutoff=cutoff)
-    if daily.empty:
+    if daily.num_rows == 0:
         return []
-    daily["grid"] = daily["grid"].fillna("")
-    daily["day"] = pd.to_datetime(daily["day"])
-    counts = daily.pivot_table(index=["is_grid", "community", "grid", "category"],
-                               columns="day", values="reported", aggfunc="sum",
-                               fill_value=0).reindex(columns=days, fill_value=0)
     classes = _calendar_classes(con, days)
-    w = wa.windows(counts.to_numpy(), classes, share, a["baseline_weeks"])
-    cells = counts.index.to_frame(index=False)
-    is_grid = cells["is_grid"].to_numpy(bool)
+    w = wa.windows(_day_matrix(daily, n_days), classes, share, a["baseline_weeks"])
+    cells = daily.select(["community", "grid", "category"]).to_pandas()
+    is_grid = daily["is_grid"].to_numpy()
     # grid cells only where the week's expectation is large enough to mean something
     keep = ~is_grid | (w.week_expected >= a["grid_min_expected_week"])
     found = []
@@ -165,13 +220,17 @@ def anomaly_warnings(con: duckdb.DuckDBPyConnection, config: Config
         ("surge_week", w.week_observed, w.week_expected, w.week_variance, a["min_week"],
          f"近7天（截至 {cutoff_text}）"),
     ):
-        hit, threshold = wa.fires(obs, exp, var, alpha=a["alpha"],
-                                  min_ratio=a["min_ratio"], min_count=min_count)
-        low = wa.quantiles(exp, var, 0.1)
-        high = wa.quantiles(exp, var, 0.9)
+        # the model's quantiles only where the cheap conditions of `fires` hold already
+        maybe = np.flatnonzero(keep & (obs >= min_count) & (obs >= a["min_ratio"] * exp))
+        hit, limit = wa.fires(obs[maybe], exp[maybe], var[maybe], alpha=a["alpha"],
+                              min_ratio=a["min_ratio"], min_count=min_count)
+        fired = maybe[hit]
+        threshold = dict(zip(fired, limit[hit]))
+        low = dict(zip(fired, wa.quantiles(exp[fired], var[fired], 0.1)))
+        high = dict(zip(fired, wa.quantiles(exp[fired], var[fired], 0.9)))
         start = cut_day if rule_id == "surge_day" else days[-7]
         definition = _definition(ANOMALY_RULES[rule_id], a)
-        for i in np.flatnonzero(hit & keep):
+        for i in fired:
             cell = cells.iloc[i]
             row = {"community": cell["community"], "grid": cell["grid"] or None,
                    "category": cell["category"], "compound": None, "vote_id": None,

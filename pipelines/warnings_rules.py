@@ -1,10 +1,11 @@
 """Early warnings (issue 15): every rule's definition, and the TOML file that tunes them.
 
-One declaration per rule: its id, the named query that finds it
-(`pipelines/sql/queries/warnings__<id>.sql`), its 口径 (how the figure is counted, shown
-with every warning), its unit, the parameters a center may change with their defaults,
-and the one-line title a duty officer reads. When the metrics layer (issue 14) lands,
-a rule's query can read a metric instead; nothing else needs to change.
+One declaration per rule: its id, what finds it (a named query
+`pipelines/sql/queries/warnings__<query>.sql`, or a metric of the metrics layer judged per
+community over a rolling window, so the warning states the figure the wall and the
+explorer show), its 口径 (how the figure is counted, shown with every warning), its
+unit, the parameters a center may change with their defaults, and the one-line title a
+duty officer reads.
 
 `load_config(path)` reads the TOML (defaults: `pipelines/warnings.toml`, setting
 WALL_WARNINGS_FILE) and checks it against these declarations.
@@ -40,36 +41,50 @@ class Rule:
     title: str
     severity: str
     params: dict[str, Any] = field(default_factory=dict)
+    # a named query's suffix (default: the id); it returns one row per firing scope
+    query_name: str = ""
+    # or: the metric (pipelines.metrics.catalog) judged per community over the last
+    # `days` days (0: at the evaluation instant), firing `above` or below `limit`
+    figure: str = ""
+    days: int = 0
+    above: bool = True
+    limit: str = ""
+    base_min: str = ""  # the parameter holding the least tickets a rate is judged on
 
     @property
     def query(self) -> str:
         """The named query that returns one row per firing scope."""
-        return f"warnings__{self.id}"
+        return f"warnings__{self.query_name or self.id}"
 
 
 RULES: dict[str, Rule] = {r.id: r for r in (
     Rule("level4_open",
-         "评估时刻仍未办结（无办结时间或办结晚于评估时刻）的4级事件，每件一条。",
-         "tickets", "4级事件未办结：{community} {category}（{subject}）", "critical"),
+         "评估时刻仍未办结（无办结时间或办结晚于评估时刻）的4级事件，每件一条；观测值为自上报"
+         "起已过小时数。",
+         "hours", "4级事件未办结：{community} {category}（{subject}）", "critical",
+         query_name="open_serious"),
     Rule("level3_unanswered",
          "3级事件自上报起满 hours 小时仍无响应且未办结，每件一条；观测值为已过小时数。",
          "hours", "3级事件 {observed} 小时未响应：{community} {category}（{subject}）",
-         "high", {"hours": 6}),
+         "high", {"hours": 6}, query_name="open_serious"),
     Rule("overdue_open",
-         "评估时刻未办结且已过办结时限（deadline_at，按工作日历计）的事件数，按社区；"
-         "超过 count 件时预警。",
+         "指标“超期未办结”（overdue_open）按社区：评估时刻未办结且已过办结时限（deadline_at，"
+         "按工作日历计）的事件数；超过 count 件时预警。",
          "tickets", "{community} 超期未办结 {observed} 件（阈值 {threshold}）", "high",
-         {"count": 10}),
+         {"count": 10}, figure="overdue_open", limit="count"),
     Rule("response_timeouts",
-         "评估时刻前7天内上报、且响应时限（WALL_RESPONSE_HOURS）已到的事件中，未按时响应"
-         "（晚于时限或至今未响应）的占比，按社区；至少 min_tickets 件时才判断，高于 pct% 预警。",
+         "指标“响应超时率”（response_timeout_pct）按社区，近7天（含今天，至评估时刻）上报的"
+         "事件中超过响应时限（WALL_RESPONSE_HOURS）才响应或至今未响应且已过时限的占比（一位"
+         "小数，与大屏、分析页同数）；至少 min_tickets 件时才判断，高于 pct% 预警。",
          "pct", "{community} 近7天响应超时 {observed}%（阈值 {threshold}%）", "medium",
-         {"pct": 15.0, "min_tickets": 20}),
+         {"pct": 15.0, "min_tickets": 20}, figure="response_timeout_pct", days=7,
+         limit="pct", base_min="min_tickets"),
     Rule("satisfaction_low",
-         "评估时刻前30天内办结且有评价的事件中“满意”的占比，按社区；至少 min_rated 件评价"
-         "时才判断，低于 pct% 预警。",
+         "指标“满意率”（satisfaction_pct）按社区，近30天（含今天，至评估时刻）上报且有评价的"
+         "事件中“满意”的占比（一位小数）；至少 min_rated 件评价时才判断，低于 pct% 预警。",
          "pct", "{community} 近30天满意率 {observed}%（阈值 {threshold}%）", "medium",
-         {"pct": 90.0, "min_rated": 20}),
+         {"pct": 90.0, "min_rated": 20}, figure="satisfaction_pct", days=30, above=False,
+         limit="pct", base_min="min_rated"),
     Rule("vote_at_risk",
          "进行中、将在 days 天内截止的表决，按人数或面积的参与率未达三分之二（民法典第278条）；"
          "观测值为两者中较低的参与率。",

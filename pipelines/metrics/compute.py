@@ -74,6 +74,62 @@ def ticket_figures(
     return dict(zip(names, row))
 
 
+# how many tickets a rate metric is judged on (its denominator): a rule needs enough of them
+RATE_BASES = {
+    "response_timeout_pct": "count(*)",
+    "satisfaction_pct": "count(*) filter (where satisfaction is not null)",
+}
+
+
+def community_figures_sql(metric_ids: tuple[str, ...]) -> str:
+    """One statement computing the ticket metrics `metric_ids` per community for
+    $start..$end judged at $as_of, with each rate's base as "<id>:base"."""
+    chosen = [BY_ID[i] for i in metric_ids]
+    windowed = [f'{m.sql} as "{m.id}"' for m in chosen if m.source == "tickets"]
+    windowed += [f'{RATE_BASES[m.id]} as "{m.id}:base"' for m in chosen
+                 if m.id in RATE_BASES]
+    snapshot = [f'{m.sql} as "{m.id}"' for m in chosen
+                if m.source == "tickets_open_at($as_of)"]
+    parts = []
+    if windowed:
+        parts.append(f"select community, {', '.join(windowed)} from tickets "
+                     "where in_window(reported_at, $start, $end) group by community")
+    if snapshot:
+        parts.append(f"select community, {', '.join(snapshot)} "
+                     "from tickets_open_at($as_of) group by community")
+    if not parts:
+        raise ValueError("community_figures needs at least one ticket metric")
+    joined = " full join ".join(f"({p}) using (community)" if i else f"({p})"
+                               for i, p in enumerate(parts))
+    return f"select * from {joined} order by community"
+
+
+def community_figures(
+    con: duckdb.DuckDBPyConnection, window: Window, metric_ids: tuple[str, ...], *,
+    response_hours: int = 6,
+) -> dict[str, dict[str, Any]]:
+    """{community: {metric id: value, "<rate id>:base": tickets judged}} over `window`:
+    the figures `ticket_figures(..., community=c)` gives for each community, in one
+    statement (the early-warning rules judge these, so a warning states the wall's
+    number). A community with no ticket in a part has None there.
+
+    Raises:
+        QueryError: the statement failed.
+        KeyError: an unknown metric id.
+    """
+    sql = community_figures_sql(metric_ids)
+    given = {**window.params(), "response_hours": response_hours}
+    # DuckDB refuses parameters a statement does not use
+    params = {k: v for k, v in given.items() if f"${k}" in sql}
+    try:
+        rel = con.execute(sql, params)
+        names = [d[0] for d in rel.description]
+        rows = rel.fetchall()
+    except duckdb.Error as e:
+        raise QueryError(f"query metrics:community_figures failed: {e}") from e
+    return {r[0]: dict(zip(names[1:], r[1:])) for r in rows}
+
+
 def data_cutoff(
     con: duckdb.DuckDBPyConnection, now: datetime, *, table: str = "tickets",
     column: str = SOURCES["tickets"].data_time,

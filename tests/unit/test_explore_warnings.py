@@ -88,3 +88,33 @@ def test_drill_link__ledger_and_vote_warnings_open_their_own_pages(page):
     assert link.startswith("/explore/participation?")
     assert query_of(link) == {"compound": ["金桂苑"], "state": ["open"]}
     assert page.drill_link(warning(rule_id="source_stale", source="tickets")) == "/status"
+
+
+def test_warning_list__the_exports_rows_filtered_most_severe_then_active_then_newest():
+    import duckdb
+
+    from pipelines import warehouse
+
+    con = duckdb.connect()
+    warehouse.migrate(con)
+    day = dt.datetime(2026, 12, 1, 9)
+    for key, severity, status, seen, community in (
+        ("a", "high", "resolved", day, "龙塔社区"),
+        ("b", "high", "ongoing", day - dt.timedelta(days=2), "龙塔社区"),
+        ("c", "high", "new", day, "龙塔社区"),
+        ("d", "critical", "resolved", day, "枫林社区"),
+        ("e", "medium", "resolved", day - dt.timedelta(days=200), "龙塔社区"),  # before
+    ):
+        con.execute(
+            "insert into warnings (warning_id, warning_key, kind, rule_id, severity, "
+            "community, title, unit, definition, first_seen_at, last_seen_at, "
+            "resolved_at, status) values ($k, $k, 'rule', 'overdue_open', $sev, $c, $k, "
+            "'tickets', '', $seen, $seen, $res, $st)",
+            {"k": key, "sev": severity, "c": community, "seen": seen, "st": status,
+             "res": seen if status == "resolved" else None})
+    period = {"date_from": TODAY - dt.timedelta(days=30), "date_to": TODAY}
+    everything = wq.warning_list(con, wq.WarningFilters(**period))
+    assert everything["warning_id"].to_pylist() == ["d", "c", "b", "a"]
+    active_here = wq.warning_list(con, wq.WarningFilters(
+        **period, statuses=wq.ACTIVE, communities=("龙塔社区",)), max_rows=1)
+    assert active_here["warning_id"].to_pylist() == ["c"]

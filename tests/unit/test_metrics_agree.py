@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
+from pipelines import warnings_engine
 from pipelines.metrics import Window
 from pipelines.metrics.compute import (
     data_cutoff,
@@ -32,6 +33,7 @@ from pipelines.metrics.compute import (
 )
 from pipelines.queries import explore, exports, wall
 from pipelines.settings import Settings, parse_key_groups
+from pipelines.warnings_rules import RULES, load_config
 from tests.factories import TEST_SECRET, ticket_row, write_csv
 
 NOW = dt.datetime(2026, 11, 23, 10, 30)
@@ -554,3 +556,53 @@ def test_hand_made_exports__each_manifest_states_its_window(people, tmp_path, re
     assert manifest["window"]["zh"] == zh
     assert manifest["window"]["is_partial"] is partial
     assert manifest["window"]["en"]
+
+
+# A warning states the figure the wall and the explorer show: the community rules judge
+# the layer's figures per community over the same window.
+def _warned(s: Settings, con, rule_id: str, as_of: dt.datetime, **params) -> dict:
+    """{community: observed} of `rule_id` with thresholds that let every figure fire."""
+    config = load_config(s.warnings_file)
+    config.rules.clear()
+    config.rules[rule_id] = {**RULES[rule_id].params, **params}
+    return {w["community"]: w["observed"]
+            for w in warnings_engine.rule_warnings(con, s, config, as_of)}
+
+
+def test_response_timeouts__states_the_layers_rate_over_the_last_7_days(con):
+    s = Settings()
+    as_of = data_cutoff(con, NOW)
+    found = _warned(s, con, "response_timeouts", as_of, pct=0.0, min_tickets=0)
+    window = Window.rolling(7, as_of)
+    want = {}
+    for community in {c for (c,) in con.execute("select distinct community from tickets")
+                      .fetchall()}:
+        rate = ticket_figures(con, window, community=community,
+                              response_hours=s.response_hours)["response_timeout_pct"]
+        if rate is not None and rate > 0:
+            want[community] = Decimal(str(rate))
+    assert len(want) >= 3
+    assert found == want
+
+
+def test_satisfaction_low__states_the_explorers_rate_over_the_last_30_days(con):
+    s = Settings()
+    as_of = data_cutoff(con, NOW)
+    found = _warned(s, con, "satisfaction_low", as_of, pct=100.0, min_rated=0)
+    assert len(found) >= 3
+    for community, value in found.items():
+        f = explore.TicketFilters(as_of.date() - dt.timedelta(days=29), as_of.date(),
+                                  communities=(community,))
+        shown = explore.ticket_summary(con, f, now=as_of).set_index("period")
+        assert value == Decimal(str(shown.loc["current", "satisfaction_pct"])), community
+
+
+def test_overdue_open__states_the_walls_count_per_community(con):
+    s = Settings()
+    as_of = data_cutoff(con, NOW)
+    found = _warned(s, con, "overdue_open", as_of, count=0)
+    shown = wall.map_data(con, wall.Clock.at(now=as_of))["figures"]
+    want = {c: Decimal(f["overdue_open_count"]) for c, f in shown.items()
+            if f["overdue_open_count"]}
+    assert len(want) >= 3
+    assert found == want

@@ -156,3 +156,36 @@ def test_anomaly__trimmed_means_equal_scipy_stats(days):
     rows = np.random.default_rng(days).poisson(7, (50, days)).astype(float)
     np.testing.assert_array_equal(wa._trim_mean(rows, wa.TRIM),
                                   stats.trim_mean(rows, wa.TRIM, axis=1))
+
+
+def test_anomaly__a_cell_with_no_reports_at_all_is_judged_without_numpy_warnings():
+    import warnings
+
+    import numpy as np
+
+    from pipelines import warnings_anomalies as wa
+
+    # a cell never seen in the window: mean and variance both 0 (was 0/0 in np.where)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        low = wa.quantiles(np.array([0.0, 2.0]), np.array([0.0, 3.0]), 0.1)
+        high = wa.quantiles(np.array([0.0, 2.0]), np.array([0.0, 3.0]), 0.999)
+    assert low[0] == high[0] == 0
+    assert high[1] > low[1]
+
+
+def test_anomaly__the_expectation_follows_the_season_of_the_whole_sub_district():
+    import numpy as np
+
+    from pipelines import warnings_anomalies as wa
+
+    # every cell's reports rise 1% a day (spring): the window's 7 days are expected at
+    # their own level, not at the 8 weeks' average, which lags a month behind
+    day = np.arange(63)
+    rates = np.array([5.0, 20.0, 80.0])[:, None] * np.exp(0.01 * day)[None, :]
+    classes = np.full(63, wa.WORKDAY)
+    w = wa.windows(np.round(rates), classes, 1.0, 8)
+    np.testing.assert_allclose(w.week_expected, rates[:, -7:].sum(axis=1), rtol=0.03)
+    # and a flat season leaves the baseline's level as it is
+    flat = wa.windows(np.full((3, 63), 12.0), classes, 1.0, 8)
+    np.testing.assert_allclose(flat.week_expected, 7 * 12.0)

@@ -83,17 +83,17 @@ def test_overdue_open__fires_above_the_count(con, settings, overdue, fires):
 
 @pytest.mark.parametrize(("late", "fires"), [(4, True), (3, False)])
 def test_response_timeouts__fires_above_the_share(con, settings, late, fires):
-    # 20 tickets due a response in the last 7 days: 4 late = 20% > 15%; 3 = 15% is not
+    # 20 tickets reported in the last 7 days: 4 late = 20% > 15%; 3 = 15% is not
     reported = AS_OF - dt.timedelta(days=2)
     for i in range(20):
         hours = 7 if i < late else 2
         add_ticket(con, reported_at=reported, responded_at=reported + dt.timedelta(
             hours=hours))
-    # not yet due (reported 1 hour ago) and outside the 7 days: neither counts
-    add_ticket(con, reported_at=AS_OF - dt.timedelta(hours=1))
-    add_ticket(con, reported_at=AS_OF - dt.timedelta(days=8))
+    # the metrics layer's 7 days start at midnight 6 days back: a second before, never
+    # answered, it does not count
+    add_ticket(con, reported_at=dt.datetime(2026, 11, 5) - SECOND)
     found = fired(con, settings, "response_timeouts", pct=15.0, min_tickets=20)
-    assert [w["observed"] for w in found] == ([Decimal("20.00")] if fires else [])
+    assert [w["observed"] for w in found] == ([Decimal("20.0")] if fires else [])
 
 
 def test_response_timeouts__not_judged_below_min_tickets(con, settings):
@@ -104,13 +104,14 @@ def test_response_timeouts__not_judged_below_min_tickets(con, settings):
 
 @pytest.mark.parametrize(("satisfied", "fires"), [(17, True), (18, False)])
 def test_satisfaction_low__fires_below_the_share(con, settings, satisfied, fires):
-    closed = AS_OF - dt.timedelta(days=29)
+    reported = dt.datetime(2026, 10, 13)  # the first instant of the last 30 days
     for i in range(20):
-        add_ticket(con, reported_at=closed - dt.timedelta(hours=2), closed_at=closed,
+        add_ticket(con, reported_at=reported, closed_at=reported + dt.timedelta(hours=2),
                    satisfaction="satisfied" if i < satisfied else "unsatisfied")
-    add_ticket(con, closed_at=AS_OF - dt.timedelta(days=31), satisfaction="unsatisfied")
+    add_ticket(con, reported_at=reported - SECOND, satisfaction="unsatisfied")
+    add_ticket(con, reported_at=AS_OF - dt.timedelta(hours=1))  # not rated: not counted
     found = fired(con, settings, "satisfaction_low", pct=90.0, min_rated=20)
-    assert [w["observed"] for w in found] == ([Decimal("85.00")] if fires else [])
+    assert [w["observed"] for w in found] == ([Decimal("85.0")] if fires else [])
 
 
 def add_vote(con, vote_id: str, closes_at: dt.datetime, meets_turnout: bool) -> None:
