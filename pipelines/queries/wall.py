@@ -723,6 +723,44 @@ def map_data(
             "cutoff": clock.now}
 
 
+WARNINGS_SHOWN = 8  # rows on the warnings slide: readable from the back of the room
+
+
+def warnings_data(
+    con: duckdb.DuckDBPyConnection,
+    clock: Clock,
+    *,
+    community: str | None = None,
+    limit: int = WARNINGS_SHOWN,
+) -> dict:
+    """Warnings view: what did the pipeline find unusual, most severe first?
+
+    Warnings are computed after each load (pipelines/warnings_engine.py) and stamped
+    with that evaluation's time, so the slide shows them as they stand, not at a data
+    cut-off. Their evidence counts tickets, hours, percentages and yuan, never people:
+    there is no small count to suppress. A compound's warning belongs to its
+    compound's community.
+
+    Returns:
+        warnings: the `limit` most severe active warnings (then newest first), each
+        with its rule, scope, evidence (exact Decimals) and first_seen_at; active_count
+        and by_severity {"critical", "high", "medium"}: counts of all active ones.
+    """
+    rows = _records(con, "wall__warnings", community=community, limit=limit)
+    keys = ("active", "critical", "high", "medium")
+    # every row carries the counts over the whole scope: keep them once
+    counts = {k: (rows[0][f"{k}_count"] if rows else 0) for k in keys}
+    for r in rows:
+        for k in keys:
+            del r[f"{k}_count"]
+    return {
+        "available": True,
+        "warnings": rows,
+        "active_count": counts.pop("active"),
+        "by_severity": counts,
+    }
+
+
 def _float(value) -> float | None:
     return None if value is None else float(value)
 
@@ -797,5 +835,8 @@ WALL_VIEWS: dict[str, WallView] = _declare(
                                            metric=f.get("metric")),
              "dashboards._wall_map:map_view", filters=("community", "metric"),
              at_cutoff=True),
+    WallView("warnings", ("预警", "Warnings"), ("warnings", "compound_community"),
+             lambda con, c, s, f: warnings_data(con, c, community=f.get("community")),
+             "dashboards._wall_warnings:warnings_view", wide=False),
 )
 VIEWS = tuple(WALL_VIEWS)

@@ -48,3 +48,32 @@ def test_filters__a_view_keeps_only_the_keys_it_declares():
         {"view": "map", "filters": {"metric": "overdue_open"}},
         {"view": "levels", "filters": {}}]
 
+
+
+def test_warnings_slide__has_words_for_every_rule_in_both_languages():
+    from dashboards._wall_warnings import WORDS
+    from pipelines.warnings_rules import ANOMALY_RULES, RULES
+
+    for rule in [*RULES, *ANOMALY_RULES]:
+        for part in ("what", "ev"):
+            zh, en = WORDS[f"{part}.{rule}"]
+            assert zh and en, (part, rule)
+
+
+def test_warnings_slide__a_surge_reads_as_what_where_and_how_unusual():
+    from decimal import Decimal
+
+    from dashboards._wall_warnings import lines
+
+    surge = {"rule_id": "surge_week", "community": "龙塔社区", "grid": None,
+             "category": "物业维修", "compound": None, "source": None, "subject": None,
+             "unit": "tickets", "observed": Decimal("41.00"), "expected": Decimal("15.20"),
+             "usual_low": Decimal("12.00"), "usual_high": Decimal("18.00"),
+             "threshold": Decimal("27.00"), "title": "stored"}
+    assert lines(surge, "zh") == ("物业维修 · 龙塔社区", "近7天 41 件，通常 12–18")
+    assert lines(surge, "en") == ("物业维修 · 龙塔社区", "41 in 7 days, usually 12–18")
+    spike = {**surge, "rule_id": "expense_spike", "community": None, "category": None,
+             "compound": "金桂苑", "subject": "2026-11", "unit": "yuan",
+             "observed": Decimal("123456.78"), "expected": Decimal("2500.50")}
+    assert lines(spike, "zh") == ("支出异常 · 金桂苑", "2026-11 支出 12.35 万元，常月 2,501 元")
+    assert lines({**surge, "rule_id": "someday_new"}, "zh") == ("stored", "")
