@@ -46,7 +46,6 @@ from pipelines.queries import wall as q
 logger = logging.getLogger(__name__)
 
 
-
 dash.register_page(
     __name__, path="/wall", name="大屏 Wall", title="大屏 / Wall", order=90
 )
