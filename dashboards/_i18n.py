@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from pipelines.queries.wall import WALL_VIEWS
+
 LANGS = ("zh", "en")
 DEFAULT_LANG = "zh"
 
@@ -49,13 +51,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "source.participation": ("参与", "Voting"),
     "source.ledger": ("收支", "Ledger"),
     "source.none": ("无", "none"),
-    # view titles
-    "view.levels": ("事件等级", "Incident levels"),
-    "view.closure": ("办结与时限", "Closure and time limits"),
-    "view.participation": ("居民参与", "Participation"),
-    "view.accounts": ("公共收支", "Public accounts"),
-    "view.population": ("人口画像", "Population portrait"),
-    "view.map": ("网格地图", "Map"),
     # map
     "map.metric.open": ("在办事件", "Open tickets"),
     "map.metric.overdue_open": ("超期未办结", "Open past deadline"),
@@ -223,6 +218,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "unit.hours": ("{n}小时", "{n} h"),
     "unit.days": ("{n}天", "{n} d"),
 }
+# each view's title, from its one declaration
+MESSAGES.update({f"view.{v.id}": v.title for v in WALL_VIEWS.values()})
 
 KEY_GROUPS: dict[str, tuple[str, str]] = {
     "dibao": ("低保", "Allowance"),

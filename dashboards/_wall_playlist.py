@@ -24,7 +24,7 @@ def _entry(text: str) -> dict | None:
     for part in rest.split(";"):
         key, _, value = part.partition("=")
         key, value = key.strip(), value.strip()
-        if key in q.FILTER_KEYS and value and len(value) <= MAX_FILTER_CHARS:
+        if key in q.WALL_VIEWS[name].filters and value and len(value) <= MAX_FILTER_CHARS:
             filters[key] = value
     return {"view": name, "filters": filters}
 
@@ -80,7 +80,8 @@ def bounded_config(config: dict) -> tuple[dict, list[str]]:
             continue
         filters = entry.get("filters") if isinstance(entry.get("filters"), dict) else {}
         good = {k: v for k, v in filters.items()
-                if k in q.FILTER_KEYS and isinstance(v, str) and 0 < len(v) <= MAX_FILTER_CHARS}
+                if k in q.WALL_VIEWS[entry["view"]].filters and isinstance(v, str)
+                and 0 < len(v) <= MAX_FILTER_CHARS}
         trimmed += len(good) != len(filters)
         kept.append({"view": entry["view"], "filters": good})
         screen = entry.get("screen")

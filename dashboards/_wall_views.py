@@ -12,7 +12,10 @@ have their own violet ramp with their name; everything else is neutral.
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Callable
 from datetime import datetime
+from functools import cache
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -22,6 +25,16 @@ from dashboards._components import MISSING, fmt_count
 from dashboards._i18n import duration, key_group, month_axis, t
 from dashboards._theme import LEVEL_NUMERALS
 from pipelines.metrics import Metric
+from pipelines.queries.wall import WALL_VIEWS
+
+
+@cache
+def renderer(view: str) -> Callable[[dict, str], list]:
+    """The drawing function that view's declaration names (`WallView.renderer`,
+    "module:function"), imported on first use."""
+    module, _, name = WALL_VIEWS[view].renderer.partition(":")
+    return getattr(importlib.import_module(module), name)
+
 
 # ------------------------------------------------------------------ small pieces
 
@@ -1017,11 +1030,3 @@ def population_view(d: dict, lang: str) -> list:
     )
     return [html.Div([head, groups, table], className="wv-grid wv-population")]
 
-
-RENDERERS = {
-    "levels": levels_view,
-    "closure": closure_view,
-    "participation": participation_view,
-    "accounts": accounts_view,
-    "population": population_view,
-}

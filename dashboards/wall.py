@@ -6,7 +6,7 @@ URL (every part optional)::
     /wall/closure?community=望江社区
 
 - `views`: the playlist, comma-separated; an entry is `view[:key=value[;key=value]]`
-  with keys from `pipelines.queries.wall.FILTER_KEYS`, so a wall can show one slide per
+  with the keys its view declares (`WallView.filters`), so a wall can show one slide per
   community. Default: every view.
 - `screens`: a stitched canvas's screens, left to right, comma-separated, each its own
   playlist of `|`-separated entries (`levels|closure,map|participation,accounts`);
@@ -37,17 +37,13 @@ from dashboards._html import to_html
 from dashboards._i18n import lang_of, t, wall_date
 from dashboards._version_api import version_payload
 from dashboards._serving import error_reference
-from dashboards._wall_map import map_view
 from dashboards._wall_playlist import (MAX_FILTER_CHARS, bounded_config, parse_playlist,
                                       parse_screens)
-from dashboards._wall_views import RENDERERS as VIEW_RENDERERS
-from dashboards._wall_views import alarm_strip, no_data, slide_header, ticker
+from dashboards._wall_views import alarm_strip, no_data, renderer, slide_header, ticker
 from pipelines import queries
 from pipelines.queries import wall as q
 
 logger = logging.getLogger(__name__)
-
-RENDERERS = {**VIEW_RENDERERS, "map": map_view}
 
 
 dash.register_page(
@@ -115,8 +111,7 @@ def _slides(config: dict) -> dict:
                                              settings=settings, tables=tables),
                     db=str(settings.db_path), settings=settings, filters=entry["filters"],
                     now=now)
-                body = (RENDERERS[view](data, lang)
-                        if data["available"] and view in RENDERERS
+                body = (renderer(view)(data, lang) if data["available"]
                         else no_data(view, lang))
                 # ticket views are computed at their data cut-off (newest record)
                 shown_at = data.get("cutoff") or now
@@ -154,6 +149,8 @@ def _slide(index: int, entry: dict, lang: str, now: datetime, body: list,
     return {
         "attrs": {
             "class": f"wall-slide view-{entry['view']}",
+            # no designed ultra-wide layout: alone on such a canvas it keeps 16:9
+            "data-wide": "1" if q.WALL_VIEWS[entry["view"]].wide else "0",
             "data-index": str(index),
             "data-screen": str(entry.get("screen", "")),
             "data-view": entry["view"],
@@ -273,7 +270,8 @@ def view_layout(view: str | None = None, lang=None, poll=None, rotate=None,
     """One view pinned (/wall/<view>), with optional filters from the query string."""
     if view not in q.VIEWS:
         return layout(views=views, rotate=rotate, lang=lang, poll=poll)
-    filters = {k: str(query[k])[:MAX_FILTER_CHARS] for k in q.FILTER_KEYS if query.get(k)}
+    filters = {k: str(query[k])[:MAX_FILTER_CHARS] for k in q.WALL_VIEWS[view].filters
+               if query.get(k)}
     return _frame(_config([{"view": view, "filters": filters}], lang_of(lang), 0, poll))
 
 

@@ -26,6 +26,7 @@ SURFACES = {
     "wall.accounts": ("大屏·公共收支", "Wall: public accounts"),
     "wall.population": ("大屏·人口画像", "Wall: population"),
     "wall.alarms": ("大屏·告警条", "Wall: alarm strip (every slide)"),
+    "wall.warnings": ("大屏·预警", "Wall: warnings"),
     "explore.tickets": ("分析·事件", "Explorer: tickets"),
     "explore.participation": ("分析·参与", "Explorer: participation"),
     "explore.accounts": ("分析·收支", "Explorer: accounts"),
@@ -233,7 +234,8 @@ METRICS: tuple[Metric, ...] = (
            "early warnings still holding at their latest evaluation (new and ongoing, "
            "not resolved)", "条", "as_of", "warnings",
            "count(*) filter (where status <> 'resolved')", True,
-           good="down", amber=1, red=5, shown=("wall.alarms", "explore.warnings")),
+           good="down", amber=1, red=5,
+           shown=("wall.alarms", "wall.warnings", "explore.warnings")),
     Metric("income", "收入", "Income",
            "账期内入账的公共收入（元，精确到分，DECIMAL）",
            "public income booked in the month (yuan, exact decimals)",

@@ -1,4 +1,5 @@
-"""Query layer for the LED wall: one function per view, aggregated in DuckDB.
+"""Query layer for the LED wall: one function per view, aggregated in DuckDB, and the
+views' one declaration (`WALL_VIEWS`, at the end: id, titles, tables, query, renderer).
 
 Entry point for pages, exports and the benchmark harness::
 
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -34,22 +35,6 @@ from pipelines.queries import arrow
 from pipelines.settings import TICKER_TEXTS, Settings
 
 logger = logging.getLogger(__name__)
-
-VIEWS = ("levels", "closure", "participation", "accounts", "population", "map")
-
-# Filters a playlist entry may carry (?views=levels:community=龙塔社区); anything else
-# in a request is ignored, never placed into SQL.
-FILTER_KEYS = ("community", "metric")
-
-# Tables each view reads; a view whose tables are missing shows "no data yet".
-VIEW_TABLES: dict[str, tuple[str, ...]] = {
-    "levels": ("tickets",),
-    "closure": ("tickets", "wall_closure_monthly"),
-    "participation": ("votes", "ballots", "participation_monthly", "compound_community"),
-    "accounts": ("ledger_entries", "ledger_monthly", "compound_community"),
-    "population": ("residents", "population_counts"),
-    "map": ("tickets", "grids", "geo_areas", "geo_points", "population_counts"),
-}
 
 # What the map colours its communities by (?views=map:metric=overdue_open): metrics of
 # pipelines/metrics/catalog.py, and open tickets per 1,000 residents. First = default.
@@ -495,9 +480,9 @@ def wall_view_data(
 
     Args:
         con: a (read-only) cursor on the warehouse.
-        view: one of VIEWS.
+        view: one of VIEWS (declared in WALL_VIEWS).
         today: the day to show; with `now` unset, the view is computed at its end.
-        filters: e.g. {"community": "龙塔社区"}; keys outside FILTER_KEYS are ignored.
+        filters: e.g. {"community": "龙塔社区"}; keys the view does not take are ignored.
         now: the instant to compute at (default: local now in settings.timezone).
         settings: response_hours, small_count, timezone and wall_ticker_text (default:
             Settings()).
@@ -511,39 +496,22 @@ def wall_view_data(
         ValueError: unknown view.
         QueryError: a query failed.
     """
-    if view not in VIEWS:
+    spec = WALL_VIEWS.get(view)
+    if spec is None:
         raise ValueError(f"unknown wall view {view!r}; expected one of {VIEWS}")
     settings = settings or Settings()
     clock = Clock.at(now, today, settings.timezone)
-    filters = {k: v for k, v in (filters or {}).items() if k in FILTER_KEYS and v}
+    filters = {k: v for k, v in (filters or {}).items() if k in spec.filters and v}
     tables = existing_tables(con) if tables is None else tables
-    missing = [t for t in VIEW_TABLES[view] if t not in tables]
+    missing = [t for t in spec.tables if t not in tables]
     # this installation's thresholds: the views colour figures by Metric.level
     base = {"view": view, "now": clock.now, "filters": filters,
             "metrics": load_thresholds(settings.metric_thresholds)}
     if missing:
         return {**base, "available": False, "missing": missing}
-    community = filters.get("community")
-    if view in ("levels", "closure"):
+    if spec.at_cutoff:
         clock = ticket_clock(con, clock)
-    if view == "levels":
-        data = levels_data(con, clock, community=community)
-    elif view == "accounts":
-        data = accounts_data(con, clock, small_count=settings.small_count,
-                             community=community,
-                             publish_days=settings.ledger_publish_days)
-    elif view == "map":
-        data = map_data(con, ticket_clock(con, clock), community=community,
-                        metric=filters.get("metric"))
-    elif view == "closure":
-        data = closure_data(
-            con, clock, response_hours=settings.response_hours, community=community
-        )
-    else:
-        data = _OTHER_VIEWS[view](
-            con, clock, small_count=settings.small_count, community=community
-        )
-    return {**base, **data}
+    return {**base, **spec.query(con, clock, settings, filters)}
 
 
 def participation_data(
@@ -755,12 +723,120 @@ def map_data(
             "cutoff": clock.now}
 
 
+WARNINGS_SHOWN = 8  # rows on the warnings slide: readable from the back of the room
+
+
+def warnings_data(
+    con: duckdb.DuckDBPyConnection,
+    clock: Clock,
+    *,
+    community: str | None = None,
+    limit: int = WARNINGS_SHOWN,
+) -> dict:
+    """Warnings view: what did the pipeline find unusual, most severe first?
+
+    Warnings are computed after each load (pipelines/warnings_engine.py) and stamped
+    with that evaluation's time, so the slide shows them as they stand, not at a data
+    cut-off. Their evidence counts tickets, hours, percentages and yuan, never people:
+    there is no small count to suppress. A compound's warning belongs to its
+    compound's community.
+
+    Returns:
+        warnings: the `limit` most severe active warnings (then newest first), each
+        with its rule, scope, evidence (exact Decimals) and first_seen_at; active_count
+        and by_severity {"critical", "high", "medium"}: counts of all active ones.
+    """
+    rows = _records(con, "wall__warnings", community=community, limit=limit)
+    keys = ("active", "critical", "high", "medium")
+    # every row carries the counts over the whole scope: keep them once
+    counts = {k: (rows[0][f"{k}_count"] if rows else 0) for k in keys}
+    for r in rows:
+        for k in keys:
+            del r[f"{k}_count"]
+    return {
+        "available": True,
+        "warnings": rows,
+        "active_count": counts.pop("active"),
+        "by_severity": counts,
+    }
+
+
 def _float(value) -> float | None:
     return None if value is None else float(value)
 
 
-_OTHER_VIEWS = {
-    "participation": participation_data,
-    "accounts": accounts_data,
-    "population": population_data,
-}
+@dataclass(frozen=True)
+class WallView:
+    """One wall view, declared once: everything else about it is derived from here.
+
+    The page (/wall/<id>), the playlists' allow-list, the slide's title in both
+    languages, the status page's links, the tables it waits for, the CSS classes
+    `view-<id>` (slide) and `wv-<id>` (its grid, drawn by the renderer) and the tests that
+    go through every view all read `WALL_VIEWS`.
+
+    Attributes:
+        id: the URL name (`/wall/<id>`, `?views=<id>`).
+        title: (Chinese, English) slide title.
+        tables: the warehouse tables it reads; while one is missing the slide says
+            "no data yet".
+        query: (con, clock, settings, filters) -> the view's figures (a dict).
+        renderer: "module:function" of its drawing in `dashboards/`, called with
+            (figures, lang); named, not imported, so that the query layer never imports
+            the view layer.
+        filters: the playlist filter keys it takes (`levels:community=龙塔社区`).
+        at_cutoff: computed at the tickets' data cut-off (newest report), not the clock.
+        wide: it has a designed layout for an ultra-wide canvas when shown alone; if
+            not, it keeps a 16:9 cell there (wall.css `data-wide`).
+    """
+
+    id: str
+    title: tuple[str, str]
+    tables: tuple[str, ...]
+    query: Callable[[duckdb.DuckDBPyConnection, Clock, Settings, dict], dict]
+    renderer: str
+    filters: tuple[str, ...] = ("community",)
+    at_cutoff: bool = False
+    wide: bool = True
+
+
+def _declare(*views: WallView) -> dict[str, WallView]:
+    return {v.id: v for v in views}
+
+
+# The wall's views in playlist order (the default playlist is all of them).
+WALL_VIEWS: dict[str, WallView] = _declare(
+    WallView("levels", ("事件等级", "Incident levels"), ("tickets",),
+             lambda con, c, s, f: levels_data(con, c, community=f.get("community")),
+             "dashboards._wall_views:levels_view", at_cutoff=True),
+    WallView("closure", ("办结与时限", "Closure and time limits"),
+             ("tickets", "wall_closure_monthly"),
+             lambda con, c, s, f: closure_data(con, c, response_hours=s.response_hours,
+                                               community=f.get("community")),
+             "dashboards._wall_views:closure_view", at_cutoff=True),
+    WallView("participation", ("居民参与", "Participation"),
+             ("votes", "ballots", "participation_monthly", "compound_community"),
+             lambda con, c, s, f: participation_data(con, c, small_count=s.small_count,
+                                                     community=f.get("community")),
+             "dashboards._wall_views:participation_view"),
+    WallView("accounts", ("公共收支", "Public accounts"),
+             ("ledger_entries", "ledger_monthly", "compound_community"),
+             lambda con, c, s, f: accounts_data(con, c, small_count=s.small_count,
+                                                community=f.get("community"),
+                                                publish_days=s.ledger_publish_days),
+             "dashboards._wall_views:accounts_view"),
+    WallView("population", ("人口画像", "Population portrait"),
+             ("residents", "population_counts"),
+             lambda con, c, s, f: population_data(con, c, small_count=s.small_count,
+                                                  community=f.get("community")),
+             "dashboards._wall_views:population_view"),
+    WallView("map", ("网格地图", "Map"),
+             ("tickets", "grids", "geo_areas", "geo_points", "population_counts"),
+             lambda con, c, s, f: map_data(con, c, community=f.get("community"),
+                                           metric=f.get("metric")),
+             "dashboards._wall_map:map_view", filters=("community", "metric"),
+             at_cutoff=True),
+    WallView("warnings", ("预警", "Warnings"), ("warnings", "compound_community"),
+             lambda con, c, s, f: warnings_data(con, c, community=f.get("community")),
+             "dashboards._wall_warnings:warnings_view", wide=False),
+)
+VIEWS = tuple(WALL_VIEWS)

@@ -23,12 +23,14 @@ from urllib.parse import quote
 import duckdb
 import pytest
 
+from pipelines.queries.wall import VIEWS as DECLARED_VIEWS
 from tests.conftest import chrome_options
 from tests.factories import TEST_SECRET
 
 ROOT = Path(__file__).resolve().parents[2]
 SIZES = [(1920, 1080), (3840, 2160), (5760, 1080)]
-VIEWS = ["levels", "closure", "participation", "accounts", "population"]
+# every declared view; the map has its own tests (tests/browser/test_wall_map.py)
+VIEWS = [v for v in DECLARED_VIEWS if v != "map"]
 K = 5
 
 pytestmark = pytest.mark.browser
