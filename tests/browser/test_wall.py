@@ -1,4 +1,4 @@
-"""The LED wall in headless Chromium at 1920×1080, 3840×2160 and 5760×1080.
+"""The LED wall in headless Chromium at 1920×1080, 3840×2160, 5760×1080 and 7680×2160.
 
 One small warehouse (demo files, 20,000 tickets a year, loaded by the real loaders) and
 one `python app.py` serve every test in this module. Figures on the wall are compared
@@ -27,7 +27,7 @@ from tests.conftest import chrome_options
 from tests.factories import TEST_SECRET
 
 ROOT = Path(__file__).resolve().parents[2]
-SIZES = [(1920, 1080), (3840, 2160), (5760, 1080)]
+SIZES = [(1920, 1080), (3840, 2160), (5760, 1080), (7680, 2160)]
 VIEWS = ["levels", "closure", "participation", "accounts", "population"]
 K = 5
 
@@ -59,6 +59,40 @@ document.querySelectorAll('#wall, #wall *').forEach(function (e) {
     });
     if (text && parseFloat(s.fontSize) < 0.018 * H - 0.05) {
         bad.push(['small text', name, s.fontSize, e.textContent.slice(0, 20)]);
+    }
+});
+// the strip's cells and everything in them: no label wider than its box, whatever
+// the box's overflow says
+document.querySelectorAll('.wall-slide[data-on="1"] .al-item').forEach(function (c) {
+    var box = c.getBoundingClientRect();
+    [c].concat(Array.prototype.slice.call(c.querySelectorAll('*'))).forEach(function (e) {
+        var r = e.getBoundingClientRect();
+        if (e.scrollWidth > e.clientWidth + 1 || r.left < box.left - 1
+                || r.right > box.right + 1) {
+            bad.push(['strip clipped', e.className, e.textContent.slice(0, 20),
+                      e.scrollWidth, e.clientWidth]);
+        }
+    });
+});
+// no two things in one row or cell overlap (a level badge over its figure)
+var ROWS = '.al-item, .lt-row, .sr-row, .br-row, .vt-head, .kg-tile, .pc-head, '
+         + '.mp-rank-row, .tk-item, .kpi-row, .mini-row, .sub-row, .headline-row';
+document.querySelectorAll('.wall-slide[data-on="1"] :is(' + ROWS + ')').forEach(function (row) {
+    if (row.closest('.tk-window')) { return; }
+    var kids = Array.prototype.filter.call(row.children, function (k) {
+        var r = k.getBoundingClientRect();
+        return r.width > 0 && r.height > 0 && getComputedStyle(k).visibility !== 'hidden';
+    }).map(function (k) { return [k, k.getBoundingClientRect()]; });
+    for (var i = 0; i < kids.length; i++) {
+        for (var j = i + 1; j < kids.length; j++) {
+            var a = kids[i][1], b = kids[j][1];
+            var dx = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+            var dy = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+            if (dx > 1 && dy > 1) {
+                bad.push(['overlap', row.className, kids[i][0].textContent.slice(0, 12),
+                          kids[j][0].textContent.slice(0, 12), Math.round(dx)]);
+            }
+        }
     }
 });
 var de = document.documentElement;
@@ -246,6 +280,22 @@ def test_wall__every_view_fills_the_screen(server, driver, artifacts_dir, size):
     if found:
         problems["wall"] = found[:10]
     driver.save_screenshot(str(artifacts_dir / f"wall_rotating_{w}x{h}.png"))
+    # a stitched canvas with a playlist per screen: three and four screens side by side
+    if w / h > 3:
+        for screens in ("levels|population,closure|map,participation|accounts",
+                        "levels|map,closure|population,participation,accounts"):
+            n = screens.count(",") + 1
+            _open(driver, f"{server.url}/wall?screens={screens}&rotate=0", slides=6)
+            for turn in range(2):  # every slide of every screen, one turn after another
+                found = driver.execute_script(LAYOUT_PROBLEMS_JS)
+                if found:
+                    problems[f"{n} screens, turn {turn}"] = found[:10]
+                driver.save_screenshot(
+                    str(artifacts_dir / f"wall_screens{n}_{turn}_{w}x{h}.png"))
+                driver.execute_script(  # pinned (rotate=0): turn every screen by hand
+                    "for (var i = 0; i < arguments[0]; i++) { wallDebug.state.starts[i] = 1; }",
+                    n)
+                time.sleep(0.6)  # wall.js applies it at its next tick, then the fade
     assert problems == {}
     assert _errors(driver) == []
 
