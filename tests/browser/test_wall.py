@@ -395,6 +395,52 @@ def test_wall__pinned_table_on_ultra_wide_keeps_columns_together(server, driver)
     assert driver.execute_script(LAYOUT_PROBLEMS_JS) == []
 
 
+WIDE_JS = """
+var slide = document.querySelector('.wall-slide[data-on="1"]'), W = innerWidth;
+// the widest gap between neighbouring cells of one list row
+var gap = 0, where = '';
+slide.querySelectorAll('.sr-row, .br-row, .lt-row, .vt-head, .mp-rank-row, .kg-tile,'
+                       + ' .wt tr').forEach(function (row) {
+    var boxes = Array.prototype.map.call(row.children, function (c) {
+        return c.getBoundingClientRect(); }).filter(function (r) { return r.width > 0; })
+        .sort(function (a, b) { return a.left - b.left; });
+    for (var i = 1; i < boxes.length; i++) {
+        var g = boxes[i].left - boxes[i - 1].right;
+        if (g > gap) { gap = g; where = row.className || row.tagName; }
+    }
+});
+// how much of each third of the canvas its panels cover, between strip and ticker
+var grid = slide.querySelector('.wv-grid').getBoundingClientRect(), thirds = [];
+for (var k = 0; k < 3; k++) {
+    var x0 = k * W / 3, x1 = (k + 1) * W / 3, area = 0;
+    slide.querySelectorAll('.wv-grid > .wp').forEach(function (p) {
+        var r = p.getBoundingClientRect();
+        area += Math.max(0, Math.min(r.right, x1) - Math.max(r.left, x0)) * r.height;
+    });
+    thirds.push(area / ((x1 - x0) * grid.height));
+}
+return [gap, where, thirds];
+"""
+
+
+@pytest.mark.parametrize("size", [(5760, 1080), (7680, 2160)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_wall__one_view_on_an_ultra_wide_canvas_has_a_wide_layout(server, driver, size):
+    """A pinned view across a stitched canvas is laid out for it, not stretched: no
+    two neighbouring cells of a list row sit more than a quarter of a 16:9 screen apart
+    (the review found a time 2,000 px from its event), and panels cover at least 3/4
+    of every third of the canvas."""
+    w, h = size
+    _size(driver, w, h)
+    screen = h * 16 / 9  # the width of one 16:9 screen of this canvas
+    found = {}
+    for view in [*VIEWS, "map"]:
+        _open(driver, f"{server.url}/wall/{view}")
+        gap, where, thirds = driver.execute_script(WIDE_JS)
+        if gap > screen / 4 or min(thirds) < 0.75:
+            found[view] = (round(gap), where, [round(t, 2) for t in thirds])
+    assert found == {}
+
+
 def test_wall__participation_accounts_population_equal_sql(server, driver, con):
     _size(driver, 1920, 1080)
     _open(driver, f"{server.url}/wall/participation")
