@@ -889,7 +889,9 @@ def accounts_view(d: dict, lang: str) -> list:
         "trend",
         t("accounts.trend", lang) + t("accounts.in_wan", lang),
         pair_chart(
-            [(label, float(r["income_yuan"]), float(r["expense_yuan"]))
+            [(label + (t("wall.partial", lang) if r.get("is_partial") and label else ""),
+              r["income_yuan"], r["expense_yuan"], f"trend.{r['month']:%Y-%m}",
+              bool(r.get("is_partial")))
              for label, r in zip(month_axis([r["month"] for r in d["trend"]], lang),
                                  d["trend"])]
         ),
@@ -916,25 +918,32 @@ def accounts_view(d: dict, lang: str) -> list:
     return [html.Div([head, table, trend, top], className="wv-grid wv-accounts")]
 
 
-def pair_chart(points: list[tuple[str, float, float]]) -> html.Div:
-    """Income and expense side by side per month, heights relative to the largest."""
-    top = max([max(i, e) for _, i, e in points] or [1]) or 1
+def pair_chart(points: list[tuple[str, Any, Any, str, bool]]) -> html.Div:
+    """Income and expense side by side per month (label, income, expense, data-fig key,
+    is_partial), heights relative to the largest, each value printed over its pair in
+    万元. The month still running is outlined, not filled, and its values muted: a few
+    days are never drawn like a whole month."""
+    top = max([max(float(i), float(e)) for _, i, e, _, _ in points] or [1]) or 1
     return html.Div(
         [
             html.Div(
                 [
+                    html.Div([fig(fmt_wan(i), f"{key}.income", "pp-v pp-v-in"),
+                              fig(fmt_wan(e), f"{key}.expense", "pp-v pp-v-out")],
+                             className="pp-values"),
                     html.Div(
                         [html.Span(className="pp-in",
-                                   style={"height": f"{max(2.0, 100 * i / top):.1f}%"}),
+                                   style={"height": f"{max(2.0, 100 * float(i) / top):.1f}%"}),
                          html.Span(className="pp-out",
-                                   style={"height": f"{max(2.0, 100 * e / top):.1f}%"})],
+                                   style={"height": f"{max(2.0, 100 * float(e) / top):.1f}%"})],
                         className="pp-track",
                     ),
                     html.Span(label, className="cc-label"),
                 ],
-                className="cc-col",
+                className="cc-col" + (" pp-partial" if part else ""),
+                **{"data-partial": "true" if part else "false"},
             )
-            for label, i, e in points
+            for label, i, e, key, part in points
         ],
         className="col-chart pair-chart",
     )

@@ -72,6 +72,9 @@
             box.setAttribute("data-cells", String(cells));
             box.style.setProperty("--cells", String(cells));
         }
+        // a screen narrower than 3:2 (7680x2160 as 3 or 4 screens) stacks its panels
+        var shape = window.innerWidth / cells < 1.5 * window.innerHeight ? "narrow" : "wide";
+        if (box.getAttribute("data-shape") !== shape) { box.setAttribute("data-shape", shape); }
         box.setAttribute("data-js", "1");
         var on = {};
         if (split) {

@@ -593,7 +593,7 @@ def accounts_data(
     Returns:
         month, is_final, window, net_yuan; compounds: opening/income/expense/adjustment/closing per compound;
         income_yuan, expense_yuan, closing_yuan: their sums; trend: 12 months of
-        sums; top_income, top_expense: this month's top 5 categories.
+        sums, the month still running marked is_partial; top_income, top_expense: this month's top 5 categories.
     """
     month = _records(con, "wall__ledger_month", month_start=clock.month_start)[0]["month"]
     if month is None:
@@ -620,7 +620,9 @@ def accounts_data(
         "income_yuan": income,
         "expense_yuan": expense,
         "closing_yuan": sum((r["closing_yuan"] for r in compounds), Decimal("0.00")),
-        "trend": _records(con, "wall__ledger_trend", month=month, community=community),
+        "trend": [{**r, "is_partial": r["month"] >= clock.month_start}
+                  for r in _records(con, "wall__ledger_trend", month=month,
+                                    community=community)],
         "top_income": [r for r in categories if r["direction"] == "income"],
         "top_expense": [r for r in categories if r["direction"] == "expense"],
     }

@@ -329,6 +329,54 @@ def test_accounts__no_closing_balance_for_a_running_month(con):
     assert "期末结余合计" not in text and "收支差（未公布）" in text
 
 
+def test_accounts_chart__values_in_wan_running_month_marked_so_far_year_on_axis(con):
+    """Issue 17: the 12-month money chart prints every month's income and expense in 万元
+    (half up from the exact sum, against SQL here), marks the month still running 至今
+    and draws it apart, and names the year on its month axis."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    from dashboards._wall_views import accounts_view
+
+    d = q.wall_view_data(con, "accounts", now=NOW)
+    chart = next(p for p in _walk(accounts_view(d, "zh")) if "pair-chart" in _cls(p))
+    cols = [c for c in chart.children if "cc-col" in _cls(c)]
+    assert len(cols) == 12
+    sums = dict(((m, kind), v) for m, kind, v in con.execute(
+        "select month, 'income', sum(income_yuan) from ledger_monthly group by month union all"
+        " select month, 'expense', sum(expense_yuan) from ledger_monthly group by month"
+    ).fetchall())
+    for col in cols:
+        values = {getattr(p, "data-fig"): p.children for p in _walk(col)
+                  if "pp-v" in _cls(p).split()}
+        assert len(values) == 2
+        for key, text in values.items():
+            month, kind = key.split(".")[1], key.split(".")[2]
+            exact = sums[(datetime.strptime(month, "%Y-%m").date(), kind)]
+            wan = (exact / 10000).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+            assert text == f"{wan:,.2f}", key
+    partial = [c for c in cols if getattr(c, "data-partial") == "true"]
+    assert len(partial) == 1 and partial[0] is cols[-1] and "pp-partial" in _cls(cols[-1])
+    labels = [p.children for c in cols for p in _walk(c) if "cc-label" in _cls(p)]
+    assert labels[-1] == f"{NOW.month}月 至今"
+    assert any(re.fullmatch(r"\d\d年\d+月", x) for x in labels)  # the year on the axis
+
+
+def _walk(node):
+    """Every Dash component under `node` (a component or a list of them), itself first."""
+    if isinstance(node, list):
+        for k in node:
+            yield from _walk(k)
+        return
+    if node is None or isinstance(node, (str, int, float)):
+        return
+    yield node
+    yield from _walk(getattr(node, "children", None))
+
+
+def _cls(node) -> str:
+    return getattr(node, "className", None) or ""
+
+
 def test_parse_screens__each_screen_its_playlist_and_the_caps_hold():
     from dashboards._wall_playlist import MAX_SCREENS, bounded_config, parse_screens
 
