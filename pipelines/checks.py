@@ -5,9 +5,13 @@ with a header declaring what a finding means and which loads can cause one:
 
     -- severity: error            (error: the load is refused; warning: recorded, shown)
     -- after loads of: tickets    (source names, or * for every load)
+    -- scope: tickets.ticket_id   (optional: after a load, read only the rows of `tickets`
+                                  whose ticket_id the load wrote)
 
 After a load, the loader runs the checks of that source (`run_all(con, source)`) inside
-the load's write, before its commit: an error refuses the load (nothing changes) with a
+the load's write, before its commit (a check with a scope reads only the rows of its table
+that share a key with the load's own rows, so it costs the load's size, not the
+warehouse's): an error refuses the load (nothing changes) with a
 message naming the check and a few offending rows, personal data masked; a warning
 becomes one of the load's warnings (load_log.message, on the status page).
 `python -m pipelines check` runs every check against the served warehouse.
@@ -45,6 +49,7 @@ class Check:
     after: tuple[str, ...]  # source names; ("*",) for every load
     rule: str  # the first line of its explanatory comment
     sql: str
+    scope: tuple[str, str] | None = None  # (table, key column): see the module docstring
 
     def follows(self, source: str) -> bool:
         """True when a load of `source` can break this check's rule."""
@@ -94,8 +99,17 @@ def parse_check(path: Path) -> Check:
     comments = [line[2:].strip() for line in text.splitlines()
                 if line.startswith("--") and not re.match(r"-- (severity|after loads of):",
                                                           line)]
+    comments = [c for c in comments if not c.startswith("scope:")]
     rule = comments[0].rstrip(".") if comments else path.stem
-    return Check(path.stem, severity, after, rule, text)
+    scope = None
+    m = re.search(r"^-- scope:\s*(.+)$", text, re.MULTILINE)
+    if m:
+        parts = m.group(1).strip().split(".")
+        if len(parts) != 2 or not all(re.fullmatch(r"[a-z_][a-z0-9_]*", p) for p in parts):
+            raise CheckFileError(f"{path}: scope {m.group(1).strip()!r} is not "
+                                 "'<table>.<key column>'")
+        scope = (parts[0], parts[1])
+    return Check(path.stem, severity, after, rule, text, scope)
 
 
 def all_checks() -> list[Check]:
@@ -107,24 +121,35 @@ def _shown(value) -> str:
     return privacy.mask_text(str(value))
 
 
-def run(con: duckdb.DuckDBPyConnection, check: Check) -> Finding | None:
-    """Run one check; None when no row breaks its rule.
+def run(con: duckdb.DuckDBPyConnection, check: Check,
+        load_id: int | None = None) -> Finding | None:
+    """Run one check; None when no row breaks its rule. With `load_id`, a check with a
+    scope reads only the rows of its table sharing a key with that load's rows.
 
     Raises:
         duckdb.Error: the check's SQL fails (a bug, or a table it needs is missing).
     """
-    cursor = con.execute(f"select * from ({check.sql}) limit {SHOWN_ROWS}")
+    prefix, params = "", {}
+    if load_id is not None and check.scope:
+        table, key = check.scope
+        # the CTE hides the table of that name from the check's query
+        prefix = (f"with {table} as (select * from main.{table} where {key} in "
+                  f"(select {key} from main.{table} where load_id = $load_id)) ")
+        params = {"load_id": load_id}
+    cursor = con.execute(f"{prefix}select * from ({check.sql}) limit {SHOWN_ROWS}", params)
     columns = tuple(d[0] for d in cursor.description)
     examples = cursor.fetchall()
     if not examples:
         return None
-    count = con.execute(f"select count(*) from ({check.sql})").fetchall()[0][0]
+    count = con.execute(f"{prefix}select count(*) from ({check.sql})", params).fetchall()[0][0]
     return Finding(check, count, columns,
                    tuple(tuple(_shown(v) for v in row) for row in examples))
 
 
-def run_all(con: duckdb.DuckDBPyConnection, source: str | None = None) -> list[Finding]:
-    """Findings of every check (of those following loads of `source`, when given).
+def run_all(con: duckdb.DuckDBPyConnection, source: str | None = None,
+            load_id: int | None = None) -> list[Finding]:
+    """Findings of every check (of those following loads of `source`, when given; scoped
+    to the rows of load `load_id`, when given: see `run`).
 
     A check reading a table the warehouse does not have yet (nothing of that kind was
     loaded) is skipped; any other failure of its SQL is raised.
@@ -134,7 +159,7 @@ def run_all(con: duckdb.DuckDBPyConnection, source: str | None = None) -> list[F
         if source is not None and not check.follows(source):
             continue
         try:
-            found = run(con, check)
+            found = run(con, check, load_id)
         except duckdb.CatalogException as e:
             logger.info("check %s skipped: %s", check.name, str(e).splitlines()[0])
             continue

@@ -506,8 +506,9 @@ def _log(con, reports: list[LoadReport], started: dt.datetime, warnings: list[st
 
 def _run_checks(con, source: Source, reports: list[LoadReport]) -> list[str]:
     """The data checks following this source, on the warehouse as the load leaves it
-    (its load_log rows included): an error refuses the load, warnings are recorded."""
-    findings = data_checks.run_all(con, source.name)
+    (its load_log rows included; checks with a scope on the rows the load touched): an
+    error refuses the load, warnings are recorded."""
+    findings = data_checks.run_all(con, source.name, reports[0].load_id)
     errors = [f for f in findings if f.check.severity == "error"]
     if errors:
         raise LoadError("refused by " + " | ".join(f.message() for f in errors)

@@ -1,5 +1,6 @@
 -- severity: error
 -- after loads of: tickets
+-- scope: tickets.ticket_id
 -- What the loader quarantines must never be in tickets: levels outside 1-4, times before
 -- the report, and a missing deadline (every loaded ticket's deadline is computed).
 select ticket_id, level, reported_at, accepted_at, responded_at, escalated_at, closed_at,
