@@ -30,6 +30,7 @@ from pipelines.queries.explore import (
     TicketFilters,
     parse_sort,
 )
+from pipelines.metrics.windows import Window, period_start, shift_periods
 
 DEFAULT_DAYS = 90  # default period: the last 90 days up to today
 MAX_VALUES = 30  # per key
@@ -42,6 +43,50 @@ MEASURES = ("reported", "closure", "on_time", "satisfaction", "overdue")
 # Filter keys in URL order; all take repeated values.
 LIST_KEYS = ("community", "grid", "compound", "category", "level", "source", "handler",
              "status")
+
+# Time presets (`preset=`): the metrics layer's windows at the view's cut-off (`asof`,
+# else now), so a link keeps meaning "上月" tomorrow; the running ones read "至今".
+PRESETS: dict[str, tuple[str, str]] = {
+    "today": ("今天", "Today"),
+    "this_week": ("本周", "This week"),
+    "last_week": ("上周", "Last week"),
+    "this_month": ("本月", "This month"),
+    "last_month": ("上月", "Last month"),
+    "this_quarter": ("本季度", "This quarter"),
+    "last_quarter": ("上季度", "Last quarter"),
+    "ytd": ("今年以来", "Year to date"),
+    "last_30": ("近 30 天", "Last 30 days"),
+    "last_90": ("近 90 天", "Last 90 days"),
+}
+
+
+def preset_window(preset: str, cutoff: dt.datetime) -> Window:
+    """The metrics layer's window a preset names, at `cutoff` (ValueError if unknown)."""
+    if preset not in PRESETS:
+        raise ValueError(f"unknown time preset {preset!r}; expected one of {list(PRESETS)}")
+    if preset == "today":
+        return Window.to_date("day", cutoff)
+    if preset == "ytd":
+        return Window.to_date("year", cutoff)
+    which, unit = preset.split("_")
+    if unit.isdigit():
+        return Window.rolling(int(unit), cutoff)
+    if which == "this":
+        return Window.to_date(unit, cutoff)
+    current = period_start(unit, cutoff.date())
+    return Window.complete(unit, shift_periods(unit, current, -1))
+
+
+def preset_running(preset: str) -> bool:
+    """True for a preset that runs to the cut-off (本月, 近 30 天): it reads "至今"."""
+    return not preset.startswith("last_") or preset[5:].isdigit()
+
+
+def preset_label(preset: str) -> str:
+    """'上月', '本月（至今）': the preset's Chinese name, marked when still running."""
+    zh = PRESETS[preset][0]
+    return f"{zh}（至今）" if preset_running(preset) else zh
+
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?$")
@@ -64,6 +109,8 @@ class ExploreState:
     bmeasure: str = "reported"  # the breakdown table: measure (`bm`) ...
     by: str = "category"  # ... by this dimension (`by`) ...
     by2: str | None = None  # ... and optionally this one as columns (`by2`)
+    preset: str | None = None  # a PRESETS key: the dates follow the cut-off (`preset`)
+    ticket: str | None = None  # the ticket whose timeline is open (`ticket`), any date
 
     def filters(self) -> TicketFilters:
         """The query layer's filters for this view."""
@@ -94,11 +141,40 @@ class ExploreState:
     def with_dates(self, date_from: dt.date, date_to: dt.date) -> "ExploreState":
         if date_to < date_from:
             date_from, date_to = date_to, date_from
-        return _replace(self, date_from=date_from, date_to=date_to, explicit_dates=True)
+        return _replace(self, date_from=date_from, date_to=date_to, explicit_dates=True,
+                        preset=None)
+
+    def with_preset(self, preset: str | None, cutoff: dt.datetime) -> "ExploreState":
+        """The view over `preset`'s dates at `cutoff` (None: the default last 90 days)."""
+        if preset is None:
+            day = cutoff.date()
+            return _replace(self, date_to=day, explicit_dates=False, preset=None,
+                            date_from=day - dt.timedelta(days=DEFAULT_DAYS - 1))
+        w = preset_window(preset, cutoff)
+        return _replace(self, date_from=w.start.date(), date_to=w.end.date(),
+                        explicit_dates=True, preset=preset)
+
+    def frozen(self, now: dt.datetime) -> "ExploreState":
+        """The view pinned: `asof` set (to `now` unless already), a preset resolved into
+        its dates, so the link shows the same figures whenever it is opened."""
+        return _replace(self, asof=self.asof or now.replace(microsecond=0), preset=None,
+                        explicit_dates=True)
+
+    def live(self) -> "ExploreState":
+        """The view judged now again (its dates or preset kept)."""
+        return _replace(self, asof=None)
+
+    def view_only(self) -> "ExploreState":
+        """Without the open drill-down (tabs and downloads carry the view, not it)."""
+        return _replace(self, ticket=None)
 
     def query(self) -> list[tuple[str, str]]:
         """(key, value) pairs in a stable order; dates always written out."""
-        pairs = [("from", self.date_from.isoformat()), ("to", self.date_to.isoformat())]
+        if self.preset is not None:
+            pairs = [("preset", self.preset)]
+        else:
+            pairs = [("from", self.date_from.isoformat()),
+                     ("to", self.date_to.isoformat())]
         for key in LIST_KEYS:
             pairs += [(key, str(v)) for v in self.get(key)]
         if self.grain != "month":
@@ -115,6 +191,8 @@ class ExploreState:
             pairs.append(("by2", self.by2))
         if self.asof is not None:
             pairs.append(("asof", self.asof.isoformat(sep="T", timespec="seconds")))
+        if self.ticket is not None:
+            pairs.append(("ticket", self.ticket))
         if self.row:
             pairs.append(("row", str(self.row)))  # last, where explore.js appends it
         return pairs
@@ -146,6 +224,8 @@ class ExploreState:
             bmeasure=data.get("bmeasure", "reported"),
             by=data.get("by", "category"),
             by2=data.get("by2"),
+            preset=data.get("preset"),
+            ticket=data.get("ticket"),
         )
 
 
@@ -189,17 +269,40 @@ def parse_query(query: Mapping[str, Any], today: dt.date,
 
     Args:
         query: the page's query arguments (Dash passes repeated keys as a list).
-        today: the local date the default period ends on.
+        today: the local date the default period and presets end on when the query
+            has no `asof` (with one, they end at the asof).
         options: {dimension: known values}; values outside them give a notice (and,
             being kept, an empty view). None: no check.
     """
     notices: list[Notice] = []
     first = {k: _as_list(v)[-1] for k, v in query.items() if _as_list(v)}
 
-    date_to = _date(first["to"], "to", notices) if "to" in first else None
-    date_from = _date(first["from"], "from", notices) if "from" in first else None
+    asof = None
+    if "asof" in first:
+        raw = first["asof"]
+        try:
+            if not _DATETIME.match(raw):
+                raise ValueError
+            asof = dt.datetime.fromisoformat(raw)
+        except ValueError:
+            notices.append(Notice(f"时点 asof={raw[:40]} 无法识别，按当前时间",
+                                  f"malformed asof={raw[:40]} ignored: judged now"))
+    # a view judged at `asof` ends there by default, not at today's clock date
+    cutoff = asof or dt.datetime.combine(today, dt.time(23, 59, 59))
+    preset = first.get("preset")
+    if preset is not None and preset not in PRESETS:
+        notices.append(Notice(f"时间预设 {preset[:40]} 无法识别，已忽略",
+                              f"unknown time preset {preset[:40]!r} ignored"))
+        preset = None
+    date_to = date_from = None
+    if preset is None:  # a preset is what the link means: its dates, not from/to
+        date_to = _date(first["to"], "to", notices) if "to" in first else None
+        date_from = _date(first["from"], "from", notices) if "from" in first else None
+    else:
+        window = preset_window(preset, cutoff)
+        date_from, date_to = window.start.date(), window.end.date()
     explicit = date_from is not None or date_to is not None
-    date_to = date_to or today
+    date_to = date_to or cutoff.date()
     date_from = date_from or date_to - dt.timedelta(days=DEFAULT_DAYS - 1)
     if date_to < date_from:
         notices.append(Notice("起止日期颠倒，已对调", "from after to: swapped"))
@@ -250,16 +353,6 @@ def parse_query(query: Mapping[str, Any], today: dt.date,
     column, direction = parse_sort(first.get("sort"))
     sort = f"{column}:{direction}"
 
-    asof = None
-    if "asof" in first:
-        raw = first["asof"]
-        try:
-            if not _DATETIME.match(raw):
-                raise ValueError
-            asof = dt.datetime.fromisoformat(raw)
-        except ValueError:
-            notices.append(Notice(f"时点 asof={raw[:40]} 无法识别，按当前时间",
-                                  f"malformed asof={raw[:40]} ignored: judged now"))
     row = _row(first["row"], notices) if "row" in first else 0
     bmeasure = first.get("bm", "reported")
     if bmeasure not in BREAKDOWN_MEASURES:
@@ -275,8 +368,12 @@ def parse_query(query: Mapping[str, Any], today: dt.date,
         notices.append(Notice("第二维度无法识别或与第一维度相同，已忽略",
                               "second dimension unknown or the same as the first: ignored"))
         by2 = None
+    ticket = (first.get("ticket") or "").strip() or None
+    if ticket is not None and len(ticket) > MAX_VALUE_CHARS:
+        notices.append(Notice("事件编号过长，已忽略", "over-long ticket id ignored"))
+        ticket = None
     state = ExploreState(date_from, date_to, values, grain, measure, sort, asof,
-                         explicit, row, bmeasure, by, by2)
+                         explicit, row, bmeasure, by, by2, preset, ticket)
     return state, notices
 
 

@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from dashboards._explore_state import (MAX_ROW, ExploreState, parse_query,
+from dashboards._explore_state import (MAX_ROW, ExploreState, parse_query, preset_label,
                                        sort_from_columns)
 
 TODAY = dt.date(2026, 11, 20)
@@ -82,3 +82,64 @@ def test_sort_from_columns__round_trips_through_the_url():
     sort = sort_from_columns([{"colId": "deadline_at", "sort": "desc", "sortIndex": 0}])
     state, _ = parse_query({**VIEW, "sort": sort}, TODAY)
     assert state.sort == "deadline_at:desc" and "sort=deadline_at%3Adesc" in state.search()
+
+
+# ------------------------------------------------------------------ time
+def test_parse_query__default_window_ends_at_the_asof_not_today():
+    state, notices = parse_query({"asof": "2026-11-20T12:00"}, dt.date(2026, 12, 3))
+    assert (state.date_from, state.date_to) == (dt.date(2026, 8, 23), dt.date(2026, 11, 20))
+    assert notices == [] and not state.explicit_dates
+
+
+@pytest.mark.parametrize(("preset", "dates", "running"), [
+    ("today", ("2026-11-20", "2026-11-20"), True),
+    ("this_week", ("2026-11-16", "2026-11-20"), True),  # 11-20 is a Friday
+    ("last_week", ("2026-11-09", "2026-11-15"), False),
+    ("this_month", ("2026-11-01", "2026-11-20"), True),
+    ("last_month", ("2026-10-01", "2026-10-31"), False),
+    ("this_quarter", ("2026-10-01", "2026-11-20"), True),
+    ("last_quarter", ("2026-07-01", "2026-09-30"), False),
+    ("ytd", ("2026-01-01", "2026-11-20"), True),
+    ("last_30", ("2026-10-22", "2026-11-20"), True),
+    ("last_90", ("2026-08-23", "2026-11-20"), True),
+])
+def test_presets__dates_at_the_asof_and_running_ones_marked(preset, dates, running):
+    state, notices = parse_query({"preset": preset, "asof": "2026-11-20T12:00"},
+                                 dt.date(2026, 12, 3))
+    assert notices == [] and state.preset == preset
+    assert (state.date_from.isoformat(), state.date_to.isoformat()) == dates
+    assert preset_label(preset).endswith("（至今）") is running
+
+
+def test_preset__the_link_keeps_the_preset_not_the_dates():
+    state, _ = parse_query({"preset": "last_month", "from": "2025-01-01"}, TODAY)
+    assert (state.date_from, state.date_to) == (dt.date(2026, 10, 1), dt.date(2026, 10, 31))
+    assert dict(parse_qsl(state.search()[1:])) == {"preset": "last_month"}
+    later, _ = parse_query(dict(parse_qsl(state.search()[1:])), dt.date(2027, 1, 5))
+    assert later.date_from == dt.date(2026, 12, 1)  # still "上月", a month on
+    assert ExploreState.from_store(state.to_store()) == state
+
+
+def test_preset__unknown_is_ignored_with_a_notice():
+    state, notices = parse_query({"preset": "fortnight"}, TODAY)
+    assert state.preset is None and any("preset" in n.en for n in notices)
+
+
+def test_freeze__pins_the_asof_and_resolves_the_preset_into_dates():
+    state, _ = parse_query({"preset": "this_month", "level": "3"}, TODAY)
+    frozen = state.frozen(dt.datetime(2026, 11, 20, 9, 30, 15, 123))
+    query = dict(parse_qsl(frozen.search()[1:]))
+    assert query == {"from": "2026-11-01", "to": "2026-11-20", "level": "3",
+                     "asof": "2026-11-20T09:30:15"}
+    reopened, _ = parse_query(query, dt.date(2027, 3, 1))
+    assert (reopened.date_from, reopened.date_to, reopened.asof) == (
+        frozen.date_from, frozen.date_to, frozen.asof)
+    assert "asof" not in dict(parse_qsl(reopened.live().search()[1:]))
+
+
+def test_date_change__drops_the_preset_and_keeps_the_open_ticket():
+    state, _ = parse_query({"preset": "last_month", "ticket": "T-000123"}, TODAY)
+    moved = state.with_dates(dt.date(2025, 1, 1), dt.date(2025, 1, 31))
+    assert moved.preset is None and moved.ticket == "T-000123"
+    assert dict(parse_qsl(moved.search()[1:]))["ticket"] == "T-000123"
+    assert "ticket" not in moved.view_only().search()
