@@ -28,7 +28,8 @@ from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
 from dashboards import _data, _downloads
 from dashboards._components import fmt_time, label
-from dashboards._explore_state import DEFAULT_DAYS, ExploreState, Notice, parse_query
+from dashboards._explore_state import MAX_VALUE_CHARS, ExploreState, Notice, parse_query
+from dashboards._explore_time import apply_time, frozen_banner, ticket_search, time_controls
 from pipelines.dimensions import label as label_of
 from pipelines.queries import explore as q
 from pipelines.queries import exports as xq
@@ -51,6 +52,7 @@ class PeopleView:
     base: ExploreState
     matters: tuple[str, ...] = ()
     states: tuple[str, ...] = ()
+    entry: tuple[str, str] | None = None  # the open drill-down: (compound, 'YYYY-MM')
 
     def get(self, key: str) -> tuple:
         if key == "matter":
@@ -74,11 +76,17 @@ class PeopleView:
                                matters=self.matters, states=self.states)
 
     def query(self) -> list[tuple[str, str]]:
+        entry = ([("entry_compound", self.entry[0]), ("entry_month", self.entry[1])]
+                 if self.entry else [])
         return (self.base.query() + [("matter", v) for v in self.matters]
-                + [("state", v) for v in self.states])
+                + [("state", v) for v in self.states] + entry)
 
     def search(self) -> str:
         return "?" + urlencode(self.query())
+
+    def view_search(self) -> str:
+        """The view without its open drill-down (for tabs and panel downloads)."""
+        return replace(self, entry=None, base=self.base.view_only()).search()
 
     def now(self) -> dt.datetime:
         return self.base.asof or local_now(_data.settings())
@@ -109,7 +117,29 @@ def parse_view(query: Mapping[str, Any], options: Mapping[str, list[str]] | None
                 notices.append(Notice(f"{FILTER_LABELS[key][0]} {v[:40]} 无法识别，已忽略",
                                       f"unknown {key} {v[:40]!r} ignored"))
         extras[key] = tuple(dict.fromkeys(kept))
-    return PeopleView(base, extras["matter"], extras["state"]), notices
+    return PeopleView(base, extras["matter"], extras["state"],
+                      _entry(query, notices)), notices
+
+
+def _entry(query: Mapping[str, Any], notices: list[Notice]) -> tuple[str, str] | None:
+    """The ledger drill-down in the URL (`entry_compound`, `entry_month=YYYY-MM`)."""
+    def last(key):
+        raw = query.get(key)
+        raw = raw[-1] if isinstance(raw, list) and raw else raw
+        return str(raw).strip() if raw else ""
+
+    compound, month = last("entry_compound"), last("entry_month")
+    if not compound and not month:
+        return None
+    try:
+        dt.date.fromisoformat(month + "-01")
+        if not compound or len(compound) > MAX_VALUE_CHARS or len(month) != 7:
+            raise ValueError
+    except ValueError:
+        notices.append(Notice(f"明细 {compound[:40]} {month[:10]} 无法识别，已忽略",
+                              "malformed entry_compound/entry_month ignored"))
+        return None
+    return compound, month
 
 
 def waiting(page: str, zh: str, en: str, tables: tuple[str, ...],
@@ -166,7 +196,7 @@ def report_links(reports: list[str], view: PeopleView) -> html.Div:
                                    className="muted xp-report-off"))
             continue
         links.append(html.A(f"⇩ 报表 {name}", href=f"/download/explore/report_{name}.csv"
-                            f"{view.search()}", className="explore-csv xp-report",
+                            f"{view.view_search()}", className="explore-csv xp-report",
                             id=f"explore-report-{name}", download="",
                             title=xq.REPORTS[name].description))
     return html.Div([html.Span(label("导出报表（当前筛选）", "Export reports for these "
@@ -246,7 +276,8 @@ def controls(page: str, view: PeopleView, options: Mapping[str, list[str]],
            for i, (k, v) in enumerate(items)]
         + ([] if items else [html.Span("无 none", className="muted")]),
         id=f"xp-{page}-chips", className="explore-chips")
-    return [html.Div(fields, className="explore-filters"), chips]
+    return [time_controls(f"xp-{page}", view.base, presets=dates),
+            html.Div(fields, className="explore-filters"), chips]
 
 
 def notices_list(page: str, notices: list[Notice]) -> html.Component:
@@ -272,6 +303,10 @@ def register_navigation(page: str, keys: tuple[str, ...], *, dates: bool = True,
                Input(f"xp-{page}-clear", "n_clicks")]
     if chart_type:
         inputs.append(Input({"type": chart_type, "index": ALL}, "clickData"))
+    time_inputs = ([f"xp-{page}-preset"] if dates else []) + [f"xp-{page}-asof-input",
+                                                              f"xp-{page}-freeze"]
+    inputs += [Input(i, "n_clicks" if i.endswith("freeze") else "value")
+               for i in time_inputs]
 
     @callback(Output(f"xp-{page}-url", "search"), *inputs,
               State(f"xp-{page}-view", "data"), prevent_initial_call=True)
@@ -281,7 +316,13 @@ def register_navigation(page: str, keys: tuple[str, ...], *, dates: bool = True,
         trigger = ctx.triggered_id
         value = ctx.triggered[0]["value"] if ctx.triggered else None
         new = view
-        if trigger in (f"xp-{page}-from", f"xp-{page}-to"):
+        if trigger in time_inputs:
+            base = apply_time(view.base, trigger.removeprefix(f"xp-{page}-"), value,
+                              local_now(_data.settings()))
+            if base is None:
+                return no_update
+            new = replace(view, base=base)
+        elif trigger in (f"xp-{page}-from", f"xp-{page}-to"):
             try:
                 base = view.base.with_dates(dt.date.fromisoformat(args[0]),
                                             dt.date.fromisoformat(args[1]))
@@ -304,10 +345,7 @@ def register_navigation(page: str, keys: tuple[str, ...], *, dates: bool = True,
                 return no_update
             key, chip_value = items[trigger["index"]]
             if key == "dates":
-                today = local_now(_data.settings()).date()
-                new = replace(view, base=replace(
-                    view.base, explicit_dates=False, date_to=today,
-                    date_from=today - dt.timedelta(days=DEFAULT_DAYS - 1)))
+                new = replace(view, base=view.base.with_preset(None, view.now()))
             else:
                 new = view.with_values(key, [v for v in view.get(key) if v != chip_value])
         elif isinstance(trigger, dict) and clicks and trigger.get("type") == chart_type:
@@ -336,8 +374,10 @@ def head(page: str, zh: str, en: str, view: PeopleView, notices: list[Notice],
     return [
         dcc.Location(id=f"xp-{page}-url", refresh="callback-nav"),
         dcc.Store(id=f"xp-{page}-view", data=view_store(view)),
-        html.Div([html.H1(label(zh, en)), subnav(page, view.search())],
+        html.Div([html.H1(label(zh, en)), subnav(page, view.view_search())],
                  className="explore-head"),
+        frozen_banner(f"xp-{page}", f"/explore/{page}", view.base),
+        ticket_search(f"xp-{page}", view.base),
         html.P([f"统计时点 {fmt_time(now)}；日期 {view.base.date_from} 至 "
                 f"{view.base.date_to}{extra_meta}",
                 html.Span(f"as of {fmt_time(now)}; {view.base.date_from} – "

@@ -172,6 +172,7 @@ def layout(**query):
             if not unknown:
                 statements = q.ledger_statements(con, view.filters())
                 categories = q.ledger_categories(con, view.filters())
+                opened = entries_for(con, view) if view.entry else None
         finally:
             con.close()
     except (WarehouseError, QueryError, duckdb.Error) as e:
@@ -179,7 +180,7 @@ def layout(**query):
         return html.Div([html.H1(label("收支分析", "Accounts explorer")),
                          unavailable(str(e), id="explore-accounts-unavailable")],
                         className="page page-explore")
-    search = view.search()
+    search = view.view_search()
     parts = xp.head(PAGE, "收支分析", "Accounts explorer", view, notices)
     parts += xp.controls(PAGE, view, options, KEYS)
     parts.append(xp.report_links(["ledger_statement", "ledger_entries"], view))
@@ -221,23 +222,25 @@ def layout(**query):
                                    config={"displayModeBar": False},
                                    className="explore-graph"), csv="ledger_categories"),
         xp.panel("entries", "明细", "Entries behind the figures", DEFS["entries"], search,
-                 html.Div(html.P(label("点击收支表的一行或柱形",
-                                       "click a statement row or a bar"),
-                                 className="empty-state"), id="xp-accounts-entries"),
+                 html.Div(opened or html.P(label("点击收支表的一行或柱形",
+                                                 "click a statement row or a bar"),
+                                           className="empty-state"),
+                          id="xp-accounts-entries"),
                  wide=True),
     ], className="explore-charts"))
     return html.Div(parts, className="page page-explore")
 
 
 @callback(
-    Output("xp-accounts-entries", "children"),
+    Output("xp-accounts-url", "search", allow_duplicate=True),
     Input("xp-accounts-statements", "cellClicked"),
     Input("xp-accounts-bars", "clickData"),
     State("xp-accounts-view", "data"),
     prevent_initial_call=True,
 )
-def show_entries(cell, click, data):
-    """The entries of the clicked compound-month, with its statement line."""
+def open_entries(cell, click, data):
+    """A statement row or bar clicked: the URL of the view with that compound-month
+    open (a history entry, so Back closes it and a copied link reopens it)."""
     if ctx.triggered_id == "xp-accounts-statements":
         if not cell or not cell.get("rowId") or "|" not in cell["rowId"]:
             return no_update
@@ -246,21 +249,24 @@ def show_entries(cell, click, data):
         if not click or not click.get("points"):
             return no_update
         compound, month_text = click["points"][0]["customdata"]
-    try:
-        month = dt.date.fromisoformat(month_text + "-01")
-    except ValueError:
-        return no_update
     view, _ = xp.parse_view(data)
+    new, _ = xp.parse_view({**data, "entry_compound": compound,
+                                  "entry_month": month_text})
+    if new.entry is None or new.entry == view.entry:
+        return no_update
+    return new.search()
+
+
+def entries_for(con, view: xp.PeopleView) -> html.Div:
+    """The open drill-down (`view.entry`): the compound-month's entries and statement."""
+    compound, month_text = view.entry
+    month = dt.date.fromisoformat(month_text + "-01")
     nxt = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-    con = _data.reader().cursor()
-    try:
-        entries = q.ledger_month_entries(con, compound, month).to_pylist()
-        line = q.ledger_statements(con, q.PeopleFilters(
-            month, nxt - dt.timedelta(days=1), compounds=(compound,))).to_pylist()
-    finally:
-        con.close()
+    entries = q.ledger_month_entries(con, compound, month).to_pylist()
+    line = q.ledger_statements(con, q.PeopleFilters(
+        month, nxt - dt.timedelta(days=1), compounds=(compound,))).to_pylist()
     return entries_view(compound, month, entries, line[0] if line else None,
-                        view.search())
+                        view.view_search())
 
 
 def entries_view(compound: str, month: dt.date, entries: list[dict],

@@ -274,7 +274,7 @@ def layout(**query):
         return html.Div([html.H1(label("参与分析", "Participation explorer")),
                          unavailable(str(e), id="explore-participation-unavailable")],
                         className="page page-explore")
-    search = view.search()
+    search = view.view_search()
     parts = xp.head(PAGE, "参与分析", "Participation explorer", view, notices)
     parts += xp.controls(PAGE, view, options, KEYS)
     parts.append(xp.report_links(["vote_results", "participation"], view))

@@ -148,7 +148,7 @@ def layout(**query):
         return html.Div([html.H1(label("人口分析", "Population explorer")),
                          unavailable(str(e), id="explore-population-unavailable")],
                         className="page page-explore")
-    search = view.search()
+    search = view.view_search()
     defs = _defs(settings.small_count)
     parts = xp.head(PAGE, "人口分析", "Population explorer", view, notices,
                     extra_meta=f"（人口为快照，日期不适用；年龄按 {view.now().year} 年计）")

@@ -27,6 +27,7 @@ from dashboards._components import fmt_time, label, unavailable
 from dashboards._explore_breakdown import BY_LABELS, PARTIAL_ZH, breakdown_table
 from dashboards._explore_state import (LIST_KEYS, MEASURES, PAGE_SIZE, ExploreState,
                                        parse_query, sort_from_columns)
+from dashboards._explore_time import apply_time, frozen_banner, ticket_search, time_controls
 from dashboards._explore_timeline import timeline
 from pipelines import queries
 from pipelines.dimensions import label as label_of
@@ -295,8 +296,10 @@ def layout(**query):
                         className="page page-explore")
     settings = _data.settings()
     state, notices = parse_query(query, local_now(settings).date(), options)
-    search = _with(state, row=0).search()  # links carry the view, not the table position
+    # links carry the view, not the table position or the open ticket
+    search = _with(state, row=0).view_only().search()
     now = _now(state)
+    opened = _open_ticket(state, now) if state.ticket else None
 
     chosen = sum(len(state.get(k)) for k in LIST_KEYS)
     # Dates, then a drawer with the other filters: one compact row with the chips, so the
@@ -397,7 +400,10 @@ def layout(**query):
             dcc.Location(id="explore-url", refresh="callback-nav"),
             dcc.Store(id="explore-state", data=state.to_store()),
             html.Div([html.H1(label("事件分析", "Ticket explorer")),
-                      subnav("tickets", search)], className="explore-head"),
+                      subnav("tickets", search), ticket_search("explore", state)],
+                     className="explore-head"),
+            frozen_banner("explore", PATH, state),
+            opened[1] if opened else html.Div(id="explore-find-result"),
             html.P([f"统计时点 {fmt_time(now)}；按上报日期 {state.date_from} 至 "
                     f"{state.date_to}",
                     html.Span(f"figures as of {fmt_time(now)}; reported "
@@ -405,7 +411,8 @@ def layout(**query):
                               className="label-en")],
                    className="meta-line", id="explore-asof"),
             notice_list,
-            html.Div([filters, chip_row], className="explore-bar"),
+            html.Div([time_controls("explore", state), filters, chip_row],
+                     className="explore-bar"),
             controls,
             html.Div(panel("trend", search, chart("trend"), wide=True),
                      className="explore-charts"),
@@ -447,8 +454,9 @@ def layout(**query):
                     className="panel explore-panel explore-table-panel"),
                  html.Section(
                     [html.H2(label("办理时间线", "Timeline"), className="panel-title"),
-                     html.Div(html.P(label("点击表格中的事件", "click a ticket in the table"),
-                                     className="empty-state"), id="explore-timeline")],
+                     html.Div(opened[0] if opened else html.P(
+                         label("点击表格中的事件", "click a ticket in the table"),
+                         className="empty-state"), id="explore-timeline")],
                     className="panel explore-panel explore-timeline-panel")],
                 className="explore-table-row",
             ),
@@ -475,15 +483,35 @@ def layout(**query):
     Input({"type": "explore-chip", "index": ALL}, "n_clicks"),
     Input("explore-clear", "n_clicks"),
     Input("explore-table", "columnState"),
+    Input("explore-preset", "value"),
+    Input("explore-asof-input", "value"),
+    Input("explore-freeze", "n_clicks"),
+    Input("explore-table", "cellClicked"),
+    State("explore-table", "paginationInfo"),
     State("explore-state", "data"),
     prevent_initial_call=True,
 )
 def navigate(date_from, date_to, *args):
-    """A filter, a click on a chart, a chip's × or a header sort: the new view's URL."""
+    """A filter, a click on a chart, a chip's ×, a header sort, a time control or a
+    ticket opened: the new view's URL."""
     state = _state(args[-1])
     trigger = ctx.triggered_id
     new = state
-    if trigger in ("explore-from", "explore-to"):
+    if trigger == "explore-table" and ctx.triggered[0]["prop_id"].endswith(
+            ".cellClicked"):
+        # a drill-down: one history entry, the table stays on its page
+        cell = ctx.triggered[0]["value"] or {}
+        if not cell.get("rowId") or cell["rowId"] == state.ticket:
+            return no_update
+        info = args[-2] or {}
+        row = int(info.get("currentPage") or 0) * PAGE_SIZE
+        return PATH + _with(state, ticket=str(cell["rowId"]), row=row).search()
+    if trigger in ("explore-preset", "explore-asof-input", "explore-freeze"):
+        new = apply_time(state, trigger.removeprefix("explore-"), ctx.triggered[0]["value"],
+                         local_now(_data.settings()))
+        if new is None:
+            return no_update
+    elif trigger in ("explore-from", "explore-to"):
         try:
             new = state.with_dates(dt.date.fromisoformat(date_from),
                                    dt.date.fromisoformat(date_to))
@@ -531,10 +559,7 @@ def navigate(date_from, date_to, *args):
             return no_update
         key, value = items[index]
         if key == "dates":
-            new = _with(state, explicit_dates=False)
-            today = local_now(_data.settings()).date()
-            new = _with(new, date_to=today,
-                        date_from=today - dt.timedelta(days=89))
+            new = state.with_preset(None, _now(state))
         else:
             new = state.with_values(key, [v for v in state.get(key) if v != value])
     # Another view starts at the top of its table; the same view keeps its URL.
@@ -733,21 +758,33 @@ def table_rows(request, data):
     return {"rowData": page.to_dict("records"), "rowCount": total}
 
 
-@callback(
-    Output("explore-timeline", "children"),
-    Input("explore-table", "cellClicked"),
-    State("explore-state", "data"),
-    prevent_initial_call=True,
-)
-def show_timeline(cell, data):
-    """The clicked ticket's lifecycle: each step, time since the last and the deadline."""
-    if not cell or not cell.get("rowId"):
-        return no_update
+def _open_ticket(state: ExploreState, now: dt.datetime) -> tuple[html.Div, html.P]:
+    """The open ticket's timeline (any date) and the line under the search saying what
+    was found: "未找到" for an unknown ID, a note and a way to its dates when it lies
+    outside the view's window."""
     con = _data.reader().cursor()
     try:
-        t = q.ticket_detail(con, cell["rowId"])
+        t = q.ticket_detail(con, state.ticket)
     finally:
         con.close()
+    close = dcc.Link(label("关闭", "Close"), href=PATH + _with(state, ticket=None).search(),
+                     id="explore-ticket-close", className="explore-live")
     if t is None:
-        return html.P(label("没有这件事件", "No such ticket"), className="empty-state")
-    return timeline(t, _now(_state(data)))
+        text = f"未找到编号为「{state.ticket}」的事件（已查全部日期）"
+        return (html.P([text, " ", close], className="empty-state"),
+                html.P([label(text, f"no ticket {state.ticket!r} in any date"), " ", close],
+                       id="explore-find-result", className="explore-notices",
+                       role="status"))
+    day = t["reported_at"].date()
+    parts: list = [label(f"已打开 {t['ticket_id']} 的时间线", "timeline opened"), " ",
+                   html.A("↓", href="#explore-timeline"), " ", close]
+    if not state.date_from <= day <= state.date_to:
+        month = day.replace(day=1)
+        parts += [html.Br(), label(
+            f"该事件上报于 {day}，不在当前时段 {state.date_from} – {state.date_to} 内",
+            "reported outside the dates in view"), " ",
+            dcc.Link(label(f"切换到 {month:%Y-%m}", f"show {month:%Y-%m}"),
+                     href=PATH + state.with_dates(month, _bucket_end(month, "month"))
+                     .search(), id="explore-ticket-window")]
+    return (timeline(t, now),
+            html.P(parts, id="explore-find-result", className="meta-line", role="status"))
