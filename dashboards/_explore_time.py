@@ -91,7 +91,7 @@ def apply_time(state: ExploreState, control: str, value,
 
 def ticket_search(prefix: str, state: ExploreState) -> html.Form:
     """'事件编号' search: opens /explore/tickets with this view and `ticket=<id>`."""
-    keep = [html.Input(type="hidden", name=k, value=v)
+    keep = [dcc.Input(type="hidden", name=k, value=v)
             for k, v in state.view_only().query() if k != "row"]
     return html.Form(
         [html.Label([html.Span(label("查找事件", "Find ticket"), className="filter-label"),

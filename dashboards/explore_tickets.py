@@ -772,15 +772,15 @@ def _open_ticket(state: ExploreState, now: dt.datetime) -> tuple[html.Div, html.
     if t is None:
         text = f"未找到编号为「{state.ticket}」的事件（已查全部日期）"
         return (html.P([text, " ", close], className="empty-state"),
-                html.P([label(text, f"no ticket {state.ticket!r} in any date"), " ", close],
+                html.P([*label(text, f"no ticket {state.ticket!r} in any date"), " ", close],
                        id="explore-find-result", className="explore-notices",
                        role="status"))
     day = t["reported_at"].date()
-    parts: list = [label(f"已打开 {t['ticket_id']} 的时间线", "timeline opened"), " ",
+    parts: list = [*label(f"已打开 {t['ticket_id']} 的时间线", "timeline opened"), " ",
                    html.A("↓", href="#explore-timeline"), " ", close]
     if not state.date_from <= day <= state.date_to:
         month = day.replace(day=1)
-        parts += [html.Br(), label(
+        parts += [html.Br(), *label(
             f"该事件上报于 {day}，不在当前时段 {state.date_from} – {state.date_to} 内",
             "reported outside the dates in view"), " ",
             dcc.Link(label(f"切换到 {month:%Y-%m}", f"show {month:%Y-%m}"),

@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 import duckdb
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.keys import Keys
 
 from pipelines.bootstrap import load_demo_inputs
@@ -59,7 +60,7 @@ def _wait(check, what: str, timeout: float = 20):
     while time.monotonic() < end:
         try:
             value = check()
-        except Exception:  # an element replaced while the page rebuilds: look again
+        except WebDriverException:  # an element replaced while the page rebuilds
             value = None
         if value:
             return value
