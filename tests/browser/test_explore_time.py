@@ -82,7 +82,7 @@ def _summary_settled(driver):
     return _wait(lambda: _text(driver, '[data-key="reported_count.current"]') and not
                  driver.execute_script("return document.querySelectorAll("
                                        "'[data-dash-is-loading=true]').length"),
-                 "the summary")
+                 "the summary", timeout=45)
 
 
 def _find(driver, ticket_id: str) -> None:
@@ -182,7 +182,10 @@ def _yuan(d: Decimal) -> str:
 
 def test_overdue_level_3_last_month_against_last_year_like_for_like(served, dash_br):
     con, driver = served["con"], dash_br.driver
-    driver.get(served["url"] + f"/explore/tickets?asof={ASOF}")
+    # 2 April: last month is March; a level-3 ticket of March 2025 was still open past
+    # its deadline on 2 April 2025, and closed long before 2 April 2026
+    asof = dt.datetime(2026, 4, 2, 12)
+    driver.get(served["url"] + f"/explore/tickets?asof={asof:%Y-%m-%dT%H:%M:%S}")
     _summary_settled(driver)
     dash_br.select_dcc_dropdown("#explore-preset", value="上月")
     _wait(lambda: _query(driver).get("preset") == ["last_month"], "preset=last_month")
@@ -193,7 +196,6 @@ def test_overdue_level_3_last_month_against_last_year_like_for_like(served, dash
     assert _query(driver)["preset"] == ["last_month"] and "from" not in _query(driver)
 
     def overdue(start: str, as_of: dt.datetime) -> int:
-        # like for like: last year's month judged as long after its end as this one
         return con.execute(
             "select count(*) from tickets where level = 3 "
             "and reported_at >= cast($s as date) "
@@ -201,10 +203,10 @@ def test_overdue_level_3_last_month_against_last_year_like_for_like(served, dash
             "and (closed_at is null or closed_at > $a) and $a > deadline_at",
             {"s": start, "a": as_of}).fetchone()[0]
 
-    asof = dt.datetime.fromisoformat(ASOF)
-    shifted = dt.datetime(2025, 10, 31) + (asof - dt.datetime(2026, 10, 31))
-    this_year, last_year = overdue("2026-10-01", asof), overdue("2025-10-01", shifted)
-    assert last_year != overdue("2025-10-01", asof)  # the shift matters in this data
+    # like for like: March 2025 judged as long after its end as March 2026 is at asof
+    shifted = dt.datetime(2025, 4, 1) + (asof - dt.datetime(2026, 4, 1))
+    this_year, last_year = overdue("2026-03-01", asof), overdue("2025-03-01", shifted)
+    assert last_year > overdue("2025-03-01", asof)  # the shift matters in this data
     assert _kpi(driver, "overdue_count.current") == this_year
     assert _kpi(driver, "overdue_count.last_year") == last_year
 
