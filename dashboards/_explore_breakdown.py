@@ -152,6 +152,18 @@ def breakdown_table(df: pd.DataFrame, b: Breakdown, *, codes: bool = False
     return pd.DataFrame(out, columns=columns)
 
 
+def breakdown_keys(df: pd.DataFrame, b: Breakdown) -> tuple[list, list]:
+    """The raw values behind `breakdown_table`'s rows and value columns, in its order
+    (the total row and column excluded): what a click on a cell drills down to."""
+    if df.empty:
+        return [], []
+    if b.by2 is None:
+        return _order(df[~df["value_total"]], "value", b.by, b.measure), []
+    return (_order(df[~df["value_total"] & df["value2_total"]], "value", b.by, b.measure),
+            _order(df[df["value_total"] & ~df["value2_total"]], "value2", b.by2,
+                   b.measure))
+
+
 class _Total:
     """Marks the total over a dimension (distinct from a missing value)."""
 

@@ -401,6 +401,25 @@ def sort_from_columns(column_state: Iterable[Mapping[str, Any]] | None) -> str:
     return f"{column}:{direction}"
 
 
+def cell_view(state: ExploreState, picks: Iterable[tuple[str, Any]]
+              ) -> ExploreState | None:
+    """The view narrowed to a breakdown cell: each (dimension, value) of its row and
+    column as a filter, a period as its dates (inside the view's). None for the total
+    corner or an empty value: nothing a filter could narrow to."""
+    new = state
+    for by, value in picks:
+        if value is None or (isinstance(value, float) and value != value):
+            continue
+        if by == "period":
+            bucket = dt.date.fromisoformat(str(value)[:10])
+            end = shift_periods(state.grain, period_start(state.grain, bucket), 1)
+            new = new.with_dates(max(bucket, state.date_from),
+                                 min(end - dt.timedelta(days=1), state.date_to))
+        else:
+            new = new.with_values(by, [int(value) if by == "level" else value])
+    return None if new == state else _replace(new, row=0)
+
+
 _KEY_ZH = {
     "community": "社区",
     "grid": "网格",

@@ -24,9 +24,10 @@ from dash import (ALL, MATCH, ClientsideFunction, Input, Output, State, callback
 from dashboards import _data
 from dashboards import _explore_figures as figs
 from dashboards._components import fmt_time, label, unavailable
-from dashboards._explore_breakdown import BY_LABELS, PARTIAL_ZH, breakdown_table
+from dashboards._explore_breakdown import (BY_LABELS, PARTIAL_ZH, breakdown_keys,
+                                           breakdown_table)
 from dashboards._explore_state import (LIST_KEYS, MEASURES, PAGE_SIZE, ExploreState,
-                                       parse_query, sort_from_columns)
+                                       cell_view, parse_query, sort_from_columns)
 from dashboards._explore_time import apply_time, frozen_banner, ticket_search, time_controls
 from dashboards._explore_timeline import timeline
 from pipelines import queries
@@ -644,7 +645,25 @@ def show_breakdown(data, view="pivot"):
         return html.Td(text, className="col-count")
 
     last = len(table) - 1  # the total row
-    rows = [html.Tr([cell(v, i) for i, v in enumerate(r)],
+    row_keys, col_keys = breakdown_keys(df, state.breakdown())
+
+    def linked(td, n, i):
+        # a cell drills down to its tickets: the view filtered to its row and column
+        # values (a history entry: Back returns to the whole table)
+        if i == 0 or td.children == "—":
+            return td
+        picks = [(state.by, row_keys[n] if n < last else None)]
+        if state.by2 is not None:
+            picks.append((state.by2, col_keys[i - 1] if i - 1 < len(col_keys) else None))
+        new = cell_view(state, picks)
+        if new is None:
+            return td
+        td.children = dcc.Link(td.children, href=PATH + new.search(),
+                               className="explore-cell-link",
+                               title="查看这一格的事件 show these tickets")
+        return td
+
+    rows = [html.Tr([linked(cell(v, i), n, i) for i, v in enumerate(r)],
                     className="total-row" if n == last else None)
             for n, r in enumerate(table.itertuples(index=False))]
     return html.Div(html.Table([head, html.Tbody(rows)],

@@ -54,7 +54,7 @@ def _query(driver) -> dict:
     return parse_qs(urlsplit(driver.current_url).query)
 
 
-def _wait(check, what: str, timeout: float = 20):
+def _wait(check, what: str, timeout: float = 40):
     """check()'s value once truthy; fails the test after `timeout`."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -82,7 +82,7 @@ def _summary_settled(driver):
     return _wait(lambda: _text(driver, '[data-key="reported_count.current"]') and not
                  driver.execute_script("return document.querySelectorAll("
                                        "'[data-dash-is-loading=true]').length"),
-                 "the summary", timeout=45)
+                 "the summary", timeout=90)
 
 
 def _find(driver, ticket_id: str) -> None:

@@ -4,6 +4,7 @@ its files show it. Every figure is checked against SQL or pandas written here.""
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import parse_qsl
 
 import duckdb
 import pandas as pd
@@ -94,3 +95,26 @@ def test_codes_option_gives_ids_and_raw_values(con):
 def test_names_outside_the_registries_are_refused(kwargs):
     with pytest.raises(ValueError):
         q.Breakdown(**kwargs)
+
+
+def test_a_pivot_cell_drills_down_to_exactly_its_tickets(con):
+    """Each cell links to the view narrowed to its row and column values: the linked
+    view's ticket count is the cell's own count."""
+    from dashboards._explore_breakdown import breakdown_keys
+    from dashboards._explore_state import cell_view, parse_query
+
+    state, _ = parse_query({"from": "2026-01-01", "to": "2026-09-30", "by": "community",
+                            "by2": "level"}, NOW.date())
+    df = q.ticket_measure_breakdown(con, state.filters(), state.breakdown(), now=NOW)
+    table = breakdown_table(df, state.breakdown())
+    rows, cols = breakdown_keys(df, state.breakdown())
+    assert len(rows) == len(table) - 1 and len(cols) == len(table.columns) - 2
+    for r, community in enumerate(rows[:3]):
+        for c, level in enumerate(cols):
+            new = cell_view(state, [("community", community), ("level", level)])
+            drilled, notices = parse_query(dict(parse_qsl(new.search()[1:])), NOW.date())
+            assert notices == [] and drilled.get("level") == (level,)
+            n = q.ticket_summary(con, drilled.filters(), now=NOW)
+            assert n.loc[n.period == "current", "reported_count"].item() == \
+                table.iloc[r, c + 1]
+    assert cell_view(state, [("community", None), ("level", None)]) is None  # the corner
