@@ -143,3 +143,19 @@ def test_date_change__drops_the_preset_and_keeps_the_open_ticket():
     assert moved.preset is None and moved.ticket == "T-000123"
     assert dict(parse_qsl(moved.search()[1:]))["ticket"] == "T-000123"
     assert "ticket" not in moved.view_only().search()
+
+
+def test_time_controls__asof_field_freeze_and_preset():
+    from dashboards._explore_time import apply_time
+
+    now = dt.datetime(2026, 12, 3, 9, 15)
+    state, _ = parse_query({"preset": "last_month"}, now.date())
+    typed = apply_time(state, "asof-input", "2026-11-20 12:00", now)
+    # 上月 of the typed instant, not of today
+    assert typed.asof == dt.datetime(2026, 11, 20, 12) and typed.date_from == dt.date(
+        2026, 10, 1)
+    assert apply_time(state, "asof-input", "20 Nov", now) is None  # malformed: no move
+    assert apply_time(typed, "asof-input", "", now).asof is None  # empty: live
+    frozen = apply_time(state, "freeze", 1, now)
+    assert (frozen.asof, frozen.preset, frozen.date_to) == (now, None, dt.date(2026, 11, 30))
+    assert apply_time(state, "preset", None, now).preset is None
