@@ -20,6 +20,8 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashboards import _data
 from dashboards._components import fmt_time, label, unavailable
+from dashboards._explore_state import parse_query
+from dashboards._explore_time import ticket_search
 from dashboards._warnings_view import CHOICES, WarningsView, drill_link, parse_view
 from pipelines.queries import QueryError
 from pipelines.queries import warnings as wq
@@ -108,7 +110,9 @@ def layout(**query) -> html.Div:
 
     today = local_now(_data.settings()).date()
     view, notices = parse_view(query, today)
-    head = html.Div([html.H1(label("预警", "Warnings")), subnav(PAGE, "")],
+    head = html.Div([html.H1(label("预警", "Warnings")), subnav(PAGE, ""),
+                     # the ticket search of every explorer page (over the default view)
+                     ticket_search("warnings", parse_query({}, today)[0])],
                     className="explore-head")
     try:
         con = _data.reader().cursor()
