@@ -374,11 +374,10 @@ def head(page: str, zh: str, en: str, view: PeopleView, notices: list[Notice],
     return [
         dcc.Location(id=f"xp-{page}-url", refresh="callback-nav"),
         dcc.Store(id=f"xp-{page}-view", data=view_store(view)),
-        html.Div([html.H1(label(zh, en)), subnav(page, view.view_search())],
-                 className="explore-head"),
-        frozen_banner(f"xp-{page}", f"/explore/{page}", view.base),
-        ticket_search(f"xp-{page}", view.base),
-        html.P([f"统计时点 {fmt_time(now)}；日期 {view.base.date_from} 至 "
+        html.Div([html.H1(label(zh, en)), subnav(page, view.view_search()),
+                  ticket_search(f"xp-{page}", view.base)], className="explore-head"),
+        html.P([frozen_banner(f"xp-{page}", f"/explore/{page}", view.base),
+                f"统计时点 {fmt_time(now)}；日期 {view.base.date_from} 至 "
                 f"{view.base.date_to}{extra_meta}",
                 html.Span(f"as of {fmt_time(now)}; {view.base.date_from} – "
                           f"{view.base.date_to}", className="label-en")],

@@ -50,16 +50,17 @@ def time_controls(prefix: str, state: ExploreState, *, presets: bool = True
     )
 
 
-def frozen_banner(prefix: str, path: str, state: ExploreState) -> html.Div:
-    """'本页冻结于 …' with a link back to live, or an empty placeholder."""
+def frozen_banner(prefix: str, path: str, state: ExploreState) -> html.Span:
+    """'本页冻结于 …' with a link back to live (inline, for the page's meta line), or an
+    empty placeholder."""
     if state.asof is None:
-        return html.Div(id=f"{prefix}-frozen")
-    return html.Div(
-        [html.Span(f"本页冻结于 {fmt_time(state.asof)}：数字按该时点判断，不随时间变化。"),
-         html.Span(f"Frozen at {fmt_time(state.asof)}.", className="label-en"),
+        return html.Span(id=f"{prefix}-frozen")
+    return html.Span(
+        [html.B(f"本页冻结于 {fmt_time(state.asof)}（数字不随时间变化）"),
+         html.Span(" Frozen ", className="label-en"),
          dcc.Link(label("回到实时", "Back to live"),
                   href=path + state.live().view_only().search(),
-                  id=f"{prefix}-live", className="explore-live")],
+                  id=f"{prefix}-live", className="explore-live"), " · "],
         id=f"{prefix}-frozen", className="explore-frozen", role="status")
 
 

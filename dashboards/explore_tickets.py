@@ -403,9 +403,8 @@ def layout(**query):
             html.Div([html.H1(label("事件分析", "Ticket explorer")),
                       subnav("tickets", search), ticket_search("explore", state)],
                      className="explore-head"),
-            frozen_banner("explore", PATH, state),
             opened[1] if opened else html.Div(id="explore-find-result"),
-            html.P([f"统计时点 {fmt_time(now)}；按上报日期 {state.date_from} 至 "
+            html.P([frozen_banner("explore", PATH, state), f"统计时点 {fmt_time(now)}；按上报日期 {state.date_from} 至 "
                     f"{state.date_to}",
                     html.Span(f"figures as of {fmt_time(now)}; reported "
                               f"{state.date_from} – {state.date_to}",

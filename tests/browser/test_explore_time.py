@@ -190,6 +190,7 @@ def test_overdue_level_3_last_month_against_last_year_like_for_like(served, dash
     dash_br.select_dcc_dropdown("#explore-preset", value="上月")
     _wait(lambda: _query(driver).get("preset") == ["last_month"], "preset=last_month")
     _summary_settled(driver)
+    driver.find_element("css selector", "#explore-drawer > summary").click()  # 更多筛选
     dash_br.select_dcc_dropdown("#explore-f-level", value="3级 L3")
     _wait(lambda: _query(driver).get("level") == ["3"], "level=3")
     _summary_settled(driver)
