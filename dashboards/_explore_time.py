@@ -23,31 +23,39 @@ TICKETS_PATH = "/explore/tickets"
 _ASOF = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?$")
 
 
+def preset_control(prefix: str, state: ExploreState) -> html.Label:
+    """The preset menu (id `{prefix}-preset`)."""
+    options = [{"label": preset_label(p), "value": p} for p in PRESETS]
+    return html.Label([html.Span(label("时间", "Period"), className="filter-label"),
+                       dcc.Dropdown(options, state.preset, id=f"{prefix}-preset",
+                                    placeholder="自选日期 custom dates",
+                                    className="explore-dropdown explore-preset")],
+                      className="filter")
+
+
+def instant_controls(prefix: str, state: ExploreState) -> list:
+    """The as-of field and "冻结链接" (ids `{prefix}-asof-input`, `{prefix}-freeze`)."""
+    asof = state.asof.strftime("%Y-%m-%d %H:%M") if state.asof else ""
+    return [
+        html.Label([html.Span(label("统计时点", "As of"), className="filter-label"),
+                    dcc.Input(id=f"{prefix}-asof-input", type="text", debounce=True,
+                              value=asof, placeholder="实时 now (YYYY-MM-DD HH:MM)",
+                              className="explore-date explore-asof-input")],
+                   className="filter"),
+        html.Button(label("冻结链接", "Freeze link"), id=f"{prefix}-freeze",
+                    n_clicks=0, className="explore-button",
+                    title="把统计时点和日期固定在链接里：以后打开，数字不变 "
+                          "pin the instant and the dates in the link"),
+    ]
+
+
 def time_controls(prefix: str, state: ExploreState, *, presets: bool = True
                   ) -> html.Div:
     """Preset (unless `presets` is False: a page without dates), as-of and freeze
-    controls (ids `{prefix}-preset`, `-asof-input`, `-freeze`), read by `apply_time`."""
-    options = [{"label": preset_label(p), "value": p} for p in PRESETS]
-    asof = state.asof.strftime("%Y-%m-%d %H:%M") if state.asof else ""
-    return html.Div(
-        [
-            *([html.Label([html.Span(label("时间", "Period"), className="filter-label"),
-                           dcc.Dropdown(options, state.preset, id=f"{prefix}-preset",
-                                        placeholder="自选日期 custom dates",
-                                        className="explore-dropdown explore-preset")],
-                          className="filter")] if presets else []),
-            html.Label([html.Span(label("统计时点", "As of"), className="filter-label"),
-                        dcc.Input(id=f"{prefix}-asof-input", type="text", debounce=True,
-                                  value=asof, placeholder="实时 now (YYYY-MM-DD HH:MM)",
-                                  className="explore-date explore-asof-input")],
-                       className="filter"),
-            html.Button(label("冻结链接", "Freeze link"), id=f"{prefix}-freeze",
-                        n_clicks=0, className="explore-button",
-                        title="把统计时点和日期固定在链接里：以后打开，数字不变 "
-                              "pin the instant and the dates in the link"),
-        ],
-        className="explore-bar-filters explore-time",
-    )
+    controls in one row, read back by `apply_time`."""
+    return html.Div(([preset_control(prefix, state)] if presets else [])
+                    + instant_controls(prefix, state),
+                    className="explore-bar-filters explore-time")
 
 
 def frozen_banner(prefix: str, path: str, state: ExploreState) -> html.Span:
@@ -56,8 +64,8 @@ def frozen_banner(prefix: str, path: str, state: ExploreState) -> html.Span:
     if state.asof is None:
         return html.Span(id=f"{prefix}-frozen")
     return html.Span(
-        [html.B(f"本页冻结于 {fmt_time(state.asof)}（数字不随时间变化）"),
-         html.Span(" Frozen ", className="label-en"),
+        [html.B(f"冻结于 {fmt_time(state.asof)}"),
+         html.Span(" frozen ", className="label-en"),
          dcc.Link(label("回到实时", "Back to live"),
                   href=path + state.live().view_only().search(),
                   id=f"{prefix}-live", className="explore-live"), " · "],

@@ -28,7 +28,8 @@ from dashboards._explore_breakdown import (BY_LABELS, PARTIAL_ZH, breakdown_keys
                                            breakdown_table)
 from dashboards._explore_state import (LIST_KEYS, MEASURES, PAGE_SIZE, ExploreState,
                                        cell_view, parse_query, sort_from_columns)
-from dashboards._explore_time import apply_time, frozen_banner, ticket_search, time_controls
+from dashboards._explore_time import (apply_time, frozen_banner, instant_controls,
+                                      preset_control, ticket_search)
 from dashboards._explore_timeline import timeline
 from pipelines import queries
 from pipelines.dimensions import label as label_of
@@ -325,6 +326,7 @@ def layout(**query):
                       ("community", "grid", "compound", "category", "source", "handler")],
                     _dropdown("level", state, [1, 2, 3, 4]),
                     _dropdown("status", state, list(q.STATUSES)),
+                    *instant_controls("explore", state),
                     html.Button(label("清除筛选", "Clear"), id="explore-clear",
                                 className="explore-button", n_clicks=0),
                 ], className="explore-filters"),
@@ -411,7 +413,8 @@ def layout(**query):
                               className="label-en")],
                    className="meta-line", id="explore-asof"),
             notice_list,
-            html.Div([time_controls("explore", state), filters, chip_row],
+            # the preset in the bar; the as-of field and 冻结链接 in 更多筛选
+            html.Div([preset_control("explore", state), filters, chip_row],
                      className="explore-bar"),
             controls,
             html.Div(panel("trend", search, chart("trend"), wide=True),
