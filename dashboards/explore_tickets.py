@@ -414,7 +414,8 @@ def layout(**query):
                    className="meta-line", id="explore-asof"),
             notice_list,
             # the preset in the bar; the as-of field and 冻结链接 in 更多筛选
-            html.Div([preset_control("explore", state), filters, chip_row],
+            html.Div([html.Div(preset_control("explore", state), className="explore-bar-filters"),
+                      filters, chip_row],
                      className="explore-bar"),
             controls,
             html.Div(panel("trend", search, chart("trend"), wide=True),
