@@ -33,10 +33,12 @@ from __future__ import annotations
 import argparse
 import getpass
 import logging
+import os
 import re
 import secrets
 import sys
 import threading
+import time
 from collections import OrderedDict
 from datetime import datetime
 from typing import Any, Mapping
@@ -237,6 +239,30 @@ def _problem(v: freshness.SourceFreshness, details: bool) -> str | None:
     return None
 
 
+# /healthz is public: a deep check (every table read once) is shared by the requests of
+# this long, so nobody can make the server read the whole warehouse at will.
+DEEP_REUSE_SECONDS = 60.0
+_deep_lock = threading.Lock()
+_deep_last: tuple[tuple, float, warehouse.Verified] | None = None
+
+
+def _verified(db_path) -> tuple[warehouse.Verified, float]:
+    """`warehouse.verify` of the served file and its age in seconds: a result for the same
+    file (inode, modification time) younger than DEEP_REUSE_SECONDS is reused, and
+    concurrent requests wait for one run. A failure is never reused."""
+    global _deep_last
+    with _deep_lock:
+        st = os.stat(db_path)
+        key = (str(db_path), st.st_ino, st.st_mtime_ns, st.st_size)
+        now = time.monotonic()
+        if (_deep_last is not None and _deep_last[0] == key
+                and now - _deep_last[1] < DEEP_REUSE_SECONDS):
+            return _deep_last[2], now - _deep_last[1]
+        verified = warehouse.verify(db_path)
+        _deep_last = (key, time.monotonic(), verified)
+        return verified, 0.0
+
+
 def health_payload(settings: Settings, deep: bool = False,
                    details: bool = False) -> tuple[dict[str, Any], int]:
     """(JSON body, HTTP status) of `/healthz`: 200 ok; 503 unavailable, corrupt (deep
@@ -249,7 +275,7 @@ def health_payload(settings: Settings, deep: bool = False,
     source's state, times and counts.
 
     With `deep`, every table is read once (`warehouse.verify`); `deep.seconds` says what
-    it cost.
+    it cost, `deep.age_seconds` how old the shared result is (see `_verified`).
     """
     now = local_now(settings)
     body: dict[str, Any] = {
@@ -264,9 +290,10 @@ def health_payload(settings: Settings, deep: bool = False,
         finally:
             con.close()
         if deep:
-            verified = warehouse.verify(settings.db_path)
+            verified, age = _verified(settings.db_path)
             body["deep"] = {"tables": verified.tables, "rows": verified.rows,
-                            "seconds": round(verified.seconds, 3)}
+                            "seconds": round(verified.seconds, 3),
+                            "age_seconds": round(age, 1)}
     except (WarehouseError, QueryError, duckdb.Error, OSError) as e:
         logger.warning("healthz: warehouse unavailable: %s", e)
         corrupt = isinstance(e, warehouse.CorruptTableError)

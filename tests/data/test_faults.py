@@ -243,3 +243,28 @@ def test_corrupt_tickets_block__cheap_healthz_blind_deep_check_names_the_table(
     assert body["error"].startswith(f"table tickets of {settings.db_path.name} cannot be read")
     with pytest.raises(warehouse.WarehouseError, match="checksum"):
         warehouse.verify(settings.db_path)
+
+
+def test_public_deep_healthz__one_full_read_per_minute_whatever_the_requests(
+    make_settings, tmp_path, clear_pages_state, monkeypatch
+):
+    """Anyone may call /healthz: twenty deep requests read the warehouse once, and a new
+    file (the next load) is read afresh."""
+    from app import create_app
+    from dashboards import _serving
+
+    settings = make_settings(stale_hours=24 * 365 * 10)
+    assert load_files(settings, "tickets", [write_csv(tmp_path / "t.csv", [ticket_row()])])
+    monkeypatch.setattr(_serving, "_deep_last", None)
+    reads = []
+    real_verify = warehouse.verify
+    monkeypatch.setattr(warehouse, "verify",
+                        lambda path: reads.append(path) or real_verify(path))
+    client = create_app(settings).server.test_client()
+    bodies = [client.get("/healthz?deep=1").get_json() for _ in range(20)]
+    assert len(reads) == 1
+    assert bodies[0]["deep"]["age_seconds"] == 0.0 and bodies[-1]["deep"]["tables"] >= 10
+    assert load_files(settings, "tickets",
+                      [write_csv(tmp_path / "t2.csv", [ticket_row(ticket_id="T-2")])])
+    client.get("/healthz?deep=1")
+    assert len(reads) == 2
