@@ -407,8 +407,11 @@ def _breakdown_rows(br, header: str) -> dict[str, str]:
     """The breakdown table once it shows `header`: {row name: measure cell}."""
     end = time.monotonic() + 30
     while True:
-        rows = [[c.text for c in tr.find_elements("css selector", "th, td")]
-                for tr in br.find_elements("#explore-breakdown-table tr")]
+        # read in one script: the table is redrawn as callbacks answer, and a row found
+        # before a redraw is stale after it
+        rows = br.driver.execute_script(
+            "return [...document.querySelectorAll('#explore-breakdown-table tr')].map("
+            "tr => [...tr.querySelectorAll('th, td')].map(c => c.innerText.trim()));")
         if rows and rows[0][1] == header:
             return {r[0]: r[1] for r in rows[1:]}
         assert time.monotonic() < end, rows[:1]

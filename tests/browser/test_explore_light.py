@@ -97,10 +97,17 @@ def test_the_first_ticket_chart_is_above_the_fold_at_1366x768(served, dash_br, a
     dash_br.driver.set_window_size(1366, 768)
     dash_br.driver.get(served + PAGES[1])
     _settle(dash_br)
-    box = dash_br.driver.execute_script(
-        "const g = document.querySelector('.explore-graph .js-plotly-plot');"
-        "if (!g) return null; const r = g.getBoundingClientRect();"
-        "return {top: r.top, bottom: r.bottom, fold: window.innerHeight};")
+    # the page's first chart (in layout order) once plotly has drawn it: plotly draws
+    # the charts in any order, and a lower one drawn first is not the first chart
+    box, end = None, time.monotonic() + 30
+    while box is None and time.monotonic() < end:
+        box = dash_br.driver.execute_script(
+            "const g = document.querySelector('.explore-graph');"
+            "if (!g || !g.querySelector('.js-plotly-plot .main-svg')) return null;"
+            "const r = g.getBoundingClientRect();"
+            "return {top: r.top, bottom: r.bottom, fold: window.innerHeight};")
+        if box is None:
+            time.sleep(0.2)
     dash_br.driver.save_screenshot(str(artifacts_dir / "explore_tickets_1366x768.png"))
     assert box is not None, "no chart drawn"
     assert box["bottom"] <= box["fold"], f"first chart ends at {box['bottom']:.0f} px, " \
