@@ -91,8 +91,9 @@ def _nav() -> html.Nav:
 
 
 def _shell() -> html.Div:
-    # Starts bare (no nav); the clientside callback adds the nav for non-wall paths,
-    # so the wall never flashes a nav on load.
+    # Starts with the nav: assets/shell.js hides it on wall paths before the first
+    # paint (html.shell-wall), and the clientside callback keeps both right as the path
+    # changes, so neither the wall flashes a nav nor a page shifts down when one appears.
     return html.Div(
         [
             dcc.Location(id="app-location"),
@@ -101,7 +102,7 @@ def _shell() -> html.Div:
             html.Main(dash.page_container, className="shell-main"),
         ],
         id="app-shell",
-        className="shell shell--bare",
+        className="shell",
     )
 
 
@@ -147,6 +148,7 @@ def create_app(settings: Settings) -> Dash:
         """
         function (pathname) {
             var bare = (pathname || "").indexOf("/wall") === 0;
+            document.documentElement.classList.toggle("shell-wall", bare);
             return bare ? "shell shell--bare" : "shell";
         }
         """,
