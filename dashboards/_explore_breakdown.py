@@ -126,7 +126,11 @@ def breakdown_table(df: pd.DataFrame, b: Breakdown, *, codes: bool = False
         rows.append([total, _num(t["measure"]), int(t["reported_count"])])
         cols = ([b.by, b.measure, "reported_count"] if codes
                 else [head, measure_header(b.measure), "上报（件）"])
-        return pd.DataFrame(rows, columns=cols)
+        frame = pd.DataFrame(rows, columns=cols)
+        # the tickets column says how many tickets a figure stands on: for the count of
+        # reported tickets itself a reader would see the measure twice (coded files keep
+        # it, so a script reading them finds the same columns whatever the measure)
+        return frame.iloc[:, :2] if b.measure == "reported" and not codes else frame
 
     def key(value, is_total):
         return _TOTAL if is_total else (None if _missing(value) else value)

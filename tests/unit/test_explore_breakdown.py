@@ -44,6 +44,18 @@ def test_p90_hours_to_close_by_category_last_quarter_is_one_table(con):
     assert list(got.columns) == ["类别", "办结用时 P90（小时）", "上报（件）"]
 
 
+def test_reported_by_category_is_one_column_of_counts_not_two(con):
+    """The count of reported tickets is the measure: no second, identical tickets column."""
+    got = _table(con, LAST_QUARTER, q.Breakdown("reported", "category"))
+    want = con.execute("""
+        select coalesce(category, '合计'), count(*) from tickets
+        where reported_at >= '2026-07-01' and reported_at < '2026-10-01'
+        group by grouping sets ((category), ())
+        order by grouping(category), count(*) desc, category""").fetchall()
+    assert list(got.columns) == ["类别", "上报（件）"]
+    assert [tuple(r) for r in got.itertuples(index=False)] == [tuple(r) for r in want]
+
+
 def test_pivot_of_closed_late_and_missed_deadline_equals_pandas(con):
     t = con.execute("select * from tickets where reported_at >= '2026-01-01' "
                     "and reported_at < '2026-10-01'").df()
