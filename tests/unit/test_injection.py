@@ -15,7 +15,7 @@ import duckdb
 import pytest
 
 from dashboards._downloads import escape_cell
-from dashboards._explore_state import LIST_KEYS, MAX_ROW, PAGE_SIZE, parse_query
+from dashboards._explore_state import LIST_KEYS, MAX_ROW, PAGE_SIZE, PRESETS, parse_query
 from pipelines.queries import explore as q
 from tests.serving_helpers import find_by_id, pages_request, texts
 from tests.unit.test_explore_queries import TODAY, build_explore_warehouse
@@ -34,7 +34,8 @@ PAYLOADS = [
     "%27%20or%201%3D1",
     "\x00null",
 ]
-KEYS = ("from", "to", *LIST_KEYS, "grain", "measure", "sort", "asof", "row")
+KEYS = ("from", "to", *LIST_KEYS, "grain", "measure", "sort", "asof", "row", "preset",
+        "ticket")
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +74,8 @@ def test_parse_query__payload_is_data_or_ignored(key, payload):
     assert all(isinstance(v, int) and 1 <= v <= 4 for v in state.get("level"))
     assert set(state.get("status")) <= set(q.STATUSES)
     assert 0 <= state.row <= MAX_ROW and state.row % PAGE_SIZE == 0
-    if key in ("from", "to", "asof", "level", "status", "row"):
+    assert state.preset is None or state.preset in PRESETS
+    if key in ("from", "to", "asof", "level", "status", "row", "preset"):
         assert notices, "a malformed value must say it was ignored"
 
 
