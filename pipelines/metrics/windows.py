@@ -13,7 +13,7 @@ A `Window` covers [start, end] (end inclusive) and is judged at `as_of` (when a 
 
 Comparisons are like for like: `previous()` and `year_ago()` cover the same span of the
 earlier period (month to date on the 3rd compares with the 1st-3rd of last month, to the
-same time of day) and are judged at the same distance after their own end (a shifted
+same time of day; chosen dates that are whole months compare with whole months) and are judged at the same distance after their own end (a shifted
 as-of), so closure and overdue figures of an old period are not those of a settled one.
 """
 
@@ -159,11 +159,57 @@ class Window:
         return (self.end.date() - self.start.date()).days + 1
 
     def previous(self) -> Window:
-        """The same span of the previous period, judged at the same distance after it."""
+        """The same span of the previous period, judged at the same distance after it.
+
+        Chosen dates that follow the calendar compare with the calendar: whole months with
+        the months before (November with all of October, not the 30 days before it), and
+        a part of a period from its start with the same part of the period before
+        (1-3 December with 1-3 November). Other dates move back by their own length.
+        """
+        if self.kind == "range":
+            aligned = self._calendar_previous()
+            if aligned is not None:
+                return aligned
         if self.kind in ("rolling", "range"):
             return self._shifted(timedelta(days=self.days))
         prev = _midnight(shift_periods(self.grain, self.start.date(), -1))
         return self._moved_to(prev, self.start - prev)
+
+    def _calendar_previous(self) -> Window | None:
+        """A range's previous window when it starts a calendar period, else None.
+
+        Whole years, quarters, months or weeks go back by as many of them (the largest
+        unit that fits: 1 October-30 November compares with August-September). Else a
+        range inside one period from its start goes back one period, clipped to that
+        period's end (1-3 December compares with 1-3 November; 1-31 March, running,
+        with 1-28 February); when a range starts several periods at once (Monday
+        1 June) the largest is taken.
+        """
+        first, stop = self.start.date(), self.period_end.date()
+        starts = [g for g in ("year", "quarter", "month", "week")
+                  if period_start(g, first) == first]
+        for grain in starts:
+            n = 1
+            while shift_periods(grain, first, n) < stop:
+                n += 1
+            if shift_periods(grain, first, n) == stop:
+                start = _midnight(shift_periods(grain, first, -n))
+                last = self.start - timedelta(microseconds=1)
+                end = min(start + (self.end - self.start), last) if self.is_partial else last
+                return self._placed(start, end)
+        for grain in starts:
+            if shift_periods(grain, first, 1) >= stop:
+                start = _midnight(shift_periods(grain, first, -1))
+                last = self.start - timedelta(microseconds=1)
+                return self._placed(start, min(start + (self.end - self.start), last))
+        return None
+
+    def _placed(self, start: datetime, end: datetime) -> Window:
+        """This range moved to [start, end], judged as long after `end` as it is, and
+        partial exactly when it is."""
+        period_end = self.start if self.is_partial else end + timedelta(microseconds=1)
+        return replace(self, start=start, end=end, period_end=period_end,
+                       as_of=end + (self.as_of - self.end))
 
     def year_ago(self) -> Window:
         """The same dates one year earlier, to the same time of day as the cut-off."""

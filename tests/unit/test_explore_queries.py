@@ -115,9 +115,10 @@ def test_summary_windows__running_range_compares_the_same_span_judged_alike():
     f = q.TicketFilters(dt.date(2026, 11, 1), dt.date(2026, 11, 30))
     w = q.summary_windows(f, dt.datetime(2026, 11, 20, 12, 0))
     assert w["current"].is_partial and w["current"].end == dt.datetime(2026, 11, 20, 12)
-    # the previous 30 days, to the same offset and time, judged at its own cut-off
+    # November so far against October to the same day and time (not the 30 days
+    # before), judged at its own cut-off
     assert (w["previous"].start, w["previous"].end, w["previous"].as_of) == (
-        dt.datetime(2026, 10, 2), dt.datetime(2026, 10, 21, 12), dt.datetime(2026, 10, 21, 12))
+        dt.datetime(2026, 10, 1), dt.datetime(2026, 10, 20, 12), dt.datetime(2026, 10, 20, 12))
     assert (w["last_year"].start, w["last_year"].end) == (
         dt.datetime(2025, 11, 1), dt.datetime(2025, 11, 20, 12))
     # the data stop at 08:59: both sides count to 08:59, each judged 3 h 01 min later

@@ -7,13 +7,14 @@ the same time of day, judged as long after its own end.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 
 from pipelines.metrics import Window
 
 CUT = datetime(2026, 12, 3, 8, 59)
+US = timedelta(microseconds=1)
 
 
 def test_month_to_date_on_the_3rd__says_it_runs_and_compares_the_same_3_days():
@@ -109,3 +110,50 @@ def test_every_grain__labels_itself_in_both_languages(grain):
     assert "12-03 08:59" in w.label("en") or "08:59" in w.label("en")
     whole = Window.complete(grain, date(2025, 6, 15))
     assert not whole.is_partial and whole.label("zh") and whole.label("en")
+
+
+D = date.fromisoformat
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "prev_start", "prev_end"),
+    [
+        # the explorer's presets on Thursday 3 December at 08:59
+        ("2026-12-01", "2026-12-03", datetime(2026, 11, 1), datetime(2026, 11, 3, 8, 59)),
+        ("2026-11-01", "2026-11-30", datetime(2026, 10, 1), datetime(2026, 11, 1) - US),
+        ("2026-07-01", "2026-09-30", datetime(2026, 4, 1), datetime(2026, 7, 1) - US),
+        ("2026-11-30", "2026-12-03", datetime(2026, 11, 23), datetime(2026, 11, 26, 8, 59)),
+        ("2026-11-23", "2026-11-29", datetime(2026, 11, 16), datetime(2026, 11, 23) - US),
+        ("2026-01-01", "2026-12-03", datetime(2025, 1, 1), datetime(2025, 12, 3, 8, 59)),
+        # dates that do not start a calendar period move back by their own length
+        ("2026-11-04", "2026-12-03", datetime(2026, 10, 5), datetime(2026, 11, 3, 8, 59)),
+        ("2026-12-03", "2026-12-03", datetime(2026, 12, 2), datetime(2026, 12, 2, 8, 59)),
+        # two whole months, the largest unit that fits
+        ("2026-10-01", "2026-11-30", datetime(2026, 8, 1), datetime(2026, 10, 1) - US),
+        # the first days of a month, over: the same days of the month before
+        ("2026-11-01", "2026-11-03", datetime(2026, 10, 1), datetime(2026, 10, 4) - US),
+        # a whole short month after a long one, and a long one after a short one
+        ("2026-03-01", "2026-03-31", datetime(2026, 2, 1), datetime(2026, 3, 1) - US),
+        ("2026-02-01", "2026-02-28", datetime(2026, 1, 1), datetime(2026, 2, 1) - US),
+        # Monday 1 June: a whole week compares with the week before
+        ("2026-06-01", "2026-06-07", datetime(2026, 5, 25), datetime(2026, 6, 1) - US),
+    ],
+)
+def test_chosen_dates_that_follow_the_calendar__compare_with_the_calendar(
+    first, last, prev_start, prev_end
+):
+    """The explorer's "上月" (1-30 November) compared with 2-31 October and "本月" on the
+    3rd with 28-30 November: the 30 or 3 days before, not the month before."""
+    w = Window.dates(D(first), D(last), CUT, CUT)
+    prev = w.previous()
+    assert (prev.start, prev.end) == (prev_start, prev_end)
+    assert prev.is_partial == w.is_partial
+    assert prev.as_of - prev.end == w.as_of - w.end  # judged as long after its end
+
+
+def test_running_month_chosen_to_its_end__compares_with_the_same_days_before():
+    w = Window.dates(D("2026-12-01"), D("2026-12-31"), CUT, CUT)
+    assert w.is_partial
+    prev = w.previous()
+    assert (prev.start, prev.end) == (datetime(2026, 11, 1), datetime(2026, 11, 3, 8, 59))
+    assert prev.is_partial
