@@ -64,17 +64,20 @@ def level_badge(level: int, lang: str, *, name: bool = False) -> html.Span:
 VERDICT_MARKS = {"red": "✖", "amber": "▲", "ok": "●", "": ""}
 
 
-def verdict(metrics: dict[str, Metric], metric_id: str, value: Any) -> str:
+def verdict(metrics: dict[str, Metric], metric_id: str, value: Any,
+            running: bool = False) -> str:
     """The CSS class of `value` judged by `metric_id`'s thresholds: v-red, v-amber, v-ok,
-    or v-info when the metric is not judged (the one verdict: `Metric.level`)."""
-    level = metrics[metric_id].level(None if value is None else float(value))
+    or v-info when the metric is not judged, or not while its window is `running` (the
+    one verdict: `Metric.level`)."""
+    level = metrics[metric_id].level(None if value is None else float(value), running)
     return f"v-{level}" if level else "v-info"
 
 
 def judged_fig(text: str, key: str, cls: str, metrics: dict[str, Metric], metric_id: str,
-               value: Any) -> html.Span:
-    """A figure coloured by its metric's verdict, with the verdict's mark before it."""
-    v = verdict(metrics, metric_id, value)
+               value: Any, running: bool = False) -> html.Span:
+    """A figure coloured by its metric's verdict, with the verdict's mark before it
+    (`running`: its window is still running)."""
+    v = verdict(metrics, metric_id, value, running)
     mark = VERDICT_MARKS.get(v[2:], "")
     return html.Span(
         [html.Span(mark, className="vmark") if mark else None, fig(text, key)],
@@ -413,7 +416,8 @@ def closure_view(d: dict, lang: str) -> list:
                 html.Div(
                     [html.Span(t("closure.closure", lang), className="muted"),
                      judged_fig(fmt_pct(total["closure_pct"]), "closure_pct", "mid",
-                                d["metrics"], "closure_pct", total["closure_pct"])],
+                                d["metrics"], "closure_pct", total["closure_pct"],
+                                d["running"])],
                     className="mini",
                 ),
             ],
@@ -435,7 +439,7 @@ def closure_view(d: dict, lang: str) -> list:
             [
                 level_badge(r["level"], lang, name=True),
                 judged_fig(fmt_pct(r["closure_pct"]), f"level.{r['level']}.closure_pct",
-                           "", d["metrics"], "closure_pct", r["closure_pct"]),
+                           "", d["metrics"], "closure_pct", r["closure_pct"], d["running"]),
                 judged_fig(fmt_pct(r["on_time_pct"]), f"level.{r['level']}.on_time_pct",
                            "lt-big", d["metrics"], "on_time_pct", r["on_time_pct"]),
                 fig(fmt_count(r["overdue_open_count"]), f"level.{r['level']}.overdue"),

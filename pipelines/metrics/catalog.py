@@ -64,6 +64,10 @@ class Metric:
         amber, red: default thresholds; a value at or beyond them (in the bad direction)
             is shown amber / red. None: not judged.
         shown: SURFACES keys where it appears.
+        judged_running: False when the figure of a window still running is biased by
+            the running itself and so is not coloured (closure %: tickets reported in
+            the last days are mostly still within their time limit, so a month's
+            closure on its 3rd reads "red" for work that is not late).
     """
 
     id: str
@@ -80,6 +84,7 @@ class Metric:
     amber: float | None = None
     red: float | None = None
     shown: tuple[str, ...] = ()
+    judged_running: bool = True
 
     def name(self, lang: str = "zh") -> str:
         """The metric's name in `lang` ("zh" or "en")."""
@@ -89,9 +94,12 @@ class Metric:
         """The metric's 口径 in `lang`."""
         return self.definition_zh if lang == "zh" else self.definition_en
 
-    def level(self, value: float | None) -> str:
-        """"ok", "amber" or "red" for `value` against the thresholds ("" if not judged)."""
+    def level(self, value: float | None, running: bool = False) -> str:
+        """"ok", "amber" or "red" for `value` against the thresholds ("" if not judged,
+        or when its window is `running` and the metric is not judged while it runs)."""
         if value is None or self.good not in ("up", "down") or self.amber is None:
+            return ""
+        if running and not self.judged_running:
             return ""
         worse = (lambda a, b: a <= b) if self.good == "up" else (lambda a, b: a >= b)
         if self.red is not None and worse(value, self.red):
@@ -156,7 +164,7 @@ METRICS: tuple[Metric, ...] = (
            "%", _R, _T,
            "rate_pct(count(*) filter (where closed_at_asof(closed_at, $as_of)), count(*))",
            False, good="up", amber=90, red=80,
-           shown=("wall.closure", "explore.tickets", "export")),
+           shown=("wall.closure", "explore.tickets", "export"), judged_running=False),
     Metric("on_time_pct", "按时办结率", "On-time rate",
            "按时办结 ÷（已办结 + 超期未办结）；尚在期限内的在办事件不计入；三级按工作日计",
            "closed by deadline ÷ (closed + open past deadline); tickets still within "

@@ -26,7 +26,8 @@ def thresholds_text(m: Metric) -> str:
     """"amber 90 / red 80" style text, or "—" when the metric is not judged."""
     if m.amber is None and m.red is None:
         return "—"
-    return f"amber {_num(m.amber)} / red {_num(m.red)}"
+    text = f"amber {_num(m.amber)} / red {_num(m.red)}"
+    return text if m.judged_running else f"{text} (complete periods only)"
 
 
 def metric_rows(metrics: dict[str, Metric] | None = None) -> list[dict[str, str]]:

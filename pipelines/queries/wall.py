@@ -277,6 +277,7 @@ def closure_data(
         "available": True,
         "cutoff": c.now,
         "windows": window_labels(("month", month)),
+        "running": month.is_partial,
         "total": total,
         "by_level": [
             {**empty, **by_level.get(lv, {}), "level": lv,

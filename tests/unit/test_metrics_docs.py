@@ -82,3 +82,11 @@ def test_metrics_page__lists_every_metric_with_thresholds_in_force(
     for m in METRICS:
         assert m.id in text
     assert "amber 97 / red 85" in text
+
+
+def test_closure_of_a_running_window__is_not_judged_while_on_time_is():
+    """On the 3rd a month's closure is low because its tickets are young, not late:
+    colouring it red would call normal work a failure."""
+    closure, on_time = BY_ID["closure_pct"], BY_ID["on_time_pct"]
+    assert closure.level(33.3) == "red" and closure.level(33.3, running=True) == ""
+    assert on_time.level(80, running=True) == "red"

@@ -392,3 +392,39 @@ def test_parse_screens__each_screen_its_playlist_and_the_caps_hold():
         {"view": "map", "filters": {}, "screen": 99}]})
     assert [e.get("screen") for e in config["playlist"]] == [None, None]
     assert any("screen" in c for c in cut)
+
+
+def _verdicts(node, found: dict) -> dict:
+    """data-fig -> data-verdict of every judged figure in a rendered view."""
+    if isinstance(node, list | tuple):
+        for child in node:
+            _verdicts(child, found)
+        return found
+    if not hasattr(node, "to_plotly_json"):
+        return found
+    props = node.to_plotly_json()["props"]
+    children = props.get("children")
+    if "data-verdict" in props:
+        for child in children if isinstance(children, list) else [children]:
+            key = child.to_plotly_json()["props"].get("data-fig") if hasattr(
+                child, "to_plotly_json") else None
+            if key:
+                found[key] = props["data-verdict"]
+    return _verdicts(children if isinstance(children, list) else [children], found)
+
+
+def test_closure_view__a_running_month_s_closure_is_not_coloured(con):
+    from dashboards._wall_views import closure_view
+
+    d = q.wall_view_data(con, "closure", now=NOW, settings=Settings(response_hours=6))
+    assert d["running"]  # 23 November: the month runs
+    shown = _verdicts(closure_view(d, "zh"), {})
+    closure_keys = [k for k in shown if k.endswith("closure_pct")]
+    assert len(closure_keys) == 5  # the month and its four levels
+    assert all(shown[k] == "info" for k in closure_keys)
+    assert shown["on_time_pct"] in ("ok", "amber", "red")  # still judged
+    # the same figures of a complete month are judged
+    done = _verdicts(closure_view({**d, "running": False}, "zh"), {})
+    judged = [done[k] for k in closure_keys if k == "closure_pct" or d["by_level"][
+        int(k.split(".")[1]) - 1]["closure_pct"] is not None]
+    assert judged and all(v in ("ok", "amber", "red") for v in judged)
