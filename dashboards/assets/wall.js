@@ -93,6 +93,7 @@
             if (i in on) {
                 var pos = String(on[i]);
                 if (s.style.getPropertyValue("--pos") !== pos) { s.style.setProperty("--pos", pos); }
+                declutter(s);
             }
         }
         var dots = document.querySelectorAll("#wall-dots .dot");
@@ -102,6 +103,65 @@
         }
         var stale = document.getElementById("wall-stale") ? "1" : "0";
         if (w.getAttribute("data-stale") !== stale) { w.setAttribute("data-stale", stale); }
+    }
+
+    /* The map's event markers sit at their compounds; one that would cover a
+       community's name or another marker moves to the nearest free place (above or
+       below first, then beside), inside the map. Measured once per slide content and
+       canvas size, when the slide is on and the fonts are in. */
+    function overlaps(a, b) {
+        return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+    }
+
+    function declutter(slide) {
+        var box = slide.querySelector(".mp-box");
+        // sizes are final only once the fonts are in
+        if (!box || (document.fonts && document.fonts.status !== "loaded")) { return; }
+        var size = window.innerWidth + "x" + window.innerHeight;
+        if (slide._mapHtml === slide._wallHtml && slide._mapSize === size) { return; }
+        var points = box.querySelectorAll(".mp-point");
+        for (var i = 0; i < points.length; i++) {
+            var p = points[i];
+            if (!p.hasAttribute("data-top")) {
+                p.setAttribute("data-top", p.style.top);
+                p.setAttribute("data-left", p.style.left);
+            }
+            p.style.top = p.getAttribute("data-top");
+            p.style.left = p.getAttribute("data-left");
+        }
+        var b = box.getBoundingClientRect();
+        if (!b.height) { return; }
+        slide._mapHtml = slide._wallHtml;
+        slide._mapSize = size;
+        var taken = [];
+        box.querySelectorAll(".mp-label").forEach(function (l) { taken.push(l.getBoundingClientRect()); });
+        var rects = [];
+        for (var j = 0; j < points.length; j++) { rects.push(points[j].getBoundingClientRect()); }
+        for (var k = 0; k < points.length; k++) {
+            var r = rects[k], h = r.bottom - r.top, w = r.right - r.left;
+            // the nearest free place: straight up or down first, then beside, in the map
+            var moves = [];
+            for (var dy = -12; dy <= 12; dy++) {
+                for (var dx = -1; dx <= 1; dx++) {
+                    moves.push([dx * (w + 4), dy * (h + 2), Math.abs(dy) + 3 * Math.abs(dx)]);
+                }
+            }
+            moves.sort(function (m1, m2) { return m1[2] - m2[2]; });
+            var best = [0, 0];
+            for (var n = 0; n < moves.length; n++) {
+                var at = {left: r.left + moves[n][0], right: r.right + moves[n][0],
+                          top: r.top + moves[n][1], bottom: r.bottom + moves[n][1]};
+                if (at.top < b.top || at.bottom > b.bottom || at.left < b.left || at.right > b.right) { continue; }
+                var free = true;
+                for (var t = 0; t < taken.length && free; t++) { free = !overlaps(at, taken[t]); }
+                if (free) { best = moves[n]; break; }
+            }
+            taken.push({left: r.left + best[0], right: r.right + best[0],
+                        top: r.top + best[1], bottom: r.bottom + best[1]});
+            var p0 = points[k];
+            p0.style.top = (parseFloat(p0.getAttribute("data-top")) + 100 * best[1] / b.height).toFixed(2) + "%";
+            p0.style.left = (parseFloat(p0.getAttribute("data-left")) + 100 * best[0] / b.width).toFixed(2) + "%";
+        }
     }
 
     /* ?screens=: the indexes of each screen's slides, or null for one playlist */

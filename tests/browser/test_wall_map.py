@@ -7,6 +7,7 @@ test-artifacts/wall_map_<w>x<h>.png.
 
 from __future__ import annotations
 
+import csv
 import time
 from pathlib import Path
 
@@ -28,10 +29,31 @@ def warehouse(tmp_path_factory) -> Path:
     from pipelines.demo import write_demo
     from pipelines.settings import Settings
 
+    from pipelines.loader import load_files
+
     tmp = tmp_path_factory.mktemp("wall_map")
     settings = Settings(db_path=tmp / "w.duckdb", demo_dir=tmp / "demo", secret=TEST_SECRET,
                         secret_file=tmp / "key", calendar_file=None)
-    load_demo_inputs(settings, write_demo(tmp / "demo", years=1, tickets_per_year=20_000))
+    files = write_demo(tmp / "demo", years=1, tickets_per_year=20_000)
+    load_demo_inputs(settings, files)
+    # an open level-3 and level-4 event at every compound, so markers crowd the names
+    with open(tmp / "demo" / "tickets.csv", encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    newest = max(r["reported_at"] for r in rows)
+    places = sorted({(r["community"], r["grid"], r["compound"]) for r in rows if r["compound"]})
+    extra = tmp / "serious.csv"
+    with open(extra, "w", encoding="utf-8", newline="") as f:
+        out = csv.DictWriter(f, fieldnames=list(rows[0]))
+        out.writeheader()
+        for i, (community, grid, compound) in enumerate(places):
+            for level in (3, 4):
+                out.writerow({**rows[0], "ticket_id": f"TMAP{i:03d}{level}",
+                              "reported_at": newest, "accepted_at": newest,
+                              "responded_at": "", "escalated_at": "", "closed_at": "",
+                              "level": level, "community": community, "grid": grid,
+                              "compound": compound, "satisfaction": "",
+                              "updated_at": newest})
+    load_files(settings, "tickets", [extra])
     return settings.db_path
 
 
@@ -94,6 +116,24 @@ document.querySelectorAll('.wall-slide[data-on="1"] .mp-label').forEach(function
 return out;
 """
 
+# every community name and figure, every event marker: boxes that cover each other
+COVERED_JS = """
+function box(e) { var r = e.getBoundingClientRect();
+                  return {l: r.left, r: r.right, t: r.top, b: r.bottom}; }
+var on = '.wall-slide[data-on="1"] ';
+var texts = [], points = [], out = [];
+document.querySelectorAll(on + '.mp-name, ' + on + '.mp-value').forEach(function (e) {
+    texts.push([e.textContent, box(e)]); });
+document.querySelectorAll(on + '.mp-point').forEach(function (e) {
+    points.push([e.getAttribute('data-compound'), box(e)]); });
+function hit(a, b) { return a.l < b.r && b.l < a.r && a.t < b.b && b.t < a.b; }
+points.forEach(function (p, i) {
+    texts.forEach(function (t) { if (hit(p[1], t[1])) { out.push([p[0], t[0]]); } });
+    points.slice(i + 1).forEach(function (q) { if (hit(p[1], q[1])) { out.push([p[0], q[0]]); } });
+});
+return {covered: out, points: points.length};
+"""
+
 
 @pytest.mark.parametrize("canvas", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_wall_map__every_community_drawn_and_named(url, driver, warehouse, artifacts_dir,
@@ -112,6 +152,9 @@ def test_wall_map__every_community_drawn_and_named(url, driver, warehouse, artif
         assert s["name"] == community
         assert s["shape"] and s["clip"].startswith("polygon("), community
         assert s["font_vh"] >= 1.8 and s["inside"], (community, s)
+    # an event marker never hides a community's name or figure, nor another marker
+    layout = driver.execute_script(COVERED_JS)
+    assert layout["points"] > 0 and layout["covered"] == []
     assert [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"] == []
 
 
