@@ -40,6 +40,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "new": ("新", "new"),
     "unit.tickets": (" 件", ""),
     "unit.hours": (" 小时", " h"),
+    "unit.days": (" 天", " days"),
     "what.surge_day": ("{category} · {place}", "{category} · {place}"),
     "what.surge_week": ("{category} · {place}", "{category} · {place}"),
     "what.level4_open": ("四级事件未办结 · {place}", "Level 4 open · {place}"),
@@ -56,8 +57,8 @@ WORDS: dict[str, tuple[str, str]] = {
                      "{observed} today, usually {low}–{high}"),
     "ev.surge_week": ("近7天 {observed}，通常 {low}–{high}",
                       "{observed} in 7 days, usually {low}–{high}"),
-    "ev.level4_open": ("{category}", "{category}"),
-    "ev.level3_unanswered": ("{category}，已 {observed} 未响应",
+    "ev.level4_open": ("{category}，已 {observed}未办结", "{category}, open {observed}"),
+    "ev.level3_unanswered": ("{category}，已 {observed}未响应",
                              "{category}, no reply for {observed}"),
     "ev.overdue_open": ("{observed}，阈值 {threshold}", "{observed}, limit {threshold}"),
     "ev.response_timeouts": ("近7天 {observed}，阈值 {threshold}",
@@ -94,6 +95,9 @@ def _amount(value: Decimal | None, unit: str, lang: str) -> str:
             return f"¥{yuan:,}"
         return fmt_wan(value) + " 万元" if abs(value) >= 10000 else f"{yuan:,} 元"
     if unit == "hours":
+        # two days and more read in whole days: "已 4 天未办结", not "已 101 小时"
+        if value >= 48:
+            return f"{int(value // 24)}" + word("unit.days", lang)
         return f"{int(value)}" + word("unit.hours", lang)
     return fmt_count(int(value)) + word("unit.tickets", lang)
 

@@ -105,6 +105,10 @@ def test_warnings_slide__lists_the_active_warnings_most_severe_first(url, driver
         if rule == "surge_week":  # the words a duty officer reads
             assert row[3] == f"{category} · {community}"
             assert row[4] == f"近7天 {observed:.0f} 件，通常 {low:.0f}–{high:.0f}"
+        if rule == "level4_open":  # how long it has been open, in days from two days
+            hours = int(observed)
+            since = f"{hours // 24} 天" if hours >= 48 else f"{hours} 小时"
+            assert row[4] == f"{category}，已 {since}未办结", row
     counts = dict(con.execute("select severity, count(*) from warnings"
                               " where status <> 'resolved' group by severity").fetchall())
     assert _fig(driver, "warnings_active") == sum(counts.values())
