@@ -159,6 +159,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "participation.votes_cast": ("投票", "Ballots"),
     "participation.major": ("重大", "major"),
     "participation.from": ("{month} 为 {pct}", "{pct} in {month}"),
+    "participation.vs": ("较{month}月", "vs {mon}"),
     "participation.compounds_def": ("每格：小区名、首月→本月参与率、逐月走势", "each: compound, first → latest month, monthly trend"),
     "participation.threshold": ("线 = 法定门槛", "line = legal threshold"),
     # accounts

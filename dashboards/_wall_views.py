@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -674,16 +674,21 @@ def threshold_bar(label: str, pct: float | None, threshold: float, key: str,
     )
 
 
-def points_change(trend: list[dict]) -> float | None:
-    """Percentage points from the whole month before the newest whole one to it."""
-    whole = [r["participation_pct"] for r in trend
+def points_change(trend: list[dict]) -> tuple[float, date] | None:
+    """Percentage points from the whole month before the newest whole one to it, and
+    that earlier month."""
+    whole = [r for r in trend
              if not r.get("is_partial") and r["participation_pct"] is not None]
-    return round(whole[-1] - whole[-2], 1) if len(whole) >= 2 else None
+    if len(whole) < 2:
+        return None
+    return (round(whole[-1]["participation_pct"] - whole[-2]["participation_pct"], 1),
+            whole[-2]["month"])
 
 
 def participation_view(d: dict, lang: str) -> list:
     """Participation: taking part more than before, and will the open votes pass?"""
     latest, first = d["latest"], d["first"]
+    moved = points_change(d["trend"])
     head = panel(
         "head",
         t("participation.rate", lang,
@@ -692,9 +697,13 @@ def participation_view(d: dict, lang: str) -> list:
             [judged_fig(fmt_pct(latest["participation_pct"]) if latest else MISSING,
                         "participation_pct", "headline", d["metrics"], "participation_pct",
                         latest["participation_pct"] if latest else None),
-             change(points_change(d["trend"]), lang, "participation_change",
-                    d["metrics"]["participation_pct"].good, unit="pt")
-             if points_change(d["trend"]) is not None else None],
+             html.Span(
+                 [html.Span(t("participation.vs", lang, month=moved[1].month,
+                              mon=f"{moved[1]:%b}"), className="muted chg-vs"),
+                  change(moved[0], lang, "participation_change",
+                         d["metrics"]["participation_pct"].good, unit="pt")],
+                 className="chg-with")
+             if moved is not None else None],
             className="headline-row"),
         # the running month stands apart: a few days are never set against whole months
         html.Div(t("participation.running", lang, window=d["window"][lang],

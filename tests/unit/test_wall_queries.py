@@ -428,3 +428,29 @@ def test_closure_view__a_running_month_s_closure_is_not_coloured(con):
     judged = [done[k] for k in closure_keys if k == "closure_pct" or d["by_level"][
         int(k.split(".")[1]) - 1]["closure_pct"] is not None]
     assert judged and all(v in ("ok", "amber", "red") for v in judged)
+
+
+def _texts(node) -> list[str]:
+    """Every text of a rendered view, in order."""
+    if isinstance(node, str):
+        return [node]
+    if isinstance(node, list | tuple):
+        return [t for child in node for t in _texts(child)]
+    if not hasattr(node, "to_plotly_json"):
+        return []
+    return _texts(node.to_plotly_json()["props"].get("children"))
+
+
+def test_participation_view__the_change_names_the_month_it_is_measured_against(con):
+    """'59.7% ＝0.0个百分点' said neither against what nor which months; the change now
+    reads '较10月' beside the newest whole month's rate (the headline names its month)."""
+    from dashboards._wall_views import participation_view
+
+    d = q.wall_view_data(con, "participation", now=NOW, settings=Settings())
+    whole = [r for r in d["trend"] if not r.get("is_partial")]
+    newest, before = whole[-1], whole[-2]
+    texts = _texts(participation_view(d, "zh"))
+    at = texts.index(f"较{before['month'].month}月")
+    points = newest["participation_pct"] - before["participation_pct"]
+    assert texts[at + 1:at + 3] == [
+        "▲" if points > 0 else "▼" if points < 0 else "＝", f"{abs(points):.1f}个百分点"]
