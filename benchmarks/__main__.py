@@ -64,6 +64,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--keep", action="store_true", help="keep warehouses and the CSV")
     run.add_argument("--now", help="the data's clock, ISO (default: now)")
+    cpu = sub.add_parser("cpu", help="CPU time per call of the query functions (a "
+                         "fair measure on a shared machine)")
+    cpu.add_argument("--db", type=Path, required=True, help="warehouse (read only)")
+    cpu.add_argument("--now", required=True, help="the data's clock, ISO")
+    cpu.add_argument("--calls", type=int, default=20, help="calls per function")
+    cpu.add_argument("--threads", type=int, default=1, help="DuckDB threads")
+    cpu.add_argument("--only", default=".", help="regex on module.function(view=...)")
     again = sub.add_parser("report", help="write the report again from a results.json")
     again.add_argument("results", type=Path, help="results.json of a run")
     again.add_argument("--out", type=Path, required=True)
@@ -97,6 +104,11 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 0
 
+    if args.command == "cpu":
+        for r in querybench.cpu_per_call(args.db, _now(args.now), args.calls,
+                                         args.threads, args.only):
+            print(f"{r['function']:48s} {r['p50']:7.1f} {r['p95']:7.1f} ms CPU (p50, p95)")
+        return 0
     if args.command == "report":
         import json
 

@@ -575,6 +575,40 @@ def serve_queries(db: Path, now: dt.datetime, calls: int, refreshes: int) -> dic
     }
 
 
+def cpu_per_call(db: Path, now: dt.datetime, calls: int, threads: int = 1,
+                 only: str = ".") -> list[dict]:
+    """CPU time per call (ms, p50/p95/max) of every query function whose label
+    ("module.function(view=...)") matches the regex `only`, DuckDB at `threads` threads.
+
+    On a shared machine other people's work moves wall time far more than the CPU a
+    single-threaded call spends; the arguments vary per call as in `serve_queries`,
+    after one warm-up call.
+    """
+    from pipelines.warehouse import Reader
+
+    reader = Reader(db)
+    reader.cursor().execute(f"set threads = {int(threads)}")
+    ctx = Context(reader.cursor(), now)
+    pattern, found = re.compile(only), []
+    for module_name, name, fn in query_functions():
+        module = importlib.import_module(f"pipelines.queries.{module_name}")
+        if f"{module_name}.{name}" in NOT_MEASURED:
+            continue
+        for fixed in measured_calls(fn, module):
+            label = f"{module_name}.{name}" + "".join(f"({k}={v})" for k, v in fixed.items())
+            if not pattern.search(label) or call_args(fn, module, ctx, 0, fixed)[1]:
+                continue
+            cpu = []
+            for k in range(calls + 1):
+                kwargs, _ = call_args(fn, module, ctx, k, fixed)
+                c0 = time.process_time()
+                timed_call(fn, reader.cursor(), kwargs)
+                if k:
+                    cpu.append(time.process_time() - c0)
+            found.append({"function": label, **_summary(cpu)})
+    return found
+
+
 def timed_call(fn: Callable, con, kwargs: dict) -> tuple[float, float | None, int]:
     """Call `fn(con, **kwargs)`: (seconds to its answer, seconds to the end of a stream
     or None, rows).

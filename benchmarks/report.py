@@ -36,6 +36,9 @@ the memory check: all at the smallest size, at most 100 at the others; default 1
 run's results; "Machine and run" says how long the run took. The summary keeps the
 previous report's figures beside the new ones. CI runs it at 20k tickets with one repeat (`tests/unit/test_benchmarks_smoke.py`) so that
 it cannot rot; it asserts no timings.
+`python -m benchmarks cpu --db FILE --now ISO [--threads 1] [--calls 20] [--only REGEX]`
+prints the CPU time per call of the same query functions with the same arguments
+(DuckDB at 1 thread by default): on a shared machine, the figure to compare.
 
 What it does:
 1. **Warehouses** of each size are generated inside DuckDB with set-based SQL

@@ -18,6 +18,7 @@ from dash import html
 from dashboards._components import fmt_count
 from dashboards._i18n import t
 from dashboards._wall_views import fig, level_badge, panel
+from pipelines.metrics.catalog import BY_ID
 
 # light to dark; the label switches to dark text on the lightest two
 RAMP = ("#DCE9F5", "#A9CBE8", "#6FA6D6", "#3C7DBF", "#1D5696")
@@ -117,14 +118,20 @@ def _ranking(d: dict) -> html.Div:
     return html.Div(
         [html.Div([html.Span(f["community"], className="mp-rank-name"),
                    fig(_fmt(f["value"], d["metric"]), f"map_rank:{f['community']}",
-                       "mp-rank-value")],
+                       "mp-rank-value", _catalogued(d["metric"]))],
                   className="mp-rank-row") for f in ranked],
         className="mp-rank")
 
 
+def _catalogued(metric: str) -> str | None:
+    """The catalogue metric the map's figures are values of (None: open per 1,000
+    residents, worked out from two of them)."""
+    return metric if metric in BY_ID else None
+
+
 def _label(community: str, value: float | None, metric: str) -> list:
     return [html.Span(community, className="mp-name"),
-            fig(_fmt(value, metric), f"map:{community}", "mp-value")]
+            fig(_fmt(value, metric), f"map:{community}", "mp-value", _catalogued(metric))]
 
 
 def _drawn_map(d: dict, bounds: list[float], lang: str) -> html.Div:

@@ -44,9 +44,11 @@ def fmt_pct(value: Any) -> str:
     return MISSING if value is None else f"{float(value):.1f}%"
 
 
-def fig(text: str, key: str, cls: str = "") -> html.Span:
-    """A figure on the wall; `data-fig` names it for tests."""
-    return html.Span(text, className=f"fig {cls}".strip(), **{"data-fig": key})
+def fig(text: str, key: str, cls: str = "", metric: str | None = None) -> html.Span:
+    """A figure on the wall; `data-fig` names it for tests, `data-metric` the catalogue
+    metric it is a value of (a view's declared metrics are those it marks)."""
+    marks = {"data-fig": key} | ({"data-metric": metric} if metric else {})
+    return html.Span(text, className=f"fig {cls}".strip(), **marks)
 
 
 def level_badge(level: int, lang: str, *, name: bool = False) -> html.Span:
@@ -80,7 +82,8 @@ def judged_fig(text: str, key: str, cls: str, metrics: dict[str, Metric], metric
     v = verdict(metrics, metric_id, value, running)
     mark = VERDICT_MARKS.get(v[2:], "")
     return html.Span(
-        [html.Span(mark, className="vmark") if mark else None, fig(text, key)],
+        [html.Span(mark, className="vmark") if mark else None,
+         fig(text, key, metric=metric_id)],
         className=f"judged {v} {cls}".strip(), **{"data-verdict": v[2:]},
     )
 
@@ -103,7 +106,7 @@ def alarm_strip(alarms: dict | None, lang: str) -> html.Div:
         items.append(html.Div(
             [html.Span(t(f"alarm.{a['id']}", lang), className="al-label"),
              html.Span(VERDICT_MARKS.get(a["verdict"], ""), className="vmark"),
-             fig(text, f"alarm.{a['id']}", "al-value")],
+             fig(text, f"alarm.{a['id']}", "al-value", a["id"])],
             className=f"al-item v-{v}" + (" al-pulse" if a["pulse"] else ""),
             **{"data-alarm": a["id"], "data-verdict": a["verdict"] or "info"},
         ))
@@ -137,9 +140,11 @@ def change(pct: float | None, lang: str, key: str, good: str = "",
     return html.Span([arrow, fig(text, key)], className=f"chg {tone}")
 
 
-def bar_rows(rows: list[tuple], *, cls: str = "", floor: float = 0.0) -> html.Div:
+def bar_rows(rows: list[tuple], *, cls: str = "", floor: float = 0.0,
+             metric: str | None = None) -> html.Div:
     """Horizontal ranked bars: (label, value, value text, data-fig key[, verdict class]),
-    names left; bars start at `floor` (a rate's sensible baseline, not always zero)."""
+    names left; bars start at `floor` (a rate's sensible baseline, not always zero);
+    `metric`: the catalogue metric the values are of."""
     top = max((r[1] for r in rows), default=0) or 1
     span = max(top - floor, 1e-9)
     return html.Div(
@@ -154,7 +159,7 @@ def bar_rows(rows: list[tuple], *, cls: str = "", floor: float = 0.0) -> html.Di
                         ),
                         className="br-track",
                     ),
-                    fig(r[2], r[3], "br-value"),
+                    fig(r[2], r[3], "br-value", metric),
                 ],
                 className="br-row " + (r[4] if len(r) > 4 else ""),
             )
@@ -213,7 +218,7 @@ def levels_view(d: dict, lang: str) -> list:
         "today",
         t("levels.today", lang),
         html.Div(
-            [fig(fmt_count(d["today_total"]), "today_total", "headline"),
+            [fig(fmt_count(d["today_total"]), "today_total", "headline", "reported"),
              html.Span(t("unit.events", lang), className="unit")],
             className="headline-row",
         ),
@@ -228,12 +233,12 @@ def levels_view(d: dict, lang: str) -> list:
             [
                 html.Div(
                     [html.Span(t("levels.month", lang), className="muted"),
-                     fig(fmt_count(d["month_total"]), "month_total", "mid")],
+                     fig(fmt_count(d["month_total"]), "month_total", "mid", "reported")],
                     className="mini",
                 ),
                 html.Div(
                     [html.Span(t("levels.open", lang), className="muted"),
-                     fig(fmt_count(d["open_total"]), "open_total", "mid")],
+                     fig(fmt_count(d["open_total"]), "open_total", "mid", "open")],
                     className="mini",
                 ),
             ],
@@ -254,10 +259,13 @@ def levels_view(d: dict, lang: str) -> list:
         html.Div(
             [
                 level_badge(r["level"], lang, name=True),
-                fig(fmt_count(r["today_count"]), f"level.{r['level']}.today", "lt-big"),
-                fig(fmt_count(r["month_count"]), f"level.{r['level']}.month"),
+                fig(fmt_count(r["today_count"]), f"level.{r['level']}.today", "lt-big",
+                    "reported"),
+                fig(fmt_count(r["month_count"]), f"level.{r['level']}.month",
+                    metric="reported"),
                 change(r["month_change_pct"], lang, f"level.{r['level']}.month_change"),
-                fig(fmt_count(r["open_count"]), f"level.{r['level']}.open"),
+                fig(fmt_count(r["open_count"]), f"level.{r['level']}.open",
+                    metric="open"),
             ],
             className=f"lt-row lt-level lt-l{r['level']}",
         )
@@ -334,9 +342,9 @@ def levels_view(d: dict, lang: str) -> list:
                             className="br-track",
                         ),
                         fig(fmt_count(r["month_count"]),
-                            f"community.{r['community']}.month", "br-value"),
+                            f"community.{r['community']}.month", "br-value", "reported"),
                         fig(fmt_count(r["open_count"]),
-                            f"community.{r['community']}.open", "br-open"),
+                            f"community.{r['community']}.open", "br-open", "open"),
                     ],
                     className="br-row",
                 )
@@ -442,7 +450,8 @@ def closure_view(d: dict, lang: str) -> list:
                            "", d["metrics"], "closure_pct", r["closure_pct"], d["running"]),
                 judged_fig(fmt_pct(r["on_time_pct"]), f"level.{r['level']}.on_time_pct",
                            "lt-big", d["metrics"], "on_time_pct", r["on_time_pct"]),
-                fig(fmt_count(r["overdue_open_count"]), f"level.{r['level']}.overdue"),
+                fig(fmt_count(r["overdue_open_count"]), f"level.{r['level']}.overdue",
+                    metric="overdue_open"),
             ],
             className=f"lt-row lt-4 lt-level lt-l{r['level']}",
         )
@@ -463,7 +472,7 @@ def closure_view(d: dict, lang: str) -> list:
             ),
             html.Div(
                 [html.Span(t("closure.escalated", lang), className="muted"),
-                 fig(fmt_count(resp["escalated_count"]), "escalated", "mid"),
+                 fig(fmt_count(resp["escalated_count"]), "escalated", "mid", "escalations"),
                  html.Span(t("closure.escalated_def", lang), className="wp-def")],
                 className="kpi",
             ),
@@ -542,7 +551,7 @@ def closure_view(d: dict, lang: str) -> list:
                 for r in ranked
             ],
             cls="bars-comm bars-judged", floor=rate_floor(
-                [r["on_time_pct"] for r in ranked], on_time),
+                [r["on_time_pct"] for r in ranked], on_time), metric="on_time_pct",
         ),
         definition=t("closure.communities_def", lang,
                      amber=f"{on_time.amber:g}", red=f"{on_time.red:g}"),
@@ -585,7 +594,7 @@ def rate_chart(points: list[tuple[str, Any, str, bool]], m: Metric, lang: str) -
                               style={"top": f"{y(hi):.2f}%"}))
     dots = [
         html.Div(
-            [fig(MISSING if v is None else f"{float(v):.1f}", key, "rc-value"),
+            [fig(MISSING if v is None else f"{float(v):.1f}", key, "rc-value", m.id),
              html.Span(className="rc-dot")],
             className="rc-point " + ("v-info rc-partial" if part
                                      else verdict({m.id: m}, m.id, v)),
@@ -652,14 +661,15 @@ def sparkline(values: list[float | None], *, top: float = 100.0) -> html.Div:
 
 
 def threshold_bar(label: str, pct: float | None, threshold: float, key: str,
-                  tone: str) -> html.Div:
+                  tone: str, metric: str | None = None) -> html.Div:
     """A progress bar with its legal threshold drawn as a line; value printed and
-    coloured by `tone` (a verdict class: v-ok, v-amber, v-red)."""
+    coloured by `tone` (a verdict class: v-ok, v-amber, v-red); `metric`: the catalogue
+    metric it is a value of."""
     value = float(pct or 0)
     return html.Div(
         [
             html.Div([html.Span(label, className="muted"),
-                      fig(fmt_pct(pct), key, f"tb-value {tone}")],
+                      fig(fmt_pct(pct), key, f"tb-value {tone}", metric)],
                      className="tbar-head"),
             html.Div(
                 [
@@ -759,7 +769,8 @@ def participation_view(d: dict, lang: str) -> list:
                                           v["turnout_owners_pct"], 200 / 3,
                                           f"vote.{v['vote_id']}.turnout_owners",
                                           verdict(d["metrics"], "turnout_owners_pct",
-                                                  v["turnout_owners_pct"])),
+                                                  v["turnout_owners_pct"]),
+                                          "turnout_owners_pct"),
                             threshold_bar(t("participation.turnout_area", lang),
                                           v["turnout_area_pct"], 200 / 3,
                                           f"vote.{v['vote_id']}.turnout_area",
@@ -768,7 +779,8 @@ def participation_view(d: dict, lang: str) -> list:
                             # the vote is open: under its legal threshold is at risk
                             threshold_bar(t("participation.approval", lang), approval,
                                           threshold, f"vote.{v['vote_id']}.approval",
-                                          "v-ok" if approval >= threshold else "v-amber"),
+                                          "v-ok" if approval >= threshold else "v-amber",
+                                          "approval_owners_pct"),
                         ],
                         className="vt-bars",
                     ),
@@ -791,7 +803,8 @@ def participation_view(d: dict, lang: str) -> list:
                 html.Div([html.Span(c["compound"], className="pc-name"),
                           html.Span([f"{float(c['first_pct']):.0f}→",
                                      fig(f"{float(c['latest_pct']):.0f}%",
-                                         f"compound.{c['compound']}.latest_pct")],
+                                         f"compound.{c['compound']}.latest_pct",
+                                         metric="participation_pct")],
                                     className="pc-nums")],
                          className="pc-head"),
                 sparkline(c["monthly_pct"]),
@@ -832,9 +845,10 @@ def fmt_wan(value: Any) -> str:
     return f"{wan:,.2f}"
 
 
-def money(value: Any, key: str, cls: str, lang: str) -> html.Span:
+def money(value: Any, key: str, cls: str, lang: str, metric: str | None = None
+          ) -> html.Span:
     """A sum of money in 万元 with its unit (the explorer keeps it to the fen)."""
-    return html.Span([fig(fmt_wan(value), key, cls),
+    return html.Span([fig(fmt_wan(value), key, cls, metric),
                       html.Span(t("unit.wan_yuan", lang), className="unit")],
                      className="money-row")
 
@@ -846,7 +860,7 @@ def accounts_view(d: dict, lang: str) -> list:
     head = panel(
         "head",
         t("accounts.balance" if final else "accounts.running", lang),
-        html.Div(money(d["closing_yuan"], "closing_yuan", "mid big-money", lang)
+        html.Div(money(d["closing_yuan"], "closing_yuan", "mid big-money", lang, "balance")
                  if final else money(d["net_yuan"], "net_yuan", "mid big-money", lang),
                  className="headline-row"),
         html.P(t("accounts.balance_def", lang) if final
@@ -855,10 +869,11 @@ def accounts_view(d: dict, lang: str) -> list:
         html.Div(
             [
                 html.Div([html.Span(t("accounts.income", lang), className="muted"),
-                          money(d["income_yuan"], "income_yuan", "money", lang)],
+                          money(d["income_yuan"], "income_yuan", "money", lang, "income")],
                          className="mini"),
                 html.Div([html.Span(t("accounts.expense", lang), className="muted"),
-                          money(d["expense_yuan"], "expense_yuan", "money", lang)],
+                          money(d["expense_yuan"], "expense_yuan", "money", lang,
+                                "expense")],
                          className="mini"),
             ],
             className="mini-col",
@@ -881,11 +896,12 @@ def accounts_view(d: dict, lang: str) -> list:
                     html.Tr([
                         html.Td(r["compound"]),
                         html.Td(fig(fmt_wan(r["income_yuan"]),
-                                    f"compound.{r['compound']}.income")),
+                                    f"compound.{r['compound']}.income", metric="income")),
                         html.Td(fig(fmt_wan(r["expense_yuan"]),
-                                    f"compound.{r['compound']}.expense")),
+                                    f"compound.{r['compound']}.expense",
+                                    metric="expense")),
                         html.Td(fig(fmt_wan(r["closing_yuan"]),
-                                    f"compound.{r['compound']}.closing")
+                                    f"compound.{r['compound']}.closing", metric="balance")
                                 if final else
                                 fig(fmt_wan(r["income_yuan"] - r["expense_yuan"]),
                                     f"compound.{r['compound']}.net")),
@@ -941,8 +957,9 @@ def pair_chart(points: list[tuple[str, Any, Any, str, bool]]) -> html.Div:
         [
             html.Div(
                 [
-                    html.Div([fig(fmt_wan(i), f"{key}.income", "pp-v pp-v-in"),
-                              fig(fmt_wan(e), f"{key}.expense", "pp-v pp-v-out")],
+                    html.Div([fig(fmt_wan(i), f"{key}.income", "pp-v pp-v-in", "income"),
+                              fig(fmt_wan(e), f"{key}.expense", "pp-v pp-v-out",
+                                  "expense")],
                              className="pp-values"),
                     html.Div(
                         [html.Span(className="pp-in",
@@ -965,15 +982,17 @@ def pair_chart(points: list[tuple[str, Any, Any, str, bool]]) -> html.Div:
 # ------------------------------------------------------------------ population
 
 
-def people_cell(cell: dict | None, k: int, key: str) -> html.Span:
-    """A count of people: the number, '<k' (small) or '—' (hidden as a complement)."""
+def people_cell(cell: dict | None, k: int, key: str, metric: str | None = None
+                ) -> html.Span:
+    """A count of people: the number, '<k' (small) or '—' (hidden as a complement);
+    `metric`: the catalogue metric it is a value of."""
     if cell is None:
         return html.Span(MISSING, className="sup")
     if cell["suppressed"] == "small":
-        return fig(f"<{k}", key, "sup")
+        return fig(f"<{k}", key, "sup", metric)
     if cell["suppressed"] == "complement":
-        return fig(MISSING, key, "sup")
-    return fig(fmt_count(cell["value"]), key)
+        return fig(MISSING, key, "sup", metric)
+    return fig(fmt_count(cell["value"]), key, metric=metric)
 
 
 def population_view(d: dict, lang: str) -> list:
@@ -982,7 +1001,7 @@ def population_view(d: dict, lang: str) -> list:
     head = panel(
         "head",
         t("population.residents", lang),
-        html.Div(people_cell(tot.get("residents"), k, "total.residents"),
+        html.Div(people_cell(tot.get("residents"), k, "total.residents", "residents"),
                  className="headline-row headline"),
         html.P(t("population.residents_def", lang, k=k), className="wp-def"),
         html.Div(
@@ -1003,13 +1022,15 @@ def population_view(d: dict, lang: str) -> list:
         "groups",
         t("population.key_groups", lang),
         html.Div([html.Span(t("population.key_people", lang), className="muted"),
-                  html.Span(people_cell(d["key_group_people"], k, "total.key_people"),
+                  html.Span(people_cell(d["key_group_people"], k, "total.key_people",
+                                        "key_group_people"),
                             className="mid")],
                  className="mini"),
         html.Div(
             [
                 html.Div([html.Span(key_group(g, lang), className="kg-name"),
-                          people_cell(tot.get("kg:" + g), k, f"total.kg.{g}")],
+                          people_cell(tot.get("kg:" + g), k, f"total.kg.{g}",
+                                      "key_group_count")],
                          className="kg-tile")
                 for g in d["groups"]
             ],
@@ -1021,7 +1042,8 @@ def population_view(d: dict, lang: str) -> list:
     comms = d["communities"]
     rows = [
         (r["community"], float((r.get("residents") or {}).get("value") or 0),
-         people_cell(r.get("residents"), k, f"community.{r['community']}.residents"),
+         people_cell(r.get("residents"), k, f"community.{r['community']}.residents",
+                     "residents"),
          people_cell(r.get("households"), k, f"community.{r['community']}.households"))
         for r in comms
     ]

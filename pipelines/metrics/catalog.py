@@ -4,9 +4,10 @@ A `Metric` says what a number means (口径, in Chinese and English), its unit, 
 computes it over the marts (aggregate expressions built on the warehouse macros of
 migration 0006: `closed_at_asof`, `open_at_asof`, `overdue_at_asof`, `on_time_at_asof`,
 `closed_late_at_asof`, `in_window`, `rate_pct`, `tickets_open_at`), which timestamp puts a
-row in a period, whether it adds up across communities, which direction is good, its
-amber/red thresholds and where it is shown. Pages, exports and docs/metrics.md read these
-declarations; `pipelines.metrics.compute` runs the ticket ones for any window.
+row in a period, whether it adds up across communities, which direction is good and its
+amber/red thresholds. Pages, exports and docs/metrics.md read these declarations;
+`pipelines.metrics.compute` runs the ticket ones for any window. Where each is shown
+comes from the surfaces' own lists (`pipelines.metrics.surfaces`).
 
 Ticket expressions are aggregates over the tickets in a window and use `$as_of` (the
 instant the window is judged at, see `pipelines.metrics.windows`).
@@ -17,23 +18,6 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
-
-# where a figure is shown (the /metrics page links these)
-SURFACES = {
-    "wall.levels": ("大屏·事件等级", "Wall: incident levels"),
-    "wall.closure": ("大屏·办结与时限", "Wall: closure"),
-    "wall.participation": ("大屏·居民参与", "Wall: participation"),
-    "wall.accounts": ("大屏·公共收支", "Wall: public accounts"),
-    "wall.population": ("大屏·人口画像", "Wall: population"),
-    "wall.alarms": ("大屏·告警条", "Wall: alarm strip (every slide)"),
-    "wall.warnings": ("大屏·预警", "Wall: warnings"),
-    "explore.tickets": ("分析·事件", "Explorer: tickets"),
-    "explore.participation": ("分析·参与", "Explorer: participation"),
-    "explore.accounts": ("分析·收支", "Explorer: accounts"),
-    "explore.population": ("分析·人口", "Explorer: population"),
-    "explore.warnings": ("分析·预警", "Explorer: warnings"),
-    "export": ("导出报表", "CSV exports"),
-}
 
 # which timestamp places a row in a period
 BASES = {
@@ -63,11 +47,13 @@ class Metric:
         good: "up", "down" or "" (neither direction is better).
         amber, red: default thresholds; a value at or beyond them (in the bad direction)
             is shown amber / red. None: not judged.
-        shown: SURFACES keys where it appears.
         judged_running: False when the figure of a window still running is biased by
             the running itself and so is not coloured (closure %: tickets reported in
             the last days are mostly still within their time limit, so a month's
             closure on its 3rd reads "red" for work that is not late).
+
+    Where a metric is shown is not declared here: each wall view, explorer page and
+    export report lists the metrics it shows (`pipelines.metrics.surfaces`).
     """
 
     id: str
@@ -83,7 +69,6 @@ class Metric:
     good: str = ""
     amber: float | None = None
     red: float | None = None
-    shown: tuple[str, ...] = ()
     judged_running: bool = True
 
     def name(self, lang: str = "zh") -> str:
@@ -113,44 +98,41 @@ _R = "reported"
 METRICS: tuple[Metric, ...] = (
     Metric("reported", "上报", "Reported",
            "窗口内上报的事件数", "tickets reported in the window",
-           "件", _R, _T, "count(*)", True,
-           shown=("wall.levels", "wall.closure", "wall.alarms", "explore.tickets",
-                  "export")),
+           "件", _R, _T, "count(*)", True),
     Metric("closed", "已办结", "Closed",
            "窗口内上报、截至时点已办结的事件数",
            "tickets reported in the window and closed by the as-of instant",
            "件", _R, _T, "count(*) filter (where closed_at_asof(closed_at, $as_of))", True,
-           good="up", shown=("wall.closure", "explore.tickets", "export")),
+           good="up"),
     Metric("open", "在办", "Open",
            "截至时点已上报、尚未办结（或办结在时点之后）的事件数，不限上报时间",
            "tickets reported by the as-of instant and not closed by then, any report date",
-           "件", "as_of", "tickets_open_at($as_of)", "count(*)", True,
-           shown=("wall.levels",)),
+           "件", "as_of", "tickets_open_at($as_of)", "count(*)", True),
     Metric("overdue_open", "超期未办结", "Open past deadline",
            "截至时点尚未办结且已过办理期限的事件数，不限上报时间（大屏“超期”只指此数）",
            "tickets open at the as-of instant and past their deadline, any report date "
            "(the only meaning of 'overdue' on the wall)",
            "件", "as_of", "tickets_open_at($as_of)",
            "count(*) filter (where $as_of > deadline_at)", True,
-           good="down", amber=1, red=50, shown=("wall.closure", "wall.alarms", "export")),
+           good="down", amber=1, red=50),
     Metric("serious_open", "在办三、四级", "Open level 3–4",
            "截至时点尚未办结的三级、四级（最重）事件数，不限上报时间",
            "level 3 and 4 (most serious) tickets open at the as-of instant, any report "
            "date", "件", "as_of", "tickets_open_at($as_of)",
            "count(*) filter (where level >= 3)", True,
-           good="down", amber=1, red=10, shown=("wall.levels", "wall.alarms")),
+           good="down", amber=1, red=10),
     Metric("overdue", "超期未办结（本期上报）", "Open past deadline (reported in window)",
            "窗口内上报、截至时点未办结且已过期限的事件数",
            "tickets reported in the window, open at the as-of instant and past deadline",
            "件", _R, _T,
            "count(*) filter (where overdue_at_asof(closed_at, deadline_at, $as_of))", True,
-           good="down", shown=("explore.tickets", "export")),
+           good="down"),
     Metric("closed_late", "超期办结", "Closed late",
            "窗口内上报、截至时点已办结但晚于期限的事件数",
            "tickets reported in the window, closed by the as-of instant after their deadline",
            "件", _R, _T,
            "count(*) filter (where closed_late_at_asof(closed_at, deadline_at, $as_of))",
-           True, good="down", shown=("explore.tickets",)),
+           True, good="down"),
     Metric("missed_deadline", "未按时（超期办结＋超期未办结）",
            "Missed deadline (closed late + overdue)",
            "窗口内上报、超期办结或截至时点超期未办结的事件数",
@@ -158,13 +140,12 @@ METRICS: tuple[Metric, ...] = (
            "件", _R, _T,
            "count(*) filter (where closed_late_at_asof(closed_at, deadline_at, $as_of) "
            "or overdue_at_asof(closed_at, deadline_at, $as_of))", True,
-           good="down", shown=("explore.tickets",)),
+           good="down"),
     Metric("closure_pct", "办结率", "Closure rate",
            "已办结 ÷ 上报（同一窗口、同一时点）", "closed ÷ reported (same window, as-of)",
            "%", _R, _T,
            "rate_pct(count(*) filter (where closed_at_asof(closed_at, $as_of)), count(*))",
-           False, good="up", amber=90, red=80,
-           shown=("wall.closure", "explore.tickets", "export"), judged_running=False),
+           False, good="up", amber=90, red=80, judged_running=False),
     Metric("on_time_pct", "按时办结率", "On-time rate",
            "按时办结 ÷（已办结 + 超期未办结）；尚在期限内的在办事件不计入；三级按工作日计",
            "closed by deadline ÷ (closed + open past deadline); tickets still within "
@@ -173,8 +154,7 @@ METRICS: tuple[Metric, ...] = (
            "rate_pct(count(*) filter (where on_time_at_asof(closed_at, deadline_at, $as_of)),"
            " count(*) filter (where closed_at_asof(closed_at, $as_of) "
            "or overdue_at_asof(closed_at, deadline_at, $as_of)))",
-           False, good="up", amber=95, red=85,
-           shown=("wall.closure", "explore.tickets", "export")),
+           False, good="up", amber=95, red=85),
     Metric("response_timeout_pct", "响应超时率", "Late-response rate",
            "超过响应时限（设置 WALL_RESPONSE_HOURS）才响应或至今未响应的事件 ÷ 上报",
            "tickets answered after the response limit (WALL_RESPONSE_HOURS), or not yet "
@@ -184,34 +164,32 @@ METRICS: tuple[Metric, ...] = (
            "responded_at > reported_at + to_hours(cast($response_hours as bigint)) or "
            "open_at_asof(responded_at, $as_of) and "
            "$as_of > reported_at + to_hours(cast($response_hours as bigint))), count(*))",
-           False, good="down", amber=5, red=15,
-           shown=("wall.closure", "wall.alarms", "export")),
+           False, good="down", amber=5, red=15),
     Metric("escalations", "升级督办", "Escalations",
            "窗口内上报、截至时点已升级至社区督办的事件数",
            "tickets reported in the window escalated for supervision by the as-of instant",
            "件", _R, _T,
            "count(*) filter (where coalesce(escalated_at <= $as_of, false))", True,
-           good="down", shown=("wall.closure", "export")),
+           good="down"),
     Metric("median_close_hours", "办结用时中位数", "Median hours to close",
            "窗口内上报、截至时点已办结事件的（办结 − 上报）小时数中位数",
            "median of (closed − reported) in hours over tickets closed by the as-of instant",
            "小时", _R, _T,
            "round(median(epoch(closed_at - reported_at) / 3600.0) filter "
            "(where closed_at_asof(closed_at, $as_of)), 1)",
-           False, good="down", shown=("explore.tickets", "export")),
+           False, good="down"),
     Metric("p90_close_hours", "办结用时 P90", "P90 hours to close",
            "同上，第 90 百分位", "as above, 90th percentile",
            "小时", _R, _T,
            "round(quantile_cont(epoch(closed_at - reported_at) / 3600.0, 0.9) filter "
            "(where closed_at_asof(closed_at, $as_of)), 1)",
-           False, good="down", shown=("explore.tickets", "export")),
+           False, good="down"),
     Metric("satisfaction_pct", "满意率", "Satisfaction",
            "评价为满意 ÷ 已评价", "rated satisfied ÷ rated",
            "%", _R, _T,
            "rate_pct(count(*) filter (where satisfaction = 'satisfied'), "
            "count(*) filter (where satisfaction is not null))",
-           False, good="up", amber=90, red=80,
-           shown=("wall.closure", "explore.tickets")),
+           False, good="up", amber=90, red=80),
     Metric("participation_pct", "参与率", "Participation",
            "当月参与（投票、问卷、意见）的户数 ÷ 户数；小区按唯一规则归属社区；本月未结束时"
            "标明“至今”（截至最新一条参与记录），不与整月比较",
@@ -220,8 +198,7 @@ METRICS: tuple[Metric, ...] = (
            "the newest act) and never compared with whole months",
            "%", "month", "participation_monthly",
            "rate_pct(sum(participating_households), sum(households))",
-           False, good="up", amber=20, red=10,
-           shown=("wall.participation", "explore.participation", "export")),
+           False, good="up", amber=20, red=10),
     Metric("turnout_owners_pct", "参与人数比例（每项表决）", "Turnout by owners (per vote)",
            "已投票业主 ÷ 业主总数，按人数、面积精确计算，显示时只舍入一次（导出为四位小数的比例）；"
            "法定须 ≥ 2/3（另须面积 ≥ 2/3）",
@@ -229,53 +206,44 @@ METRICS: tuple[Metric, ...] = (
            "where shown (exports: a fraction to 4 places); the law needs ≥ 2/3 (and "
            "≥ 2/3 of the area)",
            "%", "vote", "vote_results", "turnout_owners_pct", False, good="up",
-           amber=75, red=66.7, shown=("wall.participation", "explore.participation",
-                                      "export")),
+           amber=75, red=66.7),
     Metric("approval_owners_pct", "同意比例（每项表决）", "Approval by owners (per vote)",
            "同意业主 ÷ 参与业主；一般事项须过半，重大事项 ≥ 3/4（人数与面积同时）",
            "owners approving ÷ owners voting; > 1/2 for ordinary matters, ≥ 3/4 for "
            "major ones (by owners and by area)",
-           "%", "vote", "vote_results", "approval_owners_pct", False, good="up",
-           shown=("wall.participation", "explore.participation", "export")),
+           "%", "vote", "vote_results", "approval_owners_pct", False, good="up"),
     Metric("warnings_active", "生效预警", "Active warnings",
            "最近一次计算时仍然成立的预警（新发与持续，不含已解除）",
            "early warnings still holding at their latest evaluation (new and ongoing, "
            "not resolved)", "条", "as_of", "warnings",
            "count(*) filter (where status <> 'resolved')", True,
-           good="down", amber=1, red=5,
-           shown=("wall.alarms", "wall.warnings", "explore.warnings")),
+           good="down", amber=1, red=5),
     Metric("income", "收入", "Income",
            "账期内入账的公共收入（元，精确到分，DECIMAL）",
            "public income booked in the month (yuan, exact decimals)",
-           "元", "month", "ledger_monthly", "sum(income_yuan)", True,
-           shown=("wall.accounts", "explore.accounts", "export")),
+           "元", "month", "ledger_monthly", "sum(income_yuan)", True),
     Metric("expense", "支出", "Expense",
            "账期内入账的公共支出（元）", "public expense booked in the month (yuan)",
-           "元", "month", "ledger_monthly", "sum(expense_yuan)", True,
-           shown=("wall.accounts", "explore.accounts", "export")),
+           "元", "month", "ledger_monthly", "sum(expense_yuan)", True),
     Metric("balance", "期末结余", "Closing balance",
            "期末 = 期初 + 收入 − 支出 + 调整；仅对已结束并公布的账期显示，进行中的月份显示“本月至今收支”",
            "closing = opening + income − expense + adjustments; shown only for months "
            "ended and published, a running month shows income and expense to date",
-           "元", "month", "ledger_monthly", "sum(closing_yuan)", True,
-           shown=("wall.accounts", "explore.accounts", "export")),
+           "元", "month", "ledger_monthly", "sum(closing_yuan)", True),
     Metric("residents", "常住人口", "Residents",
            "人口库中的居民人数，按居住社区汇总（不按小区归属）",
            "residents in the population data, counted in the community they live in",
-           "人", "snapshot", "population_cells()", "residents", True,
-           shown=("wall.population", "explore.population", "export")),
+           "人", "snapshot", "population_cells()", "residents", True),
     Metric("key_group_people", "重点人群人数", "People in key groups",
            "属于任一重点人群的居民（每人计一次）；1 至 k−1 的小数不显示（WALL_SMALL_COUNT）",
            "residents in at least one key group, counted once; counts from 1 to k−1 are "
            "suppressed (WALL_SMALL_COUNT)",
-           "人", "snapshot", "population_cells()", "key_group_people", False,
-           shown=("wall.population", "explore.population", "export")),
+           "人", "snapshot", "population_cells()", "key_group_people", False),
     Metric("key_group_count", "各重点人群人数", "Count per key group",
            "每个重点人群的人数；小数抑制同上，且隐藏可反推出小数的格子",
            "people per key group; small counts suppressed as above, and cells that "
            "would reveal one are hidden", "人", "snapshot", "population_cells()",
-           "kg:<code>", True,
-           shown=("wall.population", "explore.population", "export")),
+           "kg:<code>", True),
 )
 
 BY_ID: dict[str, Metric] = {m.id: m for m in METRICS}

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipelines.metrics.catalog import BASES, METRICS, SURFACES, Metric
+from pipelines.metrics.catalog import BASES, METRICS, Metric
+from pipelines.metrics.surfaces import SHOWN, SURFACES
 
 DOC_PATH = Path(__file__).resolve().parents[2] / "docs" / "metrics.md"
 
@@ -44,7 +45,7 @@ def metric_rows(metrics: dict[str, Metric] | None = None) -> list[dict[str, str]
             "additive": "是 yes" if m.additive else "否 no",
             "good": " / ".join(_GOOD[m.good]) if m.good else "—",
             "thresholds": thresholds_text(m),
-            "shown": ", ".join(SURFACES[s][0] for s in m.shown),
+            "shown": ", ".join(SURFACES[s][0] for s in SHOWN[m.id]),
             "sql": m.sql,
             "source": m.source,
         }
@@ -66,7 +67,11 @@ def render() -> str:
         "wall clock) for a window still running. A comparison covers the same span of the",
         "earlier period and is judged at the same distance after its own end. Shared SQL",
         "(`open_at_asof`, `overdue_at_asof`, `in_window`, `rate_pct`, `tickets_open_at`, ...)",
-        "are warehouse macros: `pipelines/migrations/0006_metric_macros.sql`.",
+        "are warehouse macros: `pipelines/migrations/0006_metric_macros.sql`;",
+        "`tickets_open_at` reads the small `open_tickets` mart for instants from the day",
+        "before the newest report on (`0019_open_tickets.sql`), with the same rows. Where a",
+        "metric is shown comes from the wall views', explorer pages' and export reports'",
+        "own lists (`pipelines/metrics/surfaces.py`).",
         "",
         "**Data cut-off.** A figure is complete up to its source's cut-off, so for tickets",
         "the cut-off is the newest `reported_at` (at or before the clock): every ticket",

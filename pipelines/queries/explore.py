@@ -262,11 +262,35 @@ def close_time_by_level(con: duckdb.DuckDBPyConnection, filters: TicketFilters, 
     return _execute(con, "explore__close_time", params).df()
 
 
-# The analysts' breakdown: any declared ticket measure of the explorer (the metrics
+@dataclass(frozen=True)
+class ExplorerPage:
+    """An explorer page (/explore/<id>) and the catalogue's metrics it shows: /metrics
+    and docs/metrics.md say where each metric is shown from these."""
+
+    id: str
+    title: tuple[str, str]
+    metrics: tuple[str, ...]
+
+
+EXPLORER_PAGES: dict[str, ExplorerPage] = {p.id: p for p in (
+    ExplorerPage("tickets", ("事件", "tickets"),
+                 ("reported", "closed", "overdue", "closed_late", "missed_deadline",
+                  "closure_pct", "on_time_pct", "median_close_hours", "p90_close_hours",
+                  "satisfaction_pct")),
+    ExplorerPage("participation", ("参与", "participation"),
+                 ("participation_pct", "turnout_owners_pct", "approval_owners_pct")),
+    ExplorerPage("accounts", ("收支", "accounts"), ("income", "expense", "balance")),
+    ExplorerPage("population", ("人口", "population"),
+                 ("residents", "key_group_people", "key_group_count")),
+    ExplorerPage("warnings", ("预警", "warnings"), ("warnings_active",)),
+)}
+
+# The analysts' breakdown: any ticket measure the tickets page shows (the metrics
 # layer's SQL, judged at $as_of) by one or two allow-listed dimensions. "period" splits by
 # `date_trunc($grain, reported_at)`.
 BREAKDOWN_MEASURES: dict[str, Metric] = {
-    m.id: m for m in METRICS if m.source == "tickets" and "explore.tickets" in m.shown}
+    m.id: m for m in METRICS
+    if m.source == "tickets" and m.id in EXPLORER_PAGES["tickets"].metrics}
 BREAKDOWN_BY: dict[str, str] = {**DIMENSIONS,
                                 "period": "cast(date_trunc($grain, reported_at) as date)"}
 MAX_BREAKDOWN_VALUES = 500  # per dimension: a pivot wider than this is not a table

@@ -47,6 +47,8 @@ class Report:
     subject: what its rows are about (tickets, participation, votes, ledger, population);
         `exports__split_<subject>.sql` returns the values a split export writes one file
         for.
+    metrics: the catalogue's metrics (pipelines/metrics/catalog.py) its columns carry;
+        /metrics and docs/metrics.md say where each metric is shown from these.
     """
 
     name: str
@@ -57,6 +59,7 @@ class Report:
     filters: tuple[str, ...] = ("community", "compound")
     splits: tuple[str, ...] = ("community", "compound")
     subject: str = "tickets"
+    metrics: tuple[str, ...] = ()
 
     @property
     def query(self) -> str:
@@ -81,20 +84,25 @@ REPORTS: dict[str, Report] = {
     r.name: r
     for r in (
         Report("closure_rates", "Closure, on-time and satisfaction rates per community "
-               "and level"),
+               "and level",
+               metrics=("reported", "closed", "overdue", "closure_pct", "on_time_pct",
+                        "satisfaction_pct")),
         Report("incident_levels", "Tickets per community, category and level",
-               uses_as_of=False),
-        Report("overdue_tickets", "Open tickets past their deadline, one row each"),
+               uses_as_of=False, metrics=("reported",)),
+        Report("overdue_tickets", "Open tickets past their deadline, one row each",
+               metrics=("overdue_open",)),
         Report("response_times", "Hours to respond and to close, late responses and "
-               "escalations per community and level", settings_params=("response_hours",)),
+               "escalations per community and level", settings_params=("response_hours",),
+               metrics=("reported", "median_close_hours", "p90_close_hours", "escalations")),
         Report("participation", "Household participation, ballots, questionnaires and "
                "opinions per compound and month", uses_as_of=False,
-               subject="participation"),
+               subject="participation", metrics=("participation_pct",)),
         Report("vote_results", "Turnout, approval and state of each vote open or closing "
-               "in the period", subject="votes"),
+               "in the period", subject="votes",
+               metrics=("turnout_owners_pct", "approval_owners_pct")),
         Report("ledger_statement", "Monthly public-accounts statement per compound: "
                "opening, income, expense, adjustment, closing", uses_as_of=False,
-               subject="ledger"),
+               subject="ledger", metrics=("income", "expense", "balance")),
         Report("ledger_entries", "Every ledger line of a compound's month, adjustments "
                "marked, for the notice board", uses_as_of=False,
                subject="ledger"),
@@ -102,7 +110,7 @@ REPORTS: dict[str, Report] = {
                "small counts suppressed (a snapshot: the period is ignored)",
                settings_params=("small_count", "key_groups"), uses_as_of=False,
                uses_period=False, filters=("community",), splits=("community",),
-               subject="population"),
+               subject="population", metrics=("residents", "key_group_count")),
         Report("warnings", "Early warnings (rules and anomalies) active at any moment of "
                "the period, with their evidence and 口径, most severe first",
                uses_as_of=False, subject="warnings"),

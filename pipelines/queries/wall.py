@@ -790,6 +790,10 @@ class WallView:
         at_cutoff: computed at the tickets' data cut-off (newest report), not the clock.
         wide: it has a designed layout for an ultra-wide canvas when shown alone; if
             not, it keeps a 16:9 cell there (wall.css `data-wide`).
+        metrics: the catalogue's metrics (pipelines/metrics/catalog.py) it shows: its
+            renderer marks each such figure `data-metric` (tests/unit/
+            test_metric_surfaces.py holds the two to each other); /metrics and
+            docs/metrics.md say where each metric is shown from these.
     """
 
     id: str
@@ -800,6 +804,7 @@ class WallView:
     filters: tuple[str, ...] = ("community",)
     at_cutoff: bool = False
     wide: bool = True
+    metrics: tuple[str, ...] = ()
 
 
 def _declare(*views: WallView) -> dict[str, WallView]:
@@ -810,36 +815,43 @@ def _declare(*views: WallView) -> dict[str, WallView]:
 WALL_VIEWS: dict[str, WallView] = _declare(
     WallView("levels", ("事件等级", "Incident levels"), ("tickets",),
              lambda con, c, s, f: levels_data(con, c, community=f.get("community")),
-             "dashboards._wall_views:levels_view", at_cutoff=True),
+             "dashboards._wall_views:levels_view", at_cutoff=True,
+             metrics=("reported", "open", "serious_open")),
     WallView("closure", ("办结与时限", "Closure and time limits"),
              ("tickets", "wall_closure_monthly"),
              lambda con, c, s, f: closure_data(con, c, response_hours=s.response_hours,
                                                community=f.get("community")),
-             "dashboards._wall_views:closure_view", at_cutoff=True),
+             "dashboards._wall_views:closure_view", at_cutoff=True,
+             metrics=("overdue_open", "closure_pct", "on_time_pct", "response_timeout_pct",
+                      "escalations", "satisfaction_pct")),
     WallView("participation", ("居民参与", "Participation"),
              ("votes", "ballots", "participation_monthly", "compound_community"),
              lambda con, c, s, f: participation_data(con, c, small_count=s.small_count,
                                                      community=f.get("community")),
-             "dashboards._wall_views:participation_view"),
+             "dashboards._wall_views:participation_view",
+             metrics=("participation_pct", "turnout_owners_pct", "approval_owners_pct")),
     WallView("accounts", ("公共收支", "Public accounts"),
              ("ledger_entries", "ledger_monthly", "compound_community"),
              lambda con, c, s, f: accounts_data(con, c, small_count=s.small_count,
                                                 community=f.get("community"),
                                                 publish_days=s.ledger_publish_days),
-             "dashboards._wall_views:accounts_view"),
+             "dashboards._wall_views:accounts_view",
+             metrics=("income", "expense", "balance")),
     WallView("population", ("人口画像", "Population portrait"),
              ("residents", "population_counts"),
              lambda con, c, s, f: population_data(con, c, small_count=s.small_count,
                                                   community=f.get("community")),
-             "dashboards._wall_views:population_view"),
+             "dashboards._wall_views:population_view",
+             metrics=("residents", "key_group_people", "key_group_count")),
     WallView("map", ("网格地图", "Map"),
              ("tickets", "grids", "geo_areas", "geo_points", "population_counts"),
              lambda con, c, s, f: map_data(con, c, community=f.get("community"),
                                            metric=f.get("metric")),
              "dashboards._wall_map:map_view", filters=("community", "metric"),
-             at_cutoff=True),
+             at_cutoff=True, metrics=("open", "overdue_open")),
     WallView("warnings", ("预警", "Warnings"), ("warnings", "compound_community"),
              lambda con, c, s, f: warnings_data(con, c, community=f.get("community")),
-             "dashboards._wall_warnings:warnings_view", wide=False),
+             "dashboards._wall_warnings:warnings_view", wide=False,
+             metrics=("warnings_active",)),
 )
 VIEWS = tuple(WALL_VIEWS)

@@ -2,32 +2,20 @@
 -- the data cut-off $now and one hour earlier ($before), so that the view can tell a
 -- threshold crossed in the last hour (it pulses) from one crossed long ago. Each figure
 -- is its metric's expression (pipelines/metrics/catalog.py) over the same macros.
--- open at $before or at $now ($before < $now): open_at_asof at each instant picks its
--- own; two disjoint scans rather than one OR, so zone maps skip closed row groups
-with open_either as (
-    select level, reported_at, deadline_at, closed_at,
-    from tickets
-    where closed_at is null and reported_at <= $now
-    union all
-    select level, reported_at, deadline_at, closed_at,
-    from tickets
-    where closed_at > $before and reported_at <= $now
-),
-
-open_now as (
+-- open at $now and at $before ($before < $now): the metrics layer's tickets_open_at at
+-- each instant (both read the small open_tickets mart, migration 0019)
+with open_now as (
     select
         count(*) filter (where level >= 3) as serious_open,
         count(*) filter (where $now > deadline_at) as overdue_open,
-    from open_either
-    where open_at_asof(closed_at, $now)
+    from tickets_open_at($now)
 ),
 
 open_before as (
     select
         count(*) filter (where level >= 3) as serious_open_before,
         count(*) filter (where $before > deadline_at) as overdue_open_before,
-    from open_either
-    where reported_at <= $before and open_at_asof(closed_at, $before)
+    from tickets_open_at($before)
 ),
 
 -- this month's reports: today's count, the late-response rate now and an hour ago, and

@@ -1,6 +1,6 @@
 -- Wall, levels view: communities ranked by tickets reported this month (to $now), with
--- the tickets open at $now. Two plain scans (a reported_at range, then open tickets)
--- rather than one OR, so zone maps skip most of a large table.
+-- the tickets open at $now (the metrics layer's tickets_open_at). Two reads (a
+-- reported_at range, then the open tickets) rather than one OR over a large table.
 with this_month as (
     select
         community,
@@ -13,22 +13,10 @@ with this_month as (
     group by community
 ),
 
--- open = not closed yet, or closed after $now: two disjoint scans rather than one OR,
--- so zone maps skip the row groups without open tickets
 open_tickets as (
     select community
-    from tickets
-    where
-        closed_at is null
-        and reported_at <= $now
-        and ($community is null or community = $community)
-    union all
-    select community
-    from tickets
-    where
-        closed_at > $now
-        and reported_at <= $now
-        and ($community is null or community = $community)
+    from tickets_open_at($now)
+    where $community is null or community = $community
 ),
 
 open_now as (

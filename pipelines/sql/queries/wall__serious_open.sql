@@ -2,8 +2,6 @@
 -- captioned: today's new events are on top whatever their level; the level is on each
 -- row); serious_count is the number of such events before the limit.
 with serious as (
-    -- open = not closed yet, or closed after $now: two disjoint scans rather than one
-    -- OR, so zone maps skip the row groups without open tickets
     select
         ticket_id,
         reported_at,
@@ -11,25 +9,9 @@ with serious as (
         community,
         category,
         deadline_at,
-    from tickets
+    from tickets_open_at($now)
     where
         level >= 3
-        and reported_at <= $now
-        and closed_at is null
-        and ($community is null or community = $community)
-    union all
-    select
-        ticket_id,
-        reported_at,
-        level,
-        community,
-        category,
-        deadline_at,
-    from tickets
-    where
-        level >= 3
-        and reported_at <= $now
-        and closed_at > $now
         and ($community is null or community = $community)
 ),
 
