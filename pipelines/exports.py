@@ -552,9 +552,10 @@ def export_window(cur, report: str, period: Period, as_of: dt.datetime) -> dict[
     """The window a report's figures cover, as its manifest states it:
     {"zh", "en", "is_partial"}.
 
-    A period still running says so, as on the wall and in the explorer. Participation
-    runs to its data cut-off (the newest ballot or engagement event by `as_of`), as the
-    wall's does; a population report is a snapshot: the newest population record, never
+    A period still running says so, as on the wall and in the explorer. Ticket and
+    participation reports run to their data cut-off (the newest ticket reported, the
+    newest ballot or engagement event, by `as_of`), as the wall's do: a month whose
+    tickets stop at 08:59 of its last day reads "…–11-30 08:59（至今）", not whole; a population report is a snapshot: the newest population record, never
     a date range, and never partial.
     """
     subject = report_queries.REPORTS[report].subject
@@ -563,7 +564,12 @@ def export_window(cur, report: str, period: Period, as_of: dt.datetime) -> dict[
         when = "—" if cut is None else f"{cut:%Y-%m-%d %H:%M}"
         return {"zh": f"最新人口数据（截至 {when}）",
                 "en": f"Newest population data (to {when})", "is_partial": False}
-    cut = participation_cutoff(cur, as_of) if subject == "participation" else None
+    if subject == "participation":
+        cut = participation_cutoff(cur, as_of)
+    elif subject == "tickets":
+        cut = data_cutoff(cur, as_of)  # the newest ticket, as on the wall and explorer
+    else:
+        cut = None
     window = Window.dates(period.start, period.end, min(cut or as_of, as_of), as_of)
     return {"zh": window.label("zh"), "en": window.label("en"),
             "is_partial": window.is_partial}

@@ -254,10 +254,24 @@ def test_run_due__manifest_matches_file_and_log(loaded, tmp_path):
                                   "label": "2025-09"}
     assert manifest["report"] == "closure_rates" and manifest["schedule"] == "monthly"
     assert manifest["parameters"]["as_of"] == "2025-10-01T06:00:00"
-    assert manifest["window"] == {"zh": "2025-09-01–2025-09-30",
-                                  "en": "2025-09-01–2025-09-30", "is_partial": False}
+    # the tickets stop at 23 September 09:00 (the October one came later): the file
+    # says so rather than pass September off as whole
+    assert manifest["window"] == {"zh": "2025-09-01–09-23 09:00（至今）",
+                                  "en": "2025-09-01–09-23 09:00 (to date)",
+                                  "is_partial": True}
     [logged] = _log(loaded)
     assert logged[7] == record.file_sha256 and logged[8] == manifest["data_version"]
+
+
+def test_export__a_period_the_tickets_ran_past_is_whole(loaded, tmp_path):
+    """September, exported on 1 November when October's tickets are in: complete."""
+    record = exports.export_report(loaded, exports.ExportJob(
+        report="closure_rates", period=exports.Period.between(D(2025, 9, 1), D(2025, 9, 30)),
+        out=tmp_path / "one", file="{report}_{period}.csv"), as_of=T(2025, 11, 1, 9))[0]
+    manifest = json.loads(exports.manifest_path(Path(record.output_path)).read_text(
+        encoding="utf-8"))
+    assert manifest["window"] == {"zh": "2025-09-01–2025-09-30",
+                                  "en": "2025-09-01–2025-09-30", "is_partial": False}
 
 
 def test_run_due__skips_schedule_another_invocation_is_running(loaded, tmp_path):
