@@ -403,6 +403,43 @@ def fmt_decimal_yuan(value) -> str:
     return f"{sign}¥{abs(value):,.2f}"
 
 
+def _month(month: dt.date, running: dt.date | None) -> str:
+    """'2026-12', or '2026-12（至今）' for the month still running: its closing is a
+    balance so far, not a closing (the balance metric's 口径)."""
+    return f"{month:%Y-%m}（至今）" if month == running else f"{month:%Y-%m}"
+
+
+def statement_rows(table, running: dt.date | None = None) -> list[dict]:
+    """Statement rows for the grid: exact Decimals formatted as text; `running` is the
+    first day of the month still running at the view's as-of (marked 至今)."""
+    rows = []
+    for r in table.to_pylist():
+        rows.append({
+            "id": f"{r['compound']}|{r['month']:%Y-%m}",
+            "compound": r["compound"], "community": r["community"] or "—",
+            "month": _month(r["month"], running),
+            "opening": fmt_decimal_yuan(r["opening_yuan"]),
+            "income": fmt_decimal_yuan(r["income_yuan"]),
+            "expense": fmt_decimal_yuan(r["expense_yuan"]),
+            "adjustment": fmt_decimal_yuan(r["adjustment_yuan"]),
+            "closing": fmt_decimal_yuan(r["closing_yuan"]),
+            "entries": r["entry_count"],
+            "published": f"{r['published_on']:%Y-%m-%d}" if r["published_on"]
+            else "未公示 not yet",
+        })
+    return rows
+
+
+def total_row(total: dict, running: dt.date | None = None) -> dict:
+    """The grid's pinned total row (its id has no '|', so a click opens no entries)."""
+    start, end = total["months"]
+    return {"id": "total", "compound": "全街道合计", "community": f"{total['compounds']} 个小区",
+            "month": (f"{start:%Y-%m}–" if start != end else "") + _month(end, running),
+            **{key: fmt_decimal_yuan(total[f"{key}_yuan"]) for key in
+               ("opening", "income", "expense", "adjustment", "closing")},
+            "entries": total["entry_count"], "published": ""}
+
+
 def statement_totals(table) -> dict | None:
     """The sub-district's statement over the months in view (None when there are none).
 

@@ -24,6 +24,7 @@ from dashboards import _data
 from dashboards import _explore_figures as figs
 from dashboards import _explore_people as xp
 from dashboards._components import label, unavailable
+from pipelines.metrics.windows import period_start
 from pipelines.queries import QueryError
 from pipelines.queries import explore as q
 from pipelines.warehouse import WarehouseError
@@ -67,36 +68,6 @@ COLUMNS = [
 ]
 
 xp.register_navigation(PAGE, KEYS)
-
-
-def statement_rows(table) -> list[dict]:
-    """Statement rows for the grid: exact Decimals formatted as text."""
-    rows = []
-    for r in table.to_pylist():
-        rows.append({
-            "id": f"{r['compound']}|{r['month']:%Y-%m}",
-            "compound": r["compound"], "community": r["community"] or "—",
-            "month": f"{r['month']:%Y-%m}",
-            "opening": xp.fmt_decimal_yuan(r["opening_yuan"]),
-            "income": xp.fmt_decimal_yuan(r["income_yuan"]),
-            "expense": xp.fmt_decimal_yuan(r["expense_yuan"]),
-            "adjustment": xp.fmt_decimal_yuan(r["adjustment_yuan"]),
-            "closing": xp.fmt_decimal_yuan(r["closing_yuan"]),
-            "entries": r["entry_count"],
-            "published": f"{r['published_on']:%Y-%m-%d}" if r["published_on"]
-            else "未公示 not yet",
-        })
-    return rows
-
-
-def total_row(total: dict) -> dict:
-    """The grid's pinned total row (its id has no '|', so a click opens no entries)."""
-    start, end = total["months"]
-    return {"id": "total", "compound": "全街道合计", "community": f"{total['compounds']} 个小区",
-            "month": f"{start:%Y-%m}–{end:%Y-%m}" if start != end else f"{start:%Y-%m}",
-            **{key: xp.fmt_decimal_yuan(total[f"{key}_yuan"]) for key in
-               ("opening", "income", "expense", "adjustment", "closing")},
-            "entries": total["entry_count"], "published": ""}
 
 
 def figure_month_bars(table) -> go.Figure:
@@ -187,7 +158,8 @@ def layout(**query):
     if unknown:
         parts.append(xp.no_match(PAGE, unknown))
         return html.Div(parts, className="page page-explore")
-    rows = statement_rows(statements)
+    running = period_start("month", view.now().date())
+    rows = xp.statement_rows(statements, running)
     total = xp.statement_totals(statements)
     grid = dag.AgGrid(
         id="xp-accounts-statements",
@@ -198,7 +170,8 @@ def layout(**query):
         dashGridOptions={"pagination": True, "paginationPageSize": 20,
                          "paginationPageSizeSelector": False,
                          # the sub-district's total stays under every page and sort
-                         "pinnedBottomRowData": [total_row(total)] if total else [],
+                         "pinnedBottomRowData": [xp.total_row(total, running)] if total
+                         else [],
                          "rowSelection": {"mode": "singleRow", "checkboxes": False,
                                           "enableClickSelection": True}},
         className="ag-theme-alpine-dark explore-grid",

@@ -264,3 +264,20 @@ def test_accounts_total_row__is_the_sub_districts_statement_in_sql(con):
     assert (t["income_yuan"], t["expense_yuan"], t["closing_yuan"]) == march
     assert statement_totals(q.ledger_statements(
         con, q.PeopleFilters(dt.date(2000, 1, 1), dt.date(2000, 1, 31)))) is None
+
+
+def test_accounts_rows__the_running_month_says_so(con):
+    """A month still running has a balance so far, not a closing: its row and the
+    total's end read 至今; whole months do not."""
+    from dashboards._explore_people import statement_totals
+    from dashboards._explore_people import statement_rows, total_row
+
+    statements = q.ledger_statements(con, F)
+    running = dt.date(2026, 11, 1)
+    rows = statement_rows(statements, running)
+    marked = {r["month"] for r in rows if r["month"].endswith("（至今）")}
+    assert marked == {"2026-11（至今）"}
+    assert sum(r["month"] == "2026-11（至今）" for r in rows) == con.execute(
+        "select count(*) from ledger_monthly where month = date '2026-11-01'").fetchone()[0]
+    assert total_row(statement_totals(statements), running)["month"] == "2026-01–2026-11（至今）"
+    assert total_row(statement_totals(statements))["month"] == "2026-01–2026-11"
