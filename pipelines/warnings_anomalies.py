@@ -37,6 +37,8 @@ LONG_HOLIDAY_DAYS = 5  # a run of this many days off holding a holiday is a long
 NEAR_DAYS = 7  # working days this close to a long holiday are "near" it
 TRIM = 0.1  # share trimmed (mean) or winsorised (variance) at each end
 MIN_BASELINE_DAYS = 4  # a class seen fewer times falls back to all ordinary days
+MIN_POOL_MEAN = 1.0  # cells pooled into the sub-district's spread: reports a day
+MIN_LEVEL_REPORTS = 50.0  # a day's expected reports that measure its level
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,9 @@ class Windows:
     week_observed: np.ndarray
     week_expected: np.ndarray
     week_variance: np.ndarray
+    rest_observed: np.ndarray
+    rest_expected: np.ndarray
+    rest_variance: np.ndarray
 
 
 def day_classes(is_workday: np.ndarray, is_holiday: np.ndarray) -> np.ndarray:
@@ -137,8 +142,75 @@ def _season(base: np.ndarray, base_classes: np.ndarray, n_base: int) -> np.ndarr
     return np.exp(slope * (np.arange(n_base, n_base + 7) - day.mean()))
 
 
+def _day_factors(base: np.ndarray, base_classes: np.ndarray, groups: np.ndarray
+                 ) -> np.ndarray:
+    """Reports on each kind of day per working day's, per group of cells (a category):
+    groups x classes, from the group's totals over the baseline.
+
+    A cell's own weekends (16 days in 8 weeks) give its weekend rate only roughly; the
+    category's across the sub-district knows its rhythm (markets at weekends, offices
+    on working days) from many more reports. Holidays take the weekend's factor, the
+    working days near a long holiday the working day's (then `_off_baseline_level`).
+    Half a report is added to each side, so a group silent at weekends keeps a rate.
+    """
+    factors = np.ones((int(groups.max()) + 1 if len(groups) else 1, 4))
+    workday, weekend = base_classes == WORKDAY, base_classes == WEEKEND
+    if workday.sum() < MIN_BASELINE_DAYS or weekend.sum() < MIN_BASELINE_DAYS:
+        return factors
+    for g in range(factors.shape[0]):
+        total = base[groups == g].sum(axis=0)
+        factors[g, WEEKEND] = ((total[weekend].sum() + 0.5) / weekend.sum()
+                               / ((total[workday].sum() + 0.5) / workday.sum()))
+    factors[:, HOLIDAY] = factors[:, WEEKEND]
+    return factors
+
+
+def _dispersion(norm: np.ndarray, inverse_factor: np.ndarray, rate: np.ndarray,
+                rate_var: np.ndarray) -> np.ndarray:
+    """Extra-Poisson spread `a` per cell (negative binomial: a day's variance is
+    m + a m^2): the larger of the cell's own (from its winsorised variance) and the
+    sub-district's, the median over the cells with at least MIN_POOL_MEAN reports a
+    working day.
+
+    Eight weeks give a cell's spread only roughly (a winsorised variance from 56 days
+    is often half the true one), and a cell whose spread is underestimated cries wolf;
+    busy and quiet days come from causes most cells share (weather, events), so the
+    sub-district's median is the floor. The median, not the mean: a cell whose baseline
+    held a surge does not raise everyone's threshold. `norm` holds the counts in working
+    day units (count / day factor), whose variance is rate / factor + a rate^2.
+    """
+    poisson = rate * inverse_factor
+    own = np.maximum(rate_var - poisson, 0) / rate**2
+    big = rate >= MIN_POOL_MEAN
+    if not big.any() or norm.shape[1] < 2:
+        return own
+    plain = norm[big].mean(axis=1)
+    spread = (norm[big].var(axis=1, ddof=1) - plain * inverse_factor[big]) / plain**2
+    return np.maximum(own, max(float(np.median(spread)), 0.0))
+
+
+def _off_baseline_level(window: np.ndarray, day_mean: np.ndarray,
+                        window_classes: np.ndarray) -> np.ndarray:
+    """Per day of the window, how busy the sub-district is on a holiday or a working day
+    near a long holiday compared with the ordinary day it is expected as: its cells'
+    reports together over their expectation, when that expectation reaches
+    MIN_LEVEL_REPORTS; never above 1.
+
+    The baseline leaves those days out, so they are expected at the level of a weekend
+    or a working day; the quiet Spring Festival fortnight is quieter, which would hide a
+    surge in it. One cell's surge hardly moves a sub-district's total, and the level is
+    only ever lowered, so a busy holiday is still judged against ordinary days.
+    """
+    level = np.ones(len(window_classes))
+    off = (window_classes == HOLIDAY) | (window_classes == NEAR_LONG_HOLIDAY)
+    expected = day_mean.sum(axis=0)
+    use = off & (expected >= MIN_LEVEL_REPORTS)
+    level[use] = np.minimum(window[:, use].sum(axis=0) / expected[use], 1.0)
+    return level
+
+
 def windows(counts: np.ndarray, classes: np.ndarray, last_day_share: float,
-            baseline_weeks: int) -> Windows:
+            baseline_weeks: int, groups: np.ndarray | None = None) -> Windows:
     """Expected counts and variances of the day and week windows.
 
     Args:
@@ -147,48 +219,48 @@ def windows(counts: np.ndarray, classes: np.ndarray, last_day_share: float,
         classes: the class of each of those days (`day_classes`).
         last_day_share: share of a normal day's reports made by the cut-off's time.
         baseline_weeks: weeks of baseline before the window.
+        groups: per cell, the group (0, 1, ...: its category) whose weekly rhythm it
+            shares (`_day_factors`); all one group when not given.
     """
     n_base = 7 * baseline_weeks
     if counts.shape[1] != n_base + 7 or len(classes) != counts.shape[1]:
         raise ValueError(f"want {n_base + 7} days of counts and classes, got "
                          f"{counts.shape[1]} and {len(classes)}")
     counts = counts.astype(float)
+    groups = (np.zeros(counts.shape[0], dtype=int) if groups is None
+              else np.asarray(groups, dtype=int))
     base, base_classes = counts[:, :n_base], classes[:n_base]
-    usable = base[:, (base_classes == WORKDAY) | (base_classes == WEEKEND)]
-    mean = np.zeros((counts.shape[0], 4))
-    var = np.zeros_like(mean)
-    seen = np.zeros(4)
-    for c in (WORKDAY, WEEKEND):
-        cols = base[:, base_classes == c]
-        if cols.shape[1] < MIN_BASELINE_DAYS:
-            cols = usable
-        mean[:, c], var[:, c] = _class_moments(cols)
-        # a cell never seen still has a rate: as if one report in the whole baseline
-        mean[:, c] = np.maximum(mean[:, c], 1 / max(cols.shape[1], 1))
-        seen[c] = cols.shape[1]
-    for c, like in ((HOLIDAY, WEEKEND), (NEAR_LONG_HOLIDAY, WORKDAY)):
-        mean[:, c], var[:, c], seen[c] = mean[:, like], var[:, like], seen[like]
-    # extra-Poisson spread per day (negative binomial: var = m + a m^2), never below 0
-    dispersion = np.maximum(var - mean, 0) / mean**2
+    factors = _day_factors(base, base_classes, groups)[groups]  # cells x classes
+    ordinary = (base_classes == WORKDAY) | (base_classes == WEEKEND)
+    day_factor = factors[:, base_classes[ordinary]]
+    # every ordinary baseline day in working-day units: one rate per cell from 56 days
+    norm = base[:, ordinary] / day_factor
+    rate, rate_var = _class_moments(norm)
+    # a cell never seen still has a rate: as if one report in the whole baseline
+    rate = np.maximum(rate, 1 / max(norm.shape[1], 1))
+    inverse_factor = (1 / day_factor).mean(axis=1)
+    dispersion = _dispersion(norm, inverse_factor, rate, rate_var)
 
     window_classes = classes[n_base:]
     scale = _season(base, base_classes, n_base)
     scale[-1] *= last_day_share
-    day_mean = mean[:, window_classes] * scale
-    day_var = day_mean + dispersion[:, window_classes] * day_mean**2
-    # the baseline mean is itself estimated: its error repeats on every day of a class
-    mean_error = np.zeros(counts.shape[0])
-    for c in (WORKDAY, WEEKEND, HOLIDAY, NEAR_LONG_HOLIDAY):
-        in_class = window_classes == c
-        if in_class.any():
-            k = scale[in_class].sum()
-            mean_error += k**2 * np.maximum(var[:, c], mean[:, c]) / seen[c]
-    last = window_classes[-1]
-    day_error = scale[-1]**2 * np.maximum(var[:, last], mean[:, last]) / seen[last]
+    day_mean = rate[:, None] * factors[:, window_classes] * scale
+    day_mean *= _off_baseline_level(counts[:, n_base:], day_mean, window_classes)
+    day_var = day_mean + dispersion[:, None] * day_mean**2
+    # the rate is itself estimated: its error repeats on every day of the window
+    rate_error = np.maximum(rate_var, rate * inverse_factor) / norm.shape[1] / rate**2
+    week_mean = day_mean.sum(axis=1)
     window = counts[:, n_base:]
-    return Windows(window[:, -1], day_mean[:, -1], day_var[:, -1] + day_error,
-                   window.sum(axis=1), day_mean.sum(axis=1), day_var.sum(axis=1)
-                   + mean_error)
+    # the week without its busiest day (the day most above its expectation)
+    rows = np.arange(counts.shape[0])
+    busiest = np.argmax(window - day_mean, axis=1)
+    rest_mean = week_mean - day_mean[rows, busiest]
+    return Windows(window[:, -1], day_mean[:, -1],
+                   day_var[:, -1] + day_mean[:, -1]**2 * rate_error,
+                   window.sum(axis=1), week_mean,
+                   day_var.sum(axis=1) + week_mean**2 * rate_error,
+                   window.sum(axis=1) - window[rows, busiest], rest_mean,
+                   day_var.sum(axis=1) - day_var[rows, busiest] + rest_mean**2 * rate_error)
 
 
 def quantiles(expected: np.ndarray, variance: np.ndarray, q) -> np.ndarray:
@@ -212,3 +284,21 @@ def fires(observed: np.ndarray, expected: np.ndarray, variance: np.ndarray, *,
     hit = ((observed > threshold) & (observed >= min_ratio * expected)
            & (observed >= min_count))
     return hit, threshold
+
+
+def surges(w: Windows, a: dict) -> tuple[np.ndarray, np.ndarray]:
+    """(today's, the week's) warning per cell under the detector's settings `a` (the
+    [anomalies] table of warnings.toml): at most one of the two per cell.
+
+    The week fires when its count is unusual (`alpha`) and still is without its busiest
+    day (`rest_alpha`): a single busy day is today's to report, at the stricter
+    `alpha_day`. Today's is dropped where the week fires: the week holds today, and one
+    surge is one warning.
+    """
+    week = fires(w.week_observed, w.week_expected, w.week_variance, alpha=a["alpha"],
+                 min_ratio=a["min_ratio"], min_count=a["min_week"])[0]
+    week &= w.rest_observed > quantiles(w.rest_expected, w.rest_variance,
+                                        1 - a["rest_alpha"])
+    day = fires(w.day_observed, w.day_expected, w.day_variance, alpha=a["alpha_day"],
+                min_ratio=a["min_ratio"], min_count=a["min_day"])[0]
+    return day & ~week, week

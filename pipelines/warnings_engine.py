@@ -68,7 +68,8 @@ def _text(value: Any) -> str:
 
 
 def warning_key(rule_id: str, row: dict[str, Any]) -> str:
-    """The stable identity of a warning: its rule and every scope value."""
+    """The stable identity of a warning: its rule (`surge` for both windows of an
+    anomaly: one warning per cell) and every scope value."""
     return "|".join([rule_id] + [row.get(c) or "" for c in SCOPE])
 
 
@@ -207,25 +208,23 @@ def anomaly_warnings(con: duckdb.DuckDBPyConnection, config: Config
     if daily.num_rows == 0:
         return []
     classes = _calendar_classes(con, days)
-    w = wa.windows(_day_matrix(daily, n_days), classes, share, a["baseline_weeks"])
     cells = daily.select(["community", "grid", "category"]).to_pandas()
+    groups = pd.factorize(cells["category"], sort=True)[0]  # a category's weekly rhythm
+    w = wa.windows(_day_matrix(daily, n_days), classes, share, a["baseline_weeks"], groups)
     is_grid = daily["is_grid"].to_numpy()
     # grid cells only where the week's expectation is large enough to mean something
     keep = ~is_grid | (w.week_expected >= a["grid_min_expected_week"])
+    day_hit, week_hit = wa.surges(w, a)
     found = []
     cutoff_text = f"{cutoff:%m-%d %H:%M}"
-    for rule_id, obs, exp, var, min_count, span in (
-        ("surge_day", w.day_observed, w.day_expected, w.day_variance, a["min_day"],
-         f"今日（截至 {cutoff_text}）"),
-        ("surge_week", w.week_observed, w.week_expected, w.week_variance, a["min_week"],
-         f"近7天（截至 {cutoff_text}）"),
+    for rule_id, hit, obs, exp, var, q, span in (
+        ("surge_day", day_hit, w.day_observed, w.day_expected, w.day_variance,
+         1 - a["alpha_day"], f"今日（截至 {cutoff_text}）"),
+        ("surge_week", week_hit, w.week_observed, w.week_expected, w.week_variance,
+         1 - a["alpha"], f"近7天（截至 {cutoff_text}）"),
     ):
-        # the model's quantiles only where the cheap conditions of `fires` hold already
-        maybe = np.flatnonzero(keep & (obs >= min_count) & (obs >= a["min_ratio"] * exp))
-        hit, limit = wa.fires(obs[maybe], exp[maybe], var[maybe], alpha=a["alpha"],
-                              min_ratio=a["min_ratio"], min_count=min_count)
-        fired = maybe[hit]
-        threshold = dict(zip(fired, limit[hit]))
+        fired = np.flatnonzero(keep & hit)
+        threshold = dict(zip(fired, wa.quantiles(exp[fired], var[fired], q)))
         low = dict(zip(fired, wa.quantiles(exp[fired], var[fired], 0.1)))
         high = dict(zip(fired, wa.quantiles(exp[fired], var[fired], 0.9)))
         start = cut_day if rule_id == "surge_day" else days[-7]
@@ -238,7 +237,9 @@ def anomaly_warnings(con: duckdb.DuckDBPyConnection, config: Config
             place = f"{row['community']}{' ' + row['grid'] if row['grid'] else ''}"
             severity = "critical" if obs[i] >= 3 * exp[i] else a["severity"]
             found.append({
-                **row, "warning_key": warning_key(rule_id, row), "kind": "anomaly",
+                # one warning per cell, today's or the week's: a surge that shows first
+                # today and then in the week stays the same warning
+                **row, "warning_key": warning_key("surge", row), "kind": "anomaly",
                 "rule_id": rule_id, "severity": severity,
                 "title": (f"{row['category']}，{place}：{span} {int(obs[i])} 件，"
                           f"通常 {int(low[i])}–{int(high[i])} 件"),
@@ -281,7 +282,7 @@ def store(con: duckdb.DuckDBPyConnection, found: list[dict[str, Any]],
             """
             update warnings as w set
                 status = 'ongoing', last_seen_at = $as_of, load_id = $load_id,
-                severity = n.severity, title = n.title, observed = n.observed,
+                rule_id = n.rule_id, severity = n.severity, title = n.title, observed = n.observed,
                 expected = n.expected, usual_low = n.usual_low, usual_high = n.usual_high,
                 threshold = n.threshold, window_from = n.window_from,
                 window_to = n.window_to, definition = n.definition

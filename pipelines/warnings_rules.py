@@ -111,17 +111,19 @@ RULES: dict[str, Rule] = {r.id: r for r in (
 
 # The anomaly detector (pipelines/warnings_anomalies.py) and its tunables.
 ANOMALY_DEFAULTS: dict[str, Any] = {
-    "severity": "high", "baseline_weeks": 8, "alpha": 0.001, "min_ratio": 1.5,
-    "min_day": 8, "min_week": 10, "grid_min_expected_week": 5.0,
+    "severity": "high", "baseline_weeks": 8, "alpha": 0.002, "alpha_day": 0.0002,
+    "rest_alpha": 0.05, "min_ratio": 2.0, "min_day": 8, "min_week": 10,
+    "grid_min_expected_week": 5.0,
 }
 ANOMALY_RULES = {
-    "surge_day": "数据截止日（当天截至最新一条事件）的上报数，与此前 baseline_weeks 周同类日"
-                 "（工作日/休息日/法定节假日，调休上班日算工作日）的稳健均值（按当日已过时段"
-                 "折算）比较；按负二项分布，超过 1−alpha 分位数、至少 min_ratio 倍且至少 "
-                 "min_day 件时预警。",
-    "surge_week": "截至数据截止时刻的最近7天上报数，与此前 baseline_weeks 周同类日的稳健均值"
-                  "之和比较；按负二项分布，超过 1−alpha 分位数、至少 min_ratio 倍且至少 "
-                  "min_week 件时预警。",
+    "surge_day": "数据截止日（当天截至最新一条事件）的上报数，与此前 baseline_weeks 周"
+                 "该单元的稳健日均（按同类别全街道的工作日/休息日节律折算，调休上班日算工作日，"
+                 "按当日已过时段折算）比较；按负二项分布，超过 1−alpha_day 分位数、至少 "
+                 "min_ratio 倍且至少 min_day 件时预警；同一单元近7天也预警时只报近7天。",
+    "surge_week": "截至数据截止时刻的最近7天上报数，与此前 baseline_weeks 周该单元的稳健日均"
+                  "（按同类别全街道的节律折算）之和比较；按负二项分布，超过 1−alpha 分位数、"
+                  "至少 min_ratio 倍且至少 min_week 件，并且去掉最多的一天后仍超过 "
+                  "1−rest_alpha 分位数时预警。",
 }
 
 
@@ -218,8 +220,9 @@ def load_config(path: Path) -> Config:
     anomalies = {k: _check_value(where, k, entry.get(k, d), d)
                  for k, d in ANOMALY_DEFAULTS.items()}
     _severity(where, anomalies["severity"])
-    if not 0 < anomalies["alpha"] < 0.5:
-        raise WarningsConfigError(f"{where}: alpha must be between 0 and 0.5")
+    for key in ("alpha", "alpha_day", "rest_alpha"):
+        if not 0 < anomalies[key] < 0.5:
+            raise WarningsConfigError(f"{where}: {key} must be between 0 and 0.5")
     if anomalies["baseline_weeks"] < 2:
         raise WarningsConfigError(f"{where}: baseline_weeks must be at least 2")
     return Config(rules, severities, anomalies, enabled, str(path))
