@@ -14,8 +14,8 @@ mixture, coefficient of variation 0.25). Days come from the project's calendar
 
 Evaluation: a load at the end of every day of 2025-01-01..2026-11-30 runs the detector of
 pipelines/warnings_anomalies.py with the shipped defaults (pipelines/warnings.toml).
-Consecutive days on which one cell and rule fire are one warning (as in the warnings
-table).
+Consecutive days on which a cell has a surge warning (today's or the week's: one
+warning per cell) are one warning, as in the warnings table.
 - Clean data: every warning is false; reported per community per month, overall and in
   the Spring Festival and National Day months.
 - Injected surges: per size (1.5x, 2x, 3x, 5x), `--surges` random cells x 7-day windows
@@ -189,8 +189,8 @@ def run(seed: int, n_surges: int, eval_from: dt.date = EVAL_FROM, end: dt.date =
             surges.append((cell, last, int(counts[cell, last - 6:last + 1].sum())))
         fired = detect(counts, classes, groups, eval_idx, config)
         found = found_10 = n_10 = true = alarms = 0
-        for cell, end, week_total in surges:
-            hit = fired[cell, end - 6 - first:end + 1 - first].any()
+        for cell, last, week_total in surges:
+            hit = fired[cell, last - 6 - first:last + 1 - first].any()
             found += hit
             if week_total >= 10:
                 n_10 += 1
@@ -198,8 +198,8 @@ def run(seed: int, n_surges: int, eval_from: dt.date = EVAL_FROM, end: dt.date =
         for cell in range(len(cells)):
             for s, e in episodes(fired[cell]):
                 alarms += 1
-                true += any(c == cell and end - 6 - first <= e and s <= end + 6 - first
-                            for c, end, _ in surges)
+                true += any(c == cell and last - 6 - first <= e and s <= last + 6 - first
+                            for c, last, _ in surges)
         out.append(f"| {size:g}× | {len(surges)} | {found} | {found / len(surges):.2f} | "
                    f"{found_10 / n_10 if n_10 else float('nan'):.2f} ({n_10}) | "
                    f"{true / alarms if alarms else float('nan'):.2f} |")
@@ -209,7 +209,8 @@ def run(seed: int, n_surges: int, eval_from: dt.date = EVAL_FROM, end: dt.date =
         f"cell {mean_week.min():.0f}–{mean_week.max():.0f} reports "
         f"(median {np.median(mean_week):.0f}); evaluated daily "
         f"{eval_from}..{end} ({len(eval_days)} loads).", "",
-        "False warnings on clean data (surge_day + surge_week, community × category):", "",
+        "False warnings on clean data (community × category; one warning per cell, "
+        "today's or the week's):", "",
         *lines, "", f"Injected surges ({n_surges} per size, a third in a week holding a "
         "public holiday):", "", *out])
 

@@ -77,3 +77,53 @@ def test_warnings_slide__a_surge_reads_as_what_where_and_how_unusual():
              "observed": Decimal("123456.78"), "expected": Decimal("2500.50")}
     assert lines(spike, "zh") == ("支出异常 · 金桂苑", "2026-11 支出 12.35 万元，常月 2,501 元")
     assert lines({**surge, "rule_id": "someday_new"}, "zh") == ("stored", "")
+
+
+def _texts(node) -> list[str]:
+    """Every string a Dash component tree shows (its children, recursively)."""
+    if node is None:
+        return []
+    if isinstance(node, str | int | float):
+        return [str(node)]
+    if isinstance(node, list | tuple):
+        return [t for n in node for t in _texts(n)]
+    return _texts(getattr(node, "children", None))
+
+
+def test_warnings_slide_and_strip__read_in_english_but_for_the_data():
+    # ?lang=en: every word of the slide and of the alarm strip is English; only the
+    # data (category, community, compound, vote title) stays as stored, in Chinese
+    import datetime as dt
+    import re
+    from decimal import Decimal
+
+    from dashboards._wall_views import alarm_strip
+    from dashboards._wall_warnings import warnings_view
+    from pipelines.metrics.catalog import load_thresholds
+    from pipelines.warnings_rules import ANOMALY_RULES, RULES
+
+    data = {"community": "龙塔社区", "category": "物业维修", "compound": "金桂苑",
+            "grid": "龙塔社区第1网格", "subject": "加装电梯表决"}
+    units = {"response_timeouts": "pct", "satisfaction_low": "pct", "vote_at_risk": "pct",
+             "expense_spike": "yuan", "negative_balance": "yuan", "level4_open": "hours",
+             "level3_unanswered": "hours", "source_stale": "hours"}
+    severities = ("critical", "high", "medium")
+    rows = [{"warning_id": f"w{i}", "rule_id": rule, "severity": severities[i % 3],
+             "status": ("new", "ongoing")[i % 2], "source": "tickets", **data,
+             "unit": units.get(rule, "tickets"), "observed": Decimal("41.00"),
+             "expected": Decimal("15.20"), "usual_low": Decimal("12.00"),
+             "usual_high": Decimal("18.00"), "threshold": Decimal("27.00"),
+             "title": "物业维修，龙塔社区：近7天 41 件，通常 12–18 件",
+             "first_seen_at": dt.datetime(2026, 12, 3, 8, 58)}
+            for i, rule in enumerate([*RULES, *ANOMALY_RULES])]
+    d = {"warnings": rows, "active_count": len(rows) + 3, "metrics": load_thresholds(None),
+         "by_severity": {s: len(rows) // 3 for s in severities}}
+    strip = {"items": [{"id": "warnings_active", "value": len(rows), "unit": "",
+                        "verdict": "red", "pulse": False}], "cutoff": dt.datetime(2026, 12, 3, 8, 58)}
+    shown = " ".join(_texts(warnings_view(d, "en")) + _texts(alarm_strip(strip, "en")))
+    assert "41 in 7 days, usually 12–18" in shown
+    for value in sorted(data.values(), key=len, reverse=True):
+        shown = shown.replace(value, "")
+    assert re.findall(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]+", shown) == []
+    # the Chinese wall says the same in Chinese
+    assert "近7天 41 件，通常 12–18" in " ".join(_texts(warnings_view(d, "zh")))
