@@ -190,3 +190,23 @@ def test_anomaly__the_expectation_follows_the_season_of_the_whole_sub_district()
     # and a flat season leaves the baseline's level as it is
     flat = wa.windows(np.full((3, 63), 12.0), classes, 1.0, 8)
     np.testing.assert_allclose(flat.week_expected, 7 * 12.0)
+
+
+def test_anomaly__a_burst_today_that_goes_on_into_the_week_stays_one_warning(con, settings):
+    # Wednesday's reports are quadrupled: today's warning (the week, without its busiest
+    # day, is ordinary). Thursday's too: now the week's. Both loads see one surge of the
+    # cell, so the table holds one warning, ongoing, with the week's evidence.
+    config = load_config(settings.warnings_file)
+    wed = dt.date(2025, 11, 19)
+    add_series(con, CELL, wed, surge=4.0, surge_from=wed)
+    t1, t2 = dt.datetime(2025, 11, 20, 0, 5), dt.datetime(2025, 11, 21, 0, 5)
+    first = [w for w in we.anomaly_warnings(con, config) if w["grid"] is None]
+    assert [w["rule_id"] for w in first] == ["surge_day"]
+    we.store(con, first, t1, None)
+    add_series(con, CELL, wed + dt.timedelta(days=1), days=1, surge=4.0, surge_from=wed)
+    second = [w for w in we.anomaly_warnings(con, config) if w["grid"] is None]
+    assert [w["rule_id"] for w in second] == ["surge_week"]
+    we.store(con, second, t2, None)
+    assert con.execute(
+        "select rule_id, status, first_seen_at, last_seen_at from warnings"
+        " where grid is null").fetchall() == [("surge_week", "ongoing", t1, t2)]
