@@ -11,15 +11,20 @@ one to expect:
   day near a long holiday with ordinary working days. Holidays and the days near long
   ones are left out of every baseline, so a Spring Festival dip neither fires nor
   lowers the weeks after it.
-- Per cell and class the baseline is the 10%-trimmed mean of the daily counts over the
-  last `baseline_weeks` weeks before the window, and its spread the winsorised variance.
-  The season moves it on to the window's days: the trend of the whole sub-district's
-  reports over the baseline (a log-linear fit; `_season`), since an 8-week average lags
-  a rising or falling season by a month. Together they give a negative-binomial
-  count model (Poisson when there is no extra spread), summed over the window's days,
-  with the uncertainty of the baseline mean added.
-- A window fires when its count is above the model's (1 - alpha) quantile, at least
-  `min_ratio` times the expectation and at least a minimum count.
+- Per cell one rate, in reports per working day: the 10%-trimmed mean over the last
+  `baseline_weeks` weeks' ordinary days, each divided by its kind's factor, the
+  category's weekend/working-day ratio across the sub-district (`_day_factors`).
+  Holidays and the days near long ones are then lowered to the sub-district's level
+  that day (`_off_baseline_level`). The season moves the rate on to the window's days:
+  the trend of the whole sub-district's reports over the baseline (a log-linear fit;
+  `_season`), since an 8-week average lags a rising or falling season by a month.
+- Each day's count is negative binomial (variance m + a m^2; `a` at least the
+  sub-district's, `_dispersion`), summed over the window's days, with the
+  uncertainty of the rate added.
+- `surges`: the week fires above the model's (1 - alpha) quantile, at least
+  `min_ratio` times the expectation and a minimum count, and still above its
+  (1 - rest_alpha) quantile without its busiest day; today fires at `alpha_day`
+  where the week does not: one warning per cell.
 
 Arrays in, arrays out, so the benchmark (benchmarks/warnings_quality.py) runs the same
 code on synthetic series as the pipeline runs on the warehouse's daily counts.
