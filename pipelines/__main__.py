@@ -114,8 +114,10 @@ def main(argv: list[str] | None = None) -> int:
                                  args.encoding, progress=False if args.quiet else None)
             for report in reports:
                 print(report.summary())
+                if report.quarantined:
+                    print("\n".join(["quarantined:", *report.quarantine_lines()]))
             if any(r.quarantined for r in reports):
-                print(f"quarantined rows, with line and reason: table `quarantine` "
+                print(f"every quarantined row, with its line and reason: table `quarantine` "
                       f"(load {reports[0].load_id}), shown on the status page (/)")
         elif args.command == "status":
             print(bootstrap.status_text(settings))

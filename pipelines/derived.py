@@ -127,7 +127,8 @@ class InsertExtras:
 # that the ticket marts can be updated for what changed (see `_ticket_changes`).
 REPLACED = "_tickets_replaced"
 # What the incremental ticket marts read of a ticket.
-_TICKET_MART_COLUMNS = "reported_at, community, grid, compound, category, source, handler"
+_TICKET_MART_COLUMNS = ("reported_at, community, grid, compound, category, source, handler, "
+                        "closed_at, deadline_at")
 
 
 def _calendar_fingerprint(con: duckdb.DuckDBPyConnection) -> tuple:
@@ -248,19 +249,61 @@ def _dimension_values(con: duckdb.DuckDBPyConnection, ctx: Context | None) -> li
 
 
 def _closure_monthly(con: duckdb.DuckDBPyConnection, ctx: Context | None) -> list[str]:
-    """wall_closure_monthly: the months of report this load's changes are in, else all."""
+    """wall_closure_monthly: moved by this load's changes (a month recounted when its
+    settled_after may have left with a replaced ticket), else rebuilt whole."""
     every = {"months": None, "since": None, "until": None}
     if not _ticket_changes(con, ctx):
         _rebuild(con, "wall_closure_monthly", every)
         return []
-    months = [m for (m,) in con.execute(
-        "select distinct cast(date_trunc('month', reported_at) as date) "
-        "from _ticket_changes order by 1").fetchall()]
-    if not months:
+    # The mart's own SQL over the added (sign 1) and the replaced (-1) rows alone: the
+    # counts they add and take away per month and community, and their latest settling.
+    for name, sign in (("_closure_added", 1), ("_closure_removed", -1)):
+        con.execute(f"create or replace temp table {name} as with tickets as ("
+                    f"select * from _ticket_changes where sign = {sign}) "
+                    f"select * from ({mart_sql('wall_closure_monthly')})", every)
+    # A count moves by a difference; settled_after, a maximum, only up: a month whose
+    # replaced rows settled as late as its settled_after may have lost it, and is
+    # recounted from tickets. Before, every changed month was (1,000 tickets updated
+    # across 25 months of 10M: 1.0 s of CPU).
+    recount = [m for (m,) in con.execute(
+        """
+        select distinct r.month from _closure_removed as r
+        join (select month, max(settled_after) as settled_after from wall_closure_monthly
+              group by month) as w using (month)
+        where r.settled_after >= w.settled_after order by 1
+        """).fetchall()]
+    con.execute(
+        """
+        create or replace temp table _closure_moved as
+        with changed as (
+            select month, community, reported_count, closed_count, on_time_count,
+                overdue_count, settled_after
+            from wall_closure_monthly
+            where month in (select month from _closure_added
+                            union select month from _closure_removed)
+            union all select month, community, reported_count, closed_count,
+                on_time_count, overdue_count, settled_after from _closure_added
+            union all select month, community, -reported_count, -closed_count,
+                -on_time_count, -overdue_count, null from _closure_removed
+        )
+        select month, community, sum(reported_count) as reported_count,
+            sum(closed_count) as closed_count, sum(on_time_count) as on_time_count,
+            sum(overdue_count) as overdue_count,
+            max(max(settled_after)) over (partition by month) as settled_after
+        from changed where not list_contains($recount::date[], month)
+        group by month, community
+        """, {"recount": recount})
+    con.execute("delete from wall_closure_monthly where month in (select month from "
+                "_closure_moved) or list_contains($recount::date[], month)",
+                {"recount": recount})
+    # a community whose last ticket of the month moved away has no row, as after a rebuild
+    con.execute("insert into wall_closure_monthly by name "
+                "select * from _closure_moved where reported_count > 0")
+    con.execute("drop table _closure_added; drop table _closure_removed; "
+                "drop table _closure_moved")
+    if not recount:
         return []
-    # a whole month: its settled_after spans every community
-    con.execute("delete from wall_closure_monthly where list_contains($months, month)",
-                {"months": months})
+    months = recount
     con.execute(
         f"insert into wall_closure_monthly by name {mart_sql('wall_closure_monthly')}",
         {"months": months, "since": dt.datetime.combine(months[0], dt.time()),

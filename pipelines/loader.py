@@ -41,6 +41,7 @@ DEFAULT_TIME_FORMATS = [
     "%Y年%m月%d日 %H:%M:%S", "%Y年%m月%d日 %H:%M", "%Y年%m月%d日", "%Y%m%d%H%M%S", "%Y%m%d",
 ]
 SHOWN_CHARS = 100  # of a bad value quoted in a quarantine reason
+SHOWN_QUARANTINED = 5  # quarantined lines a load report quotes (`quarantine` has all)
 # C0 control characters but tab, line feed and carriage return, and DEL (RE2 syntax)
 CONTROL_CHARACTERS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
 TRUE_WORDS = ["1", "true", "t", "yes", "y", "是", "对"]
@@ -67,6 +68,8 @@ class LoadReport:
     warnings: list[str] = field(default_factory=list)
     load_id: int | None = None
     newest_record_at: dt.datetime | None = None
+    # the first SHOWN_QUARANTINED quarantined lines: (line, reason), as stored (masked)
+    quarantine_examples: list[tuple[int | None, str]] = field(default_factory=list)
 
     def adds_up(self) -> bool:
         """True when every row read is accounted for exactly once."""
@@ -80,6 +83,16 @@ class LoadReport:
                 f"{self.unchanged:,} + duplicates {self.duplicates:,} + quarantined "
                 f"{self.quarantined:,}")
         return line + "".join(f"\n  warning: {w}" for w in self.warnings)
+
+    def quarantine_lines(self) -> list[str]:
+        """The first quarantined lines of the file, each with its reason, and how many
+        more there are: what a clerk at a terminal needs to fix the file."""
+        shown = [f"  line {line}: {reason}" if line is not None else f"  {reason}"
+                 for line, reason in self.quarantine_examples]
+        more = self.quarantined - len(self.quarantine_examples)
+        if more > 0:
+            shown.append(f"  ... and {more:,} more quarantined line(s)")
+        return shown
 
 
 class _Params:
@@ -452,10 +465,25 @@ def _quarantine(con, source: Source, files: Sequence[StagedFile], stats: list[_F
             )
 
 
+def _quarantine_examples(con, load_id: int) -> dict[str, list[tuple[int | None, str]]]:
+    """The first SHOWN_QUARANTINED quarantined lines of each file of the load, with
+    their reasons (masked when they were stored), by file name."""
+    examples: dict[str, list[tuple[int | None, str]]] = {}
+    for name, line, reason in con.execute(
+        "select source_file, line_no, reason from quarantine where load_id = $id "
+        "qualify row_number() over (partition by source_file order by line_no) <= $n "
+        "order by source_file, line_no", {"id": load_id, "n": SHOWN_QUARANTINED},
+    ).fetchall():
+        examples.setdefault(name, []).append((line, reason))
+    return examples
+
+
 def _count(con, source: Source, files: Sequence[StagedFile], stats: list[_FileRows],
            load_id: int) -> list[LoadReport]:
     classes = {(row[0], row[1]): row[2] for row in con.execute(
         "select _file_no, _class, count(*) from _classified group by all").fetchall()}
+    examples = _quarantine_examples(con, load_id) if any(
+        r.quarantined for r in stats) or any(f.rejected for f in files) else {}
     reports = []
     for i, (staged, rows) in enumerate(zip(files, stats)):
         n = {c: classes.get((i, c), 0) for c in ("updated", "unchanged", "duplicate")}
@@ -465,7 +493,8 @@ def _count(con, source: Source, files: Sequence[StagedFile], stats: list[_FileRo
             rows_read=rows.rows + len(staged.rejected), inserted=inserted,
             updated=n["updated"], unchanged=n["unchanged"], duplicates=n["duplicate"],
             quarantined=rows.quarantined + len(staged.rejected), load_id=load_id,
-            newest_record_at=rows.newest))
+            newest_record_at=rows.newest,
+            quarantine_examples=examples.get(str(staged.path), [])))
     return reports
 
 

@@ -35,7 +35,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special  # not scipy.stats: it costs every load ~1 s of CPU to import
 
 WORKDAY, WEEKEND, HOLIDAY, NEAR_LONG_HOLIDAY = 0, 1, 2, 3
 LONG_HOLIDAY_DAYS = 5  # a run of this many days off holding a holiday is a long holiday
@@ -91,6 +90,8 @@ def _trim_mean(rows: np.ndarray, share: float) -> np.ndarray:
 
 def _poisson_ppf(q: float, mu: np.ndarray) -> np.ndarray:
     """scipy.stats.poisson.ppf(q, mu) for 0 < q < 1: the least k with cdf(k) >= q."""
+    from scipy import special  # here, not above: a load with no candidate cell needs none
+
     valid = mu >= 0
     mu = np.where(valid, mu, 0.0)
     with np.errstate(all="ignore"):
@@ -102,6 +103,8 @@ def _poisson_ppf(q: float, mu: np.ndarray) -> np.ndarray:
 
 def _nbinom_ppf(q: float, r: np.ndarray, p: np.ndarray) -> np.ndarray:
     """scipy.stats.nbinom.ppf(q, r, p) for 0 < q < 1 (cdf(k) = I_p(r, k + 1))."""
+    from scipy import special  # not scipy.stats, which costs ~1 s of CPU to import
+
     valid = (r > 0) & (p > 0) & (p <= 1)
     r, p = np.where(valid, r, 1.0), np.where(valid, p, 0.5)
     with np.errstate(all="ignore"):

@@ -26,7 +26,6 @@ from typing import Any
 
 import duckdb
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -45,14 +44,14 @@ INPUTS = ("tickets", "dim_calendar", "vote_results", "ledger_monthly", "ledger_e
           "residents", "ballots", "engagement")
 SCOPE = ("community", "grid", "category", "compound", "vote_id", "source", "subject")
 EVIDENCE = ("observed", "expected", "usual_low", "usual_high", "threshold")
-_MONEY = pa.decimal128(18, 2)
-SCHEMA = pa.schema(
-    [("warning_key", pa.string()), ("kind", pa.string()), ("rule_id", pa.string()),
-     ("severity", pa.string())]
-    + [(c, pa.string()) for c in SCOPE]
-    + [("title", pa.string())] + [(c, _MONEY) for c in EVIDENCE]
-    + [("unit", pa.string()), ("window_from", pa.timestamp("us")),
-       ("window_to", pa.timestamp("us")), ("definition", pa.string())])
+# The columns of a found warning, with their types in the `warnings` table.
+COLUMNS = (
+    [("warning_key", "varchar"), ("kind", "varchar"), ("rule_id", "varchar"),
+     ("severity", "varchar")]
+    + [(c, "varchar") for c in SCOPE]
+    + [("title", "varchar")] + [(c, "decimal(18,2)") for c in EVIDENCE]
+    + [("unit", "varchar"), ("window_from", "timestamp"), ("window_to", "timestamp"),
+       ("definition", "varchar")])
 
 
 def _money(value: Any) -> Decimal | None:
@@ -138,7 +137,7 @@ def _figure_rows(con: duckdb.DuckDBPyConnection, settings: Settings, config: Con
 
 def rule_warnings(con: duckdb.DuckDBPyConnection, settings: Settings, config: Config,
                   as_of: dt.datetime) -> list[dict[str, Any]]:
-    """Every rule's findings at `as_of`, one dict per warning (columns of SCHEMA)."""
+    """Every rule's findings at `as_of`, one dict per warning (keys: COLUMNS)."""
     found = []
     by_figure = _figure_rows(con, settings, config, as_of)
     for rule_id, params in config.rules.items():
@@ -164,18 +163,30 @@ def rule_warnings(con: duckdb.DuckDBPyConnection, settings: Settings, config: Co
     return found
 
 
-def _calendar_classes(con, days: pd.DatetimeIndex) -> np.ndarray:
+def _days(first: dt.date, last: dt.date) -> list[dt.date]:
+    """Every day from `first` to `last`, both included."""
+    return [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def _calendar_classes(con, days: list[dt.date]) -> np.ndarray:
     """Day classes of `days` from dim_calendar; days it lacks count Monday-Friday. Read
     with two weeks on each side, so a long holiday at an edge is seen whole."""
-    pad = pd.Timedelta(days=14)
-    wide = pd.date_range(days[0] - pad, days[-1] + pad, freq="D")
-    cal = queries.frame(con, "warnings__calendar_days", day_from=wide[0].date(),
-                        day_to=wide[-1].date())
-    known = {pd.Timestamp(d): (bool(w), bool(n)) for d, w, n in cal.itertuples(index=False)}
+    pad = 14
+    wide = _days(days[0] - dt.timedelta(days=pad), days[-1] + dt.timedelta(days=pad))
+    known = {d: (bool(w), bool(n)) for d, w, n in queries.rows(
+        con, "warnings__calendar_days", day_from=wide[0], day_to=wide[-1])}
     flags = [known.get(d, (d.weekday() < 5, False)) for d in wide]
     is_workday = np.array([w for w, _ in flags])
     is_holiday = np.array([n and not w for w, n in flags])
-    return wa.day_classes(is_workday, is_holiday)[pad.days:-pad.days]
+    return wa.day_classes(is_workday, is_holiday)[pad:-pad]
+
+
+def _int64s(array: pa.Array) -> np.ndarray:
+    """A null-free integer Arrow array as numpy. Not `to_numpy()`: pyarrow imports
+    pandas for it, a third of a second of every load's CPU."""
+    array = array.cast(pa.int64())
+    return np.frombuffer(array.buffers()[1], dtype=np.int64, count=len(array),
+                         offset=8 * array.offset)
 
 
 def _day_matrix(daily: pa.Table, n_days: int) -> np.ndarray:
@@ -184,8 +195,8 @@ def _day_matrix(daily: pa.Table, n_days: int) -> np.ndarray:
     index = daily["day_index"].combine_chunks()
     reported = daily["reported"].combine_chunks()
     counts = np.zeros((daily.num_rows, n_days))
-    counts[pc.list_parent_indices(index).to_numpy(),
-           pc.list_flatten(index).to_numpy()] = pc.list_flatten(reported).to_numpy()
+    counts[_int64s(pc.list_parent_indices(index)),
+           _int64s(pc.list_flatten(index))] = _int64s(pc.list_flatten(reported))
     return counts
 
 
@@ -196,22 +207,25 @@ def anomaly_warnings(con: duckdb.DuckDBPyConnection, config: Config
     (cutoff,), = queries.rows(con, "warnings__cutoff")
     if cutoff is None:
         return []
-    cut_day = pd.Timestamp(cutoff.date())
+    cut_day = cutoff.date()
     n_days = 7 * a["baseline_weeks"] + 7
-    days = pd.date_range(end=cut_day, periods=n_days, freq="D")
+    days = _days(cut_day - dt.timedelta(days=n_days - 1), cut_day)
     reports, by_then = queries.rows(con, "warnings__day_share", cutoff=cutoff,
-                                    day_from=days[0].date())[0]
+                                    day_from=days[0])[0]
     share = by_then / reports if reports else 1.0
     share = max(share, 0.05)  # just after midnight: never expect nothing at all
-    daily = queries.arrow(con, "warnings__daily_counts", day_from=days[0].date(),
+    daily = queries.arrow(con, "warnings__daily_counts", day_from=days[0],
                           cutoff=cutoff)
     if daily.num_rows == 0:
         return []
     classes = _calendar_classes(con, days)
-    cells = daily.select(["community", "grid", "category"]).to_pandas()
-    groups = pd.factorize(cells["category"], sort=True)[0]  # a category's weekly rhythm
+    cells = daily.select(["community", "grid", "category"]).to_pylist()
+    # a category's weekly rhythm: categories numbered in name order
+    names = sorted({c["category"] for c in cells})
+    number = {name: i for i, name in enumerate(names)}
+    groups = np.array([number[c["category"]] for c in cells], dtype=np.int64)
     w = wa.windows(_day_matrix(daily, n_days), classes, share, a["baseline_weeks"], groups)
-    is_grid = daily["is_grid"].to_numpy()
+    is_grid = np.array(daily["is_grid"].to_pylist(), dtype=bool)
     # grid cells only where the week's expectation is large enough to mean something
     keep = ~is_grid | (w.week_expected >= a["grid_min_expected_week"])
     day_hit, week_hit = wa.surges(w, a)
@@ -230,7 +244,7 @@ def anomaly_warnings(con: duckdb.DuckDBPyConnection, config: Config
         start = cut_day if rule_id == "surge_day" else days[-7]
         definition = _definition(ANOMALY_RULES[rule_id], a)
         for i in fired:
-            cell = cells.iloc[i]
+            cell = cells[i]
             row = {"community": cell["community"], "grid": cell["grid"] or None,
                    "category": cell["category"], "compound": None, "vote_id": None,
                    "source": None, "subject": None}
@@ -245,7 +259,7 @@ def anomaly_warnings(con: duckdb.DuckDBPyConnection, config: Config
                           f"通常 {int(low[i])}–{int(high[i])} 件"),
                 "observed": obs[i], "expected": exp[i], "usual_low": low[i],
                 "usual_high": high[i], "threshold": threshold[i], "unit": "tickets",
-                "window_from": start.to_pydatetime(), "window_to": cutoff,
+                "window_from": dt.datetime.combine(start, dt.time()), "window_to": cutoff,
                 "definition": definition,
             })
     return found
@@ -267,47 +281,51 @@ def store(con: duckdb.DuckDBPyConnection, found: list[dict[str, Any]],
     for w in found:
         for c in EVIDENCE:
             w[c] = _money(w[c])
-    now = pa.Table.from_pylist(found, schema=SCHEMA)
-    con.register("_warnings_now", now)
-    try:
-        params = {"as_of": as_of, "load_id": load_id}
-        resolved = con.execute(
-            """
-            update warnings set status = 'resolved', resolved_at = $as_of,
-                load_id = $load_id
-            where status in ('new', 'ongoing')
-                and warning_key not in (select warning_key from _warnings_now)
-            """, params).fetchall()[0][0]
-        ongoing = con.execute(
-            """
-            update warnings as w set
-                status = 'ongoing', last_seen_at = $as_of, load_id = $load_id,
-                rule_id = n.rule_id, severity = n.severity, title = n.title, observed = n.observed,
-                expected = n.expected, usual_low = n.usual_low, usual_high = n.usual_high,
-                threshold = n.threshold, window_from = n.window_from,
-                window_to = n.window_to, definition = n.definition
-            from _warnings_now as n
-            where w.warning_key = n.warning_key and w.status in ('new', 'ongoing')
-            """, params).fetchall()[0][0]
-        new = con.execute(
-            """
-            insert into warnings by name
-            select
-                n.*,
-                n.warning_key || '@' || strftime($as_of::timestamp, '%Y-%m-%dT%H:%M:%S')
-                    as warning_id,
-                $as_of::timestamp as first_seen_at,
-                $as_of::timestamp as last_seen_at,
-                null::timestamp as resolved_at,
-                'new' as status,
-                $load_id::bigint as load_id,
-            from _warnings_now as n
-            where n.warning_key not in (
-                select warning_key from warnings where status in ('new', 'ongoing')
-            )
-            """, params).fetchall()[0][0]
-    finally:
-        con.unregister("_warnings_now")
+    # Each column travels as one list of text, cast back in SQL: an Arrow table built
+    # from Python objects makes pyarrow import pandas, a third of a second of every load.
+    columns = {f"c{i}": [None if w[c] is None else str(w[c]) for w in found]
+               for i, (c, _) in enumerate(COLUMNS)}
+    con.execute("create or replace temp table _warnings_now as select " + ", ".join(
+        f"unnest($c{i}::varchar[])::{kind} as {c}" for i, (c, kind) in enumerate(COLUMNS)),
+        columns)
+    params = {"as_of": as_of, "load_id": load_id}
+    resolved = con.execute(
+        """
+        update warnings set status = 'resolved', resolved_at = $as_of,
+            load_id = $load_id
+        where status in ('new', 'ongoing')
+            and warning_key not in (select warning_key from _warnings_now)
+        """, params).fetchall()[0][0]
+    ongoing = con.execute(
+        """
+        update warnings as w set
+            status = 'ongoing', last_seen_at = $as_of, load_id = $load_id,
+            rule_id = n.rule_id, severity = n.severity, title = n.title, observed = n.observed,
+            expected = n.expected, usual_low = n.usual_low, usual_high = n.usual_high,
+            threshold = n.threshold, window_from = n.window_from,
+            window_to = n.window_to, definition = n.definition
+        from _warnings_now as n
+        where w.warning_key = n.warning_key and w.status in ('new', 'ongoing')
+        """, params).fetchall()[0][0]
+    new = con.execute(
+        """
+        insert into warnings by name
+        select
+            n.*,
+            n.warning_key || '@' || strftime($as_of::timestamp, '%Y-%m-%dT%H:%M:%S')
+                as warning_id,
+            $as_of::timestamp as first_seen_at,
+            $as_of::timestamp as last_seen_at,
+            null::timestamp as resolved_at,
+            'new' as status,
+            $load_id::bigint as load_id,
+        from _warnings_now as n
+        where n.warning_key not in (
+            select warning_key from warnings where status in ('new', 'ongoing')
+        )
+        """, params).fetchall()[0][0]
+    # (a failed statement above leaves it to the load's rollback, or to the next call)
+    con.execute("drop table _warnings_now")
     return {"new": new, "ongoing": ongoing, "resolved": resolved}
 
 

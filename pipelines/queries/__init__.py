@@ -13,11 +13,13 @@ import logging
 import threading
 from collections import OrderedDict
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 import duckdb
-import pandas as pd
 import pyarrow as pa
+
+if TYPE_CHECKING:  # DuckDB's .df() imports pandas when a frame is asked for: loads need none
+    import pandas as pd
 
 logger = logging.getLogger(__name__)
 

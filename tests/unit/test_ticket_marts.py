@@ -5,6 +5,8 @@ and unchanged rows, and a new time limit that changes every ticket's deadline.""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import duckdb
 
 from pipelines import derived
@@ -81,3 +83,27 @@ def test_ticket_marts__a_new_time_limit_recounts_months_the_load_did_not_touch(
     assert con.execute(on_time).fetchall() == [(0,)]
     con.close()
     assert_as_rebuilt(stricter)
+
+
+def test_ticket_marts__a_month_whose_latest_closure_moves_earlier_settles_earlier(
+        settings, tmp_path):
+    # settled_after is June's latest report or closure: A's closure on the 20th, until
+    # an update closes A on the 3rd; then B's closure on the 5th (a maximum cannot be
+    # moved by a difference: the month is recounted)
+    a, b = (ticket_row(ticket_id=t, reported_at="2025-06-02 09:00:00",
+                       accepted_at="2025-06-02 09:00:00", responded_at="",
+                       closed_at=f"2025-06-{day} 12:00:00",
+                       updated_at=f"2025-06-{day} 12:00:00")
+            for t, day in (("A", 20), ("B", "05")))
+    load(settings, tmp_path, "june.csv", [a, b])
+    settled = "select distinct settled_after from wall_closure_monthly"
+    con = duckdb.connect(str(settings.db_path), read_only=True)
+    assert con.execute(settled).fetchall() == [(dt.datetime(2025, 6, 20, 12),)]
+    con.close()
+    (report,) = load(settings, tmp_path, "update.csv", [
+        {**a, "closed_at": "2025-06-03 12:00:00", "updated_at": "2025-06-21 08:00:00"}])
+    assert report.updated == 1
+    con = duckdb.connect(str(settings.db_path), read_only=True)
+    assert con.execute(settled).fetchall() == [(dt.datetime(2025, 6, 5, 12),)]
+    con.close()
+    assert_as_rebuilt(settings)
