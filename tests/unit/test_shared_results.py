@@ -7,6 +7,7 @@ in-process cache emptied, which is what another gunicorn worker has.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import shutil
@@ -61,9 +62,10 @@ def served(settings, tmp_path, clear_pages_state, monkeypatch):
 
 def body(settings):
     now = local_now(settings).replace(second=0, microsecond=0)
-    day = now.date().isoformat()
+    # from yesterday (the tickets were reported an hour ago, maybe before midnight),
     # judged at a pinned instant: no minute may pass between the requests' keys
-    return summary_request(day, day, asof=now.isoformat())
+    return summary_request((now - dt.timedelta(days=1)).date().isoformat(),
+                           now.date().isoformat(), asof=now.isoformat())
 
 
 def test_summary__a_second_worker_reads_the_first_workers_answer(served, settings):
