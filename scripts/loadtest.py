@@ -6,7 +6,8 @@
 Builds a benchmark warehouse (benchmarks.generate) unless --db is given, starts gunicorn
 with the production config on a free loopback port, and for each scenario runs
 `--clients` threads for `--seconds`, each sending requests back to back. Prints requests
-per second, p50/p95/max latency and failures per scenario as a markdown table.
+per second, p50/p95/max latency, failures and the server's CPU time per answer (gunicorn
+and its workers, from /proc: Linux) per scenario as a markdown table.
 
 Scenarios: a wall's version poll (what every wall sends every few seconds), a full wall
 render (what a wall sends after a data change), the status page, the explorer's
@@ -105,6 +106,20 @@ def warehouse_communities(db: Path, n: int) -> list[str]:
             "community limit $n", {"n": n}).fetchall()]
     finally:
         con.close()
+
+
+def server_cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) used so far by gunicorn (`pid`) and its workers, from
+    Linux's /proc: the server's cost per answer, whatever else shares the machine."""
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended while we looked
+            continue
+        if int(stat.parent.name) == pid or int(fields[1]) == pid:
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _free_port() -> int:
@@ -218,8 +233,9 @@ def main(argv: list[str] | None = None) -> int:
         what = f"{args.tickets:,} tickets" if args.db is None else str(db)
         print(f"\n{what}, {args.clients} clients x {args.seconds:g} s "
               f"per scenario, {os.cpu_count()} cores\n")
-        print("| scenario | requests/s | p50 ms | p95 ms | max ms | failed |")
-        print("| --- | ---: | ---: | ---: | ---: | ---: |")
+        print("| scenario | requests/s | p50 ms | p95 ms | max ms | failed "
+              "| server CPU ms per answer |")
+        print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
         today = dt.date.today()
         mix, views = summary_mix(warehouse_communities(db, 4), today)
         unique = summary_unique(today)
@@ -238,10 +254,12 @@ def main(argv: list[str] | None = None) -> int:
             # with views it will not ask for, so its cache hits are its own
             warm = (method, path, unique) if callable(body) else (method, path, body)
             run_scenario(port, *warm, 2, 2, numbers=numbers)
+            cpu = server_cpu_seconds(server.pid)
             r = run_scenario(port, method, path, body, args.clients, args.seconds,
                              numbers=numbers if body is unique else None)
+            per_answer = (server_cpu_seconds(server.pid) - cpu) * 1000 / max(r["requests"], 1)
             print(f"| {name} | {r['rps']:.0f} | {r['p50_ms']:.0f} | {r['p95_ms']:.0f} | "
-                  f"{r['max_ms']:.0f} | {r['failures']} |", flush=True)
+                  f"{r['max_ms']:.0f} | {r['failures']} | {per_answer:.0f} |", flush=True)
     finally:
         server.terminate()
         server.wait(timeout=30)
