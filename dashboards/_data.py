@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 
+from pipelines.queries.shared import SharedResults
 from pipelines.settings import Settings, load_settings
 from pipelines.warehouse import Reader
 
@@ -15,13 +16,16 @@ logger = logging.getLogger(__name__)
 
 _settings: Settings | None = None
 _reader: Reader | None = None
+_results: SharedResults | None = None
 
 
 def configure(settings: Settings) -> None:
     """Serve `settings.db_path` from now on (called once per app by `create_app`)."""
-    global _settings, _reader
+    global _settings, _reader, _results
     _settings = settings
     _reader = Reader(settings.db_path)
+    db = settings.db_path
+    _results = SharedResults(db.with_name(db.name + ".results"))
 
 
 def settings() -> Settings:
@@ -36,3 +40,10 @@ def reader() -> Reader:
     if _reader is None:
         configure(load_settings())
     return _reader
+
+
+def results() -> SharedResults:
+    """Where the app's processes share expensive results (`pipelines.queries.shared`)."""
+    if _results is None:
+        configure(load_settings())
+    return _results

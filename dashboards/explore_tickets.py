@@ -36,6 +36,7 @@ from pipelines.dimensions import label as label_of
 from pipelines.metrics.windows import shift_periods
 from pipelines.queries import QueryError
 from pipelines.queries import explore as q
+from pipelines.queries.shared import shared_frame
 from pipelines.settings import local_now
 from pipelines.warehouse import WarehouseError
 
@@ -136,7 +137,9 @@ def _options(con) -> dict[str, list[str]]:
 
 
 def _now(state: ExploreState) -> dt.datetime:
-    return state.asof or local_now(_data.settings())
+    # to the minute, as the summary says it ("judged at 15:40"): every callback of a page
+    # judges at one instant, and a result computed this minute serves the others
+    return state.asof or local_now(_data.settings()).replace(second=0, microsecond=0)
 
 
 def _state(data) -> ExploreState:
@@ -679,9 +682,14 @@ def show_breakdown(data, view="pivot"):
 def show_summary(data):
     """KPIs of the period against the previous period and the same period last year."""
     state = _state(data)
-    con = _data.reader().cursor()
+    filters, now = state.filters(), _now(state)
+    con, identity = _data.reader().snapshot()
     try:
-        df = q.ticket_summary(con, state.filters(), now=_now(state))
+        # ~300 ms of CPU for 90 days at 10M: computed once for every worker
+        source = (str(_data.settings().db_path), identity, queries.current_version(con))
+        df = shared_frame(_data.results(), "explore:summary", source,
+                          lambda: q.ticket_summary(con, filters, now=now),
+                          filters=filters, now=now)
     finally:
         con.close()
     rows = {r["period"]: r for r in df.to_dict("records")}

@@ -395,6 +395,16 @@ class Reader:
         Raises:
             WarehouseError: when the warehouse is missing or unusable.
         """
+        return self.snapshot()[0]
+
+    def snapshot(self) -> tuple[duckdb.DuckDBPyConnection, tuple[int, int, int]]:
+        """A cursor on the newest warehouse file and that file's identity (inode, mtime
+        in ns, size), taken together: a result cached under the identity is one read
+        from that very file, even while a swap happens.
+
+        Raises:
+            WarehouseError: when the warehouse is missing or unusable.
+        """
         try:
             identity = self._identity()
         except FileNotFoundError:
@@ -402,9 +412,10 @@ class Reader:
         with self._lock:
             if self._opened is None or self._opened.identity != identity:
                 self._opened = _Opened(_open_snapshot(self.db_path), identity)
-            cursor = self._opened.con.cursor()
+            opened = self._opened
+            cursor = opened.con.cursor()
         cursor.execute(f"use {SNAPSHOT_ALIAS}")  # a cursor starts in the in-memory catalog
-        return cursor
+        return cursor, opened.identity
 
 
 def data_version(con: duckdb.DuckDBPyConnection) -> int:

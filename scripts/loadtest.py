@@ -6,12 +6,17 @@
 Builds a benchmark warehouse (benchmarks.generate) unless --db is given, starts gunicorn
 with the production config on a free loopback port, and for each scenario runs
 `--clients` threads for `--seconds`, each sending requests back to back. Prints requests
-per second, p50/p95/max latency and failures per scenario as a markdown table.
+per second, p50/p95/max latency, failures and the server's CPU time per answer (gunicorn
+and its workers, from /proc: Linux) per scenario as a markdown table.
 
 Scenarios: a wall's version poll (what every wall sends every few seconds), a full wall
-render (what a wall sends after a data change), the status page, and the explorer's
-tickets page. The client runs in this process, on the same 2 cores as the server: the
-figures are a floor, not a ceiling.
+render (what a wall sends after a data change), the status page, the explorer's
+tickets page and its summary (KPI) callback three ways: every client asking for the same
+90 days (all but the first answers are cache hits), analysts varying the window and
+community (8 windows x 5 community choices: each of the 40 views is computed once, then
+served from the shared cache), and every request a view not asked before (a 90-day
+window one day earlier each time: no cache hits). The client runs in this process, on
+the same 2 cores as the server: the figures are a floor, not a ceiling.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import http.client
+import itertools
 import json
 import os
 import secrets
@@ -34,7 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.serving_helpers import pages_request  # noqa: E402
+from tests.serving_helpers import pages_request, summary_request  # noqa: E402
 
 SCENARIOS = {
     "wall version poll (GET /api/wall/version)": ("GET", "/api/wall/version", None),
@@ -43,17 +49,77 @@ SCENARIOS = {
     "status page (page callback /)": ("POST", "/_dash-update-component", pages_request("/")),
     "explorer tickets page (page callback)": ("POST", "/_dash-update-component",
                                               pages_request("/explore/tickets")),
-    "explorer summary callback (KPIs, last 90 days)": (
-        "POST", "/_dash-update-component", {
-            "output": "explore-summary.children",
-            "outputs": {"id": "explore-summary", "property": "children"},
-            "inputs": [{"id": "explore-state", "property": "data", "value": {
-                "date_from": (dt.date.today() - dt.timedelta(days=90)).isoformat(),
-                "date_to": dt.date.today().isoformat(), "values": {}, "grain": "month",
-                "measure": "reported", "sort": "reported_at:desc"}}],
-            "changedPropIds": ["explore-state.data"], "state": []}),
+    "explorer summary callback (KPIs, last 90 days), the same request from all": (
+        "POST", "/_dash-update-component",
+        summary_request((dt.date.today() - dt.timedelta(days=90)).isoformat(),
+                        dt.date.today().isoformat())),
+    # the two below are filled in by main() with the warehouse's communities
+    "explorer summary, analysts' windows x communities (40 views, cache hits)": None,
+    "explorer summary, every request a new 90-day window (no cache hits)": None,
     "healthz": ("GET", "/healthz", None),
 }
+
+
+def analyst_windows(today: dt.date) -> list[tuple[dt.date, dt.date]]:
+    """Dates an analyst picks: today, the last 7, 30 and 90 days, this and last month,
+    this quarter, the year to date."""
+    month = today.replace(day=1)
+    last_month = (month - dt.timedelta(days=1)).replace(day=1)
+    quarter = month.replace(month=(month.month - 1) // 3 * 3 + 1)
+    return [(today, today), (today - dt.timedelta(days=6), today),
+            (today - dt.timedelta(days=29), today), (today - dt.timedelta(days=89), today),
+            (month, today), (last_month, month - dt.timedelta(days=1)), (quarter, today),
+            (today.replace(month=1, day=1), today)]
+
+
+def summary_mix(communities: list[str], today: dt.date):
+    """Request k's body: the k-th of every (window, community or none) pair, in a fixed
+    shuffled order, so concurrent clients ask for different views and come back to them."""
+    views = [(w, c) for w in analyst_windows(today) for c in [None, *communities]]
+    order = sorted(range(len(views)), key=lambda i: (i * 7919) % len(views))
+
+    def body(k: int) -> dict:
+        (start, end), community = views[order[k % len(views)]]
+        return summary_request(start.isoformat(), end.isoformat(),
+                               {"community": [community]} if community else None)
+
+    return body, len(views)
+
+
+def summary_unique(today: dt.date):
+    """Request k's body: 90 days ending k + 1 days ago, never asked before in the run."""
+    def body(k: int) -> dict:
+        end = today - dt.timedelta(days=k + 1)
+        return summary_request((end - dt.timedelta(days=90)).isoformat(), end.isoformat())
+
+    return body
+
+
+def warehouse_communities(db: Path, n: int) -> list[str]:
+    """The `n` communities with the most tickets (the analysts' usual picks)."""
+    from pipelines.warehouse import Reader
+
+    con = Reader(db).cursor()
+    try:
+        return [c for (c,) in con.execute(
+            "select community from tickets group by community order by count(*) desc, "
+            "community limit $n", {"n": n}).fetchall()]
+    finally:
+        con.close()
+
+
+def server_cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) used so far by gunicorn (`pid`) and its workers, from
+    Linux's /proc: the server's cost per answer, whatever else shares the machine."""
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended while we looked
+            continue
+        if int(stat.parent.name) == pid or int(fields[1]) == pid:
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _free_port() -> int:
@@ -62,9 +128,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def run_scenario(port: int, method: str, path: str, body, clients: int, seconds: float):
-    payload = json.dumps(body).encode() if body is not None else None
-    headers = {"Content-Type": "application/json"} if payload else {}
+def run_scenario(port: int, method: str, path: str, body, clients: int, seconds: float,
+                 numbers=None):
+    """`clients` threads sending requests back to back for `seconds`. `body` is a dict,
+    None, or a function of the request's number (`numbers`, shared by the threads)."""
+    fixed = None if callable(body) else json.dumps(body).encode() if body is not None else None
+    headers = {"Content-Type": "application/json"} if body is not None else {}
+    numbers = numbers if numbers is not None else itertools.count()
     latencies: list[float] = []
     failures: list[str] = []
     lock = threading.Lock()
@@ -74,6 +144,12 @@ def run_scenario(port: int, method: str, path: str, body, clients: int, seconds:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         mine, bad = [], []
         while time.monotonic() < stop:
+            if callable(body):
+                with lock:
+                    k = next(numbers)
+                payload = json.dumps(body(k)).encode()
+            else:
+                payload = fixed
             t = time.perf_counter()
             try:
                 conn.request(method, path, body=payload, headers=headers)
@@ -157,15 +233,33 @@ def main(argv: list[str] | None = None) -> int:
         what = f"{args.tickets:,} tickets" if args.db is None else str(db)
         print(f"\n{what}, {args.clients} clients x {args.seconds:g} s "
               f"per scenario, {os.cpu_count()} cores\n")
-        print("| scenario | requests/s | p50 ms | p95 ms | max ms | failed |")
-        print("| --- | ---: | ---: | ---: | ---: | ---: |")
-        for name, (method, path, body) in SCENARIOS.items():
+        print("| scenario | requests/s | p50 ms | p95 ms | max ms | failed "
+              "| server CPU ms per answer |")
+        print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+        today = dt.date.today()
+        mix, views = summary_mix(warehouse_communities(db, 4), today)
+        unique = summary_unique(today)
+        scenarios = dict(SCENARIOS)
+        for name in scenarios:
+            if "analysts' windows" in name:
+                scenarios[name] = ("POST", "/_dash-update-component", mix)
+                assert f"({views} views" in name, name
+            elif "no cache hits" in name:
+                scenarios[name] = ("POST", "/_dash-update-component", unique)
+        numbers = itertools.count()  # the unique windows' numbers run on across warm-ups
+        for name, (method, path, body) in scenarios.items():
             if args.only not in name:
                 continue
-            run_scenario(port, method, path, body, 2, 2)  # warm every worker's caches
-            r = run_scenario(port, method, path, body, args.clients, args.seconds)
+            # warm every worker (imports, first connection); a varying scenario warms
+            # with views it will not ask for, so its cache hits are its own
+            warm = (method, path, unique) if callable(body) else (method, path, body)
+            run_scenario(port, *warm, 2, 2, numbers=numbers)
+            cpu = server_cpu_seconds(server.pid)
+            r = run_scenario(port, method, path, body, args.clients, args.seconds,
+                             numbers=numbers if body is unique else None)
+            per_answer = (server_cpu_seconds(server.pid) - cpu) * 1000 / max(r["requests"], 1)
             print(f"| {name} | {r['rps']:.0f} | {r['p50_ms']:.0f} | {r['p95_ms']:.0f} | "
-                  f"{r['max_ms']:.0f} | {r['failures']} |", flush=True)
+                  f"{r['max_ms']:.0f} | {r['failures']} | {per_answer:.0f} |", flush=True)
     finally:
         server.terminate()
         server.wait(timeout=30)

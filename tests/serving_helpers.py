@@ -66,3 +66,20 @@ def table_rows(table: dict) -> list[list[str]]:
     body = table["props"]["children"][1]
     rows = body["props"]["children"]
     return [[" ".join(texts(td)) for td in tr["props"]["children"]] for tr in rows]
+
+
+def summary_request(date_from: str, date_to: str, values: dict | None = None,
+                    asof: str | None = None) -> dict:
+    """The `_dash-update-component` body of the explorer's summary (KPI) callback for a
+    view of those dates and filters (`values`: URL key -> list), judged at `asof`."""
+    state = {"date_from": date_from, "date_to": date_to, "values": values or {},
+             "grain": "month", "measure": "reported", "sort": "reported_at:desc"}
+    if asof is not None:
+        state["asof"] = asof
+    return {
+        "output": "explore-summary.children",
+        "outputs": {"id": "explore-summary", "property": "children"},
+        "inputs": [{"id": "explore-state", "property": "data", "value": state}],
+        "changedPropIds": ["explore-state.data"],
+        "state": [],
+    }

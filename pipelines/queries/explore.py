@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
+import re
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
@@ -138,6 +139,10 @@ FILTER_FIELDS: dict[str, str] = {
 }
 
 
+# /*filters_at($x)*/, /*period_counts_at($x)*/ in a query file (its own text, not a request's)
+_AT = re.compile(r"/\*(filters|period_counts)_at\((\$[a-z_]+)\)\*/")
+
+
 @functools.cache
 def _fragment(name: str) -> str:
     return (FRAGMENTS / f"{name}.sql").read_text(encoding="utf-8")
@@ -146,9 +151,10 @@ def _fragment(name: str) -> str:
 def _sql(name: str, dimension: str | None = None, order_by: str | None = None) -> str:
     """Query text with its constant fragments spliced in (allow-listed keys only)."""
     text = sql_text(name).replace("/*filters*/", _fragment("explore_filters"))
-    # the same predicate with status judged at a per-row as_of column (explore__summary)
-    text = text.replace("/*filters_as_of*/",
-                        _fragment("explore_filters").replace("$now", "as_of"))
+    # explore__summary judges each compared period at its own as-of parameter: the
+    # filters (status) and the counts with `$now` / `$as_of` read as that parameter
+    text = _AT.sub(lambda m: _fragment(f"explore_{m[1]}").replace(
+        "$now" if m[1] == "filters" else "$as_of", m[2]), text)
     if dimension is not None:
         text = text.replace("/*dimension*/", DIMENSIONS[dimension])
     if order_by is not None:

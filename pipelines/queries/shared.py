@@ -1,0 +1,136 @@
+"""Query layer: results shared by the app's processes (gunicorn workers), kept in one
+SQLite file beside the warehouse (`<warehouse>.results`).
+
+`queries.cached` computes a result once per worker. That suits cheap queries, but the
+explorer's summary costs about 300 ms of CPU for 90 days at 10M tickets: with four
+workers, each of them computing every window an analyst asks for made sixteen analysts
+wait seconds. Here a frame one worker computed is read by the others (well under a
+millisecond for a small frame).
+
+A frame is stored as Arrow IPC, never pickled, so reading the file cannot run code. Its
+key names the warehouse file it was read from (path, inode, mtime, size) as well as the
+data version and write time: a swapped, restored or replaced file is another key, so no
+result outlives the data it came from (a cache keyed on the data version alone served a
+discarded backup's figures). Entries are deleted `max_age` seconds after they were
+stored. The file is a cache: deleting it (app running or not) only costs recomputation.
+
+If the file cannot be used (a read-only directory, a full disk), results are computed
+and not shared, and the first failure in each process is logged as a warning.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.ipc as ipc
+
+from pipelines.queries import RESULTS, _freeze
+
+logger = logging.getLogger(__name__)
+
+_SCHEMA = """
+create table if not exists results (
+    key text primary key,
+    body blob not null,
+    stored_at real not null
+)
+"""
+
+
+class SharedResults:
+    """Frames keyed by a string, in one SQLite file read and written by many processes."""
+
+    def __init__(self, path: Path, max_age: float = 600.0):
+        self.path = Path(path)
+        self.max_age = max_age
+        self._lock = threading.Lock()
+        self._con: sqlite3.Connection | None = None
+        self._pid = 0
+        self._warned = False
+
+    def _connection(self) -> sqlite3.Connection:
+        # one connection per process: a connection inherited through fork is unusable
+        if self._con is None or self._pid != os.getpid():
+            con = sqlite3.connect(self.path, timeout=5, isolation_level=None,
+                                  check_same_thread=False)
+            con.execute("pragma journal_mode=wal")  # readers never wait for a writer
+            con.execute("pragma synchronous=off")  # a lost entry is only recomputed
+            con.execute(_SCHEMA)
+            self._con, self._pid = con, os.getpid()
+        return self._con
+
+    def _failed(self, what: str, e: Exception) -> None:
+        if not self._warned:
+            self._warned = True
+            logger.warning("results not shared between workers (%s %s failed: %s); "
+                           "each worker computes its own", what, self.path, e)
+
+    def get(self, key: str) -> pd.DataFrame | None:
+        """The frame stored under `key`, or None (missing, expired or unreadable)."""
+        try:
+            with self._lock:
+                row = self._connection().execute(
+                    "select body from results where key = ? and stored_at >= ?",
+                    (key, time.time() - self.max_age)).fetchone()
+        except (sqlite3.Error, OSError) as e:
+            self._failed("reading", e)
+            return None
+        if row is None:
+            return None
+        return ipc.open_stream(row[0]).read_all().to_pandas()
+
+    def put(self, key: str, frame: pd.DataFrame) -> None:
+        """Store `frame` under `key` and delete expired entries."""
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        sink = pa.BufferOutputStream()
+        with ipc.new_stream(sink, table.schema) as writer:
+            writer.write_table(table)
+        now = time.time()
+        try:
+            with self._lock:
+                con = self._connection()
+                con.execute("insert or replace into results values (?, ?, ?)",
+                            (key, sink.getvalue().to_pybytes(), now))
+                con.execute("delete from results where stored_at < ?",
+                            (now - self.max_age,))
+        except (sqlite3.Error, OSError) as e:
+            self._failed("writing", e)
+
+
+def shared_frame(store: SharedResults | None, name: str, source: tuple,
+                 compute: Callable[[], pd.DataFrame], **params: Any) -> pd.DataFrame:
+    """`compute()`'s frame, computed once by all the processes sharing `store`.
+
+    Args:
+        store: where the processes share results (None: this process only).
+        name: the query.
+        source: the warehouse the frame is read from: its path, the file identity from
+            `Reader.snapshot()` and `queries.current_version()`.
+        compute: reads the frame from that warehouse.
+        **params: every parameter the frame depends on.
+
+    Returns:
+        The frame; shared between callers, so treat it as read-only.
+    """
+    frozen = (name, source, _freeze(params))
+    key = hashlib.sha256(repr(frozen).encode()).hexdigest()
+
+    def load() -> pd.DataFrame:
+        found = store.get(key) if store is not None else None
+        if found is None:
+            found = compute()
+            if store is not None:
+                store.put(key, found)
+        return found
+
+    # in this process: single flight, and a hit costs no read of the file
+    return RESULTS.get_or_compute(("shared", frozen), load)
