@@ -26,7 +26,9 @@ csv.field_size_limit(sys.maxsize)  # the loader takes a 10 MB cell; so must its 
 
 
 def _csv_records(path: Path) -> list[tuple[int, dict[str, str]]]:
-    """(first line, row) of each non-blank record below the header."""
+    """(line, row) of each non-blank record below the header, numbered as the loader
+    numbers quarantined rows (docs/data-contract.md): header = 1, then one per non-blank
+    record, whatever line breaks a quoted cell holds."""
     raw = path.read_bytes()
     # a file mixing encodings still splits into the same records
     text = raw.decode("utf-8-sig", errors="replace")
@@ -40,11 +42,10 @@ def _csv_records(path: Path) -> list[tuple[int, dict[str, str]]]:
     # StringIO, not splitlines(): a form feed or U+2028 inside a cell is no line break
     reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, [])
-    records, line = [], reader.line_num + 1
+    records = []
     for cells in reader:
         if any(c.strip() for c in cells):
-            records.append((line, dict(zip(header, cells))))
-        line = reader.line_num + 1
+            records.append((2 + len(records), dict(zip(header, cells))))
     return records
 
 
