@@ -30,7 +30,7 @@ def preset_control(prefix: str, state: ExploreState) -> html.Label:
                        dcc.Dropdown(options, state.preset, id=f"{prefix}-preset",
                                     placeholder="自选日期 custom dates",
                                     className="explore-dropdown explore-preset")],
-                      className="filter")
+                      className="filter filter-preset")
 
 
 def instant_controls(prefix: str, state: ExploreState) -> list:

@@ -183,17 +183,12 @@ def layout(**query):
                                     id="xp-accounts-empty")]
     parts.append(html.Div([
         xp.panel("statements", "月度收支表", "Monthly statements", DEFS["statements"],
-                 search, html.Div([*empty, grid]), wide=True, csv="ledger_statement"),
+                 search, html.Div([*empty, grid], className="explore-grid-slot"), wide=True,
+                 csv="ledger_statement"),
         xp.panel("bars", "最后一个月各小区收支", "Last month by compound", DEFS["bars"],
-                 search, dcc.Graph(id="xp-accounts-bars",
-                                   figure=figure_month_bars(statements),
-                                   config={"displayModeBar": False},
-                                   className="explore-graph"), csv="ledger_statement"),
+                 search, _graph("xp-accounts-bars", figure_month_bars(statements)), csv="ledger_statement"),
         xp.panel("categories", "主要收支类别", "Top categories", DEFS["categories"],
-                 search, dcc.Graph(id="xp-accounts-categories",
-                                   figure=figure_categories(categories),
-                                   config={"displayModeBar": False},
-                                   className="explore-graph"), csv="ledger_categories"),
+                 search, _graph("xp-accounts-categories", figure_categories(categories)), csv="ledger_categories"),
         xp.panel("entries", "明细", "Entries behind the figures", DEFS["entries"], search,
                  html.Div(opened or html.P(label("点击收支表的一行或柱形",
                                                  "click a statement row or a bar"),
@@ -202,6 +197,13 @@ def layout(**query):
                  wide=True),
     ], className="explore-charts"))
     return html.Div(parts, className="page page-explore")
+
+
+def _graph(id_: str, figure) -> dcc.Graph:
+    # its height kept before plotly draws it, so the panels below do not move then
+    return dcc.Graph(id=id_, figure=figure, config={"displayModeBar": False},
+                     className="explore-graph",
+                     style={"minHeight": f"{figure.layout.height}px"})
 
 
 @callback(
