@@ -18,6 +18,7 @@ import logging
 import dash
 import dash_ag_grid as dag
 import duckdb
+from dash.exceptions import PreventUpdate
 from dash import (ALL, MATCH, ClientsideFunction, Input, Output, State, callback,
                   clientside_callback, ctx, dcc, html, no_update)
 
@@ -223,10 +224,26 @@ def panel(chart: str, search: str, body, *, wide: bool = False) -> html.Section:
     )
 
 
-def chart(chart_id: str) -> dcc.Graph:
-    return dcc.Graph(id={"type": "explore-chart", "index": chart_id},
-                     config={"displayModeBar": False},
-                     className="explore-graph")
+# What a chart below the fold shows until it is drawn: nothing, at its smallest height
+# (plotly's default empty plot is 450 px high and lined)
+_NOT_DRAWN = {"layout": {"meta": "explore-not-drawn", "height": 220,
+                         "paper_bgcolor": "rgba(0,0,0,0)",
+                         "plot_bgcolor": "rgba(0,0,0,0)", "xaxis": {"visible": False},
+                         "yaxis": {"visible": False}}}
+
+
+def chart(chart_id: str) -> html.Div:
+    """The chart and its "seen" flag. The first chart is drawn at once; the others when
+    they come near the window (explore.js sets their flag), so a page load draws only
+    what is on screen."""
+    first = chart_id == "trend"
+    return html.Div([
+        dcc.Store(id={"type": "explore-chart-seen", "index": chart_id}, data=first),
+        dcc.Graph(id={"type": "explore-chart", "index": chart_id},
+                  config={"displayModeBar": False},
+                  **({} if first else {"figure": _NOT_DRAWN}),
+                  className="explore-graph" + ("" if first else " explore-graph--lazy")),
+    ])
 
 
 def chips(state: ExploreState) -> list[tuple[str, object]]:
@@ -595,10 +612,15 @@ clientside_callback(ClientsideFunction("explore", "keepTableRow"),
 @callback(
     Output({"type": "explore-chart", "index": MATCH}, "figure"),
     Input("explore-state", "data"),
+    Input({"type": "explore-chart-seen", "index": MATCH}, "data"),
     State({"type": "explore-chart", "index": MATCH}, "id"),
 )
-def show_chart(data, chart_id):
-    """One chart of the current view."""
+def show_chart(data, seen, chart_id):
+    """One chart of the current view, once it is near the window."""
+    if not seen:
+        # Drawing the nine charts below the fold at load cost the main thread about a
+        # second of CPU (Lighthouse's Total Blocking Time); they draw when scrolled to.
+        raise PreventUpdate
     state = _state(data)
     name = chart_id["index"]
     con = _data.reader().cursor()

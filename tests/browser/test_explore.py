@@ -58,11 +58,22 @@ def _open(br, url: str):
     _wait_charts(br)
 
 
+# The charts drawn; the first chart not drawn yet is brought into view (a chart below
+# the fold is drawn when it nears the window).
+_DRAWN_JS = """
+const graphs = [...document.querySelectorAll('.explore-graph')];
+const drawn = g => { const p = g.querySelector('.js-plotly-plot');
+    return p !== null && p.layout !== undefined && p.layout.meta !== 'explore-not-drawn'; };
+const next = graphs.find(g => !drawn(g));
+if (next) next.scrollIntoView({block: 'center'});
+return graphs.filter(drawn).length;
+"""
+
+
 def _wait_charts(br, timeout=20):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
-        n = br.driver.execute_script(
-            "return document.querySelectorAll('.explore-graph .js-plotly-plot').length")
+        n = br.driver.execute_script(_DRAWN_JS)
         busy = br.driver.execute_script(
             "return document.querySelectorAll('[data-dash-is-loading=true]').length")
         if n >= 10 and not busy:
