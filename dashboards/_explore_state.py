@@ -39,6 +39,7 @@ PAGE_SIZE = 50  # rows per ticket-table page and per fetched block; `row` is a m
 MAX_ROW = 10_000_000  # far past any table; a larger `row` is ignored
 
 MEASURES = ("reported", "closure", "on_time", "satisfaction", "overdue")
+BREAKDOWN_VIEWS = ("pivot", "heatmap")  # how a two-dimension breakdown is drawn
 
 # Filter keys in URL order; all take repeated values.
 LIST_KEYS = ("community", "grid", "compound", "category", "level", "source", "handler",
@@ -111,6 +112,7 @@ class ExploreState:
     by2: str | None = None  # ... and optionally this one as columns (`by2`)
     preset: str | None = None  # a PRESETS key: the dates follow the cut-off (`preset`)
     ticket: str | None = None  # the ticket whose timeline is open (`ticket`), any date
+    bview: str = "pivot"  # a two-dimension breakdown as a pivot table or a heatmap (`bview`)
 
     def filters(self) -> TicketFilters:
         """The query layer's filters for this view."""
@@ -189,6 +191,8 @@ class ExploreState:
             pairs.append(("by", self.by))
         if self.by2 is not None:
             pairs.append(("by2", self.by2))
+        if self.bview != "pivot":
+            pairs.append(("bview", self.bview))
         if self.asof is not None:
             pairs.append(("asof", self.asof.isoformat(sep="T", timespec="seconds")))
         if self.ticket is not None:
@@ -226,6 +230,7 @@ class ExploreState:
             by2=data.get("by2"),
             preset=data.get("preset"),
             ticket=data.get("ticket"),
+            bview=data.get("bview", "pivot"),
         )
 
 
@@ -368,12 +373,19 @@ def parse_query(query: Mapping[str, Any], today: dt.date,
         notices.append(Notice("第二维度无法识别或与第一维度相同，已忽略",
                               "second dimension unknown or the same as the first: ignored"))
         by2 = None
+    bview = first.get("bview", "pivot")
+    if bview not in BREAKDOWN_VIEWS:
+        notices.append(Notice("分组显示方式无法识别，显示表格",
+                              "unknown breakdown view: pivot table"))
+        bview = "pivot"
+    if by2 is None:  # a heatmap needs two dimensions
+        bview = "pivot"
     ticket = (first.get("ticket") or "").strip() or None
     if ticket is not None and len(ticket) > MAX_VALUE_CHARS:
         notices.append(Notice("事件编号过长，已忽略", "over-long ticket id ignored"))
         ticket = None
     state = ExploreState(date_from, date_to, values, grain, measure, sort, asof,
-                         explicit, row, bmeasure, by, by2, preset, ticket)
+                         explicit, row, bmeasure, by, by2, preset, ticket, bview)
     return state, notices
 
 

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 from urllib.parse import urlencode
 
-from dashboards._explore_state import DEFAULT_DAYS, MAX_VALUE_CHARS, MAX_VALUES, Notice
+from dashboards._explore_state import (DEFAULT_DAYS, MAX_VALUE_CHARS, MAX_VALUES, PRESETS,
+                                       Notice, preset_window)
 from pipelines.queries import warnings as wq
 
 CHOICES = {"status": wq.STATUSES, "severity": wq.SEVERITIES, "kind": wq.KINDS}
@@ -28,6 +29,7 @@ class WarningsView:
     severity: tuple[str, ...] = ()
     kind: tuple[str, ...] = ()
     community: tuple[str, ...] = ()
+    preset: str | None = None  # a PRESETS key: the dates follow today (`preset=`)
 
     def filters(self) -> wq.WarningFilters:
         """The query layer's filters for this view."""
@@ -36,12 +38,13 @@ class WarningsView:
 
     def search(self) -> str:
         """The URL query string that reproduces this view (`status=all`: every status,
-        since no status at all means the default, the active ones)."""
-        pairs = [("from", self.date_from.isoformat()), ("to", self.date_to.isoformat())]
-        for key in ("status", "severity", "kind", "community"):
+        since no status at all means the default, the active ones; a preset instead of
+        its dates, so the link means 上月 whenever it is opened)."""
+        pairs = ([("preset", self.preset)] if self.preset else
+                 [("from", self.date_from.isoformat()), ("to", self.date_to.isoformat())])
+        pairs += [("status", v) for v in self.status or ("all",)]
+        for key in ("severity", "kind", "community"):
             pairs += [(key, v) for v in getattr(self, key)]
-        if not self.status:
-            pairs.insert(2, ("status", "all"))
         return "?" + urlencode(pairs)
 
 
@@ -54,10 +57,19 @@ def _as_list(value: Any) -> list[str]:
 def parse_view(query: Mapping[str, Any], today: dt.date
                ) -> tuple[WarningsView, list[Notice]]:
     """Validate a URL query into a view and notices (values outside the allow-lists are
-    dropped; an unreadable date is ignored)."""
+    dropped; an unreadable date or an unknown preset is ignored). A preset (`preset=`,
+    the explorer's ten) sets the dates, as the metrics layer's window ending today."""
     notices: list[Notice] = []
     dates = {}
-    for key in ("from", "to"):
+    preset = (_as_list(query.get("preset")) or [None])[-1]
+    if preset is not None and preset not in PRESETS:
+        notices.append(Notice(f"时间预设 {preset[:40]} 无法识别，已忽略",
+                              f"unknown time preset {preset[:40]!r} ignored"))
+        preset = None
+    if preset is not None:  # its dates, not from/to
+        window = preset_window(preset, dt.datetime.combine(today, dt.time(23, 59, 59)))
+        dates = {"from": window.start.date(), "to": window.end.date()}
+    for key in ("from", "to") if preset is None else ():
         raw = _as_list(query.get(key))
         if raw:
             try:
@@ -86,7 +98,7 @@ def parse_view(query: Mapping[str, Any], today: dt.date
     values["community"] = tuple(dict.fromkeys(
         v.strip()[:MAX_VALUE_CHARS] for v in _as_list(query.get("community"))
         if v.strip()))[:MAX_VALUES]
-    return WarningsView(date_from, date_to, **values), notices
+    return WarningsView(date_from, date_to, **values, preset=preset), notices
 
 
 def _day(value) -> str:

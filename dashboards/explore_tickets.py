@@ -192,14 +192,14 @@ def breakdown_panel(state: ExploreState, search: str) -> html.Section:
                                           placeholder="无 none",
                                           className="explore-dropdown")],
                             className="filter"),
-                 # how a two-dimension breakdown is drawn; a view of the same table,
-                 # so it stays on the page, not in the URL
+                 # how a two-dimension breakdown is drawn (`bview`): in the URL, so
+                 # Back and a copied link show the same picture
                  html.Div([html.Span(label("显示", "Show"), className="filter-label"),
                            dcc.RadioItems(
                                [{"label": "表格 pivot", "value": "pivot"},
                                 {"label": "热力图 heatmap", "value": "heatmap",
                                  "disabled": state.by2 is None}],
-                               "pivot", id="explore-bview", inline=True,
+                               state.bview, id="explore-bview", inline=True,
                                className="explore-radio")],
                           className="filter")],
                 className="explore-filters explore-breakdown-controls"),
@@ -503,6 +503,7 @@ def layout(**query):
     Input("explore-bm", "value"),
     Input("explore-by", "value"),
     Input("explore-by2", "value"),
+    Input("explore-bview", "value"),
     Input({"type": "explore-chart", "index": ALL}, "clickData"),
     Input({"type": "explore-chip", "index": ALL}, "n_clicks"),
     Input("explore-clear", "n_clicks"),
@@ -554,7 +555,10 @@ def navigate(date_from, date_to, *args):
     elif trigger in ("explore-by", "explore-by2"):
         by = args[len(LIST_KEYS) + 3] or "category"
         by2 = args[len(LIST_KEYS) + 4] or None
-        new = _with(state, by=by, by2=None if by2 == by else by2)
+        by2 = None if by2 == by else by2
+        new = _with(state, by=by, by2=by2, bview=state.bview if by2 else "pivot")
+    elif trigger == "explore-bview":
+        new = _with(state, bview=ctx.triggered[0]["value"] or "pivot")
     elif trigger == "explore-clear":
         new = _with(state, values={}, explicit_dates=state.explicit_dates)
     elif trigger == "explore-table":
@@ -640,11 +644,10 @@ def show_chart(data, seen, chart_id):
         con.close()
 
 
-@callback(Output("explore-breakdown", "children"), Input("explore-state", "data"),
-          Input("explore-bview", "value"))
-def show_breakdown(data, view="pivot"):
+@callback(Output("explore-breakdown", "children"), Input("explore-state", "data"))
+def show_breakdown(data):
     """The breakdown table of the current view (the rows its files hold), or with a
-    second dimension and `view` "heatmap", the same cells as a heatmap."""
+    second dimension and `bview=heatmap`, the same cells as a heatmap."""
     state = _state(data)
     con = _data.reader().cursor()
     try:
@@ -657,7 +660,7 @@ def show_breakdown(data, view="pivot"):
         return html.P(label("没有符合这些筛选条件的事件", "No tickets match these filters"),
                       className="empty-state")
     pct = q.BREAKDOWN_MEASURES[state.bmeasure].unit == "%"
-    if view == "heatmap" and state.by2 is not None:
+    if state.bview == "heatmap" and state.by2 is not None:
         fig = figs.figure_pivot_heatmap(
             table, pct=pct, worse_high=q.sort_order(state.bmeasure),
             title=q.BREAKDOWN_MEASURES[state.bmeasure].name_zh, partial_mark=PARTIAL_ZH)

@@ -16,11 +16,11 @@ from typing import Any, Mapping
 
 import dash
 import duckdb
-from dash import Input, Output, State, callback, dcc, html, no_update
+from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
 from dashboards import _data
 from dashboards._components import fmt_time, label, unavailable
-from dashboards._explore_state import parse_query
+from dashboards._explore_state import PRESETS, parse_query, preset_label
 from dashboards._explore_time import ticket_search
 from dashboards._warnings_view import CHOICES, WarningsView, drill_link, parse_view
 from pipelines.queries import QueryError
@@ -127,6 +127,13 @@ def layout(**query) -> html.Div:
                         className="page page-explore")
     found = table.to_pylist()
     controls = html.Div([
+        # the explorer's ten presets; the dates then follow today (`preset=` in the URL)
+        html.Label([html.Span(label("时间", "Period")),
+                    dcc.Dropdown(id="warnings-preset", value=view.preset,
+                                 options=[{"label": preset_label(p), "value": p}
+                                          for p in PRESETS],
+                                 placeholder="自选日期 custom dates")],
+                   className="explore-filter"),
         html.Label([html.Span(label("从", "From")),
                     dcc.Input(id="warnings-from", type="date",
                               value=view.date_from.isoformat(), debounce=True)],
@@ -173,12 +180,16 @@ def layout(**query) -> html.Div:
 @callback(Output("warnings-url", "search"),
           Input("warnings-from", "value"), Input("warnings-to", "value"),
           *(Input(f"warnings-f-{k}", "value") for k in (*CHOICES, "community")),
+          Input("warnings-preset", "value"),
           State("warnings-view", "data"), prevent_initial_call=True)
-def navigate(date_from, date_to, status, severity, kind, community, current):
-    """A filter change: the URL of the new view (one history entry)."""
+def navigate(date_from, date_to, status, severity, kind, community, preset, current):
+    """A filter or period change: the URL of the new view (one history entry). A
+    preset sets the dates; dates typed in replace the preset."""
     query = {"status": status or ["all"], "severity": severity or [],
              "kind": kind or [], "community": community or [], "from": date_from,
              "to": date_to}
+    if preset and ctx.triggered_id not in ("warnings-from", "warnings-to"):
+        query.update({"preset": preset, "from": None, "to": None})
     view, _ = parse_view({k: v for k, v in query.items() if v is not None},
                          local_now(_data.settings()).date())
     search = view.search()

@@ -234,3 +234,54 @@ def test_back_and_forward_over_two_drilldowns(served, dash_br):
     _wait(lambda: _text(driver, "#explore-timeline-id") == second, "forward to the second")
     assert _query(driver)["ticket"] == [second]
     assert dash_br.get_logs() == []
+
+
+_HEATMAP = """
+var p = document.querySelector('#explore-breakdown-heatmap .js-plotly-plot');
+return p && p.data && p.data.length ? p.data[0].z : null;
+"""
+
+
+def _cells(z) -> list[int]:
+    """The heatmap's counts, sorted; an empty pair (0) is not a row of the SQL."""
+    return sorted(int(v) for row in z for v in row if v)
+
+
+def test_heatmap_choice_kept_in_the_url_back_forward_and_a_copied_link(served, dash_br):
+    """Category × level drawn as a heatmap is a view of its own: `bview=heatmap` in the
+    URL, so Back shows the pivot table again, Forward the heatmap, and a copied link
+    opens on the heatmap; its cells are the tickets per category and level (SQL)."""
+    con, driver = served["con"], dash_br.driver
+    cells = sorted(n for _, _, n in con.execute(
+        "select category, level, count(*) from tickets where reported_at >= "
+        "date '2026-01-01' and reported_at < date '2026-07-01' group by all").fetchall())
+    pivot = f"/explore/tickets?{WINDOW}&by=category&by2=level"
+    driver.get(served["url"] + pivot)
+    _summary_settled(driver)
+    _wait(lambda: driver.find_elements("css selector", "#explore-breakdown-table"),
+          "the pivot table")
+    assert "bview" not in _query(driver)
+    _wait(lambda: driver.execute_script(
+        "var r = document.querySelector('#explore-bview input[value=heatmap]');"
+        "if (!r) return false; r.scrollIntoView({block: 'center'}); r.click();"
+        "return true;"), "the heatmap choice")
+    _wait(lambda: _query(driver).get("bview") == ["heatmap"], "bview=heatmap")
+    z = _wait(lambda: driver.execute_script(_HEATMAP), "the heatmap")
+    assert _cells(z) == cells
+    copied = driver.current_url
+
+    driver.back()
+    _wait(lambda: "bview" not in _query(driver) and driver.find_elements(
+        "css selector", "#explore-breakdown-table"), "back to the pivot table")
+    assert not driver.find_elements("css selector", "#explore-breakdown-heatmap")
+    driver.forward()
+    _wait(lambda: _query(driver).get("bview") == ["heatmap"]
+          and driver.execute_script(_HEATMAP), "forward to the heatmap")
+
+    driver.get("about:blank")
+    driver.get(copied)
+    z = _wait(lambda: driver.execute_script(_HEATMAP), "the heatmap from a copied link")
+    assert _cells(z) == cells
+    assert driver.find_element(
+        "css selector", "#explore-bview input[value=heatmap]").is_selected()
+    assert dash_br.get_logs() == []

@@ -11,9 +11,11 @@ from urllib.parse import parse_qs, urlsplit
 import duckdb
 import pytest
 
+from dashboards._explore_state import preset_label, preset_window
 from pipelines.bootstrap import load_demo_inputs
 from pipelines.demo import write_demo
-from pipelines.settings import Settings
+from pipelines.queries.warnings import MAX_ROWS
+from pipelines.settings import Settings, local_now
 from tests.browser._serve import serve_app
 from tests.factories import TEST_SECRET
 from tests.browser.test_status_page import _screenshot
@@ -35,7 +37,7 @@ def served(tmp_path_factory, artifacts_dir):
     with serve_app(settings.db_path, artifacts_dir / "explore_warnings_server.log",
                    "explore-warnings", ready_path="/explore") as url:
         con = duckdb.connect(str(settings.db_path), read_only=True)
-        yield {"url": url, "con": con}
+        yield {"url": url, "con": con, "settings": settings}
         con.close()
 
 
@@ -84,3 +86,53 @@ def test_explore_warnings__a_level4_warning_opens_its_tickets(served, dash_br):
     query = _wait_for_query(dash_br, "level")
     assert urlsplit(dash_br.driver.current_url).path == "/explore/tickets"
     assert query["level"] == ["4"] and query["status"] == ["open"]
+
+
+def _active(con, start: dt.date, end: dt.date) -> int:
+    """Warnings active at some moment of [start, end]: first seen by its last day and
+    not resolved before its first (the page's 口径)."""
+    return con.execute(
+        "select count(*) from warnings where first_seen_at < $to + interval 1 day "
+        "and (resolved_at is null or resolved_at >= $from)",
+        {"from": start, "to": end}).fetchone()[0]
+
+
+def _shown(br) -> int:
+    if br.driver.find_elements("css selector", "#warnings-empty"):
+        return 0
+    return len(br.find_elements("#warnings-table tbody tr"))
+
+
+def test_explore_warnings__a_time_preset_sets_the_period_and_lives_in_the_url(
+        served, dash_br):
+    """本月 and 上月, two of the explorer's ten presets: the rows are the warnings active
+    in that period (SQL), the URL says `preset=...` instead of dates, and that link
+    opens the same view."""
+    con = served["con"]
+    # the app's clock: the demo ends on TODAY, but the page judges the presets now
+    cutoff = dt.datetime.combine(local_now(served["settings"]).date(), dt.time(23, 59, 59))
+    periods = {p: preset_window(p, cutoff) for p in ("this_month", "last_month")}
+    want = {p: _active(con, w.start.date(), w.end.date()) for p, w in periods.items()}
+    assert want["this_month"] != want["last_month"], "the presets' dates change nothing"
+
+    dash_br.driver.get(served["url"] + "/explore/warnings?status=all")
+    dash_br.wait_for_element("#warnings-meta", timeout=20)
+    for preset, window in periods.items():
+        dash_br.select_dcc_dropdown("#warnings-preset", value=preset_label(preset))
+        end_wait = time.monotonic() + 20
+        while (parse_qs(urlsplit(dash_br.driver.current_url).query).get("preset")
+               != [preset] or dash_br.find_element("#warnings-from").get_attribute(
+                   "value") != str(window.start.date())):
+            assert time.monotonic() < end_wait, f"{preset}: {dash_br.driver.current_url}"
+            time.sleep(0.2)
+        assert "from=" not in dash_br.driver.current_url
+        assert dash_br.find_element("#warnings-to").get_attribute("value") == str(
+            window.end.date())
+        assert _shown(dash_br) == min(want[preset], MAX_ROWS), preset
+
+    copied = dash_br.driver.current_url
+    dash_br.driver.get("about:blank")
+    dash_br.driver.get(copied)
+    dash_br.wait_for_element("#warnings-meta", timeout=20)
+    assert _shown(dash_br) == min(want["last_month"], MAX_ROWS)
+    assert "上月" in dash_br.find_element("#warnings-preset").text

@@ -159,3 +159,17 @@ def test_time_controls__asof_field_freeze_and_preset():
     frozen = apply_time(state, "freeze", 1, now)
     assert (frozen.asof, frozen.preset, frozen.date_to) == (now, None, dt.date(2026, 11, 30))
     assert apply_time(state, "preset", None, now).preset is None
+
+
+def test_bview__the_heatmap_choice_is_in_the_link_and_needs_two_dimensions():
+    state, notices = parse_query({"by": "category", "by2": "level", "bview": "heatmap"},
+                                 TODAY)
+    assert state.bview == "heatmap" and notices == []
+    assert dict(parse_qsl(state.search()[1:]))["bview"] == "heatmap"
+    assert parse_query(dict(parse_qsl(state.search()[1:])), TODAY)[0].bview == "heatmap"
+    assert ExploreState.from_store(state.to_store()) == state
+    # one dimension has no heatmap; the default pivot is not written
+    assert parse_query({"bview": "heatmap"}, TODAY)[0].bview == "pivot"
+    assert "bview" not in parse_query({"by2": "level"}, TODAY)[0].search()
+    state, notices = parse_query({"by2": "level", "bview": "<svg>"}, TODAY)
+    assert state.bview == "pivot" and len(notices) == 1

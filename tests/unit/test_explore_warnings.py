@@ -118,3 +118,14 @@ def test_warning_list__the_exports_rows_filtered_most_severe_then_active_then_ne
     active_here = wq.warning_list(con, wq.WarningFilters(
         **period, statuses=wq.ACTIVE, communities=("龙塔社区",)), max_rows=1)
     assert active_here["warning_id"].to_pylist() == ["c"]
+
+
+def test_parse_view__a_preset_sets_the_dates_and_the_link_keeps_the_preset(page):
+    view, notices = page.parse_view({"preset": "last_month", "from": "2025-01-01"}, TODAY)
+    assert (view.date_from, view.date_to) == (dt.date(2026, 11, 1), dt.date(2026, 11, 30))
+    assert notices == [] and query_of(view.search())["preset"] == ["last_month"]
+    assert "from" not in query_of(view.search())
+    later, _ = page.parse_view(query_of(view.search()), dt.date(2027, 1, 5))
+    assert later.date_from == dt.date(2026, 12, 1)  # still "上月", a month on
+    view, notices = page.parse_view({"preset": "fortnight"}, TODAY)
+    assert view.preset is None and view.date_to == TODAY and len(notices) == 1
