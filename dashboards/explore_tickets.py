@@ -622,8 +622,8 @@ clientside_callback(ClientsideFunction("explore", "keepTableRow"),
 def show_chart(data, seen, chart_id):
     """One chart of the current view, once it is near the window."""
     if not seen:
-        # Drawing the nine charts below the fold at load cost the main thread about a
-        # second of CPU (Lighthouse's Total Blocking Time); they draw when scrolled to.
+        # Drawing the nine charts below the fold at load was a third of the page's CPU
+        # (Total Blocking Time, docs/benchmarks.md); they draw when scrolled to.
         raise PreventUpdate
     state = _state(data)
     name = chart_id["index"]

@@ -158,7 +158,7 @@ return [...document.querySelectorAll('.explore-graph')].map(g => {
 
 def test_ticket_charts_below_the_fold_are_drawn_when_scrolled_to(served, dash_br):
     """A page load draws the charts on screen only (Total Blocking Time: drawing all ten
-    cost the main thread about a second); the others draw as they come into view."""
+    was a third of the page's CPU); the others draw as they come into view."""
     driver = dash_br.driver
     driver.set_window_size(1366, 768)
     driver.get(served + PAGES[1])
