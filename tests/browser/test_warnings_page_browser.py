@@ -98,9 +98,9 @@ def _active(con, start: dt.date, end: dt.date) -> int:
 
 
 def _shown(br) -> int:
-    if br.driver.find_elements("css selector", "#warnings-empty"):
-        return 0
-    return len(br.find_elements("#warnings-table tbody tr"))
+    """Rows on the page (0 under the empty-state line), read in one script."""
+    return br.driver.execute_script(
+        "return document.querySelectorAll('#warnings-table tbody tr').length;")
 
 
 def test_explore_warnings__a_time_preset_sets_the_period_and_lives_in_the_url(
@@ -115,20 +115,27 @@ def test_explore_warnings__a_time_preset_sets_the_period_and_lives_in_the_url(
     want = {p: _active(con, w.start.date(), w.end.date()) for p, w in periods.items()}
     assert want["this_month"] != want["last_month"], "the presets' dates change nothing"
 
+    def shown_dates():
+        # read in one script: the page is rebuilt (its inputs replaced) after a choice
+        return dash_br.driver.execute_script(
+            "var f = document.querySelector('#warnings-from'),"
+            " t = document.querySelector('#warnings-to');"
+            "return f && t ? [f.value, t.value] : null;")
+
     dash_br.driver.get(served["url"] + "/explore/warnings?status=all")
     dash_br.wait_for_element("#warnings-meta", timeout=20)
     for preset, window in periods.items():
         dash_br.select_dcc_dropdown("#warnings-preset", value=preset_label(preset))
         end_wait = time.monotonic() + 20
         while (parse_qs(urlsplit(dash_br.driver.current_url).query).get("preset")
-               != [preset] or dash_br.find_element("#warnings-from").get_attribute(
-                   "value") != str(window.start.date())):
+               != [preset] or shown_dates() != [str(window.start.date()),
+                                                str(window.end.date())]):
             assert time.monotonic() < end_wait, f"{preset}: {dash_br.driver.current_url}"
             time.sleep(0.2)
         assert "from=" not in dash_br.driver.current_url
-        assert dash_br.find_element("#warnings-to").get_attribute("value") == str(
-            window.end.date())
-        assert _shown(dash_br) == min(want[preset], MAX_ROWS), preset
+        while _shown(dash_br) != min(want[preset], MAX_ROWS):
+            assert time.monotonic() < end_wait, f"{preset}: {_shown(dash_br)} rows"
+            time.sleep(0.2)
 
     copied = dash_br.driver.current_url
     dash_br.driver.get("about:blank")
