@@ -49,7 +49,9 @@ SOURCE_GROUPS: dict[str, tuple[str, ...]] = {
     "ledger": ("ledger", "ledger_balances"),
 }
 # A badge shows its worst source: a failing load first, then the oldest data.
-_BADGE_ORDER = ("failing", "missed", "late", "ok")
+# worst first; "none" last: a source whose first load is still running has no data yet,
+# and a sibling's data time says more
+_BADGE_ORDER = ("failing", "missed", "late", "ok", "none")
 
 TICKER_DAYS = 7  # the ticker shows reports from the last week at most
 

@@ -267,6 +267,19 @@ def test_status_from__states_by_age_of_the_data():
     assert s["is_stale"] and s["fallback_years"] == [2027]
 
 
+def test_status_from__a_first_load_still_running_is_no_error():
+    """A source whose first load is running has no data and is not failing: the top bar
+    raised ValueError (its state "none" was not in the badge order) until it finished."""
+    from pipelines import freshness, journal
+
+    running = journal.Attempt("ballots", NOW, None, "running")
+    attempts = {"ballots": journal.SourceAttempts("ballots", running, None, 0, None)}
+    rows = [{"source": "votes", "newest_load_at": NOW, "newest_record_at": NOW}]
+    s = q.status_from(freshness.judge(rows, attempts, Settings(), NOW), [])
+    badge = {b["source"]: b for b in s["badges"]}["participation"]
+    assert (badge["state"], badge["as_of"]) == ("ok", NOW)  # the loaded sibling's time
+
+
 def test_parse_playlist__entries_filters_and_defaults():
     from dashboards._wall_playlist import parse_playlist
 
