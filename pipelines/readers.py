@@ -239,6 +239,33 @@ def _transcode_to_utf8(path: Path, encoding: str, workdir: Path, name: str) -> P
     return out
 
 
+def _one_line_ending(source: Path, workdir: Path, name: str) -> Path | None:
+    """A copy of `source` with every CRLF made LF, when it mixes CRLF and bare LF line
+    endings (rows appended by another program); None when it does not. DuckDB's reader
+    takes one line ending per file and refuses the whole file otherwise."""
+    crlf = bare_lf = False
+    last = b""
+    with open(source, "rb") as f:
+        while block := f.read(1 << 20):
+            text = last + block
+            crlf = crlf or b"\r\n" in text
+            bare_lf = bare_lf or text.count(b"\n") > text.count(b"\r\n")
+            last = b"\r" if block.endswith(b"\r") else b""  # a CRLF split by the read
+            if crlf and bare_lf:
+                break
+    if not (crlf and bare_lf):
+        return None
+    out = workdir / f"{name}.lf.csv"  # a plain name (see _plain_path)
+    with open(source, "rb") as src, open(out, "wb") as dst:
+        carry = b""
+        while block := src.read(1 << 20):
+            block = carry + block
+            carry = b"\r" if block.endswith(b"\r") else b""
+            dst.write((block[:-1] if carry else block).replace(b"\r\n", b"\n"))
+        dst.write(carry)
+    return out
+
+
 def _open_csv(con, path: Path, name: str, encoding: str | None, workdir: Path,
               header_row: int) -> StagedFile:
     if path.stat().st_size == 0:
@@ -249,8 +276,15 @@ def _open_csv(con, path: Path, name: str, encoding: str | None, workdir: Path,
         source = _plain_path(path, workdir, name)
     else:
         source = _transcode_to_utf8(path, encoding, workdir, name)
+    try:
+        delimiter, quote_char, skip, columns = _sniff_csv(path, source, header_row - 1)
+    except ReadError:
+        fixed = _one_line_ending(source, workdir, name)
+        if fixed is None:
+            raise
+        source = fixed
+        delimiter, quote_char, skip, columns = _sniff_csv(path, source, header_row - 1)
     params = {f"{name}_path": str(source)}
-    delimiter, quote_char, skip, columns = _sniff_csv(path, source, header_row - 1)
     # The sniffer's delimiter and header, read once without sniffing again, with RFC 4180
     # quotes (as Excel and WPS write them) where the sniffer's sample held none: a file
     # whose first quoted cell comes after the sample would otherwise have that row split.

@@ -147,6 +147,24 @@ def test_load_tickets__malformed_csv_rows_are_quarantined_with_their_lines(setti
     assert 7 in reasons  # the short row after it keeps its own line number
 
 
+def test_load_tickets__rows_appended_with_other_line_endings_still_load(settings, tmp_path):
+    """An Excel export (CRLF) with rows appended by another program (LF): DuckDB's reader
+    refused the whole file ("Error when sniffing file"), losing every good row."""
+    made = write_csv(tmp_path / "made.csv", [ticket_row(ticket_id=f"G{i}") for i in range(3)])
+    header, *rows = made.read_text(encoding="utf-8").splitlines()
+    bad = write_csv(tmp_path / "bad.csv", [ticket_row(ticket_id="Q", level="9")])
+    added = [rows[0].replace("G0", "A1"), bad.read_text(encoding="utf-8").splitlines()[1]]
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_bytes(("\r\n".join([header, *rows]) + "\r\n").encode("utf-8")
+                      + ("\n".join(added) + "\n").encode("utf-8"))
+    (report,) = load_files(settings, "tickets", [mixed])
+    assert (report.rows_read, report.inserted, report.quarantined) == (5, 4, 1)
+    assert_accounted(settings, [report], [mixed])
+    assert list(quarantine_reasons(settings)) == [6]  # its own line in the file
+    assert [r[0] for r in rows_of(settings, "select ticket_id from tickets order by 1")] == [
+        "A1", "G0", "G1", "G2"]
+
+
 def test_load_tickets__quoted_comma_after_the_sniffer_sample_still_loads(settings, tmp_path):
     # The CSV sniffer samples the first rows; a file's first quoted cell may come much later.
     rows = [ticket_row(ticket_id=f"G{i}", description="路灯不亮") for i in range(30_000)]
