@@ -234,3 +234,29 @@ def test_ticket_detail__one_ticket_or_none(con, tickets):
     assert q.ticket_detail(con, "no-such-ticket") is None
 
 
+
+
+def test_ticket_summary__overlapping_windows_each_count_their_own_tickets(make_settings,
+                                                                           tmp_path):
+    """今年以来 on 20 November: the previous period and last year are both 1 January to
+    20 November 2025. A ticket in both windows counted only in the first, so last
+    year read 0 beside a previous period of 2."""
+    from pipelines.loader import load_files
+    from tests.factories import ticket_row, write_csv
+
+    settings = make_settings()
+    rows = [ticket_row(reported_at=f"2025-{m:02d}-10 09:00:00", accepted_at="",
+                       responded_at="", closed_at="", satisfaction="") for m in (3, 7)]
+    rows.append(ticket_row(reported_at="2026-11-20 09:00:00", accepted_at="",
+                           responded_at="", closed_at="", satisfaction=""))
+    load_files(settings, "tickets", [write_csv(tmp_path / "t.csv", rows)], progress=False)
+    c = duckdb.connect(str(settings.db_path), read_only=True)
+    try:
+        f = q.TicketFilters(dt.date(2026, 1, 1), dt.date(2026, 11, 20))
+        got = q.ticket_summary(c, f, now=NOW).set_index("period")
+    finally:
+        c.close()
+    windows = q.summary_windows(f, NOW, dt.datetime(2026, 11, 20, 9))
+    assert (windows["previous"].start, windows["previous"].end) == (
+        windows["last_year"].start, windows["last_year"].end)
+    assert got["reported_count"].to_dict() == {"current": 1, "previous": 2, "last_year": 2}

@@ -4,12 +4,13 @@
 -- it runs) and is judged at the same distance after its own end ($prev_as_of,
 -- $ly_as_of; the selected one at $now), so an old period's closure and overdue are not
 -- those of a settled one. Windows come from pipelines.metrics.windows.
--- Each period is its own range scan (a ticket in two windows counts in the first), so
--- zone maps skip the months between them (at 10M, "this month": 3 row groups, not 42),
--- and its own ungrouped aggregate with its as-of a constant (one hash aggregate over the
--- three periods with a per-row as-of took about 10% more CPU, docs/benchmarks.md). The
--- counts are written once, in sql/fragments/explore_period_counts.sql; the filters,
--- status included, apply at each period's own as-of.
+-- Each period is its own range scan, so zone maps skip the months between them (at
+-- 10M, "this month": 3 row groups, not 42); a ticket in two overlapping windows counts
+-- in both (今年以来's previous period is last year's). Each period is also its own
+-- ungrouped aggregate with its as-of a constant (one hash aggregate over the three
+-- periods with a per-row as-of took about 10% more CPU, docs/benchmarks.md). The counts
+-- are written once, in sql/fragments/explore_period_counts.sql; the filters, status
+-- included, apply at each period's own as-of.
 with current_tickets as (
     select *
     from tickets
@@ -21,7 +22,6 @@ previous_tickets as (
     select *
     from tickets
     where in_window(reported_at, $prev_start, $prev_end)
-        and not in_window(reported_at, $cur_start, $cur_end)
         and /*filters_at($prev_as_of)*/
 ),
 
@@ -29,8 +29,6 @@ last_year_tickets as (
     select *
     from tickets
     where in_window(reported_at, $ly_start, $ly_end)
-        and not in_window(reported_at, $cur_start, $cur_end)
-        and not in_window(reported_at, $prev_start, $prev_end)
         and /*filters_at($ly_as_of)*/
 ),
 
