@@ -11,7 +11,8 @@ A frame is stored as Arrow IPC, never pickled, so reading the file cannot run co
 key names the warehouse file it was read from (path, inode, mtime, size) as well as the
 data version and write time: a swapped, restored or replaced file is another key, so no
 result outlives the data it came from (a cache keyed on the data version alone served a
-discarded backup's figures). Entries are deleted `max_age` seconds after they were
+discarded backup's figures). It also names the SQL the code runs, so an upgrade that
+changes a query never reads the answers of the old one. Entries are deleted `max_age` seconds after they were
 stored. The file is a cache: deleting it (app running or not) only costs recomputation.
 
 If the file cannot be used (a read-only directory, a full disk), results are computed
@@ -20,6 +21,7 @@ and not shared, and the first failure in each process is logged as a warning.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
@@ -106,6 +108,15 @@ class SharedResults:
             self._failed("writing", e)
 
 
+@functools.cache
+def _code() -> str:
+    """The SQL this code runs (every file under pipelines/sql), as one digest."""
+    digest = hashlib.sha256()
+    for path in sorted((Path(__file__).resolve().parents[1] / "sql").rglob("*.sql")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def shared_frame(store: SharedResults | None, name: str, source: tuple,
                  compute: Callable[[], pd.DataFrame], **params: Any) -> pd.DataFrame:
     """`compute()`'s frame, computed once by all the processes sharing `store`.
@@ -122,7 +133,7 @@ def shared_frame(store: SharedResults | None, name: str, source: tuple,
         The frame; shared between callers, so treat it as read-only.
     """
     frozen = (name, source, _freeze(params))
-    key = hashlib.sha256(repr(frozen).encode()).hexdigest()
+    key = hashlib.sha256(repr((_code(), frozen)).encode()).hexdigest()
 
     def load() -> pd.DataFrame:
         found = store.get(key) if store is not None else None

@@ -112,3 +112,23 @@ def test_shared_frame__an_unusable_store_computes_and_says_so(tmp_path, caplog):
     assert got.equals(frame)
     assert "results not shared between workers" in caplog.text
     queries.RESULTS.clear()
+
+
+def test_shared_frame__an_upgrade_that_changes_a_query_never_reads_the_old_answers(
+        tmp_path, monkeypatch):
+    """The file outlives a restart: after an upgrade whose SQL differs, the answers the
+    old code stored are another key and are computed again."""
+    from pipelines.queries import shared
+
+    store = SharedResults(tmp_path / "w.duckdb.results")
+    source = ("w", (1, 2, 3), "1@x")
+    queries.RESULTS.clear()
+    shared_frame(store, "t", source, lambda: pd.DataFrame({"n": [1]}), a=1)
+    queries.RESULTS.clear()  # a new process, the old code
+    old = shared_frame(store, "t", source, lambda: pd.DataFrame({"n": [9]}), a=1)
+    assert old["n"].tolist() == [1]  # shared between processes of one version
+    queries.RESULTS.clear()  # a new process, new SQL
+    monkeypatch.setattr(shared, "_code", lambda: "other sql")
+    new = shared_frame(store, "t", source, lambda: pd.DataFrame({"n": [2]}), a=1)
+    assert new["n"].tolist() == [2]
+    queries.RESULTS.clear()
