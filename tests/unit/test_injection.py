@@ -15,7 +15,8 @@ import duckdb
 import pytest
 
 from dashboards._downloads import escape_cell
-from dashboards._explore_state import LIST_KEYS, MAX_ROW, PAGE_SIZE, PRESETS, parse_query
+from dashboards._explore_state import (BREAKDOWN_VIEWS, LIST_KEYS, MAX_ROW, PAGE_SIZE, PRESETS,
+                                      parse_query)
 from pipelines.queries import explore as q
 from tests.serving_helpers import find_by_id, pages_request, texts
 from tests.unit.test_explore_queries import TODAY, build_explore_warehouse
@@ -35,7 +36,7 @@ PAYLOADS = [
     "\x00null",
 ]
 KEYS = ("from", "to", *LIST_KEYS, "grain", "measure", "sort", "asof", "row", "preset",
-        "ticket")
+        "ticket", "bview")
 
 
 @pytest.fixture(scope="module")
@@ -65,9 +66,11 @@ def con(settings):
 @pytest.mark.parametrize("payload", PAYLOADS)
 @pytest.mark.parametrize("key", KEYS)
 def test_parse_query__payload_is_data_or_ignored(key, payload):
-    state, notices = parse_query({key: payload, "from": "2026-01-01", "to": "2026-03-01"}
-                                 if key not in ("from", "to") else {key: payload},
-                                 TODAY, options={})
+    query = ({key: payload, "from": "2026-01-01", "to": "2026-03-01"}
+             if key not in ("from", "to") else {key: payload})
+    if key == "bview":  # a view of a two-dimension breakdown
+        query["by2"] = "level"
+    state, notices = parse_query(query, TODAY, options={})
     # the state only ever holds validated values or the payload as an opaque value
     assert state.sort in {f"{c}:{d}" for c in q.SORTS for d in q.SORT_DIRECTIONS}
     assert state.grain in q.GRAINS
@@ -75,7 +78,8 @@ def test_parse_query__payload_is_data_or_ignored(key, payload):
     assert set(state.get("status")) <= set(q.STATUSES)
     assert 0 <= state.row <= MAX_ROW and state.row % PAGE_SIZE == 0
     assert state.preset is None or state.preset in PRESETS
-    if key in ("from", "to", "asof", "level", "status", "row", "preset"):
+    assert state.bview in BREAKDOWN_VIEWS
+    if key in ("from", "to", "asof", "level", "status", "row", "preset", "bview"):
         assert notices, "a malformed value must say it was ignored"
 
 
