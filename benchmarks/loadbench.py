@@ -14,12 +14,19 @@ the same file into an empty one, both by the CLI (issue 18: ≤ 1.5×).
 `measure_cli_load` compares whole processes, as an operator's cron job runs them:
 `python -m pipelines load tickets FILE` against `python FLOOR_SCRIPT` (import duckdb,
 the same `read_csv` into a fresh file), each a child process, alternating. It reports
-wall time and CPU time (user + system of the child, from `getrusage`): on a shared
-machine the CPU time moves far less with other people's work than the wall time does.
+wall time and CPU time (user + system of the child, from `getrusage`, and the system
+part alone: copying the warehouse file is system time): on a shared machine the CPU
+time moves far less with other people's work than the wall time does.
+
+Only these two, without the rest of `python -m benchmarks run`:
+    python -m benchmarks.loadbench cli TICKETS.csv WORKDIR [--repeats N]
+    python -m benchmarks.loadbench update WAREHOUSE UPDATE.csv WORKDIR [--repeats N]
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import logging
 import os
 import resource
@@ -113,8 +120,9 @@ def measure_load(csv: Path, workdir: Path, settings_for, repeats: int) -> dict:
     }
 
 
-def _child(args: list[str], env: dict) -> tuple[float, float]:
-    """Run one child process to its end; (wall seconds, CPU seconds: user + system)."""
+def _child(args: list[str], env: dict) -> tuple[float, float, float]:
+    """Run one child process to its end; (wall seconds, CPU seconds: user + system,
+    system seconds)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     done = subprocess.run(args, cwd=REPO, env=env, capture_output=True, text=True)
@@ -123,8 +131,8 @@ def _child(args: list[str], env: dict) -> tuple[float, float]:
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(args)} failed ({done.returncode}): "
                            f"{done.stderr.strip()[-2000:]}")
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, cpu
+    system = after.ru_stime - before.ru_stime
+    return wall, (after.ru_utime - before.ru_utime) + system, system
 
 
 def measure_cli_load(csv: Path, workdir: Path, repeats: int) -> dict:
@@ -135,19 +143,17 @@ def measure_cli_load(csv: Path, workdir: Path, repeats: int) -> dict:
     """
     env = {**os.environ, "WALL_SECRET": BENCH_SECRET, "PYTHONPATH": str(REPO)}
     env.pop("WALL_DB", None)
-    times: dict[str, list[float]] = {"floor_wall": [], "floor_cpu": [], "cli_wall": [],
-                                     "cli_cpu": []}
+    times: dict[str, list[float]] = {"floor_wall": [], "floor_cpu": [], "floor_sys": [],
+                                     "cli_wall": [], "cli_cpu": [], "cli_sys": []}
     for r in range(repeats):
         floor_db, cli_db = workdir / f"floor-cli-{r}.duckdb", workdir / f"cli-{r}.duckdb"
         for path in (floor_db, cli_db):
             path.unlink(missing_ok=True)
-        wall, cpu = _child([sys.executable, "-c", FLOOR_SCRIPT, str(csv), str(floor_db)],
-                           env)
-        times["floor_wall"].append(wall)
-        times["floor_cpu"].append(cpu)
-        wall, cpu = _cli_load(csv, cli_db, env)
-        times["cli_wall"].append(wall)
-        times["cli_cpu"].append(cpu)
+        runs = (("floor", [sys.executable, "-c", FLOOR_SCRIPT, str(csv), str(floor_db)]),
+                ("cli", _cli_args(csv, cli_db)))
+        for kind, args in runs:
+            for name, value in zip(("wall", "cpu", "sys"), _child(args, env)):
+                times[f"{kind}_{name}"].append(value)
         for leftover in [*workdir.glob(f"floor-cli-{r}.duckdb*"),
                          *workdir.glob(f"cli-{r}.duckdb*")]:
             leftover.unlink(missing_ok=True)
@@ -161,9 +167,9 @@ def measure_cli_load(csv: Path, workdir: Path, repeats: int) -> dict:
     }
 
 
-def _cli_load(csv: Path, db: Path, env: dict) -> tuple[float, float]:
-    return _child([sys.executable, "-m", "pipelines", "load", "tickets", str(csv),
-                   "--quiet", "--db", str(db)], env)
+def _cli_args(csv: Path, db: Path) -> list[str]:
+    return [sys.executable, "-m", "pipelines", "load", "tickets", str(csv), "--quiet",
+            "--db", str(db)]
 
 
 def measure_update(warehouse: Path, csv: Path, workdir: Path, repeats: int) -> dict:
@@ -173,16 +179,15 @@ def measure_update(warehouse: Path, csv: Path, workdir: Path, repeats: int) -> d
     """
     env = {**os.environ, "WALL_SECRET": BENCH_SECRET, "PYTHONPATH": str(REPO)}
     env.pop("WALL_DB", None)
-    times: dict[str, list[float]] = {"empty_wall": [], "empty_cpu": [], "update_wall": [],
-                                     "update_cpu": []}
+    times: dict[str, list[float]] = {f"{kind}_{name}": [] for kind in ("empty", "update")
+                                     for name in ("wall", "cpu", "sys")}
     for r in range(repeats):
         empty, full = workdir / f"empty-{r}.duckdb", workdir / f"update-{r}.duckdb"
         empty.unlink(missing_ok=True)
         shutil.copyfile(warehouse, full)
         for kind, db in (("empty", empty), ("update", full)):
-            wall, cpu = _cli_load(csv, db, env)
-            times[f"{kind}_wall"].append(wall)
-            times[f"{kind}_cpu"].append(cpu)
+            for name, value in zip(("wall", "cpu", "sys"), _child(_cli_args(csv, db), env)):
+                times[f"{kind}_{name}"].append(value)
         for leftover in [*workdir.glob(f"empty-{r}.duckdb*"),
                          *workdir.glob(f"update-{r}.duckdb*")]:
             leftover.unlink(missing_ok=True)
@@ -218,3 +223,32 @@ def cleanup(workdir: Path) -> None:
     for path in workdir.glob("floor-*.duckdb*"):
         path.unlink(missing_ok=True)
     shutil.rmtree(workdir / "demo", ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run `measure_cli_load` or `measure_update` alone; print the result as JSON."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.loadbench",
+                                     description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    cli = sub.add_parser("cli", help="whole-process load against a bare read_csv")
+    cli.add_argument("csv", type=Path)
+    update = sub.add_parser("update", help="an update into a copy of WAREHOUSE against "
+                            "the same file into an empty warehouse")
+    update.add_argument("warehouse", type=Path, help="read only: copied for each round")
+    update.add_argument("csv", type=Path)
+    for command in (cli, update):
+        command.add_argument("workdir", type=Path, help="scratch folder")
+        command.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args(argv)
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    if args.command == "cli":
+        result = measure_cli_load(args.csv, args.workdir, args.repeats)
+    else:
+        result = measure_update(args.warehouse, args.csv, args.workdir, args.repeats)
+    print(json.dumps({**result, "loadavg": os.getloadavg()}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -320,7 +320,8 @@ def _classify_sql(source: Source) -> str:
     (narrow: keys only). Every other valid row is inserted: most rows of most loads are,
     and not storing them makes this step a third cheaper.
 
-    `_row` is the row's rowid in `_typed`: a higher one is later in the load.
+    `_row` is the row's rowid in `_typed`: a higher one is later in the load. Parameters
+    `$low` and `$high`: the least and greatest first key column of the valid rows.
     """
     keys = ", ".join(source.key)
     order = f"{source.version} desc nulls last, " if source.version else ""
@@ -352,7 +353,10 @@ def _classify_sql(source: Source) -> str:
             end as _class
         from valid v
         left join losers l on l._row = v._row
-        left join {source.table} t on {join}
+        -- the keys' range as constants: zone maps skip the stored rows outside it (a
+        -- 1,000-row update read every key of 10M tickets)
+        left join (select * from {source.table}
+                   where {source.key[0]} between $low and $high) t on {join}
         where l._row is not null or t.{source.key[0]} is not null
     """
 
@@ -360,8 +364,13 @@ def _classify_sql(source: Source) -> str:
 def _apply(con, source: Source, load_id: int, extras: derived.InsertExtras) -> int:
     """Replace updated rows, insert new ones; return the number of rows written."""
     join = " and ".join(f"{source.table}.{k} = c.{k}" for k in source.key)
-    con.execute(f"delete from {source.table} using _classified c "
-                f"where c._class = 'updated' and {join}")
+    first = source.key[0]
+    low, high = con.execute(f"select min({first}), max({first}) from _classified "
+                            "where _class = 'updated'").fetchall()[0]
+    con.execute(f"delete from {source.table} using _classified c "  # range: see _classify_sql
+                f"where c._class = 'updated' and {join} "
+                f"and {source.table}.{first} between $low and $high",
+                {"low": low, "high": high})
     targets = [f"t.{c.target}" for c in source.stored] + list(extras.columns.values())
     names = [c.target for c in source.stored] + list(extras.columns)
     # Row order in the table means nothing; not keeping it makes the insert ~25% faster.
@@ -702,7 +711,9 @@ def _load(settings: Settings, source_name: str, paths: Sequence[Path],
                 raise LoadError(str(e)) from None
             stats = _file_rows(con, source, len(files))
             steps.update()
-            con.execute(_classify_sql(source))
+            low, high = con.execute(f"select min({source.key[0]}), max({source.key[0]}) "
+                                    "from _typed where _reason = ''").fetchall()[0]
+            con.execute(_classify_sql(source), {"low": low, "high": high})
             steps.update()
             _quarantine(con, source, files, stats, load_id)
             written = _apply(con, source, load_id,

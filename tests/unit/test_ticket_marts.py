@@ -1,7 +1,8 @@
 """After a tickets load the ticket marts hold exactly what a rebuild from `tickets` would,
 though a load updates them only for the tickets it adds or replaces (pipelines/derived.py):
 moved between months and communities, a value's last ticket gone, a new value, duplicates
-and unchanged rows, and a new time limit that changes every ticket's deadline."""
+and unchanged rows, a new time limit that changes every ticket's deadline, and the open tickets' horizon
+moving on and back."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from pipelines.loader import load_files
 from pipelines.settings import parse_sla
 from tests.factories import ticket_row, write_csv
 
-MARTS = ("ticket_dimension_values", "wall_closure_monthly")
+MARTS = ("ticket_dimension_values", "wall_closure_monthly", "open_tickets_since",
+         "open_tickets")
 
 
 def stored_and_rebuilt(settings) -> dict[str, tuple[list, list]]:
@@ -106,4 +108,56 @@ def test_ticket_marts__a_month_whose_latest_closure_moves_earlier_settles_earlie
     con = duckdb.connect(str(settings.db_path), read_only=True)
     assert con.execute(settled).fetchall() == [(dt.datetime(2025, 6, 5, 12),)]
     con.close()
+    assert_as_rebuilt(settings)
+
+
+def open_ids(settings) -> set[str]:
+    con = duckdb.connect(str(settings.db_path), read_only=True)
+    try:
+        return {t for (t,) in con.execute("select ticket_id from open_tickets").fetchall()}
+    finally:
+        con.close()
+
+
+def test_open_tickets__equal_a_rebuild_as_the_horizon_moves_on_and_back(
+        settings, tmp_path, monkeypatch):
+    rebuilt = []
+    rebuild = derived._rebuild
+    monkeypatch.setattr(derived, "_rebuild",
+                        lambda con, table, params=None: (rebuilt.append(table),
+                                                         rebuild(con, table, params)))
+
+    def ticket(ticket_id, reported, closed, updated=None):
+        return ticket_row(ticket_id=ticket_id, reported_at=reported, accepted_at=reported,
+                          responded_at="", closed_at=closed,
+                          updated_at=updated or closed or reported)
+
+    # the horizon is the day before the newest report's day: 09-22 00:00
+    base = [ticket("OPEN", "2025-09-01 09:00:00", ""),
+            ticket("SHUT20", "2025-09-01 09:00:00", "2025-09-20 12:00:00"),
+            ticket("SHUT22", "2025-09-02 09:00:00", "2025-09-22 12:00:00"),
+            ticket("SHUT23", "2025-09-03 09:00:00", "2025-09-23 12:00:00"),
+            ticket("NEWEST", "2025-09-23 09:00:00", "")]
+    load(settings, tmp_path, "base.csv", base)
+    assert open_ids(settings) == {"OPEN", "SHUT22", "SHUT23", "NEWEST"}
+    assert_as_rebuilt(settings)
+
+    # a report two days on moves the horizon to 09-24: SHUT22 and SHUT23 leave; OPEN,
+    # closed after the horizon, stays; SHUT20, reopened, comes back
+    rebuilt.clear()
+    load(settings, tmp_path, "later.csv", [
+        ticket("LATER", "2025-09-25 08:00:00", ""),
+        ticket("OPEN", "2025-09-01 09:00:00", "2025-09-24 12:00:00"),
+        ticket("SHUT20", "2025-09-01 09:00:00", "", updated="2025-09-25 07:00:00")])
+    assert "open_tickets" not in rebuilt  # moved by the load's rows
+    assert open_ids(settings) == {"OPEN", "SHUT20", "NEWEST", "LATER"}
+    assert_as_rebuilt(settings)
+
+    # the newest day's only ticket moves back to 09-20: the horizon goes back to 09-22
+    # (rebuilt), and SHUT22 and SHUT23 return
+    rebuilt.clear()
+    load(settings, tmp_path, "back.csv", [
+        ticket("LATER", "2025-09-20 08:00:00", "", updated="2025-09-26 08:00:00")])
+    assert "open_tickets" in rebuilt
+    assert open_ids(settings) == {"OPEN", "SHUT20", "SHUT22", "SHUT23", "NEWEST", "LATER"}
     assert_as_rebuilt(settings)
