@@ -15,7 +15,8 @@ mixture, coefficient of variation 0.25). Days come from the project's calendar
 Evaluation: a load at the end of every day of 2025-01-01..2026-11-30 runs the detector of
 pipelines/warnings_anomalies.py with the shipped defaults (pipelines/warnings.toml).
 Consecutive days on which a cell has a surge warning (today's or the week's: one
-warning per cell) are one warning, as in the warnings table.
+warning per cell) are one warning, as in the warnings table; as in the pipeline, the
+detector knows which cells had a warning open at the load before (`keep_quantile`).
 - Clean data: every warning is false; reported per community per month, overall and in
   the Spring Festival and National Day months.
 - Injected surges: per size (1.5x, 2x, 3x, 5x), `--surges` random cells x 7-day windows
@@ -111,7 +112,7 @@ def detect(counts: np.ndarray, classes: np.ndarray, groups: np.ndarray, eval_idx
            config) -> np.ndarray:
     """Whether a surge warning of each cell is active (cells x evaluated days), today's
     or the week's (one warning per cell), as the pipeline runs the detector after a load
-    at the end of each day."""
+    at the end of each day, each load knowing the warnings the one before left open."""
     a = config.anomalies
     n_base = 7 * a["baseline_weeks"]
     fired = np.zeros((counts.shape[0], len(eval_idx)), dtype=bool)
@@ -119,7 +120,7 @@ def detect(counts: np.ndarray, classes: np.ndarray, groups: np.ndarray, eval_idx
         window = slice(t - n_base - 6, t + 1)
         w = wa.windows(counts[:, window], classes[window], 1.0, a["baseline_weeks"],
                        groups)
-        day, week = wa.surges(w, a)
+        day, week = wa.surges(w, a, fired[:, j - 1] if j else None)
         fired[:, j] = day | week
     return fired
 

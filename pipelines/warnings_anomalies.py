@@ -24,7 +24,9 @@ one to expect:
 - `surges`: the week fires above the model's (1 - alpha) quantile, at least
   `min_ratio` times the expectation and a minimum count, and still above its
   (1 - rest_alpha) quantile without its busiest day; today fires at `alpha_day`
-  where the week does not: one warning per cell.
+  where the week does not: one warning per cell. A cell whose warning is open stays
+  warned while its week is above the `keep_quantile` quantile (the top of the usual
+  range the warning states), so a surge hovering at its threshold is one warning.
 
 Arrays in, arrays out, so the benchmark (benchmarks/warnings_quality.py) runs the same
 code on synthetic series as the pipeline runs on the warehouse's daily counts.
@@ -88,7 +90,7 @@ def _trim_mean(rows: np.ndarray, share: float) -> np.ndarray:
     return np.mean(parted[:, cut:n - cut], axis=1)
 
 
-def _poisson_ppf(q: float, mu: np.ndarray) -> np.ndarray:
+def _poisson_ppf(q, mu: np.ndarray) -> np.ndarray:
     """scipy.stats.poisson.ppf(q, mu) for 0 < q < 1: the least k with cdf(k) >= q."""
     from scipy import special  # here, not above: a load with no candidate cell needs none
 
@@ -101,7 +103,7 @@ def _poisson_ppf(q: float, mu: np.ndarray) -> np.ndarray:
     return np.where(valid, k, np.nan)
 
 
-def _nbinom_ppf(q: float, r: np.ndarray, p: np.ndarray) -> np.ndarray:
+def _nbinom_ppf(q, r: np.ndarray, p: np.ndarray) -> np.ndarray:
     """scipy.stats.nbinom.ppf(q, r, p) for 0 < q < 1 (cdf(k) = I_p(r, k + 1))."""
     from scipy import special  # not scipy.stats, which costs ~1 s of CPU to import
 
@@ -294,19 +296,26 @@ def fires(observed: np.ndarray, expected: np.ndarray, variance: np.ndarray, *,
     return hit, threshold
 
 
-def surges(w: Windows, a: dict) -> tuple[np.ndarray, np.ndarray]:
+def surges(w: Windows, a: dict, is_open: np.ndarray | None = None
+           ) -> tuple[np.ndarray, np.ndarray]:
     """(today's, the week's) warning per cell under the detector's settings `a` (the
     [anomalies] table of warnings.toml): at most one of the two per cell.
 
     The week fires when its count is unusual (`alpha`) and still is without its busiest
     day (`rest_alpha`): a single busy day is today's to report, at the stricter
     `alpha_day`. Today's is dropped where the week fires: the week holds today, and one
-    surge is one warning.
+    surge is one warning. `is_open` (per cell: a warning of it is open now) keeps a
+    warning open while the week is above its `keep_quantile` quantile: it opened on
+    strong evidence and closes when the week is back in its usual range, not at the
+    first load that dips one report under the opening threshold.
     """
     week = fires(w.week_observed, w.week_expected, w.week_variance, alpha=a["alpha"],
                  min_ratio=a["min_ratio"], min_count=a["min_week"])[0]
     week &= w.rest_observed > quantiles(w.rest_expected, w.rest_variance,
                                         1 - a["rest_alpha"])
+    if is_open is not None:
+        week |= is_open & (w.week_observed > quantiles(w.week_expected, w.week_variance,
+                                                       a["keep_quantile"]))
     day = fires(w.day_observed, w.day_expected, w.day_variance, alpha=a["alpha_day"],
                 min_ratio=a["min_ratio"], min_count=a["min_day"])[0]
     return day & ~week, week

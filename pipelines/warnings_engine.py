@@ -228,7 +228,11 @@ def anomaly_warnings(con: duckdb.DuckDBPyConnection, config: Config
     is_grid = np.array(daily["is_grid"].to_pylist(), dtype=bool)
     # grid cells only where the week's expectation is large enough to mean something
     keep = ~is_grid | (w.week_expected >= a["grid_min_expected_week"])
-    day_hit, week_hit = wa.surges(w, a)
+    open_keys = {k for k, in queries.rows(con, "warnings__open_surges")}
+    keys = [warning_key("surge", {"community": c["community"], "grid": c["grid"] or None,
+                                  "category": c["category"]}) for c in cells]
+    is_open = np.array([k in open_keys for k in keys], dtype=bool)
+    day_hit, week_hit = wa.surges(w, a, is_open)
     found = []
     cutoff_text = f"{cutoff:%m-%d %H:%M}"
     for rule_id, hit, obs, exp, var, q, span in (
@@ -238,6 +242,8 @@ def anomaly_warnings(con: duckdb.DuckDBPyConnection, config: Config
          1 - a["alpha"], f"近7天（截至 {cutoff_text}）"),
     ):
         fired = np.flatnonzero(keep & hit)
+        # an open week warning is judged against the top of its usual range
+        q = np.where(is_open[fired], a["keep_quantile"], q) if rule_id == "surge_week" else q
         threshold = dict(zip(fired, wa.quantiles(exp[fired], var[fired], q)))
         low = dict(zip(fired, wa.quantiles(exp[fired], var[fired], 0.1)))
         high = dict(zip(fired, wa.quantiles(exp[fired], var[fired], 0.9)))
@@ -253,7 +259,7 @@ def anomaly_warnings(con: duckdb.DuckDBPyConnection, config: Config
             found.append({
                 # one warning per cell, today's or the week's: a surge that shows first
                 # today and then in the week stays the same warning
-                **row, "warning_key": warning_key("surge", row), "kind": "anomaly",
+                **row, "warning_key": keys[i], "kind": "anomaly",
                 "rule_id": rule_id, "severity": severity,
                 "title": (f"{row['category']}，{place}：{span} {int(obs[i])} 件，"
                           f"通常 {int(low[i])}–{int(high[i])} 件"),

@@ -112,7 +112,7 @@ RULES: dict[str, Rule] = {r.id: r for r in (
 # The anomaly detector (pipelines/warnings_anomalies.py) and its tunables.
 ANOMALY_DEFAULTS: dict[str, Any] = {
     "severity": "high", "baseline_weeks": 8, "alpha": 0.002, "alpha_day": 0.0002,
-    "rest_alpha": 0.05, "min_ratio": 2.0, "min_day": 8, "min_week": 10,
+    "rest_alpha": 0.05, "keep_quantile": 0.9, "min_ratio": 2.0, "min_day": 8, "min_week": 10,
     "grid_min_expected_week": 5.0,
 }
 ANOMALY_RULES = {
@@ -123,7 +123,8 @@ ANOMALY_RULES = {
     "surge_week": "截至数据截止时刻的最近7天上报数，与此前 baseline_weeks 周该单元的稳健日均"
                   "（按同类别全街道的节律折算）之和比较；按负二项分布，超过 1−alpha 分位数、"
                   "至少 min_ratio 倍且至少 min_week 件，并且去掉最多的一天后仍超过 "
-                  "1−rest_alpha 分位数时预警。",
+                  "1−rest_alpha 分位数时预警；已在预警中的单元，近7天仍高于 keep_quantile "
+                  "分位数（“通常”区间的上限）时保持同一条预警。",
 }
 
 
@@ -223,6 +224,8 @@ def load_config(path: Path) -> Config:
     for key in ("alpha", "alpha_day", "rest_alpha"):
         if not 0 < anomalies[key] < 0.5:
             raise WarningsConfigError(f"{where}: {key} must be between 0 and 0.5")
+    if not 0.5 <= anomalies["keep_quantile"] < 1:
+        raise WarningsConfigError(f"{where}: keep_quantile must be at least 0.5 and below 1")
     if anomalies["baseline_weeks"] < 2:
         raise WarningsConfigError(f"{where}: baseline_weeks must be at least 2")
     return Config(rules, severities, anomalies, enabled, str(path))

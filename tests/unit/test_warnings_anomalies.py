@@ -210,3 +210,58 @@ def test_anomaly__a_burst_today_that_goes_on_into_the_week_stays_one_warning(con
     assert con.execute(
         "select rule_id, status, first_seen_at, last_seen_at from warnings"
         " where grid is null").fetchall() == [("surge_week", "ongoing", t1, t2)]
+
+
+def test_anomaly__an_open_surge_stays_one_warning_while_its_week_is_above_usual(
+        con, settings):
+    # Tuesday's and Wednesday's reports are quadrupled: a warning at Wednesday's load.
+    # The next Tuesday's week still holds Wednesday (80 reports): no longer unusual
+    # enough to open a warning, but above the usual range it states, so the open one
+    # stays (one surge, not one that flaps out and in again). Wednesday's week is
+    # ordinary: resolved.
+    config = load_config(settings.warnings_file)
+    wed = dt.date(2025, 11, 19)
+    add_series(con, CELL, wed, surge=4.0, surge_from=wed - dt.timedelta(days=1))
+    loads = [dt.datetime(2025, 11, d, 0, 5) for d in (20, 26, 27)]
+
+    def load(at: dt.datetime) -> list[dict]:
+        found = [w for w in we.anomaly_warnings(con, config) if w["grid"] is None]
+        we.store(con, found, at, None)
+        return found
+
+    assert [w["rule_id"] for w in load(loads[0])] == ["surge_week"]
+    for back in range(6, 0, -1):
+        add_series(con, CELL, loads[1].date() - dt.timedelta(days=back), days=1)
+    # not a fresh surge: without the open warning, the same data opens none
+    con.execute("begin")
+    con.execute("delete from warnings")
+    assert [w for w in we.anomaly_warnings(con, config) if w["grid"] is None] == []
+    con.execute("rollback")
+    (held,) = load(loads[1])
+    assert held["observed"] == 80 and held["threshold"] == held["usual_high"] < 80
+    assert con.execute("select status, first_seen_at, last_seen_at from warnings "
+                       "where grid is null").fetchall() == [("ongoing", loads[0], loads[1])]
+    add_series(con, CELL, loads[2].date() - dt.timedelta(days=1), days=1)
+    assert load(loads[2]) == []
+    assert con.execute("select status, resolved_at from warnings where grid is null"
+                       ).fetchall() == [("resolved", loads[2])]
+
+
+def test_anomaly__an_open_warning_is_kept_above_the_top_of_the_usual_range_only():
+    import numpy as np
+
+    from pipelines import warnings_anomalies as wa
+    from pipelines.warnings_rules import ANOMALY_DEFAULTS
+
+    # three cells expecting 20 a week; cells 0 and 1 have an open warning, cell 2 not
+    expected, variance = np.full(3, 20.0), np.full(3, 30.0)
+    top = wa.quantiles(expected, variance, ANOMALY_DEFAULTS["keep_quantile"])[0]
+    opening = wa.quantiles(expected, variance, 1 - ANOMALY_DEFAULTS["alpha"])[0]
+    observed = np.array([top + 1, top, top + 1])
+    assert top + 1 < opening  # none of them is a surge that would open a warning
+    zero = np.zeros(3)
+    w = wa.Windows(zero, zero + 3, zero + 3, observed, expected, variance,
+                   observed, expected, variance)
+    day, week = wa.surges(w, ANOMALY_DEFAULTS, np.array([True, True, False]))
+    assert week.tolist() == [True, False, False]
+    assert not day.any()

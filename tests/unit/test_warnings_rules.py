@@ -217,6 +217,9 @@ def test_config__defaults_ship_with_the_repository(settings):
     ("[rules.overdue_open]\nlimit = 3\n", "unknown key(s) ['limit']"),
     ("[rules.overdue_open]\nseverity = 'red'\n", "severity must be one of"),
     ("[anomalies]\nalpha = 0.9\n", "[anomalies]: alpha must be between"),
+    # below the median an open warning would outlive its surge
+    ("[anomalies]\nkeep_quantile = 0.4\n", "[anomalies]: keep_quantile must be at least"),
+    ("[anomalies]\nkeep_quantile = 1.0\n", "[anomalies]: keep_quantile must be at least"),
     ("[rules\n", "not valid TOML"),
     ("[rules.source_stale]\nhours = { tickts = 26 }\n", "unknown source(s) ['tickts']"),
 ])
