@@ -1,0 +1,42 @@
+-- The explorer summary's counts without reading every ticket of its windows (at 10M,
+-- 3.7M tickets and ~300 ms of CPU for a 90-day summary; docs/benchmarks.md).
+--
+-- Both tables are keyed by the day a ticket was reported, its community, category and
+-- level (the summary's filters), the day it was closed (null: open) and, for the counts,
+-- the day of its deadline: a figure judged at an as-of on day D is exact from these rows
+-- for every ticket closed and due on days other than D (closed before D: closed by the
+-- as-of; closed after D or open: not), and the summary reads the few tickets closed or
+-- due on D, and those of a window's partial days, from `tickets`
+-- (sql/queries/explore__summary_mart.sql, docs/explorer.md).
+--
+-- ticket_close_hours counts closed tickets per hours to close rounded to 0.1 h, the
+-- precision the summary shows: the rounded median is read from the counts exactly when
+-- its middle ticket(s) fall in one such bucket, and the summary is computed from the
+-- tickets otherwise.
+--
+-- Kept up to date by every tickets load for the tickets it adds or replaces
+-- (pipelines/derived.py), rebuilt whole when every deadline is recomputed.
+drop table if exists ticket_summary_daily;
+create table ticket_summary_daily (
+    reported_on date not null,
+    community varchar not null,
+    category varchar not null,
+    level utinyint not null,
+    closed_on date,
+    deadline_on date,
+    reported_count bigint not null,
+    on_time_count bigint not null,        -- closed_at <= deadline_at
+    rated_count bigint not null,          -- satisfaction given
+    satisfied_count bigint not null       -- satisfaction = 'satisfied'
+);
+
+drop table if exists ticket_close_hours;
+create table ticket_close_hours (
+    reported_on date not null,
+    community varchar not null,
+    category varchar not null,
+    level utinyint not null,
+    closed_on date not null,
+    close_hours double not null,          -- round(hours from report to closure, 1)
+    ticket_count bigint not null
+);
