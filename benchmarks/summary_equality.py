@@ -7,6 +7,10 @@ and three communities, categories and levels (alone and together). For each, the
 summary read from the marts of migration 0020 (`summary_from_marts`) is compared with
 the one counted from the tickets (explore__summary.sql); prints the number of
 summaries, of differences and of fallbacks (a median between two 0.1-h buckets).
+
+`--cpu N`: instead, CPU time per summary (DuckDB at one thread) of N new 90-day
+windows (each ending a day earlier), unfiltered and for one community, and of the
+presets, from the marts and from the tickets alternately (p50 / p95 ms).
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import itertools
+import statistics
+import time
 from pathlib import Path
 
 import duckdb
@@ -46,13 +52,47 @@ def windows(clock: dt.datetime, cutoff: dt.datetime) -> list[tuple[dt.date, dt.d
     return out
 
 
+def cpu_per_summary(con: duckdb.DuckDBPyConnection, clock: dt.datetime, n: int) -> None:
+    """Print CPU ms per summary, marts against tickets, asked alternately."""
+    con.execute("set threads = 1")
+    cutoff = data_cutoff(con, clock)
+    community = filter_sets(con)[1]
+    cases = {
+        "new 90-day window, unfiltered": [
+            q.TicketFilters(cutoff.date() - dt.timedelta(days=89 + k),
+                            cutoff.date() - dt.timedelta(days=k)) for k in range(n)],
+        "new 90-day window, one community": [
+            q.TicketFilters(cutoff.date() - dt.timedelta(days=89 + k),
+                            cutoff.date() - dt.timedelta(days=k), **community)
+            for k in range(n)],
+        "the presets, unfiltered": [q.TicketFilters(a, b) for a, b in windows(clock, cutoff)],
+    }
+    for name, asked in cases.items():
+        spent: dict[bool, list[float]] = {True: [], False: []}
+        for f in asked:
+            for from_marts in (True, False):
+                c0 = time.process_time()
+                q.ticket_summary(con, f, now=clock, from_marts=from_marts)
+                spent[from_marts].append((time.process_time() - c0) * 1000)
+        for from_marts, ms in spent.items():
+            ms.sort()
+            print(f"{name}, {'marts' if from_marts else 'tickets'}: "
+                  f"p50 {statistics.median(ms):.1f} ms, "
+                  f"p95 {ms[min(len(ms) - 1, int(0.95 * len(ms)))]:.1f} ms CPU "
+                  f"({len(ms)} summaries)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--db", type=Path, required=True)
     parser.add_argument("--now", required=True, help="the data's clock, ISO")
+    parser.add_argument("--cpu", type=int, default=0, help="time N windows instead")
     args = parser.parse_args(argv)
     clock = dt.datetime.fromisoformat(args.now).replace(second=0, microsecond=0)
     con = duckdb.connect(str(args.db), read_only=True)
+    if args.cpu:
+        cpu_per_summary(con, clock, args.cpu)
+        return 0
     cutoff = data_cutoff(con, clock)
     # the clock (to the minute, as the page asks), later the same day, a pinned asof
     nows = [clock, clock + dt.timedelta(hours=5, minutes=7),

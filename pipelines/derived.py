@@ -377,7 +377,7 @@ def _counted_mart(table: str, keys: tuple[str, ...]) -> Run:
             f"from _counted_delta as c left join {table} as m on {on}")
         con.execute(f"delete from {table} as m using _counted_delta as c where {on}")
         con.execute(f"insert into {table} by name select * from _counted_moved "
-                    f"where {counts[0]} > 0 order by {keys[0]}")
+                    f"where {counts[0]} > 0 order by {keys[0]}, {keys[1]}")
         con.execute("drop table _counted_delta; drop table _counted_moved")
         return []
 
@@ -599,11 +599,13 @@ STEPS: tuple[Step, ...] = (
          _open_tickets, outputs=("open_tickets_since",)),
     # the explorer summary's counts (migration 0020): moved by each load's changes
     Step("ticket_summary_daily", declared_inputs("ticket_summary_daily"),
-         _counted_mart("ticket_summary_daily", ("reported_on", "community", "category",
-                                                "level", "closed_on", "deadline_on"))),
+         _counted_mart("ticket_summary_daily", ("rollup", "reported_on", "community",
+                                                "category", "level", "closed_on",
+                                                "deadline_on"))),
     Step("ticket_close_hours", declared_inputs("ticket_close_hours"),
-         _counted_mart("ticket_close_hours", ("reported_on", "community", "category",
-                                              "level", "closed_on", "close_hours"))),
+         _counted_mart("ticket_close_hours", ("rollup", "reported_on", "community",
+                                              "category", "level", "closed_on",
+                                              "close_hours"))),
     Step("key_groups", ("residents",),
          lambda con, ctx: refresh_key_groups(con, ctx.settings), needs_load=True),
     sql_mart("compound_community"),

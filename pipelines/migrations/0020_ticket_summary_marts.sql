@@ -14,14 +14,21 @@
 -- its middle ticket(s) fall in one such bucket, and the summary is computed from the
 -- tickets otherwise.
 --
+-- Each key is counted at five grains (`rollup`, the value of grouping(community, category,
+-- level): 0 per community, category and level; 3 per community; 5 per category; 6 per
+-- level; 7 all tickets, the others null), so that a summary with no filter or one kind
+-- of filter reads a fraction of the rows (at 10M, 90 days unfiltered: 65k rows of
+-- hours instead of 1M). Rows are stored by rollup, then day.
+--
 -- Kept up to date by every tickets load for the tickets it adds or replaces
 -- (pipelines/derived.py), rebuilt whole when every deadline is recomputed.
 drop table if exists ticket_summary_daily;
 create table ticket_summary_daily (
+    rollup utinyint not null,
     reported_on date not null,
-    community varchar not null,
-    category varchar not null,
-    level utinyint not null,
+    community varchar,
+    category varchar,
+    level utinyint,
     closed_on date,
     deadline_on date,
     reported_count bigint not null,
@@ -32,10 +39,11 @@ create table ticket_summary_daily (
 
 drop table if exists ticket_close_hours;
 create table ticket_close_hours (
+    rollup utinyint not null,
     reported_on date not null,
-    community varchar not null,
-    category varchar not null,
-    level utinyint not null,
+    community varchar,
+    category varchar,
+    level utinyint,
     closed_on date not null,
     close_hours double not null,          -- round(hours from report to closure, 1)
     ticket_count bigint not null

@@ -141,11 +141,18 @@ FILTER_FIELDS: dict[str, str] = {
 
 # /*filters_at($x)*/, /*period_counts_at($x)*/ in a query file (its own text, not a request's)
 _AT = re.compile(r"/\*(filters|period_counts)_at\((\$[a-z_]+)\)\*/")
-# /*mart_period(cur)*/ in explore__summary_mart: that period's parameter prefix
-_MART_PERIOD = re.compile(r"/\*mart_period\(([a-z]+)\)\*/")
+# /*mart_counts(cur)*/ in explore__summary_mart: that part, with that period's prefix
+_MART_PART = re.compile(r"/\*mart_(tickets|counts|hours)\((cur|prev|ly)\)\*/")
 _PERIOD_PREFIXES = (("current", "cur"), ("previous", "prev"), ("last_year", "ly"))
-# The filters the summary marts hold (migration 0020); any other one reads the tickets.
-_MART_FILTERS = ("communities", "categories", "levels")
+# The filters the summary marts hold (migration 0020), as SQL over them and `tickets`;
+# any other filter reads the tickets. Only those in use are spliced: binding the unused
+# ones cost CPU in every one of the query's 21 scans.
+_MART_FILTERS = {"communities": "list_contains($communities, community)",
+                 "categories": "list_contains($categories, category)",
+                 "levels": "list_contains($levels, level)"}
+# The marts' rows per filter in use (their `rollup`, grouping(community, category, level)):
+# one kind of filter reads its own grain, none the totals, several the finest rows.
+_ROLLUPS = {(): 7, ("communities",): 3, ("categories",): 5, ("levels",): 6}
 
 
 @functools.cache
@@ -153,17 +160,20 @@ def _fragment(name: str) -> str:
     return (FRAGMENTS / f"{name}.sql").read_text(encoding="utf-8")
 
 
-def _sql(name: str, dimension: str | None = None, order_by: str | None = None) -> str:
+def _sql(name: str, dimension: str | None = None, order_by: str | None = None,
+         mart_filters: str | None = None) -> str:
     """Query text with its constant fragments spliced in (allow-listed keys only)."""
     text = sql_text(name).replace("/*filters*/", _fragment("explore_filters"))
     # explore__summary judges each compared period at its own as-of parameter: the
     # filters (status) and the counts with `$now` / `$as_of` read as that parameter
     text = _AT.sub(lambda m: _fragment(f"explore_{m[1]}").replace(
         "$now" if m[1] == "filters" else "$as_of", m[2]), text)
-    # explore__summary_mart: one period's text per prefix, then the marts' filters
-    text = _MART_PERIOD.sub(lambda m: _fragment("explore_mart_period").replace(
-        "$p_", f"${m[1]}_"), text)
-    text = text.replace("/*mart_filters*/", _fragment("explore_mart_filters"))
+    # explore__summary_mart: each period's parts with its parameter prefix, then the
+    # marts' filters in use
+    text = _MART_PART.sub(lambda m: _fragment(f"explore_mart_{m[1]}").replace(
+        "$p_", f"${m[2]}_"), text)
+    if mart_filters is not None:
+        text = text.replace("/*mart_filters*/", mart_filters)
     if dimension is not None:
         text = text.replace("/*dimension*/", DIMENSIONS[dimension])
     if order_by is not None:
@@ -254,10 +264,14 @@ def summary_from_marts(con: duckdb.DuckDBPyConnection, filters: TicketFilters,
     if any(getattr(filters, f.name) for f in fields(filters)
            if f.name not in ("date_from", "date_to", *_MART_FILTERS)):
         return None
-    params = {f: (list(getattr(filters, f)) or None) for f in _MART_FILTERS}
-    for name, prefix in _PERIOD_PREFIXES:
+    used = tuple(f for f in _MART_FILTERS if getattr(filters, f))
+    params: dict[str, Any] = {f: list(getattr(filters, f)) for f in used}
+    params["rollup"] = _ROLLUPS.get(used, 0)
+    for order, (name, prefix) in enumerate(_PERIOD_PREFIXES, 1):
         params.update(_mart_period_params(windows[name], prefix))
-    df = _execute(con, "explore__summary_mart", params).df()
+        params[f"{prefix}_order"] = order
+    df = _execute(con, "explore__summary_mart", params,
+                  mart_filters=" and ".join(_MART_FILTERS[f] for f in used) or "true").df()
     if df["median_unsettled"].any():
         logger.debug("summary median between two 0.1-h buckets: counted from tickets")
         return None

@@ -1,8 +1,10 @@
 -- depends on: tickets
--- Closed tickets per reported day, community, category, level, day of closure and hours
--- to close rounded as the summary shows them (migration 0020): the summary's median
--- (explore__summary_mart.sql) reads the bucket its middle ticket(s) fall in.
+-- Closed tickets per reported day, day of closure and hours to close rounded as the
+-- summary shows them, at five grains of community, category and level (migration 0020):
+-- the summary's median (explore__summary_mart.sql) reads the bucket its middle
+-- ticket(s) fall in.
 select
+    grouping(community, category, level) as rollup,
     cast(reported_at as date) as reported_on,
     community,
     category,
@@ -12,5 +14,11 @@ select
     count(*) as ticket_count,
 from tickets
 where closed_at is not null
-group by all
-order by reported_on
+group by grouping sets (
+    (reported_on, community, category, level, closed_on, close_hours),
+    (reported_on, community, closed_on, close_hours),
+    (reported_on, category, closed_on, close_hours),
+    (reported_on, level, closed_on, close_hours),
+    (reported_on, closed_on, close_hours)
+)
+order by rollup, reported_on

@@ -1,7 +1,9 @@
 -- depends on: tickets, ticket_deadlines
--- The explorer summary's counts per reported day, community, category, level, day of
--- closure and day of the deadline (migration 0020; read by explore__summary_mart.sql).
+-- The explorer summary's counts per reported day, day of closure and day of the
+-- deadline, at five grains of community, category and level (migration 0020; read by
+-- explore__summary_mart.sql).
 select
+    grouping(community, category, level) as rollup,
     cast(reported_at as date) as reported_on,
     community,
     category,
@@ -13,5 +15,11 @@ select
     count(satisfaction) as rated_count,
     count(*) filter (where satisfaction = 'satisfied') as satisfied_count,
 from tickets
-group by all
-order by reported_on
+group by grouping sets (
+    (reported_on, community, category, level, closed_on, deadline_on),
+    (reported_on, community, closed_on, deadline_on),
+    (reported_on, category, closed_on, deadline_on),
+    (reported_on, level, closed_on, deadline_on),
+    (reported_on, closed_on, deadline_on)
+)
+order by rollup, reported_on
