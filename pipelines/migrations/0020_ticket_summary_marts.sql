@@ -14,11 +14,14 @@
 -- its middle ticket(s) fall in one such bucket, and the summary is computed from the
 -- tickets otherwise.
 --
--- Each key is counted at five grains (`rollup`, the value of grouping(community, category,
--- level): 0 per community, category and level; 3 per community; 5 per category; 6 per
--- level; 7 all tickets, the others null), so that a summary with no filter or one kind
--- of filter reads a fraction of the rows (at 10M, 90 days unfiltered: 65k rows of
--- hours instead of 1M). Rows are stored by rollup, then day.
+-- Each key is counted at four grains (`rollup`, the value of grouping(community, category,
+-- level): 0 per community, category and level; 5 per category; 6 per level; 7 all
+-- tickets, the others null), so that a summary with no filter, or categories or levels
+-- only, reads a fraction of the rows (at 10M, 90 days unfiltered: 65k rows of hours
+-- instead of 1M). Per community alone they were nearly as many rows as tickets, no
+-- cheaper to read than the tickets a community filter selects: those summaries are
+-- counted from the tickets (pipelines/queries/explore.py). Rows are stored by rollup,
+-- then day.
 --
 -- Kept up to date by every tickets load for the tickets it adds or replaces
 -- (pipelines/derived.py), rebuilt whole when every deadline is recomputed.

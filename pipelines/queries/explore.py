@@ -151,8 +151,12 @@ _MART_FILTERS = {"communities": "list_contains($communities, community)",
                  "categories": "list_contains($categories, category)",
                  "levels": "list_contains($levels, level)"}
 # The marts' rows per filter in use (their `rollup`, grouping(community, category, level)):
-# one kind of filter reads its own grain, none the totals, several the finest rows.
-_ROLLUPS = {(): 7, ("communities",): 3, ("categories",): 5, ("levels",): 6}
+# categories or levels alone read their own grain, none the totals, else the finest rows.
+_ROLLUPS = {(): 7, ("categories",): 5, ("levels",): 6}
+# Summaries the marts answer for less CPU than the ticket scan (at 10M, 1 thread): more
+# than a week, no community filter. A week or less, or one to three communities, read
+# few enough tickets that the scan costs as little or less (docs/benchmarks.md).
+_MARTS_FROM_DAYS = 8
 
 
 @functools.cache
@@ -214,12 +218,15 @@ def ticket_summary(con: duckdb.DuckDBPyConnection, filters: TicketFilters, *,
     closed_count, on_time_count, overdue_count, rated_count, satisfied_count,
     closure_pct, on_time_pct, satisfaction_pct, median_close_hours.
 
-    Read from the summary marts (`summary_from_marts`) when they answer exactly, else
-    (or with `from_marts=False`) counted from the tickets; both give the same frame.
+    Read from the summary marts (`summary_from_marts`) for more than a week without a
+    community filter when they answer exactly, else (or with `from_marts=False`)
+    counted from the tickets; both give the same frame.
     """
     now = now or default_now()
     windows = summary_windows(filters, now, data_cutoff(con, now))
-    df = summary_from_marts(con, filters, windows) if from_marts else None
+    cheaper = (not filters.communities
+               and (filters.date_to - filters.date_from).days + 1 >= _MARTS_FROM_DAYS)
+    df = summary_from_marts(con, filters, windows) if from_marts and cheaper else None
     if df is None:
         params = filters.params(now)
         del params["date_from"], params["date_to"]

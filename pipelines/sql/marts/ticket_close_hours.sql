@@ -1,6 +1,6 @@
 -- depends on: tickets
 -- Closed tickets per reported day, day of closure and hours to close rounded as the
--- summary shows them, at five grains of community, category and level (migration 0020):
+-- summary shows them, at four grains of community, category and level (migration 0020):
 -- the summary's median (explore__summary_mart.sql) reads the bucket its middle
 -- ticket(s) fall in.
 select
@@ -16,7 +16,6 @@ from tickets
 where closed_at is not null
 group by grouping sets (
     (reported_on, community, category, level, closed_on, close_hours),
-    (reported_on, community, closed_on, close_hours),
     (reported_on, category, closed_on, close_hours),
     (reported_on, level, closed_on, close_hours),
     (reported_on, closed_on, close_hours)

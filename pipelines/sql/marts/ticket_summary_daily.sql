@@ -1,6 +1,6 @@
 -- depends on: tickets, ticket_deadlines
 -- The explorer summary's counts per reported day, day of closure and day of the
--- deadline, at five grains of community, category and level (migration 0020; read by
+-- deadline, at four grains of community, category and level (migration 0020; read by
 -- explore__summary_mart.sql).
 select
     grouping(community, category, level) as rollup,
@@ -17,7 +17,6 @@ select
 from tickets
 group by grouping sets (
     (reported_on, community, category, level, closed_on, deadline_on),
-    (reported_on, community, closed_on, deadline_on),
     (reported_on, category, closed_on, deadline_on),
     (reported_on, level, closed_on, deadline_on),
     (reported_on, closed_on, deadline_on)
