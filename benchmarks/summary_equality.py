@@ -10,7 +10,8 @@ summaries, of differences and of fallbacks (a median between two 0.1-h buckets).
 
 `--cpu N`: instead, CPU time per summary (DuckDB at one thread) of N new 90-day
 windows (each ending a day earlier), unfiltered and for one community, and of the
-presets, from the marts and from the tickets alternately (p50 / p95 ms).
+presets, as served (`ticket_summary`: the marts where they are cheaper) and from the
+tickets, alternately (p50 / p95 ms).
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ def windows(clock: dt.datetime, cutoff: dt.datetime) -> list[tuple[dt.date, dt.d
 
 
 def cpu_per_summary(con: duckdb.DuckDBPyConnection, clock: dt.datetime, n: int) -> None:
-    """Print CPU ms per summary, marts against tickets, asked alternately."""
+    """Print CPU ms per summary, as served against from the tickets, asked alternately."""
     con.execute("set threads = 1")
     cutoff = data_cutoff(con, clock)
     community = filter_sets(con)[1]
@@ -76,7 +77,7 @@ def cpu_per_summary(con: duckdb.DuckDBPyConnection, clock: dt.datetime, n: int) 
                 spent[from_marts].append((time.process_time() - c0) * 1000)
         for from_marts, ms in spent.items():
             ms.sort()
-            print(f"{name}, {'marts' if from_marts else 'tickets'}: "
+            print(f"{name}, {'served' if from_marts else 'tickets'}: "
                   f"p50 {statistics.median(ms):.1f} ms, "
                   f"p95 {ms[min(len(ms) - 1, int(0.95 * len(ms)))]:.1f} ms CPU "
                   f"({len(ms)} summaries)")
