@@ -171,3 +171,20 @@ def test_summary_marts__a_median_between_two_buckets_is_counted_from_tickets(
 def test_summary_marts__a_filter_the_marts_do_not_hold_reads_the_tickets(con, other):
     f = q.TicketFilters(dt.date(2026, 10, 1), dt.date(2026, 11, 20), **other)
     assert q.summary_from_marts(con, f, q.summary_windows(f, NOW)) is None
+
+
+def test_ticket_summary__reads_the_marts_for_more_than_a_week_without_a_community(
+        con, monkeypatch):
+    # shorter dates and community filters read few tickets: the scan costs no more
+    asked = []
+    real = q.summary_from_marts
+    monkeypatch.setattr(q, "summary_from_marts",
+                        lambda c, f, w: asked.append(f) or real(c, f, w))
+    views = [q.TicketFilters(dt.date(2026, 10, 1), dt.date(2026, 11, 20)),
+             q.TicketFilters(dt.date(2026, 10, 1), dt.date(2026, 11, 20),
+                             communities=COMMUNITIES[:1]),
+             q.TicketFilters(dt.date(2026, 11, 14), dt.date(2026, 11, 20)),
+             q.TicketFilters(dt.date(2026, 11, 13), dt.date(2026, 11, 20), levels=(3,))]
+    for f in views:
+        q.ticket_summary(con, f, now=NOW)
+    assert asked == [views[0], views[3]]
