@@ -128,7 +128,7 @@ class InsertExtras:
 REPLACED = "_tickets_replaced"
 # What the incremental ticket marts read of a ticket.
 _TICKET_MART_COLUMNS = ("reported_at, community, grid, compound, category, source, handler, "
-                        "closed_at, deadline_at")
+                        "closed_at, deadline_at, level, satisfaction")
 
 
 def _calendar_fingerprint(con: duckdb.DuckDBPyConnection) -> tuple:
@@ -346,6 +346,51 @@ def _open_tickets(con: duckdb.DuckDBPyConnection, ctx: Context | None) -> list[s
     return []
 
 
+def _counted_mart(table: str, keys: tuple[str, ...]) -> Run:
+    """A step for a mart of counts per `keys` (every other column a count): moved by
+    this load's changes, else rebuilt whole (migration 0020's summary marts)."""
+    def run(con: duckdb.DuckDBPyConnection, ctx: Context | None) -> list[str]:
+        if not _ticket_changes(con, ctx):
+            _rebuild(con, table)
+            return []
+        # The mart's own SQL over the added rows and over the replaced ones: each count
+        # moves by their difference; a key left with no ticket has no row, as after a
+        # rebuild.
+        on = " and ".join(f"m.{k} is not distinct from c.{k}" for k in keys)
+        counts = [c for (c,) in con.execute(
+            "select column_name from duckdb_columns() where table_name = $t "
+            "and not internal order by column_index", {"t": table}).fetchall()
+            if c not in keys]
+        con.execute(
+            f"create or replace temp table _counted_delta as "
+            f"select {', '.join(keys)}, "
+            f"{', '.join(f'sum(sign * {c}) as {c}' for c in counts)} from ("
+            f"select *, 1 as sign from (with tickets as (select * from _ticket_changes "
+            f"where sign = 1) {mart_sql(table)}) union all by name "
+            f"select *, -1 as sign from (with tickets as (select * from _ticket_changes "
+            f"where sign = -1) {mart_sql(table)})) group by all "
+            f"having {' or '.join(f'sum(sign * {c}) <> 0' for c in counts)}")
+        # the range of the changed days lets zone maps skip the rest of the mart (a
+        # load of recent tickets reads a few row groups of it, not 15M rows at 10M)
+        first, last = con.execute(
+            "select min(reported_on), max(reported_on) from _counted_delta").fetchall()[0]
+        days = {"first": first, "last": last}
+        con.execute(
+            f"create or replace temp table _counted_moved as "
+            f"select {', '.join(f'c.{k}' for k in keys)}, "
+            f"{', '.join(f'coalesce(m.{c}, 0) + c.{c} as {c}' for c in counts)} "
+            f"from _counted_delta as c left join (select * from {table} where "
+            f"reported_on between $first and $last) as m on {on}", days)
+        con.execute(f"delete from {table} as m using _counted_delta as c "
+                    f"where m.reported_on between $first and $last and {on}", days)
+        con.execute(f"insert into {table} by name select * from _counted_moved "
+                    f"where {counts[0]} > 0 order by {keys[0]}, {keys[1]}")
+        con.execute("drop table _counted_delta; drop table _counted_moved")
+        return []
+
+    return run
+
+
 def _next_month(day: dt.date) -> dt.date:
     return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
 
@@ -559,6 +604,15 @@ STEPS: tuple[Step, ...] = (
                                       | set(declared_inputs("open_tickets"))
                                       - {"open_tickets_since"})),
          _open_tickets, outputs=("open_tickets_since",)),
+    # the explorer summary's counts (migration 0020): moved by each load's changes
+    Step("ticket_summary_daily", declared_inputs("ticket_summary_daily"),
+         _counted_mart("ticket_summary_daily", ("rollup", "reported_on", "community",
+                                                "category", "level", "closed_on",
+                                                "deadline_on"))),
+    Step("ticket_close_hours", declared_inputs("ticket_close_hours"),
+         _counted_mart("ticket_close_hours", ("rollup", "reported_on", "community",
+                                              "category", "level", "closed_on",
+                                              "close_hours"))),
     Step("key_groups", ("residents",),
          lambda con, ctx: refresh_key_groups(con, ctx.settings), needs_load=True),
     sql_mart("compound_community"),
@@ -577,11 +631,12 @@ STEPS: tuple[Step, ...] = (
 )
 
 # The marts the explorer and the wall serve from (migrations 0004, 0005, 0007, 0018,
-# 0019): plain SQL over loaded tables, rebuilt from what the tables hold (also by the
+# 0019, 0020): plain SQL over loaded tables, rebuilt from what the tables hold (also by the
 # benchmarks).
 SERVING_MARTS = ("ticket_dimension_values", "compound_community", "compound_residents",
                  "population_counts", "household_acts", "compound_daily_acts",
-                 "wall_closure_monthly", "open_tickets_since", "open_tickets")
+                 "wall_closure_monthly", "open_tickets_since", "open_tickets",
+                 "ticket_summary_daily", "ticket_close_hours")
 
 
 def ordered(steps: Iterable[Step], base: Iterable[str] = BASE_TABLES) -> tuple[Step, ...]:

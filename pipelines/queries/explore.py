@@ -141,6 +141,22 @@ FILTER_FIELDS: dict[str, str] = {
 
 # /*filters_at($x)*/, /*period_counts_at($x)*/ in a query file (its own text, not a request's)
 _AT = re.compile(r"/\*(filters|period_counts)_at\((\$[a-z_]+)\)\*/")
+# /*mart_counts(cur)*/ in explore__summary_mart: that part, with that period's prefix
+_MART_PART = re.compile(r"/\*mart_(tickets|counts|hours)\((cur|prev|ly)\)\*/")
+_PERIOD_PREFIXES = (("current", "cur"), ("previous", "prev"), ("last_year", "ly"))
+# The filters the summary marts hold (migration 0020), as SQL over them and `tickets`;
+# any other filter reads the tickets. Only those in use are spliced: binding the unused
+# ones cost CPU in every one of the query's 21 scans.
+_MART_FILTERS = {"communities": "list_contains($communities, community)",
+                 "categories": "list_contains($categories, category)",
+                 "levels": "list_contains($levels, level)"}
+# The marts' rows per filter in use (their `rollup`, grouping(community, category, level)):
+# categories or levels alone read their own grain, none the totals, else the finest rows.
+_ROLLUPS = {(): 7, ("categories",): 5, ("levels",): 6}
+# Summaries the marts answer for less CPU than the ticket scan (at 10M, 1 thread): more
+# than a week, no community filter. A week or less, or one to three communities, read
+# few enough tickets that the scan costs as little or less (docs/benchmarks.md).
+_MARTS_FROM_DAYS = 8
 
 
 @functools.cache
@@ -148,13 +164,20 @@ def _fragment(name: str) -> str:
     return (FRAGMENTS / f"{name}.sql").read_text(encoding="utf-8")
 
 
-def _sql(name: str, dimension: str | None = None, order_by: str | None = None) -> str:
+def _sql(name: str, dimension: str | None = None, order_by: str | None = None,
+         mart_filters: str | None = None) -> str:
     """Query text with its constant fragments spliced in (allow-listed keys only)."""
     text = sql_text(name).replace("/*filters*/", _fragment("explore_filters"))
     # explore__summary judges each compared period at its own as-of parameter: the
     # filters (status) and the counts with `$now` / `$as_of` read as that parameter
     text = _AT.sub(lambda m: _fragment(f"explore_{m[1]}").replace(
         "$now" if m[1] == "filters" else "$as_of", m[2]), text)
+    # explore__summary_mart: each period's parts with its parameter prefix, then the
+    # marts' filters in use
+    text = _MART_PART.sub(lambda m: _fragment(f"explore_mart_{m[1]}").replace(
+        "$p_", f"${m[2]}_"), text)
+    if mart_filters is not None:
+        text = text.replace("/*mart_filters*/", mart_filters)
     if dimension is not None:
         text = text.replace("/*dimension*/", DIMENSIONS[dimension])
     if order_by is not None:
@@ -187,26 +210,79 @@ def summary_windows(filters: TicketFilters, now: dt.datetime,
 
 
 def ticket_summary(con: duckdb.DuckDBPyConnection, filters: TicketFilters, *,
-                   now: dt.datetime | None = None) -> pd.DataFrame:
+                   now: dt.datetime | None = None, from_marts: bool = True) -> pd.DataFrame:
     """KPIs of the selected, previous and last year's period (rows in that order).
 
     Columns: period, period_from, period_to, period_end (the last instant counted),
     as_of (when it is judged), is_partial, label_zh, label_en, reported_count,
     closed_count, on_time_count, overdue_count, rated_count, satisfied_count,
     closure_pct, on_time_pct, satisfaction_pct, median_close_hours.
+
+    Read from the summary marts (`summary_from_marts`) for more than a week without a
+    community filter when they answer exactly, else (or with `from_marts=False`)
+    counted from the tickets; both give the same frame.
     """
     now = now or default_now()
     windows = summary_windows(filters, now, data_cutoff(con, now))
-    params = filters.params(now)
-    del params["date_from"], params["date_to"]
-    for name, prefix in (("current", "cur_"), ("previous", "prev_"), ("last_year", "ly_")):
-        params.update(windows[name].params(prefix))
-    del params["cur_as_of"]  # the current window is judged at $now
-    df = _execute(con, "explore__summary", params).df()
+    cheaper = (not filters.communities
+               and (filters.date_to - filters.date_from).days + 1 >= _MARTS_FROM_DAYS)
+    df = summary_from_marts(con, filters, windows) if from_marts and cheaper else None
+    if df is None:
+        params = filters.params(now)
+        del params["date_from"], params["date_to"]
+        for name, prefix in _PERIOD_PREFIXES:
+            params.update(windows[name].params(prefix + "_"))
+        del params["cur_as_of"]  # the current window is judged at $now
+        df = _execute(con, "explore__summary", params).df()
     df["is_partial"] = [windows[p].is_partial for p in df["period"]]
     df["label_zh"] = [windows[p].label("zh") for p in df["period"]]
     df["label_en"] = [windows[p].label("en") for p in df["period"]]
     return df
+
+
+def _mart_period_params(w: Window, prefix: str) -> dict[str, Any]:
+    """explore_mart_period's parameters for window `w`: its whole reported days, the
+    partial ones around them and the day of its as-of (see that fragment)."""
+    midnight = dt.datetime.combine
+    tick = dt.timedelta(microseconds=1)
+    first = w.start.date() + dt.timedelta(days=w.start != midnight(w.start.date(), dt.time()))
+    last = w.end.date() - dt.timedelta(
+        days=w.end != midnight(w.end.date() + dt.timedelta(days=1), dt.time()) - tick)
+    if first > last:  # no whole day: every ticket of the window is read from `tickets`
+        full_start = full_stop = w.start
+    else:
+        full_start = midnight(first, dt.time())
+        full_stop = midnight(last + dt.timedelta(days=1), dt.time())
+    day_start = midnight(w.as_of.date(), dt.time())
+    p = {"start": w.start, "end": w.end, "as_of": w.as_of, "full_from": first,
+         "full_to": last, "full_start": full_start, "full_stop": full_stop,
+         "head_end": min(w.end, full_start - tick), "tail_start": max(w.start, full_stop),
+         "day": w.as_of.date(), "day_start": day_start,
+         "day_stop": day_start + dt.timedelta(days=1)}
+    return {f"{prefix}_{k}": v for k, v in p.items()}
+
+
+def summary_from_marts(con: duckdb.DuckDBPyConnection, filters: TicketFilters,
+                       windows: Mapping[str, Window]) -> pd.DataFrame | None:
+    """The summary's rows for `windows` (summary_windows) from the marts of migration
+    0020, or None when they cannot give the exact figures: a filter they do not hold
+    (grid, compound, source, handler, status) or a median whose two middle tickets lie
+    in different 0.1-h buckets (docs/explorer.md)."""
+    if any(getattr(filters, f.name) for f in fields(filters)
+           if f.name not in ("date_from", "date_to", *_MART_FILTERS)):
+        return None
+    used = tuple(f for f in _MART_FILTERS if getattr(filters, f))
+    params: dict[str, Any] = {f: list(getattr(filters, f)) for f in used}
+    params["rollup"] = _ROLLUPS.get(used, 0)
+    for order, (name, prefix) in enumerate(_PERIOD_PREFIXES, 1):
+        params.update(_mart_period_params(windows[name], prefix))
+        params[f"{prefix}_order"] = order
+    df = _execute(con, "explore__summary_mart", params,
+                  mart_filters=" and ".join(_MART_FILTERS[f] for f in used) or "true").df()
+    if df["median_unsettled"].any():
+        logger.debug("summary median between two 0.1-h buckets: counted from tickets")
+        return None
+    return df.drop(columns="median_unsettled")
 
 
 def ticket_trend(con: duckdb.DuckDBPyConnection, filters: TicketFilters, *,
