@@ -678,7 +678,8 @@ def record_runs(settings: Settings, records: Sequence[ExportRecord],
                 lock_timeout: float | None = None) -> bool:
     """Add `records` (and any spooled ones) to export_log in one warehouse write.
 
-    When the writer lock is busy for longer than `lock_timeout` (a long load), the records
+    When the writer lock is busy for longer than `lock_timeout` (a long load), or the
+    warehouse's schema is not this program's (it is never migrated here), the records
     are spooled beside the warehouse and moved in by a later call. Inserting is
     idempotent, so a spool file that survives a crash is not counted twice.
 
@@ -691,8 +692,10 @@ def record_runs(settings: Settings, records: Sequence[ExportRecord],
     if not todo:
         return True
     try:
+        # upgrade=False: a warehouse the export refused as behind stays as it was; the
+        # records wait in the spool until `migrate` (or a load) has upgraded it
         with warehouse.writer(settings, lock_timeout=lock_timeout, bump_version=False,
-                              create=False) as con:
+                              create=False, upgrade=False) as con:
             for r in todo:
                 params = asdict(r)
                 params["filters"] = json.dumps(r.filters, ensure_ascii=False,

@@ -445,21 +445,35 @@ def _file_rows(con, source: Source, n_files: int) -> list[_FileRows]:
 
 def _quarantine(con, source: Source, files: Sequence[StagedFile], stats: list[_FileRows],
                 load_id: int) -> None:
+    """Store the load's quarantined rows, each with its line in its file: Excel's sheet
+    row (`_line`), a CSV file's own line (`StagedFile.record_lines`, which reads the file
+    again only when it has a quarantined row, and only up to the last one), a Parquet
+    row's position from 1."""
+    found: dict[str, list[int]] = {"file_no": [], "pos": [], "line": []}
+    for i, staged in enumerate(files):
+        if staged.is_csv and stats[i].quarantined:
+            positions = [p for (p,) in con.execute(
+                "select rowid - $first from _typed where _file_no = $i and _reason <> '' "
+                "order by rowid", {"first": stats[i].first_row, "i": i}).fetchall()]
+            found["file_no"] += [i] * len(positions)
+            found["pos"] += positions
+            found["line"] += staged.record_lines(positions)
+    # lists, not a registered Arrow table: registering one imports pandas
     con.execute(
         """
         insert into quarantine
+        with csv_lines as (select unnest($file_no::bigint[]) as _file_no,
+                               unnest($pos::bigint[]) as _pos,
+                               unnest($line::bigint[]) as _line_no)
         select $load_id, $source, $names[_file_no + 1],
-            coalesce(_line, _pos + $headers[_file_no + 1] + 1
-                            + len(list_filter($thresholds[_file_no + 1], lambda t: t <= _pos))),
-            _raw, _reason
+            coalesce(_line, _line_no, _pos + 1), _raw, _reason
         from (select *, rowid - $first_rows[_file_no + 1] as _pos from _typed
               where _reason <> '')
+        left join csv_lines using (_file_no, _pos)
         order by _file_no, _pos
         """,
         {"load_id": load_id, "source": source.name, "names": [str(f.path) for f in files],
-         "thresholds": [f.line_thresholds() for f in files],
-         "first_rows": [f.first_row for f in stats],
-         "headers": [f.header_line for f in files]},
+         "first_rows": [f.first_row for f in stats], **found},
     )
     # A line that could not be split may hold names: keep it only for sources without them.
     withheld = source.has_personal_data

@@ -187,7 +187,7 @@ def copy_warehouse(source: Path, target: Path) -> str:
 @contextmanager
 def writer(
     settings: Settings, lock_timeout: float = 600, bump_version: bool = True,
-    create: bool = True,
+    create: bool = True, upgrade: bool = True,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open a private, migrated copy of the warehouse for writing.
 
@@ -195,11 +195,14 @@ def writer(
     the data version goes up by one (unless `bump_version` is False: bookkeeping such as
     the export log changes no figure, so cached views stay valid). On an exception nothing
     changes. With `create` False a missing warehouse is refused rather than created
-    empty (bookkeeping must not invent a warehouse).
+    empty (bookkeeping must not invent a warehouse); with `upgrade` False a warehouse
+    whose schema is not this program's is refused rather than migrated (a command that
+    refused it, e.g. an export, must leave it as it was).
 
     Raises:
         WarehouseError: when another writer holds the lock for longer than `lock_timeout`,
-            the warehouse is from a newer version, or missing while `create` is False.
+            the warehouse is from a newer version, missing while `create` is False, or
+            behind while `upgrade` is False.
     """
     db_path = Path(settings.db_path)
     if not create:
@@ -217,6 +220,8 @@ def writer(
         raise _write_failed(db_path, "lock the warehouse", e) from e
     work = db_path.with_name(f"{db_path.name}.writing-{os.getpid()}")
     try:
+        if not upgrade and db_path.exists():
+            connect_read_only(db_path).close()  # raises, naming `migrate`, unless current
         _remove_leftovers(db_path)
         try:
             if db_path.exists():

@@ -4,7 +4,8 @@
 files a row in the wrong bucket, or reads fewer rows than the file holds, still adds up.
 `assert_accounted` recounts each bucket from outside the loader: the file's rows with
 Python's csv module (openpyxl or pyarrow for workbooks and Parquet), the rows the load
-wrote and quarantined from the warehouse, and the duplicates from the file's keys.
+wrote and quarantined from the warehouse, and the duplicates from the file's keys; and
+checks that every quarantined line of a CSV file is a line where one of its records starts.
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ csv.field_size_limit(sys.maxsize)  # the loader takes a 10 MB cell; so must its 
 
 def _csv_records(path: Path) -> list[tuple[int, dict[str, str]]]:
     """(line, row) of each non-blank record below the header, numbered as the loader
-    numbers quarantined rows (docs/data-contract.md): header = 1, then one per non-blank
-    record, whatever line breaks a quoted cell holds."""
+    numbers quarantined rows (docs/data-contract.md): the file's line where the record
+    starts, lines ending at LF, blank lines and line breaks inside quoted cells counted."""
     raw = path.read_bytes()
     # a file mixing encodings still splits into the same records
     text = raw.decode("utf-8-sig", errors="replace")
@@ -39,13 +40,15 @@ def _csv_records(path: Path) -> list[tuple[int, dict[str, str]]]:
             text = raw.decode("gb18030")
         except UnicodeDecodeError:
             pass
-    # StringIO, not splitlines(): a form feed or U+2028 inside a cell is no line break
-    reader = csv.reader(io.StringIO(text, newline=""))
+    # StringIO, not splitlines(): a form feed, CR or U+2028 inside a cell is no line break
+    reader = csv.reader(io.StringIO(text, newline="\n"))
     header = next(reader, [])
     records = []
+    ended = reader.line_num  # lines read so far: the next record starts on the next one
     for cells in reader:
         if any(c.strip() for c in cells):
-            records.append((2 + len(records), dict(zip(header, cells))))
+            records.append((ended + 1, dict(zip(header, cells))))
+        ended = reader.line_num
     return records
 
 
@@ -105,6 +108,10 @@ def assert_accounted(settings, reports: Sequence[LoadReport], paths: Sequence[Pa
                 "select count(*) from quarantine where load_id = $id and source_file = $f",
                 {"id": report.load_id, "f": report.source_file}).fetchall()[0][0]
             assert report.quarantined == quarantined, (summary, quarantined)
+            if Path(path).suffix in (".csv", ".txt"):
+                starts = {line for line, _ in _csv_records(Path(path))}
+                assert lines <= starts, ("quarantined lines where no record starts",
+                                         sorted(lines - starts), summary)
             if len(paths) == 1:
                 duplicates = _file_duplicates(path, key, lines)
                 if duplicates is not None:

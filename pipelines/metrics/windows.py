@@ -8,7 +8,8 @@ A `Window` covers [start, end] (end inclusive) and is judged at `as_of` (when a 
   ("本月至今 3 天（截至 12-03 08:59）");
 - ``complete``: one whole day, week (Monday first), month, quarter or year;
 - ``rolling``: the last N days to the cut-off;
-- ``span``: the part of an earlier period a to-date window is compared with;
+- ``span``: the part of an earlier period a to-date window, or a range running to the
+  cut-off, is compared with (partial, but over: never labelled "至今");
 - ``range``: chosen dates (the explorer's from–to), to the cut-off when it runs past it.
 
 Comparisons are like for like: `previous()` and `year_ago()` cover the same span of the
@@ -169,9 +170,9 @@ class Window:
         if self.kind == "range":
             aligned = self._calendar_previous()
             if aligned is not None:
-                return aligned
+                return self._compared(aligned)
         if self.kind in ("rolling", "range"):
-            return self._shifted(timedelta(days=self.days))
+            return self._compared(self._shifted(timedelta(days=self.days)))
         prev = _midnight(shift_periods(self.grain, self.start.date(), -1))
         return self._moved_to(prev, self.start - prev)
 
@@ -215,9 +216,9 @@ class Window:
         """The same dates one year earlier, to the same time of day as the cut-off."""
         start = years_back(self.start)
         if self.kind in ("rolling", "range"):
-            return replace(self, start=start, end=years_back(self.end),
-                           period_end=years_back(self.period_end),
-                           as_of=years_back(self.as_of))
+            return self._compared(replace(self, start=start, end=years_back(self.end),
+                                          period_end=years_back(self.period_end),
+                                          as_of=years_back(self.as_of)))
         return self._moved_to(start, self.start - start)
 
     def _moved_to(self, start: datetime, gap: timedelta) -> Window:
@@ -231,6 +232,13 @@ class Window:
         kind = "span" if self.kind == "to_date" and self.is_partial else self.kind
         return replace(self, kind=kind, start=start, end=end, period_end=stop,
                        as_of=end + after_end)
+
+    def _compared(self, earlier: Window) -> Window:
+        """`earlier`, this window's comparison, as a span when this is a range running to
+        the cut-off: the earlier part is just as partial, but it is over, so its label
+        must not read "（至今）" (a 2025 range compared with 今年以来 is not running)."""
+        return replace(earlier, kind="span") if self.kind == "range" and self.is_partial \
+            else earlier
 
     def _shifted(self, delta: timedelta) -> Window:
         return replace(self, start=self.start - delta, end=self.end - delta,

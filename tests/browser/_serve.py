@@ -1,8 +1,10 @@
-"""Run the real app (`python app.py`) in a subprocess for browser tests."""
+"""Browser-test fixtures in one place: a demo warehouse loaded by the real loaders, the
+real app (`python app.py`) serving it in a subprocess, headless Chromium, screenshots."""
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 import signal
 import subprocess
@@ -12,7 +14,11 @@ import urllib.request
 from pathlib import Path
 from typing import Iterator
 
+import duckdb
 import pytest
+
+from pipelines.settings import Settings
+from tests.factories import TEST_SECRET
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -57,3 +63,63 @@ def serve_app(db_path: Path, log_path: Path, secret: str,
         finally:
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(timeout=10)
+
+
+def demo_warehouse(root: Path, *, years: int, tickets_per_year: int,
+                   today: dt.date | None = None,
+                   sources: tuple[str, ...] | None = None) -> Settings:
+    """Demo inputs written under `root`/demo and loaded by the real loaders into
+    `root`/w.duckdb (only `sources` when given); the settings that name it."""
+    from pipelines.bootstrap import load_demo_inputs
+    from pipelines.demo import write_demo
+
+    files = write_demo(root / "demo", years=years, tickets_per_year=tickets_per_year,
+                       **({"today": today} if today else {}))
+    settings = Settings(db_path=root / "w.duckdb", demo_dir=root / "demo",
+                        secret=TEST_SECRET, secret_file=root / "k", calendar_file=None)
+    load_demo_inputs(settings, {k: files[k] for k in sources} if sources else files)
+    return settings
+
+
+@contextlib.contextmanager
+def serve_demo(root: Path, log_path: Path, secret: str, ready_path: str = "/explore",
+               **demo) -> Iterator[dict]:
+    """A demo warehouse (`demo_warehouse(root, **demo)`) served until the block ends;
+    yields {"url", "con": a read-only connection for the test's own SQL, "settings"}."""
+    settings = demo_warehouse(root, **demo)
+    with serve_app(settings.db_path, log_path, secret, ready_path=ready_path) as url:
+        con = duckdb.connect(str(settings.db_path), read_only=True)
+        try:
+            yield {"url": url, "con": con, "settings": settings}
+        finally:
+            con.close()
+
+
+@contextlib.contextmanager
+def chrome(*flags: str) -> Iterator:
+    """Headless Chromium (tests.conftest.chrome_options, plus `flags`) until the block ends."""
+    from selenium import webdriver
+
+    from tests.conftest import chrome_options
+
+    options = chrome_options()
+    for flag in flags:
+        options.add_argument(flag)
+    driver = webdriver.Chrome(options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def screenshot(driver, path: Path) -> None:
+    """The whole page: grow the window until its viewport holds the document."""
+    for _ in range(3):
+        inner, outer, full = driver.execute_script(
+            "return [window.innerHeight, window.outerHeight,"
+            " document.documentElement.scrollHeight]"
+        )
+        if full <= inner:
+            break
+        driver.set_window_size(1600, min(full + (outer - inner) + 8, 8000))
+    driver.save_screenshot(str(path))

@@ -14,15 +14,10 @@ import time
 import urllib.request
 from urllib.parse import parse_qs, quote, urlsplit
 
-import duckdb
 import pytest
 
-from pipelines.bootstrap import load_demo_inputs
-from pipelines.demo import write_demo
-from pipelines.settings import Settings
-from tests.factories import TEST_SECRET
-from tests.browser._serve import serve_app
-from tests.browser.test_status_page import _screenshot
+from tests.browser._serve import screenshot as _screenshot
+from tests.browser._serve import serve_demo
 
 pytestmark = pytest.mark.browser
 
@@ -33,17 +28,10 @@ BASE = f"/explore/tickets?from=2026-01-01&to=2026-06-30&asof={ASOF}"
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory, artifacts_dir):
-    root = tmp_path_factory.mktemp("explore-browser")
-    files = write_demo(root / "demo", years=1, tickets_per_year=20000, today=TODAY)
-    settings = Settings(db_path=root / "w.duckdb", demo_dir=root / "demo",
-                        secret=TEST_SECRET, secret_file=root / "k",
-                        calendar_file=None)
-    load_demo_inputs(settings, {"tickets": files["tickets"]})
-    with serve_app(settings.db_path, artifacts_dir / "explore_server.log", "explore-browser",
-                   ready_path="/explore") as url:
-        con = duckdb.connect(str(settings.db_path), read_only=True)
-        yield {"url": url, "con": con}
-        con.close()
+    with serve_demo(tmp_path_factory.mktemp("explore-browser"),
+                    artifacts_dir / "explore_server.log", "explore-browser", years=1,
+                    tickets_per_year=20000, today=TODAY, sources=("tickets",)) as served:
+        yield served
 
 
 def _sql_count(con, where: str = "true", params: dict | None = None) -> int:
@@ -52,10 +40,14 @@ def _sql_count(con, where: str = "true", params: dict | None = None) -> int:
         f"and reported_at < date '2026-07-01' and {where}", params or {}).fetchone()[0]
 
 
-def _open(br, url: str):
+def _open(br, url: str, charts: tuple[str, ...] | None = None):
+    """Open `url` and wait for its summary and `charts` (every chart when None)."""
     br.driver.get(url)
     br.wait_for_element('[data-key="reported_count.current"]', timeout=20)
-    _wait_charts(br)
+    if charts is None:
+        _wait_charts(br)
+    else:
+        _wait_view(br, charts)
 
 
 # The charts drawn; the first chart not drawn yet is brought into view (a chart below
@@ -83,6 +75,33 @@ def _wait_charts(br, timeout=20):
     raise AssertionError("charts did not render")
 
 
+# The summary drawn, nothing loading, and the named charts drawn; the first named chart
+# not drawn yet is brought into view (a chart below the fold draws when it nears the window).
+_VIEW_JS = """
+const drawn = name => {
+    const p = document.querySelector('#explore-panel-' + name + ' .js-plotly-plot');
+    return p !== null && p.layout !== undefined && p.layout.meta !== 'explore-not-drawn'; };
+const waiting = arguments[0].filter(name => !drawn(name));
+if (waiting.length) {
+    document.querySelector('#explore-panel-' + waiting[0]).scrollIntoView({block: 'center'});
+}
+return waiting.length === 0
+    && document.querySelector('[data-key="reported_count.current"]') !== null
+    && document.querySelectorAll('[data-dash-is-loading=true]').length === 0;
+"""
+
+
+def _wait_view(br, charts: tuple[str, ...] = (), timeout=20):
+    """Wait for what a check reads, and only that: the summary of the view on screen and
+    the charts named. Call it once the page shows the new view (its chips changed): a
+    new view's summary and charts start empty, so none of them is the last view's."""
+    end = time.monotonic() + timeout
+    while not br.driver.execute_script(_VIEW_JS, list(charts)):
+        if time.monotonic() > end:
+            raise AssertionError(f"the summary or the charts {charts} did not render")
+        time.sleep(0.2)
+
+
 def _kpi(br, key: str) -> str:
     return br.find_element(f'[data-key="{key}"]').text
 
@@ -97,15 +116,38 @@ def _chart_data(br, chart: str) -> list[dict]:
         "return g.data.map(t => ({x: t.x, y: t.y, c: t.customdata}));" % chart)
 
 
-def _click(br, element) -> None:
-    """Click where a plotly mark is drawn (plotly's drag layer receives the click)."""
+_HOVERED_JS = """
+const gd = arguments[0].closest('.js-plotly-plot');
+return gd !== null && Array.isArray(gd._hoverdata) && gd._hoverdata.length > 0;
+"""
+
+
+def _click(br, element, timeout=15) -> None:
+    """Click where a plotly mark is drawn (plotly's drag layer receives the click).
+
+    Plotly reports a click on the point the pointer hovers, and finds that point after
+    the move, in an animation frame: a click sent with the move can come first and is
+    then lost. So the pointer moves, plotly's hover data is waited for, then it clicks.
+    """
     from selenium.webdriver.common.action_chains import ActionChains
 
-    ActionChains(br.driver).move_to_element(element).click().perform()
+    ActionChains(br.driver).move_to_element(element).perform()
+    end = time.monotonic() + timeout
+    while not br.driver.execute_script(_HOVERED_JS, element):
+        if time.monotonic() > end:
+            raise AssertionError("plotly found no point under the pointer")
+        time.sleep(0.1)
+    ActionChains(br.driver).click().perform()
 
 
 def _chips(br) -> list[str]:
     return [c.text for c in br.find_elements("#explore-chips .chip")]
+
+
+def _chips_now(br) -> list[str]:
+    """The chips' text, read in one script: the page may rebuild them while it is read."""
+    return br.driver.execute_script(
+        "return [...document.querySelectorAll('#explore-chips .chip')].map(c => c.innerText)")
 
 
 def _ticket_selector(index: int) -> str:
@@ -190,8 +232,11 @@ def test_explore__numbers_on_every_chart_equal_sql(served, dash_br, artifacts_di
 
 
 def test_explore__cross_filter_chip_back_and_copied_link(served, dash_br, artifacts_dir):
+    """Each step waits for the view it changed to be on screen (its chips), then for the
+    summary and the charts it reads: waiting for all ten charts, nine of them drawn one
+    by one as they are scrolled to, timed out under load."""
     con = served["con"]
-    _open(dash_br, served["url"] + BASE)
+    _open(dash_br, served["url"] + BASE, charts=("category", "level"))
     # cross-filter: click the largest category bar
     bars = dash_br.find_elements("#explore-panel-category .js-plotly-plot .point path")
     target = _chart_data(dash_br, "category")[0]["c"][0]  # largest first, drawn on top
@@ -199,7 +244,7 @@ def test_explore__cross_filter_chip_back_and_copied_link(served, dash_br, artifa
         _chart_data(dash_br, "category")[0]["x"])
     _click(dash_br, bars[0])
     dash_br.wait_for_contains_text("#explore-chips", target, timeout=15)
-    _wait_charts(dash_br)
+    _wait_view(dash_br, ("community", "level"))
     assert _query(dash_br)["category"] == [target]
     want = _sql_count(con, "category = $c", {"c": target})
     assert int(_kpi(dash_br, "reported_count.current").replace(",", "")) == want
@@ -210,7 +255,7 @@ def test_explore__cross_filter_chip_back_and_copied_link(served, dash_br, artifa
     _click(dash_br, dash_br.find_elements(
         "#explore-panel-level .js-plotly-plot .point path")[2])
     dash_br.wait_for_contains_text("#explore-chips", "等级", timeout=15)
-    _wait_charts(dash_br)
+    _wait_view(dash_br)
     level = int(_query(dash_br)["level"][0])
     both = _sql_count(con, "category = $c and level = $l", {"c": target, "l": level})
     assert int(_kpi(dash_br, "reported_count.current").replace(",", "")) == both
@@ -221,7 +266,7 @@ def test_explore__cross_filter_chip_back_and_copied_link(served, dash_br, artifa
     # copied link in a new page: the identical view
     link = dash_br.driver.current_url
     dash_br.driver.switch_to.new_window("tab")
-    _open(dash_br, link)
+    _open(dash_br, link, charts=())
     assert _chips(dash_br) == chips_before
     assert dash_br.find_element("#explore-summary-table").text == summary_before
     dash_br.driver.close()
@@ -229,11 +274,11 @@ def test_explore__cross_filter_chip_back_and_copied_link(served, dash_br, artifa
 
     # back undoes the level filter
     dash_br.driver.back()
-    dash_br.wait_for_element('[data-key="reported_count.current"]', timeout=15)
     end = time.monotonic() + 15
-    while "level" in _query(dash_br) and time.monotonic() < end:
+    while ("level" in _query(dash_br) or any("等级" in c for c in _chips_now(dash_br))) \
+            and time.monotonic() < end:
         time.sleep(0.2)
-    _wait_charts(dash_br)
+    _wait_view(dash_br)
     assert "level" not in _query(dash_br)
     assert int(_kpi(dash_br, "reported_count.current").replace(",", "")) == want
 
@@ -241,9 +286,10 @@ def test_explore__cross_filter_chip_back_and_copied_link(served, dash_br, artifa
     chip = [c for c in dash_br.find_elements("#explore-chips .chip") if target in c.text][0]
     chip.click()
     end = time.monotonic() + 15
-    while "category" in _query(dash_br) and time.monotonic() < end:
+    while ("category" in _query(dash_br) or any(target in c for c in _chips_now(dash_br))) \
+            and time.monotonic() < end:
         time.sleep(0.2)
-    _wait_charts(dash_br)
+    _wait_view(dash_br)
     assert not any(target in c for c in _chips(dash_br))
     assert int(_kpi(dash_br, "reported_count.current").replace(",", "")) == _sql_count(con)
     assert dash_br.get_logs() == []

@@ -13,11 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.bootstrap import load_demo_inputs
-from pipelines.demo import write_demo
-from pipelines.settings import Settings
-from tests.browser._serve import serve_app
-from tests.factories import TEST_SECRET
+from tests.browser._serve import serve_demo
 
 pytestmark = pytest.mark.browser
 
@@ -30,14 +26,10 @@ PAGES = ("/", f"/explore/tickets?asof={ASOF}", f"/explore/accounts?asof={ASOF}")
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory, artifacts_dir):
-    root = tmp_path_factory.mktemp("explore-light-browser")
-    files = write_demo(root / "demo", years=1, tickets_per_year=3000, today=TODAY)
-    settings = Settings(db_path=root / "w.duckdb", demo_dir=root / "demo",
-                        secret=TEST_SECRET, secret_file=root / "k", calendar_file=None)
-    load_demo_inputs(settings, files)
-    with serve_app(settings.db_path, artifacts_dir / "explore_light_server.log",
-                   "explore-light", ready_path="/explore") as url:
-        yield url
+    with serve_demo(tmp_path_factory.mktemp("explore-light-browser"),
+                    artifacts_dir / "explore_light_server.log", "explore-light", years=1,
+                    tickets_per_year=3000, today=TODAY) as served:
+        yield served["url"]
 
 
 def _settle(br, timeout: float = 30) -> None:

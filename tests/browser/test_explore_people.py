@@ -10,15 +10,10 @@ import urllib.request
 from decimal import Decimal
 from urllib.parse import parse_qs, quote, urlsplit
 
-import duckdb
 import pytest
 
-from pipelines.bootstrap import load_demo_inputs
-from pipelines.demo import write_demo
-from pipelines.settings import Settings
-from tests.factories import TEST_SECRET
-from tests.browser._serve import serve_app
-from tests.browser.test_status_page import _screenshot
+from tests.browser._serve import screenshot as _screenshot
+from tests.browser._serve import serve_demo
 
 pytestmark = pytest.mark.browser
 
@@ -29,17 +24,10 @@ PERIOD = f"from=2026-01-01&to=2026-11-23&asof={ASOF}"
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory, artifacts_dir):
-    root = tmp_path_factory.mktemp("explore-people-browser")
-    files = write_demo(root / "demo", years=1, tickets_per_year=5000, today=TODAY)
-    settings = Settings(db_path=root / "w.duckdb", demo_dir=root / "demo",
-                        secret=TEST_SECRET, secret_file=root / "k",
-                        calendar_file=None)
-    load_demo_inputs(settings, files)
-    with serve_app(settings.db_path, artifacts_dir / "explore_people_server.log", "explore-people",
-                   ready_path="/explore") as url:
-        con = duckdb.connect(str(settings.db_path), read_only=True)
-        yield {"url": url, "con": con}
-        con.close()
+    with serve_demo(tmp_path_factory.mktemp("explore-people-browser"),
+                    artifacts_dir / "explore_people_server.log", "explore-people", years=1,
+                    tickets_per_year=5000, today=TODAY) as served:
+        yield served
 
 
 def _text(br, key: str) -> str:

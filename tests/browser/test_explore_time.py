@@ -14,19 +14,14 @@ import time
 from decimal import Decimal
 from urllib.parse import parse_qs, quote, urlsplit
 
-import duckdb
 import pytest
 from selenium import webdriver
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.keys import Keys
 
-from pipelines.bootstrap import load_demo_inputs
-from pipelines.demo import write_demo
-from pipelines.settings import Settings
-from tests.browser._serve import serve_app
-from tests.browser.test_status_page import _screenshot
+from tests.browser._serve import screenshot as _screenshot
+from tests.browser._serve import serve_demo
 from tests.conftest import chrome_options
-from tests.factories import TEST_SECRET
 
 pytestmark = pytest.mark.browser
 
@@ -37,17 +32,10 @@ WINDOW = f"from=2026-01-01&to=2026-06-30&asof={ASOF}"
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory, artifacts_dir):
-    root = tmp_path_factory.mktemp("explore-time-browser")
-    files = write_demo(root / "demo", years=2, tickets_per_year=8000, today=TODAY)
-    settings = Settings(db_path=root / "w.duckdb", demo_dir=root / "demo",
-                        secret=TEST_SECRET, secret_file=root / "k",
-                        calendar_file=None)
-    load_demo_inputs(settings, files)
-    with serve_app(settings.db_path, artifacts_dir / "explore_time_server.log",
-                   "explore-time", ready_path="/explore") as url:
-        con = duckdb.connect(str(settings.db_path), read_only=True)
-        yield {"url": url, "con": con}
-        con.close()
+    with serve_demo(tmp_path_factory.mktemp("explore-time-browser"),
+                    artifacts_dir / "explore_time_server.log", "explore-time", years=2,
+                    tickets_per_year=8000, today=TODAY) as served:
+        yield served
 
 
 def _query(driver) -> dict:

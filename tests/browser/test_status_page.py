@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser._serve import free_port
+from tests.browser._serve import screenshot as _screenshot
 from tests.factories import TEST_SECRET
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,18 +26,12 @@ FIRST_START_TIMEOUT = 180  # the first start generates and loads the demo wareho
 pytestmark = pytest.mark.browser
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def served_app(tmp_path_factory, artifacts_dir):
     """`python app.py --port P --db EMPTY/w.duckdb`, running for this module's tests."""
     data = tmp_path_factory.mktemp("empty-data")
     db_path = data / "w.duckdb"
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "WALL_DEMO_DIR": str(data / "demo"),
@@ -82,19 +77,6 @@ def served_app(tmp_path_factory, artifacts_dir):
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
-
-
-def _screenshot(driver, path: Path) -> None:
-    """The whole page: grow the window until its viewport holds the document."""
-    for _ in range(3):
-        inner, outer, full = driver.execute_script(
-            "return [window.innerHeight, window.outerHeight,"
-            " document.documentElement.scrollHeight]"
-        )
-        if full <= inner:
-            break
-        driver.set_window_size(1600, min(full + (outer - inner) + 8, 8000))
-    driver.save_screenshot(str(path))
 
 
 def test_app__first_start_on_empty_folder_serves_status_page(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,7 +23,7 @@ import duckdb
 import pytest
 
 from pipelines.queries.wall import VIEWS as DECLARED_VIEWS, WALL_VIEWS
-from tests.conftest import chrome_options
+from tests.browser._serve import chrome, demo_warehouse, free_port
 from tests.factories import TEST_SECRET
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -103,35 +102,12 @@ return bad;
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _build_warehouse(tmp: Path) -> Path:
-    from pipelines.bootstrap import load_demo_inputs
-    from pipelines.demo import write_demo
-    from pipelines.settings import Settings
-
-    settings = Settings(
-        db_path=tmp / "w.duckdb",
-        demo_dir=tmp / "demo",
-        secret=TEST_SECRET,
-        secret_file=tmp / "key",
-        calendar_file=None,
-    )
-    files = write_demo(tmp / "demo", years=1, tickets_per_year=20_000)
-    load_demo_inputs(settings, files)
-    return settings.db_path
-
-
 class Server:
     """`python app.py` on a fixed port, stoppable and restartable (reconnect test)."""
 
     def __init__(self, db_path: Path, log_path: Path):
         self.db_path, self.log_path = db_path, log_path
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc = None
 
@@ -169,7 +145,8 @@ class Server:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, artifacts_dir):
     tmp = tmp_path_factory.mktemp("wall")
-    srv = Server(_build_warehouse(tmp), artifacts_dir / "wall_server.log")
+    srv = Server(demo_warehouse(tmp, years=1, tickets_per_year=20_000).db_path,
+                 artifacts_dir / "wall_server.log")
     srv.log_path.write_text("")
     srv.start()
     yield srv
@@ -178,14 +155,8 @@ def server(tmp_path_factory, artifacts_dir):
 
 @pytest.fixture(scope="module")
 def driver():
-    from selenium import webdriver
-
-    options = chrome_options()
-    options.add_argument("--js-flags=--expose-gc")
-    options.add_argument("--enable-precise-memory-info")
-    d = webdriver.Chrome(options=options)
-    yield d
-    d.quit()
+    with chrome("--js-flags=--expose-gc", "--enable-precise-memory-info") as d:
+        yield d
 
 
 @pytest.fixture

@@ -14,8 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.browser._serve import serve_app
-from tests.conftest import chrome_options
+from tests.browser._serve import chrome, demo_warehouse, serve_app
 from tests.factories import TEST_SECRET
 
 pytestmark = pytest.mark.browser
@@ -25,17 +24,10 @@ SIZES = [(1920, 1080), (5760, 1080), (7680, 2160)]
 
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory) -> Path:
-    from pipelines.bootstrap import load_demo_inputs
-    from pipelines.demo import write_demo
-    from pipelines.settings import Settings
-
     from pipelines.loader import load_files
 
     tmp = tmp_path_factory.mktemp("wall_map")
-    settings = Settings(db_path=tmp / "w.duckdb", demo_dir=tmp / "demo", secret=TEST_SECRET,
-                        secret_file=tmp / "key", calendar_file=None)
-    files = write_demo(tmp / "demo", years=1, tickets_per_year=20_000)
-    load_demo_inputs(settings, files)
+    settings = demo_warehouse(tmp, years=1, tickets_per_year=20_000)
     # an open level-3 and level-4 event at every compound, so markers crowd the names
     with open(tmp / "demo" / "tickets.csv", encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
@@ -66,11 +58,8 @@ def url(warehouse, artifacts_dir):
 
 @pytest.fixture(scope="module")
 def driver():
-    from selenium import webdriver
-
-    d = webdriver.Chrome(options=chrome_options())
-    yield d
-    d.quit()
+    with chrome() as d:
+        yield d
 
 
 def size(driver, w: int, h: int) -> None:

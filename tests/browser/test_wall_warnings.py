@@ -14,10 +14,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.browser._serve import serve_app
+from tests.browser._serve import chrome, demo_warehouse, serve_app
 from tests.browser.test_wall import LAYOUT_PROBLEMS_JS
 from tests.browser.test_wall_map import open_wall, size
-from tests.conftest import chrome_options
 from tests.factories import TEST_SECRET
 
 pytestmark = pytest.mark.browser
@@ -30,15 +29,8 @@ COLOURS = {"critical": "rgb(229, 72, 77)", "high": "rgb(245, 165, 36)",
 
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory) -> Path:
-    from pipelines.bootstrap import load_demo_inputs
-    from pipelines.demo import write_demo
-    from pipelines.settings import Settings
-
-    tmp = tmp_path_factory.mktemp("wall_warnings")
-    settings = Settings(db_path=tmp / "w.duckdb", demo_dir=tmp / "demo", secret=TEST_SECRET,
-                        secret_file=tmp / "key", calendar_file=None)
-    load_demo_inputs(settings, write_demo(tmp / "demo", years=1, tickets_per_year=20_000))
-    return settings.db_path
+    return demo_warehouse(tmp_path_factory.mktemp("wall_warnings"), years=1,
+                          tickets_per_year=20_000).db_path
 
 
 @pytest.fixture(scope="module")
@@ -50,11 +42,8 @@ def url(warehouse, artifacts_dir):
 
 @pytest.fixture(scope="module")
 def driver():
-    from selenium import webdriver
-
-    d = webdriver.Chrome(options=chrome_options())
-    yield d
-    d.quit()
+    with chrome() as d:
+        yield d
 
 
 @pytest.fixture

@@ -8,17 +8,13 @@ import datetime as dt
 import time
 from urllib.parse import parse_qs, urlsplit
 
-import duckdb
 import pytest
 
 from dashboards._explore_state import preset_label, preset_window
-from pipelines.bootstrap import load_demo_inputs
-from pipelines.demo import write_demo
 from pipelines.queries.warnings import MAX_ROWS
-from pipelines.settings import Settings, local_now
-from tests.browser._serve import serve_app
-from tests.factories import TEST_SECRET
-from tests.browser.test_status_page import _screenshot
+from pipelines.settings import local_now
+from tests.browser._serve import screenshot as _screenshot
+from tests.browser._serve import serve_demo
 
 pytestmark = pytest.mark.browser
 
@@ -28,17 +24,10 @@ PERIOD = "from=2026-01-01&to=2026-12-31"
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory, artifacts_dir):
-    root = tmp_path_factory.mktemp("explore-warnings-browser")
-    files = write_demo(root / "demo", years=1, tickets_per_year=20000, today=TODAY)
-    settings = Settings(db_path=root / "w.duckdb", demo_dir=root / "demo",
-                        secret=TEST_SECRET, secret_file=root / "k",
-                        calendar_file=None)
-    load_demo_inputs(settings, files)
-    with serve_app(settings.db_path, artifacts_dir / "explore_warnings_server.log",
-                   "explore-warnings", ready_path="/explore") as url:
-        con = duckdb.connect(str(settings.db_path), read_only=True)
-        yield {"url": url, "con": con, "settings": settings}
-        con.close()
+    with serve_demo(tmp_path_factory.mktemp("explore-warnings-browser"),
+                    artifacts_dir / "explore_warnings_server.log", "explore-warnings",
+                    years=1, tickets_per_year=20000, today=TODAY) as served:
+        yield served
 
 
 def _wait_for_query(br, key: str) -> dict:

@@ -461,6 +461,52 @@ def test_export_cli__one_off_with_community_filter(loaded, tmp_path, capsys):
     assert "1 rows" in capsys.readouterr().out
 
 
+def _state(db_path: Path) -> tuple:
+    """The warehouse file's bytes (hashed), inode and mtime, and its schema version."""
+    st = db_path.stat()
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        version = warehouse.schema_version(con)
+    finally:
+        con.close()
+    return hashlib.sha256(db_path.read_bytes()).hexdigest(), st.st_ino, st.st_mtime_ns, \
+        version
+
+
+@pytest.mark.parametrize("command", [
+    ["export", "overdue_tickets", "--from", "2025-09-01", "--to", "2025-09-30", "--out",
+     "{out}"],
+    ["export", "--due", "--schedules", "{schedules}"],
+    ["check"],
+    ["status"],
+])
+def test_cli__refused_on_a_warehouse_one_migration_behind_leaves_it_untouched(
+        loaded, tmp_path, capsys, command):
+    """Only `migrate` and loads upgrade a warehouse; a command that refuses it (an export's
+    read needs the current schema) must not upgrade it on the way out, e.g. by writing
+    the failed export's log row."""
+    db = Path(loaded.db_path)
+    con = duckdb.connect(str(db))
+    try:
+        con.execute("delete from schema_version where version = $v",
+                    {"v": warehouse.SCHEMA_VERSION})
+    finally:
+        con.close()
+    before = _state(db)
+    assert before[3] == warehouse.SCHEMA_VERSION - 1
+    places = {"{schedules}": str(_write_schedules(tmp_path)), "{out}": str(tmp_path / "out")}
+    args = [places.get(a, a) for a in command]
+    assert main(["--db", str(db), *args]) == 1
+    assert "python -m pipelines migrate" in capsys.readouterr().err
+    assert _state(db) == before
+    assert not (tmp_path / "out").exists()
+    # the refused export's record is kept and reaches export_log once migrated
+    assert main(["--db", str(db), "migrate"]) == 0
+    exports.record_runs(loaded, [])
+    assert [r[4] for r in _log(loaded)] == (["failed"] if args[0] == "export" and
+                                            "--due" not in args else [])
+
+
 # --- export_log while a load holds the writer lock -----------------------------------
 
 

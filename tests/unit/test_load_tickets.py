@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import hashlib
+import io
 import os
 import signal
 import subprocess
@@ -545,3 +547,56 @@ def test_load_tickets__padded_cells_are_trimmed_and_blank_cells_are_missing(sett
     assert report.inserted == 1
     assert rows_of(settings, "select ticket_id, community, level, closed_at from tickets") == [
         ("P1", "望江社区", 2, None)]
+
+
+def _csv_line(row: dict, ending: str) -> str:
+    out = io.StringIO()
+    csv.writer(out, lineterminator=ending).writerow(row.values())
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(("encoding", "endings"), [
+    ("utf-8", ["\n"]), ("utf-8", ["\r\n"]), ("gb18030", ["\r\n"]),
+    ("utf-8", ["\r\n", "\n"]),  # an Excel export with rows appended by another program
+])
+def test_load_tickets__quarantined_row_is_on_the_line_an_editor_shows(
+        settings, tmp_path, encoding, endings):
+    """Blank lines and line breaks inside quoted cells come before the bad rows: the
+    line stored is the one `sed -n Np` (or an editor's "go to line") shows."""
+    rows = [ticket_row(ticket_id="G1"), None,
+            ticket_row(ticket_id="G2", description="楼道灯不亮\n已报修"),
+            ticket_row(ticket_id="Q1", level="9"), None, None,
+            ticket_row(ticket_id="G3", description='5"寸 水管, 漏水\n\n"急"'),
+            {**ticket_row(ticket_id="M1"), "extra": "cell"},
+            ticket_row(ticket_id="Q2", level="0")]
+    header = _csv_line({k: k for k in rows[0]}, endings[0])
+    body = [_csv_line(r, endings[min(i * len(endings) // len(rows), len(endings) - 1)])
+            if r else endings[0] for i, r in enumerate(rows)]
+    path = tmp_path / "t.csv"
+    path.write_bytes("".join([header, *body]).encode(encoding))
+    (report,) = load_files(settings, "tickets", [path])
+    assert (report.inserted, report.quarantined) == (3, 3)
+    file_lines = path.read_bytes().decode(encoding).split("\n")
+    found = {file_lines[line - 1].split(",", 1)[0]: line
+             for line, _ in rows_of(settings, "select line_no, reason from quarantine")}
+    assert found == {"Q1": 6, "M1": 12, "Q2": 13}
+
+
+def test_load_tickets__excel_rows_keep_their_sheet_row_and_parquet_rows_their_position(
+        settings, tmp_path):
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(list(ticket_row()))
+    sheet.append(list(ticket_row(ticket_id="G1").values()))
+    sheet.append([])  # a blank sheet row: not read, still counted
+    sheet.append(list(ticket_row(ticket_id="Q1", level="9").values()))
+    book.save(tmp_path / "t.xlsx")
+    rows = [ticket_row(ticket_id="P1"), ticket_row(ticket_id="P2", level="9")]
+    pq.write_table(pa.table({k: [r[k] or None for r in rows] for k in rows[0]}),
+                   tmp_path / "t.parquet")
+    load_files(settings, "tickets", [tmp_path / "t.xlsx"])
+    load_files(settings, "tickets", [tmp_path / "t.parquet"])
+    assert rows_of(settings, "select source_file, line_no from quarantine order by 1") == [
+        (str(tmp_path / "t.parquet"), 2),  # the second row (pyarrow's index 1)
+        (str(tmp_path / "t.xlsx"), 4)]

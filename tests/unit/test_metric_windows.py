@@ -157,3 +157,29 @@ def test_running_month_chosen_to_its_end__compares_with_the_same_days_before():
     prev = w.previous()
     assert (prev.start, prev.end) == (datetime(2026, 11, 1), datetime(2026, 11, 3, 8, 59))
     assert prev.is_partial
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "prev_label", "ly_label"),
+    [
+        # 今年以来 on 14 August 2025: last year's days are over, not "to date" (previous:
+        # as many days, 2024 being a leap year; last year: the same dates)
+        ("2025-01-01", "2025-12-31", "2024-01-01–08-13 15:20", "2024-01-01–08-14 15:20"),
+        # dates that start no calendar period, running past the cut-off
+        ("2025-07-10", "2025-09-30", "2025-04-18–05-23 15:20", "2024-07-10–08-14 15:20"),
+    ],
+)
+def test_running_range__its_comparisons_are_over_and_never_read_to_date(
+    first, last, prev_label, ly_label
+):
+    """"（至今）" belongs to the span that runs to the data cut-off, not to the earlier
+    spans it is compared with."""
+    cut = datetime(2025, 8, 14, 15, 20)
+    w = Window.dates(D(first), D(last), cut, cut)
+    assert w.label("zh") == f"{first}–08-14 15:20（至今）"
+    assert w.label("en") == f"{first}–08-14 15:20 (to date)"
+    prev, ly = w.previous(), w.year_ago()
+    assert prev.is_partial and ly.is_partial  # like for like: still not whole periods
+    assert (prev.label("zh"), ly.label("zh")) == (prev_label, ly_label)
+    for label in (prev.label("zh"), prev.label("en"), ly.label("zh"), ly.label("en")):
+        assert "至今" not in label and "to date" not in label
