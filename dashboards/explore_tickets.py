@@ -18,6 +18,7 @@ import logging
 import dash
 import dash_ag_grid as dag
 import duckdb
+import pandas as pd
 from dash.exceptions import PreventUpdate
 from dash import (ALL, MATCH, ClientsideFunction, Input, Output, State, callback,
                   clientside_callback, ctx, dcc, html, no_update)
@@ -613,6 +614,23 @@ clientside_callback(ClientsideFunction("explore", "keepTableRow"),
 
 
 # ---------------------------------------------------------------- data callbacks
+def _shared(name: str, query, *, filters: q.TicketFilters, **params) -> pd.DataFrame:
+    """`query(con, filters, **params)`'s frame, computed once for every worker and every
+    rebuild of the page that asks it again in the same minute (a sort, a breakdown
+    measure or a scroll rebuilds the page and re-asks the first chart); read-only.
+
+    Keyed like the summary: the warehouse file, its data version and the parameters.
+    """
+    con, identity = _data.reader().snapshot()
+    try:
+        source = (str(_data.settings().db_path), identity, queries.current_version(con))
+        return shared_frame(_data.results(), f"explore:{name}", source,
+                            lambda: query(con, filters, **params),
+                            filters=filters, **params)
+    finally:
+        con.close()
+
+
 @callback(
     Output({"type": "explore-chart", "index": MATCH}, "figure"),
     Input("explore-state", "data"),
@@ -627,21 +645,19 @@ def show_chart(data, seen, chart_id):
         raise PreventUpdate
     state = _state(data)
     name = chart_id["index"]
-    con = _data.reader().cursor()
-    try:
-        f, now = state.filters(), _now(state)
-        if name == "trend":
-            return figs.figure_trend(q.ticket_trend(con, f, grain=state.grain, now=now),
-                                     state.grain)
-        if name == "close_time":
-            return figs.figure_close_time(q.close_time_by_level(con, f, now=now))
-        dimension = BREAKDOWN_DIMENSION[name]
-        df = q.ticket_breakdown(con, f, dimension=dimension, now=now)
-        measure = "satisfaction" if name.startswith("sat_") else state.measure
-        return figs.figure_breakdown(df, dimension, measure, state.get(dimension),
-                                     horizontal=dimension != "level")
-    finally:
-        con.close()
+    f, now = state.filters(), _now(state)
+    if name == "trend":
+        return figs.figure_trend(
+            _shared("trend", q.ticket_trend, filters=f, grain=state.grain, now=now),
+            state.grain)
+    if name == "close_time":
+        return figs.figure_close_time(
+            _shared("close_time", q.close_time_by_level, filters=f, now=now))
+    dimension = BREAKDOWN_DIMENSION[name]
+    df = _shared("breakdown", q.ticket_breakdown, filters=f, dimension=dimension, now=now)
+    measure = "satisfaction" if name.startswith("sat_") else state.measure
+    return figs.figure_breakdown(df, dimension, measure, state.get(dimension),
+                                 horizontal=dimension != "level")
 
 
 @callback(Output("explore-breakdown", "children"), Input("explore-state", "data"))
@@ -649,12 +665,8 @@ def show_breakdown(data):
     """The breakdown table of the current view (the rows its files hold), or with a
     second dimension and `bview=heatmap`, the same cells as a heatmap."""
     state = _state(data)
-    con = _data.reader().cursor()
-    try:
-        df = q.ticket_measure_breakdown(con, state.filters(), state.breakdown(),
-                                        now=_now(state))
-    finally:
-        con.close()
+    df = _shared("measure_breakdown", q.ticket_measure_breakdown, filters=state.filters(),
+                 breakdown=state.breakdown(), now=_now(state))
     table = breakdown_table(df, state.breakdown())
     if len(table) <= 1:
         return html.P(label("没有符合这些筛选条件的事件", "No tickets match these filters"),
