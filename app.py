@@ -26,6 +26,7 @@ from werkzeug.serving import make_server
 from dashboards import _downloads as _explore_downloads
 from dashboards import (
     _data,
+    _plotly_bundle,
     _serving,
     _theme,  # noqa: F401  (registers the plotly template)
     _version_api,
@@ -143,6 +144,7 @@ def create_app(settings: Settings) -> Dash:
     app.layout = _shell
     _explore_downloads.register(app.server)  # /download/explore/<name>.csv
     _serving.register(app, settings)  # security headers, /healthz, access control
+    _plotly_bundle.register(app.server, app.config.requests_pathname_prefix)  # charts' plotly.js
     _version_api.register(app.server)  # GET /api/wall/version (the wall polls it)
     app.clientside_callback(
         """
