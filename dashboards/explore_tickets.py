@@ -27,6 +27,7 @@ from dashboards import _explore_figures as figs
 from dashboards._components import fmt_time, label, unavailable
 from dashboards._explore_breakdown import (BY_LABELS, PARTIAL_ZH, breakdown_keys,
                                            breakdown_table)
+from dashboards._explore_pages import lazy_slot
 from dashboards._explore_state import (LIST_KEYS, MEASURES, PAGE_SIZE, ExploreState,
                                        cell_view, parse_query, sort_from_columns)
 from dashboards._explore_time import (apply_time, frozen_banner, instant_controls,
@@ -303,6 +304,40 @@ def _dropdown(key: str, state: ExploreState, options: list) -> html.Div:
     )
 
 
+def ticket_grid(state: ExploreState) -> dag.AgGrid:
+    """The ticket table of the view: its sort and page from the URL, rows from
+    `table_rows`."""
+    return dag.AgGrid(
+        id="explore-table",
+        rowModelType="infinite",
+        columnDefs=[
+            {**c, **({"sort": q.parse_sort(state.sort)[1]}
+                     if c["field"] == q.parse_sort(state.sort)[0] else {})}
+            for c in TABLE_COLUMNS
+        ],
+        defaultColDef={"sortable": True, "resizable": True, "width": 120,
+                       "filterParams": {"filterOptions": ["contains"],
+                                        "maxNumConditions": 1}},
+        dashGridOptions={"pagination": True, "paginationPageSize": PAGE_SIZE,
+                         "cacheBlockSize": PAGE_SIZE, "maxBlocksInCache": 4,
+                         "rowBuffer": 0,
+                         # Until the first block answers, the grid knows only this many
+                         # rows, and paginationGoTo stops at the last page they make.
+                         "infiniteInitialRowCount": state.row + PAGE_SIZE,
+                         # dash-ag-grid keeps only the latest getRows request: two in
+                         # flight (page 1, then the page of `row`) would cross answers.
+                         "maxConcurrentDatasourceRequests": 1,
+                         "paginationPageSizeSelector": False,
+                         "rowSelection": {"mode": "singleRow", "checkboxes": False,
+                                          "enableClickSelection": True}},
+        getRowId="params.data.ticket_id",
+        # A page, not scrollTo: its ensureIndexVisible stayed on page 1 (AG Grid 35).
+        paginationGoTo=state.row // PAGE_SIZE if state.row else None,
+        className="ag-theme-alpine-dark explore-grid",
+        style={"height": "560px", "width": "100%"},
+    )
+
+
 def layout(**query):
     """The ticket explorer for the view in the URL query."""
     try:
@@ -388,36 +423,6 @@ def layout(**query):
                           className="explore-notices", role="status") if notices \
         else html.Div(id="explore-notices")
 
-    grid = dag.AgGrid(
-        id="explore-table",
-        rowModelType="infinite",
-        columnDefs=[
-            {**c, **({"sort": q.parse_sort(state.sort)[1]}
-                     if c["field"] == q.parse_sort(state.sort)[0] else {})}
-            for c in TABLE_COLUMNS
-        ],
-        defaultColDef={"sortable": True, "resizable": True, "width": 120,
-                       "filterParams": {"filterOptions": ["contains"],
-                                        "maxNumConditions": 1}},
-        dashGridOptions={"pagination": True, "paginationPageSize": PAGE_SIZE,
-                         "cacheBlockSize": PAGE_SIZE, "maxBlocksInCache": 4,
-                         "rowBuffer": 0,
-                         # Until the first block answers, the grid knows only this many
-                         # rows, and paginationGoTo stops at the last page they make.
-                         "infiniteInitialRowCount": state.row + PAGE_SIZE,
-                         # dash-ag-grid keeps only the latest getRows request: two in
-                         # flight (page 1, then the page of `row`) would cross answers.
-                         "maxConcurrentDatasourceRequests": 1,
-                         "paginationPageSizeSelector": False,
-                         "rowSelection": {"mode": "singleRow", "checkboxes": False,
-                                          "enableClickSelection": True}},
-        getRowId="params.data.ticket_id",
-        # A page, not scrollTo: its ensureIndexVisible stayed on page 1 (AG Grid 35).
-        paginationGoTo=state.row // PAGE_SIZE if state.row else None,
-        className="ag-theme-alpine-dark explore-grid",
-        style={"height": "560px", "width": "100%"},
-    )
-
     return html.Div(
         [
             dcc.Location(id="explore-url", refresh="callback-nav"),
@@ -474,7 +479,9 @@ def layout(**query):
                                    "的筛选为“包含”匹配）。状态按统计时点判断。点击一行查看"
                                    "其办理时间线。"), download_link("tickets", search)],
                                    className="panel-tools")], className="panel-head"),
-                     grid],
+                     lazy_slot("explore-table",
+                               ticket_grid(state) if _table_in_use(state) else None,
+                               "explore-grid-slot")],
                     className="panel explore-panel explore-table-panel"),
                  html.Section(
                     [html.H2(label("办理时间线", "Timeline"), className="panel-title"),
@@ -507,12 +514,13 @@ def layout(**query):
     Input({"type": "explore-chart", "index": ALL}, "clickData"),
     Input({"type": "explore-chip", "index": ALL}, "n_clicks"),
     Input("explore-clear", "n_clicks"),
-    Input("explore-table", "columnState"),
+    # the table is mounted only when scrolled to (lazy_slot): until then these are None
+    Input("explore-table", "columnState", allow_optional=True),
     Input("explore-preset", "value"),
     Input("explore-asof-input", "value"),
     Input("explore-freeze", "n_clicks"),
-    Input("explore-table", "cellClicked"),
-    State("explore-table", "paginationInfo"),
+    Input("explore-table", "cellClicked", allow_optional=True),
+    State("explore-table", "paginationInfo", allow_optional=True),
     State("explore-state", "data"),
     prevent_initial_call=True,
 )
@@ -603,6 +611,22 @@ def _with(state: ExploreState, **changes) -> ExploreState:
 
 def _bucket_end(start: dt.date, grain: str) -> dt.date:
     return shift_periods(grain, start, 1) - dt.timedelta(days=1)
+
+
+def _table_in_use(state: ExploreState) -> bool:
+    """The URL holds a table position (a page, a sort, an open ticket): the analyst was
+    working in the table, so it is mounted with the page, not when scrolled to."""
+    return bool(state.ticket or state.row) or state.sort != ExploreState.sort
+
+
+@callback(Output("explore-table-slot", "children"), Input("explore-table-seen", "data"),
+          State("explore-state", "data"), prevent_initial_call=True)
+def mount_table(seen, data):
+    """The ticket table, once it comes near the window: mounting AG Grid (its theme and
+    measuring) was 0.7 s of a page load's main thread for a table below the fold."""
+    if not seen:
+        raise PreventUpdate
+    return ticket_grid(_state(data))
 
 
 # Paging (or scrolling, which stays within a page: a page is one block) replaces `row=`
