@@ -225,25 +225,15 @@ def panel(chart: str, search: str, body, *, wide: bool = False) -> html.Section:
     )
 
 
-# What a chart below the fold shows until it is drawn: nothing, at its smallest height
-# (plotly's default empty plot is 450 px high and lined)
-_NOT_DRAWN = {"layout": {"meta": "explore-not-drawn", "height": 220,
-                         "paper_bgcolor": "rgba(0,0,0,0)",
-                         "plot_bgcolor": "rgba(0,0,0,0)", "xaxis": {"visible": False},
-                         "yaxis": {"visible": False}}}
-
-
 def chart(chart_id: str) -> html.Div:
-    """The chart and its "seen" flag. The first chart is drawn at once; the others when
-    they come near the window (explore.js sets their flag), so a page load draws only
-    what is on screen."""
-    first = chart_id == "trend"
+    """The chart's place and its "seen" flag. Its graph is mounted and drawn once the
+    place comes near the window (explore.js sets the flag, at once for the charts on
+    screen), so a page load draws only what is on screen and asks the server nothing
+    for the rest. CSS keeps each place's height."""
     return html.Div([
-        dcc.Store(id={"type": "explore-chart-seen", "index": chart_id}, data=first),
-        dcc.Graph(id={"type": "explore-chart", "index": chart_id},
-                  config={"displayModeBar": False},
-                  **({} if first else {"figure": _NOT_DRAWN}),
-                  className="explore-graph" + ("" if first else " explore-graph--lazy")),
+        dcc.Store(id={"type": "explore-chart-seen", "index": chart_id}, data=False),
+        html.Div(id={"type": "explore-chart-slot", "index": chart_id},
+                 className="explore-graph explore-graph--lazy"),
     ])
 
 
@@ -638,19 +628,26 @@ clientside_callback(ClientsideFunction("explore", "keepTableRow"),
 
 # ---------------------------------------------------------------- data callbacks
 @callback(
-    Output({"type": "explore-chart", "index": MATCH}, "figure"),
-    Input("explore-state", "data"),
+    Output({"type": "explore-chart-slot", "index": MATCH}, "children"),
     Input({"type": "explore-chart-seen", "index": MATCH}, "data"),
-    State({"type": "explore-chart", "index": MATCH}, "id"),
+    State("explore-state", "data"),
+    State({"type": "explore-chart-slot", "index": MATCH}, "id"),
+    # Only once seen: drawing the nine charts below the fold at load was a third of the
+    # page's CPU, and a call for each at load only to refuse it was nine requests
+    # (docs/benchmarks.md).
+    prevent_initial_call=True,
 )
-def show_chart(data, seen, chart_id):
+def show_chart(seen, data, slot):
     """One chart of the current view, once it is near the window."""
     if not seen:
-        # Drawing the nine charts below the fold at load was a third of the page's CPU
-        # (Total Blocking Time, docs/benchmarks.md); they draw when scrolled to.
         raise PreventUpdate
-    state = _state(data)
-    name = chart_id["index"]
+    return dcc.Graph(id={"type": "explore-chart", "index": slot["index"]},
+                     figure=_chart_figure(_state(data), slot["index"]),
+                     config={"displayModeBar": False})
+
+
+def _chart_figure(state: ExploreState, name: str):
+    """The figure of chart `name` (a key of CHARTS) for the view."""
     con = _data.reader().cursor()
     try:
         f, now = state.filters(), _now(state)

@@ -53,9 +53,10 @@
         }
     }).observe(document.documentElement, {childList: true, subtree: true});
 
-    // A ticket chart below the first is drawn once it comes within 300 px of the
-    // window: its "seen" store (explore_tickets.chart) turns true and its callback
-    // answers. Charts below the fold then cost a page load nothing (Total Blocking Time).
+    // A ticket chart is mounted and drawn once its place comes within 300 px of the
+    // window (at once for those on screen): its "seen" store (explore_tickets.chart)
+    // turns true and its callback answers with the graph. Charts below the fold then
+    // cost a page load nothing (Total Blocking Time).
     var seen = "IntersectionObserver" in window ? new IntersectionObserver(function (entries) {
         entries.forEach(function (entry) {
             // a chart of a page since rebuilt from a new URL has no store any more

@@ -256,3 +256,30 @@ def test_charts_are_drawn_by_the_cartesian_plotly_bundle(served, dash_br):
     served_types = dash_br.driver.execute_script(
         "return Object.keys(Plotly.PlotSchema.get().traces)")
     assert set(served_types) == trace_types()
+
+
+_CALLS = """
+window.__outputs = [];
+const fetch0 = window.fetch;
+window.fetch = function (url, init) {
+    if (String(url).includes('_dash-update-component') && init && init.body) {
+        window.__outputs.push(JSON.parse(init.body).output);
+    }
+    return fetch0.apply(this, arguments);
+};
+"""
+
+
+def test_a_page_load_asks_the_server_only_for_the_charts_on_screen(served, dash_br):
+    """A chart below the fold costs a page load no request: it was one call per chart,
+    refused, nine of the page's thirteen."""
+    driver = dash_br.driver
+    driver.set_window_size(1366, 768)
+    driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": _CALLS})
+    driver.get(served + PAGES[1])
+    _settle(dash_br)
+    time.sleep(1)
+    chart_calls = [o for o in driver.execute_script("return window.__outputs")
+                   if "explore-chart" in o]
+    drawn = [c for c in driver.execute_script(_DRAWN) if c["drawn"]]
+    assert drawn and len(chart_calls) == len(drawn), chart_calls
