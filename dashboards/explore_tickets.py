@@ -328,6 +328,19 @@ def ticket_grid(state: ExploreState) -> dag.AgGrid:
     )
 
 
+def drawer_fields(state: ExploreState, options: dict[str, list]) -> list:
+    """The filter drawer's dropdowns, as-of controls and clear button."""
+    return [
+        *[_dropdown(k, state, options.get(k, [])) for k in
+          ("community", "grid", "compound", "category", "source", "handler")],
+        _dropdown("level", state, [1, 2, 3, 4]),
+        _dropdown("status", state, list(q.STATUSES)),
+        *instant_controls("explore", state),
+        html.Button(label("清除筛选", "Clear"), id="explore-clear",
+                    className="explore-button", n_clicks=0),
+    ]
+
+
 def layout(**query):
     """The ticket explorer for the view in the URL query."""
     try:
@@ -366,15 +379,11 @@ def layout(**query):
                               html.Span(f" {chosen}" if chosen else "",
                                         className="drawer-count")],
                              className="explore-button"),
-                html.Div([
-                    *[_dropdown(k, state, options.get(k, [])) for k in
-                      ("community", "grid", "compound", "category", "source", "handler")],
-                    _dropdown("level", state, [1, 2, 3, 4]),
-                    _dropdown("status", state, list(q.STATUSES)),
-                    *instant_controls("explore", state),
-                    html.Button(label("清除筛选", "Clear"), id="explore-clear",
-                                className="explore-button", n_clicks=0),
-                ], className="explore-filters"),
+                # mounted when the drawer opens (explore.js): eight dropdowns were a
+                # good part of React's work at load, for a drawer mostly left closed
+                dcc.Store(id="explore-drawer-seen", data=False),
+                html.Div(id="explore-drawer-slot", className="explore-filters",
+                         **{"data-seen-store": "explore-drawer-seen"}),
             ], className="explore-drawer", id="explore-drawer"),
         ],
         className="explore-bar-filters",
@@ -494,7 +503,8 @@ def layout(**query):
     Output("explore-url", "href"),
     Input("explore-from", "value"),
     Input("explore-to", "value"),
-    *[Input(f"explore-f-{k}", "value") for k in LIST_KEYS],
+    # the drawer's fields are mounted when it opens: until then these are None
+    *[Input(f"explore-f-{k}", "value", allow_optional=True) for k in LIST_KEYS],
     Input("explore-grain", "value"),
     Input("explore-measure", "value"),
     Input("explore-bm", "value"),
@@ -503,12 +513,12 @@ def layout(**query):
     Input("explore-bview", "value"),
     Input({"type": "explore-chart", "index": ALL}, "clickData"),
     Input({"type": "explore-chip", "index": ALL}, "n_clicks"),
-    Input("explore-clear", "n_clicks"),
+    Input("explore-clear", "n_clicks", allow_optional=True),
     # the table is mounted only when scrolled to (lazy_slot): until then these are None
     Input("explore-table", "columnState", allow_optional=True),
     Input("explore-preset", "value"),
-    Input("explore-asof-input", "value"),
-    Input("explore-freeze", "n_clicks"),
+    Input("explore-asof-input", "value", allow_optional=True),
+    Input("explore-freeze", "n_clicks", allow_optional=True),
     Input("explore-table", "cellClicked", allow_optional=True),
     State("explore-table", "paginationInfo", allow_optional=True),
     State("explore-state", "data"),
@@ -601,6 +611,20 @@ def _with(state: ExploreState, **changes) -> ExploreState:
 
 def _bucket_end(start: dt.date, grain: str) -> dt.date:
     return shift_periods(grain, start, 1) - dt.timedelta(days=1)
+
+
+@callback(Output("explore-drawer-slot", "children"), Input("explore-drawer-seen", "data"),
+          State("explore-state", "data"), prevent_initial_call=True)
+def mount_drawer(seen, data):
+    """The filter drawer's fields, once it is opened."""
+    if not seen:
+        raise PreventUpdate
+    con = _data.reader().cursor()
+    try:
+        options = _options(con)
+    finally:
+        con.close()
+    return drawer_fields(_state(data), options)
 
 
 def _table_in_use(state: ExploreState) -> bool:

@@ -7,7 +7,8 @@
 
    The filter drawer (`details.explore-drawer`) stays as the user left it when a filter
    rebuilds the page (one tab's sessionStorage): picking a category leaves it open for
-   the next pick, and a closed drawer keeps the first chart in view.
+   the next pick, and a closed drawer keeps the first chart in view. Its fields are
+   mounted when it first opens (explore_tickets.mount_drawer).
 
    Charts below the fold are drawn, and blocks below it (the ticket table) mounted,
    only when they come near the window: a page load spends its main thread on what is
@@ -42,6 +43,10 @@
         var el = event.target;
         if (el.classList && el.classList.contains("explore-drawer")) {
             window.sessionStorage.setItem(DRAWER, el.open ? "1" : "");
+            var fields = el.querySelector("[data-seen-store]");
+            if (el.open && fields) {  // its fields are mounted when it first opens
+                reveal(fields);
+            }
         }
     }, true);  // toggle does not bubble
 

@@ -283,3 +283,20 @@ def test_a_page_load_asks_the_server_only_for_the_charts_on_screen(served, dash_
                    if "explore-chart" in o]
     drawn = [c for c in driver.execute_script(_DRAWN) if c["drawn"]]
     assert drawn and len(chart_calls) == len(drawn), chart_calls
+
+
+def test_the_filter_drawer_gets_its_fields_when_opened_by_keyboard(served, dash_br):
+    """The drawer's eight dropdowns are not built at load (React's work for a drawer
+    mostly left closed); opening it, here with Enter on its summary, brings them."""
+    from selenium.webdriver.common.keys import Keys
+
+    driver = dash_br.driver
+    driver.set_window_size(1366, 768)
+    driver.get(served + PAGES[1])
+    _settle(dash_br)
+    assert driver.execute_script("return document.querySelector('#explore-f-level')") \
+        is None, "the drawer's fields were built at load"
+    driver.execute_script("document.querySelector('#explore-drawer > summary').focus()")
+    driver.switch_to.active_element.send_keys(Keys.ENTER)
+    dash_br.wait_for_element("#explore-f-level", timeout=30)
+    dash_br.wait_for_element("#explore-asof-input", timeout=5)
