@@ -16,16 +16,19 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 from pathlib import Path
 
 import dash
 import duckdb
 from dash import Dash, Input, Output, dcc, html, set_props
+from flask import request
 from werkzeug.serving import make_server
 
 from dashboards import _downloads as _explore_downloads
 from dashboards import (
     _data,
+    _plotly_bundle,
     _serving,
     _theme,  # noqa: F401  (registers the plotly template)
     _version_api,
@@ -42,6 +45,34 @@ TITLE_EN = "Governance command center"
 # Dash's own page template with the page language declared: screen readers pick the
 # Chinese voice, and browsers do not offer to translate the page.
 INDEX_STRING = dash.dash._default_index.replace("<html>", '<html lang="zh-CN">', 1)
+# Scripts and styles the index page lists that a page does not use. The wall (a kiosk
+# with no links out) gets its own (wall.js, wall.css) and none of the explorer's (AG Grid,
+# explore*.js/css); the other pages, which client-side navigation joins into one, get
+# all but the wall's (the status page's links to the wall load it afresh). Dash lists
+# its DataTable on every page; no page uses it.
+WALL_ONLY = re.compile(r'"[^"]*/assets/wall\.(?:js|css)\?')
+NOT_ON_WALL = re.compile(r'"[^"]*(?:/assets/explore[^"/]*\.(?:js|css)\?'
+                         r'|/_dash-component-suites/dash_ag_grid/)')
+UNUSED = re.compile(r'"[^"]*/_dash-component-suites/dash/dash_table/')
+
+
+def page_tags(tags: str, path: str) -> str:
+    """The index page's script or style tags (one a line) that the page at `path`
+    (below the URL prefix) uses."""
+    wall = path == "wall" or path.startswith("wall/")
+    unused = NOT_ON_WALL if wall else WALL_ONLY
+    return "\n".join(line for line in tags.split("\n")
+                     if not UNUSED.search(line) and not unused.search(line))
+
+
+class CommandCenter(Dash):
+    """Dash, with each page's index listing only the scripts and styles it uses."""
+
+    def interpolate_index(self, **kwargs) -> str:
+        path = request.path.removeprefix(self.config.requests_pathname_prefix)
+        for key in ("scripts", "css"):
+            kwargs[key] = page_tags(kwargs.get(key, ""), path)
+        return super().interpolate_index(**kwargs)
 
 
 def reset_pages_state() -> None:
@@ -128,7 +159,7 @@ def create_app(settings: Settings) -> Dash:
     reset_pages_state()
     _migrate_at_start(settings)
     _data.configure(settings)
-    app = Dash(
+    app = CommandCenter(
         __name__,
         use_pages=True,
         pages_folder="dashboards",
@@ -143,6 +174,7 @@ def create_app(settings: Settings) -> Dash:
     app.layout = _shell
     _explore_downloads.register(app.server)  # /download/explore/<name>.csv
     _serving.register(app, settings)  # security headers, /healthz, access control
+    _plotly_bundle.register(app.server, app.config.requests_pathname_prefix)  # charts' plotly.js
     _version_api.register(app.server)  # GET /api/wall/version (the wall polls it)
     app.clientside_callback(
         """

@@ -24,8 +24,9 @@ _SETTLED = """
 const c = document.querySelector('#_pages_content');
 return c !== null && c.innerText.trim().length > 0 &&
     document.querySelectorAll('[data-dash-is-loading="true"]').length === 0 &&
-    document.querySelectorAll('.explore-graph').length ===
-    document.querySelectorAll('.explore-graph .js-plotly-plot').length;
+    [...document.querySelectorAll('.explore-graph')].every(g =>
+        g.querySelector('.js-plotly-plot') !== null ||
+        g.getBoundingClientRect().top > window.innerHeight + 300);  // drawn when scrolled to
 """
 _BYTES = """
 return performance.getEntriesByType('navigation').concat(

@@ -11,9 +11,11 @@ figures):
 
     .venv/bin/python -m benchmarks.lighthouse --tools TOOLS --url http://127.0.0.1:8050
 
-Prints a markdown table of the category scores per page (median of `--runs`) and,
-for each page, the audits that cost points: every audit of the three categories
-with a score below 1 (informative and not-applicable audits have none).
+Prints a markdown table of the category scores per page (median of `--runs`), one of
+the measurements behind the performance score (Total Blocking Time, Largest Contentful
+Paint, Cumulative Layout Shift, bytes transferred; medians), and, for each page, the
+audits that cost points: every audit of the three categories with a score below 1
+(informative and not-applicable audits have none).
 """
 
 from __future__ import annotations
@@ -61,6 +63,18 @@ def scores(report: dict) -> dict[str, int]:
     return {c: round(report["categories"][c]["score"] * 100) for c in CATEGORIES}
 
 
+# audit id -> (column heading, unit scale, decimals)
+MEASURES = {"total-blocking-time": ("TBT ms", 1, 0),
+            "largest-contentful-paint": ("LCP s", 1000, 2),
+            "cumulative-layout-shift": ("CLS", 1, 3),
+            "total-byte-weight": ("bytes KB", 1024, 0)}
+
+
+def measures(report: dict) -> dict[str, float]:
+    """{audit id: numeric value} of the MEASURES audits of one report."""
+    return {a: report["audits"][a]["numericValue"] for a in MEASURES}
+
+
 def failing(report: dict) -> dict[str, list[str]]:
     """{category: ["audit-id (score): title [display value]", ...]} below a full score."""
     audits = report["audits"]
@@ -88,7 +102,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--json-dir", type=Path, help="keep each run's report here")
     args = parser.parse_args(argv)
-    table, details = [], []
+    table, details, measured = [], [], []
     for page in PAGES:
         runs = []
         for i in range(args.runs):
@@ -106,6 +120,10 @@ def main(argv: list[str] | None = None) -> None:
             table.append(f"| `{page}` | failed | failed | failed |")
             continue
         med = {c: statistics.median(scores(r)[c] for r in runs) for c in CATEGORIES}
+        values = {a: statistics.median(measures(r)[a] for r in runs) for a in MEASURES}
+        measured.append(f"| `{page}` | " + " | ".join(
+            f"{values[a] / scale:,.{digits}f}"
+            for a, (_, scale, digits) in MEASURES.items()) + " |")
         table.append(f"| `{page}` | " + " | ".join(
             f"{med[c]:g}" + ("" if med[c] >= TARGETS[c] else " (missed)")
             for c in CATEGORIES) + " |")
@@ -115,6 +133,9 @@ def main(argv: list[str] | None = None) -> None:
     print("| page | performance (≥ 90) | accessibility (≥ 95) | best practices (100) |")
     print("| --- | ---: | ---: | ---: |")
     print("\n".join(table))
+    print("\n| page | " + " | ".join(h for h, _, _ in MEASURES.values()) + " |")
+    print("| --- |" + " ---: |" * len(MEASURES))
+    print("\n".join(measured))
     print("\n".join(details))
 
 

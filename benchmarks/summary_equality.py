@@ -4,7 +4,7 @@ benchmarks.summary_equality --db FILE --now ISO` (read only).
 The explorer asks for the time presets (dashboards/_explore_state.PRESETS) and the
 default last 90 days, judged at the clock or at a pinned `asof`, with no filter, one
 and three communities, categories and levels (alone and together). For each, the
-summary read from the marts of migration 0020 (`summary_from_marts`) is compared with
+summary read from the marts of migration 0020 (`_summary_from_marts`) is compared with
 the one counted from the tickets (explore__summary.sql); prints the number of
 summaries, of differences and of fallbacks (a median between two 0.1-h buckets).
 
@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
                                                    filter_sets(con)):
         filters = q.TicketFilters(date_from=first, date_to=last, **f)
         scan = q.ticket_summary(con, filters, now=now, from_marts=False)
-        marts = q.summary_from_marts(
+        marts = q._summary_from_marts(
             con, filters, q.summary_windows(filters, now, data_cutoff(con, now)))
         total += 1
         if marts is None:

@@ -1,4 +1,5 @@
-"""View layer: the explorer's sub-pages that wait for their tables (shared shape).
+"""View layer: shared shapes of the explorer's pages: a sub-page that waits for its
+tables, and a block mounted only when it comes near the window (`lazy_slot`).
 
 Participation, accounts and population read tables from migration 0002 (residents,
 votes, vote_results, participation_monthly, ledger_entries, ledger_monthly). Until a
@@ -10,7 +11,7 @@ from __future__ import annotations
 import logging
 
 import duckdb
-from dash import html
+from dash import dcc, html
 
 from dashboards import _data
 from dashboards._components import label, unavailable
@@ -64,3 +65,20 @@ def waiting_page(key: str, zh: str, en: str, tables: tuple[str, ...],
         ],
         className="page page-explore",
     )
+
+
+def lazy_slot(key: str, body, class_name: str) -> html.Div:
+    """A block whose content `{key}-slot` is mounted when it comes within 300 px of the
+    window or focus enters its panel (assets/explore.js sets the store `{key}-seen`, and
+    the page's callback on it returns the content). Its room is kept by CSS, so nothing
+    moves when it arrives. With `body` (the URL holds a position in it) it is there at
+    once.
+    """
+    seen = body is not None
+    return html.Div([
+        dcc.Store(id=f"{key}-seen", data=seen),
+        html.Div(body if seen else html.P(label("滚动到此处时载入", "loads when scrolled to"),
+                                          className="empty-state"),
+                 id=f"{key}-slot", className=class_name + ("" if seen else " explore-lazy"),
+                 **{"data-seen-store": f"{key}-seen"}),
+    ])

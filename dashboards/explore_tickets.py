@@ -28,6 +28,7 @@ from dashboards import _explore_figures as figs
 from dashboards._components import fmt_time, label, unavailable
 from dashboards._explore_breakdown import (BY_LABELS, PARTIAL_ZH, breakdown_keys,
                                            breakdown_table)
+from dashboards._explore_pages import lazy_slot
 from dashboards._explore_state import (LIST_KEYS, MEASURES, PAGE_SIZE, ExploreState,
                                        cell_view, parse_query, sort_from_columns)
 from dashboards._explore_time import (apply_time, frozen_banner, instant_controls,
@@ -225,25 +226,15 @@ def panel(chart: str, search: str, body, *, wide: bool = False) -> html.Section:
     )
 
 
-# What a chart below the fold shows until it is drawn: nothing, at its smallest height
-# (plotly's default empty plot is 450 px high and lined)
-_NOT_DRAWN = {"layout": {"meta": "explore-not-drawn", "height": 220,
-                         "paper_bgcolor": "rgba(0,0,0,0)",
-                         "plot_bgcolor": "rgba(0,0,0,0)", "xaxis": {"visible": False},
-                         "yaxis": {"visible": False}}}
-
-
 def chart(chart_id: str) -> html.Div:
-    """The chart and its "seen" flag. The first chart is drawn at once; the others when
-    they come near the window (explore.js sets their flag), so a page load draws only
-    what is on screen."""
-    first = chart_id == "trend"
+    """The chart's place and its "seen" flag. Its graph is mounted and drawn once the
+    place comes near the window (explore.js sets the flag, at once for the charts on
+    screen), so a page load draws only what is on screen and asks the server nothing
+    for the rest. CSS keeps each place's height."""
     return html.Div([
-        dcc.Store(id={"type": "explore-chart-seen", "index": chart_id}, data=first),
-        dcc.Graph(id={"type": "explore-chart", "index": chart_id},
-                  config={"displayModeBar": False},
-                  **({} if first else {"figure": _NOT_DRAWN}),
-                  className="explore-graph" + ("" if first else " explore-graph--lazy")),
+        dcc.Store(id={"type": "explore-chart-seen", "index": chart_id}, data=False),
+        html.Div(id={"type": "explore-chart-slot", "index": chart_id},
+                 className="explore-graph explore-graph--lazy"),
     ])
 
 
@@ -304,6 +295,53 @@ def _dropdown(key: str, state: ExploreState, options: list) -> html.Div:
     )
 
 
+def ticket_grid(state: ExploreState) -> dag.AgGrid:
+    """The ticket table of the view: its sort and page from the URL, rows from
+    `table_rows`."""
+    return dag.AgGrid(
+        id="explore-table",
+        rowModelType="infinite",
+        columnDefs=[
+            {**c, **({"sort": q.parse_sort(state.sort)[1]}
+                     if c["field"] == q.parse_sort(state.sort)[0] else {})}
+            for c in TABLE_COLUMNS
+        ],
+        defaultColDef={"sortable": True, "resizable": True, "width": 120,
+                       "filterParams": {"filterOptions": ["contains"],
+                                        "maxNumConditions": 1}},
+        dashGridOptions={"pagination": True, "paginationPageSize": PAGE_SIZE,
+                         "cacheBlockSize": PAGE_SIZE, "maxBlocksInCache": 4,
+                         "rowBuffer": 0,
+                         # Until the first block answers, the grid knows only this many
+                         # rows, and paginationGoTo stops at the last page they make.
+                         "infiniteInitialRowCount": state.row + PAGE_SIZE,
+                         # dash-ag-grid keeps only the latest getRows request: two in
+                         # flight (page 1, then the page of `row`) would cross answers.
+                         "maxConcurrentDatasourceRequests": 1,
+                         "paginationPageSizeSelector": False,
+                         "rowSelection": {"mode": "singleRow", "checkboxes": False,
+                                          "enableClickSelection": True}},
+        getRowId="params.data.ticket_id",
+        # A page, not scrollTo: its ensureIndexVisible stayed on page 1 (AG Grid 35).
+        paginationGoTo=state.row // PAGE_SIZE if state.row else None,
+        className="ag-theme-alpine-dark explore-grid",
+        style={"height": "560px", "width": "100%"},
+    )
+
+
+def drawer_fields(state: ExploreState, options: dict[str, list]) -> list:
+    """The filter drawer's dropdowns, as-of controls and clear button."""
+    return [
+        *[_dropdown(k, state, options.get(k, [])) for k in
+          ("community", "grid", "compound", "category", "source", "handler")],
+        _dropdown("level", state, [1, 2, 3, 4]),
+        _dropdown("status", state, list(q.STATUSES)),
+        *instant_controls("explore", state),
+        html.Button(label("清除筛选", "Clear"), id="explore-clear",
+                    className="explore-button", n_clicks=0),
+    ]
+
+
 def layout(**query):
     """The ticket explorer for the view in the URL query."""
     try:
@@ -342,15 +380,11 @@ def layout(**query):
                               html.Span(f" {chosen}" if chosen else "",
                                         className="drawer-count")],
                              className="explore-button"),
-                html.Div([
-                    *[_dropdown(k, state, options.get(k, [])) for k in
-                      ("community", "grid", "compound", "category", "source", "handler")],
-                    _dropdown("level", state, [1, 2, 3, 4]),
-                    _dropdown("status", state, list(q.STATUSES)),
-                    *instant_controls("explore", state),
-                    html.Button(label("清除筛选", "Clear"), id="explore-clear",
-                                className="explore-button", n_clicks=0),
-                ], className="explore-filters"),
+                # mounted when the drawer opens (explore.js): eight dropdowns were a
+                # good part of React's work at load, for a drawer mostly left closed
+                dcc.Store(id="explore-drawer-seen", data=False),
+                html.Div(id="explore-drawer-slot", className="explore-filters",
+                         **{"data-seen-store": "explore-drawer-seen"}),
             ], className="explore-drawer", id="explore-drawer"),
         ],
         className="explore-bar-filters",
@@ -388,36 +422,6 @@ def layout(**query):
                            for n in notices], id="explore-notices",
                           className="explore-notices", role="status") if notices \
         else html.Div(id="explore-notices")
-
-    grid = dag.AgGrid(
-        id="explore-table",
-        rowModelType="infinite",
-        columnDefs=[
-            {**c, **({"sort": q.parse_sort(state.sort)[1]}
-                     if c["field"] == q.parse_sort(state.sort)[0] else {})}
-            for c in TABLE_COLUMNS
-        ],
-        defaultColDef={"sortable": True, "resizable": True, "width": 120,
-                       "filterParams": {"filterOptions": ["contains"],
-                                        "maxNumConditions": 1}},
-        dashGridOptions={"pagination": True, "paginationPageSize": PAGE_SIZE,
-                         "cacheBlockSize": PAGE_SIZE, "maxBlocksInCache": 4,
-                         "rowBuffer": 0,
-                         # Until the first block answers, the grid knows only this many
-                         # rows, and paginationGoTo stops at the last page they make.
-                         "infiniteInitialRowCount": state.row + PAGE_SIZE,
-                         # dash-ag-grid keeps only the latest getRows request: two in
-                         # flight (page 1, then the page of `row`) would cross answers.
-                         "maxConcurrentDatasourceRequests": 1,
-                         "paginationPageSizeSelector": False,
-                         "rowSelection": {"mode": "singleRow", "checkboxes": False,
-                                          "enableClickSelection": True}},
-        getRowId="params.data.ticket_id",
-        # A page, not scrollTo: its ensureIndexVisible stayed on page 1 (AG Grid 35).
-        paginationGoTo=state.row // PAGE_SIZE if state.row else None,
-        className="ag-theme-alpine-dark explore-grid",
-        style={"height": "560px", "width": "100%"},
-    )
 
     return html.Div(
         [
@@ -475,7 +479,9 @@ def layout(**query):
                                    "的筛选为“包含”匹配）。状态按统计时点判断。点击一行查看"
                                    "其办理时间线。"), download_link("tickets", search)],
                                    className="panel-tools")], className="panel-head"),
-                     grid],
+                     lazy_slot("explore-table",
+                               ticket_grid(state) if _table_in_use(state) else None,
+                               "explore-grid-slot")],
                     className="panel explore-panel explore-table-panel"),
                  html.Section(
                     [html.H2(label("办理时间线", "Timeline"), className="panel-title"),
@@ -498,7 +504,8 @@ def layout(**query):
     Output("explore-url", "href"),
     Input("explore-from", "value"),
     Input("explore-to", "value"),
-    *[Input(f"explore-f-{k}", "value") for k in LIST_KEYS],
+    # the drawer's fields are mounted when it opens: until then these are None
+    *[Input(f"explore-f-{k}", "value", allow_optional=True) for k in LIST_KEYS],
     Input("explore-grain", "value"),
     Input("explore-measure", "value"),
     Input("explore-bm", "value"),
@@ -507,13 +514,14 @@ def layout(**query):
     Input("explore-bview", "value"),
     Input({"type": "explore-chart", "index": ALL}, "clickData"),
     Input({"type": "explore-chip", "index": ALL}, "n_clicks"),
-    Input("explore-clear", "n_clicks"),
-    Input("explore-table", "columnState"),
+    Input("explore-clear", "n_clicks", allow_optional=True),
+    # the table is mounted only when scrolled to (lazy_slot): until then these are None
+    Input("explore-table", "columnState", allow_optional=True),
     Input("explore-preset", "value"),
-    Input("explore-asof-input", "value"),
-    Input("explore-freeze", "n_clicks"),
-    Input("explore-table", "cellClicked"),
-    State("explore-table", "paginationInfo"),
+    Input("explore-asof-input", "value", allow_optional=True),
+    Input("explore-freeze", "n_clicks", allow_optional=True),
+    Input("explore-table", "cellClicked", allow_optional=True),
+    State("explore-table", "paginationInfo", allow_optional=True),
     State("explore-state", "data"),
     prevent_initial_call=True,
 )
@@ -606,6 +614,36 @@ def _bucket_end(start: dt.date, grain: str) -> dt.date:
     return shift_periods(grain, start, 1) - dt.timedelta(days=1)
 
 
+@callback(Output("explore-drawer-slot", "children"), Input("explore-drawer-seen", "data"),
+          State("explore-state", "data"), prevent_initial_call=True)
+def mount_drawer(seen, data):
+    """The filter drawer's fields, once it is opened."""
+    if not seen:
+        raise PreventUpdate
+    con = _data.reader().cursor()
+    try:
+        options = _options(con)
+    finally:
+        con.close()
+    return drawer_fields(_state(data), options)
+
+
+def _table_in_use(state: ExploreState) -> bool:
+    """The URL holds a table position (a page, a sort, an open ticket): the analyst was
+    working in the table, so it is mounted with the page, not when scrolled to."""
+    return bool(state.ticket or state.row) or state.sort != ExploreState.sort
+
+
+@callback(Output("explore-table-slot", "children"), Input("explore-table-seen", "data"),
+          State("explore-state", "data"), prevent_initial_call=True)
+def mount_table(seen, data):
+    """The ticket table, once it comes near the window: mounting AG Grid (its theme and
+    measuring) was 0.7 s of a page load's main thread for a table below the fold."""
+    if not seen:
+        raise PreventUpdate
+    return ticket_grid(_state(data))
+
+
 # Paging (or scrolling, which stays within a page: a page is one block) replaces `row=`
 # in the current history entry instead of pushing one: paging through 40 pages would
 # otherwise take 40 Backs to undo the last filter, and the view itself has not changed.
@@ -632,19 +670,26 @@ def _shared(name: str, query, *, filters: q.TicketFilters, **params) -> pd.DataF
 
 
 @callback(
-    Output({"type": "explore-chart", "index": MATCH}, "figure"),
-    Input("explore-state", "data"),
+    Output({"type": "explore-chart-slot", "index": MATCH}, "children"),
     Input({"type": "explore-chart-seen", "index": MATCH}, "data"),
-    State({"type": "explore-chart", "index": MATCH}, "id"),
+    State("explore-state", "data"),
+    State({"type": "explore-chart-slot", "index": MATCH}, "id"),
+    # Only once seen: drawing the nine charts below the fold at load was a third of the
+    # page's CPU, and a call for each at load only to refuse it was nine requests
+    # (docs/benchmarks.md).
+    prevent_initial_call=True,
 )
-def show_chart(data, seen, chart_id):
+def show_chart(seen, data, slot):
     """One chart of the current view, once it is near the window."""
     if not seen:
-        # Drawing the nine charts below the fold at load was a third of the page's CPU
-        # (Total Blocking Time, docs/benchmarks.md); they draw when scrolled to.
         raise PreventUpdate
-    state = _state(data)
-    name = chart_id["index"]
+    return dcc.Graph(id={"type": "explore-chart", "index": slot["index"]},
+                     figure=_chart_figure(_state(data), slot["index"]),
+                     config={"displayModeBar": False})
+
+
+def _chart_figure(state: ExploreState, name: str):
+    """The figure of chart `name` (a key of CHARTS) for the view."""
     f, now = state.filters(), _now(state)
     if name == "trend":
         return figs.figure_trend(

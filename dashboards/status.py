@@ -119,15 +119,16 @@ def layout(**_query):
 def _wall_links() -> html.P:
     """Where the wall is: a newcomer should not have to guess /wall or its views."""
     views = [
+        # refresh: a full page load, the only one with the wall's scripts (app.py)
         dcc.Link(label(*MESSAGES[f"view.{v}"]), href=f"/wall/{v}", className="wall-link",
-                 id=f"status-wall-{v}")
+                 id=f"status-wall-{v}", refresh=True)
         for v in WALL_VIEWS
     ]
     return html.P(
         [
             html.Span(label("大屏", "Wall"), className="meta-key"),
             dcc.Link(label("轮播全部", "all views, rotating"), href="/wall",
-                     className="wall-link", id="status-wall"),
+                     className="wall-link", id="status-wall", refresh=True),
             *views,
         ],
         className="meta-line status-wall-links",

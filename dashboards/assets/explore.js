@@ -7,7 +7,12 @@
 
    The filter drawer (`details.explore-drawer`) stays as the user left it when a filter
    rebuilds the page (one tab's sessionStorage): picking a category leaves it open for
-   the next pick, and a closed drawer keeps the first chart in view. */
+   the next pick, and a closed drawer keeps the first chart in view. Its fields are
+   mounted when it first opens (explore_tickets.mount_drawer).
+
+   Charts below the fold are drawn, and blocks below it (the ticket table) mounted,
+   only when they come near the window: a page load spends its main thread on what is
+   on screen (Total Blocking Time, docs/benchmarks.md). */
 (function () {
     "use strict";
 
@@ -38,6 +43,10 @@
         var el = event.target;
         if (el.classList && el.classList.contains("explore-drawer")) {
             window.sessionStorage.setItem(DRAWER, el.open ? "1" : "");
+            var fields = el.querySelector("[data-seen-store]");
+            if (el.open && fields) {  // its fields are mounted when it first opens
+                reveal(fields);
+            }
         }
     }, true);  // toggle does not bubble
 
@@ -49,9 +58,10 @@
         }
     }).observe(document.documentElement, {childList: true, subtree: true});
 
-    // A ticket chart below the first is drawn once it comes within 300 px of the
-    // window: its "seen" store (explore_tickets.chart) turns true and its callback
-    // answers. Charts below the fold then cost a page load nothing (Total Blocking Time).
+    // A ticket chart is mounted and drawn once its place comes within 300 px of the
+    // window (at once for those on screen): its "seen" store (explore_tickets.chart)
+    // turns true and its callback answers with the graph. Charts below the fold then
+    // cost a page load nothing (Total Blocking Time).
     var seen = "IntersectionObserver" in window ? new IntersectionObserver(function (entries) {
         entries.forEach(function (entry) {
             // a chart of a page since rebuilt from a new URL has no store any more
@@ -80,6 +90,45 @@
     }
     new MutationObserver(watchCharts).observe(
         document.documentElement, {childList: true, subtree: true});
+
+    // A block below the fold (the ticket table: _explore_pages.lazy_slot) is mounted
+    // once it comes within 300 px of the window, or when focus enters its panel, so a
+    // keyboard user tabbing down the page gets it before reaching it.
+    function reveal(slot) {
+        if (slot.hasAttribute("data-revealed") || !slot.isConnected) {
+            return;
+        }
+        slot.setAttribute("data-revealed", "");
+        window.dash_clientside.set_props(slot.getAttribute("data-seen-store"), {data: true});
+    }
+    var near = "IntersectionObserver" in window ? new IntersectionObserver(function (entries) {
+        entries.forEach(function (entry) {
+            if (entry.isIntersecting) {
+                near.unobserve(entry.target);
+                reveal(entry.target);
+            }
+        });
+    }, {rootMargin: "300px 0px"}) : null;
+
+    function watchSlots() {
+        document.querySelectorAll(".explore-lazy:not([data-watched])").forEach(function (slot) {
+            slot.setAttribute("data-watched", "");
+            if (near) {
+                near.observe(slot);
+            } else {
+                reveal(slot);
+            }
+        });
+    }
+    new MutationObserver(watchSlots).observe(
+        document.documentElement, {childList: true, subtree: true});
+    document.addEventListener("focusin", function (event) {
+        var panel = event.target.closest && event.target.closest(".explore-panel");
+        var slot = panel && panel.querySelector(".explore-lazy:not([data-revealed])");
+        if (slot) {
+            reveal(slot);
+        }
+    });
 
     window.dash_clientside = Object.assign({}, window.dash_clientside, {
         explore: {keepTableRow: keepTableRow}

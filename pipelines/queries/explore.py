@@ -218,7 +218,7 @@ def ticket_summary(con: duckdb.DuckDBPyConnection, filters: TicketFilters, *,
     closed_count, on_time_count, overdue_count, rated_count, satisfied_count,
     closure_pct, on_time_pct, satisfaction_pct, median_close_hours.
 
-    Read from the summary marts (`summary_from_marts`) for more than a week without a
+    Read from the summary marts (`_summary_from_marts`) for more than a week without a
     community filter when they answer exactly, else (or with `from_marts=False`)
     counted from the tickets; both give the same frame.
     """
@@ -226,7 +226,7 @@ def ticket_summary(con: duckdb.DuckDBPyConnection, filters: TicketFilters, *,
     windows = summary_windows(filters, now, data_cutoff(con, now))
     cheaper = (not filters.communities
                and (filters.date_to - filters.date_from).days + 1 >= _MARTS_FROM_DAYS)
-    df = summary_from_marts(con, filters, windows) if from_marts and cheaper else None
+    df = _summary_from_marts(con, filters, windows) if from_marts and cheaper else None
     if df is None:
         params = filters.params(now)
         del params["date_from"], params["date_to"]
@@ -262,7 +262,7 @@ def _mart_period_params(w: Window, prefix: str) -> dict[str, Any]:
     return {f"{prefix}_{k}": v for k, v in p.items()}
 
 
-def summary_from_marts(con: duckdb.DuckDBPyConnection, filters: TicketFilters,
+def _summary_from_marts(con: duckdb.DuckDBPyConnection, filters: TicketFilters,
                        windows: Mapping[str, Window]) -> pd.DataFrame | None:
     """The summary's rows for `windows` (summary_windows) from the marts of migration
     0020, or None when they cannot give the exact figures: a filter they do not hold

@@ -46,8 +46,16 @@ def _open(br, url: str, charts: tuple[str, ...] | None = None):
     br.wait_for_element('[data-key="reported_count.current"]', timeout=20)
     if charts is None:
         _wait_charts(br)
+        _show_table(br)
     else:
         _wait_view(br, charts)
+
+
+def _show_table(br):
+    """Scroll to the ticket table, which is mounted when it nears the window."""
+    br.driver.execute_script(
+        "document.querySelector('.explore-table-panel').scrollIntoView({block: 'start'})")
+    br.wait_for_element("#explore-table .ag-header-row-column", timeout=20)
 
 
 # The charts drawn; the first chart not drawn yet is brought into view (a chart below

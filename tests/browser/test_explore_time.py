@@ -90,7 +90,10 @@ def _click_ticket(driver, ticket_id: str) -> None:
 
 
 def _table_ids(driver) -> list[str]:
+    # the table is mounted when scrolled to
     return driver.execute_script(
+        "var p = document.querySelector('.explore-table-panel');"
+        "if (p && !document.querySelector('#explore-table')) p.scrollIntoView();"
         "return Array.from(document.querySelectorAll('#explore-table "
         ".ag-center-cols-container .ag-row')).map(r => r.getAttribute('row-id'))"
         ".filter(Boolean);") or []

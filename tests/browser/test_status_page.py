@@ -113,6 +113,19 @@ def test_shell__wall_paths_show_no_nav(served_app, dash_br):
     assert not dash_br.find_element("#app-nav").is_displayed()
 
 
+def test_status__its_wall_link_opens_a_running_wall(served_app, dash_br):
+    """Only the wall's own page loads wall.js (app.py): the link is a full page load,
+    and the wall it opens runs its clientside loop (the clock ticks)."""
+    dash_br.driver.get(served_app["url"] + "/")
+    dash_br.wait_for_element("#status-wall", timeout=30).click()
+    dash_br.wait_for_element("#app-shell.shell--bare", timeout=10)
+    clock = dash_br.wait_for_element("#wall-clock", timeout=20)
+    first, end = clock.text, time.monotonic() + 10
+    while clock.text == first:  # the server drew the first time; wall.js ticks it
+        assert time.monotonic() < end, "the wall opened from the status page is not running"
+        time.sleep(0.2)
+
+
 def test_shell__a_page_does_not_jump_when_its_menu_appears(served_app, dash_br):
     """The site menu is there from the first paint: nothing on the page moves down after
     it drew (the shell used to start bare and shift every page 63 px, CLS 0.87). Every

@@ -149,7 +149,7 @@ def test_page_layouts__refuse_to_render_even_if_the_request_check_is_fooled(
     assert r.status_code == 200
     page = r.get_json()["response"]["_pages_content"]["children"]
     assert page["props"]["className"] == "access-refused"
-    assert find_by_id(page, "explore-table") is None
+    assert find_by_id(page, "explore-table-slot") is None
 
 
 def test_callbacks__only_the_wall_allow_list_passes_without_login(make):

@@ -52,7 +52,7 @@ def _json(value) -> str:
 
 
 def _draw(page, store: dict) -> dict[str, str]:
-    out = {c: _json(page.show_chart(store, True, {"index": c})) for c in CHARTS}
+    out = {c: _json(page.show_chart(True, store, {"index": c}).figure) for c in CHARTS}
     out["breakdown"] = _json(page.show_breakdown(store))
     return out
 
@@ -91,12 +91,12 @@ def test_a_rebuilt_page_reads_the_tickets_once_per_view(page, monkeypatch):
     # dates no other test draws: nothing for them in the shared file yet
     store = dict(_store(page, {}), date_from=(NOW.date() - dt.timedelta(days=20)).isoformat())
     for _ in range(3):  # a sort, a breakdown measure, a scroll: the page rebuilds
-        page.show_chart(store, True, {"index": "trend"})
-        page.show_chart(store, True, {"index": "category"})
+        page.show_chart(True, store, {"index": "trend"})
+        page.show_chart(True, store, {"index": "category"})
         page.show_breakdown(store)
     assert sorted(calls) == ["ticket_breakdown", "ticket_measure_breakdown",
                              "ticket_trend"]
     # another view (other dates) is computed, not served from the first one's
     later = dict(store, date_from=(NOW.date() - dt.timedelta(days=9)).isoformat())
-    page.show_chart(later, True, {"index": "trend"})
+    page.show_chart(True, later, {"index": "trend"})
     assert calls.count("ticket_trend") == 2

@@ -142,7 +142,7 @@ def test_pages__payloads_render_as_text_and_match_no_ticket(settings, client, pa
     page = r.get_json()["response"]["_pages_content"]["children"]
     # text is data inside JSON props (React escapes it); no dangerouslySetInnerHTML
     assert "dangerously" not in json.dumps(page, ensure_ascii=False)
-    assert find_by_id(page, "explore-table") is not None  # the page, not an error banner
+    assert find_by_id(page, "explore-table-slot") is not None  # the page, not an error
     state = find_by_id(page, "explore-state")["props"]["data"]
     notices = " ".join(texts(find_by_id(page, "explore-notices")))
     assert "ignored" in notices or "忽略" in notices, notices  # malformed dates are named

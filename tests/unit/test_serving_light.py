@@ -140,3 +140,35 @@ def test_compression_cache_keeps_only_static_bodies_and_at_most_its_size():
         cache.set(f"br;/_dash-component-suites/{name}.js", name.encode())
     assert cache.get("br;/_dash-component-suites/a.js") is None
     assert cache.get("br;/_dash-component-suites/c.js") == b"c"
+
+
+def _listed(client, page: str) -> list[str]:
+    """The scripts and styles `page`'s index lists, without fingerprints."""
+    html = client.get(page).get_data(as_text=True)
+    return [re.sub(r"\.v[\d_]+m[\d.]+\.", ".", u.split("?")[0])
+            for u in re.findall(r'(?:src|href)="(/[^"]+\.(?:js|css)[^"]*)"', html)]
+
+
+@pytest.mark.parametrize("page", ["/", "/explore/tickets", "/explore/accounts"])
+def test_a_page_lists_no_script_or_style_it_does_not_use__explorer_and_status(
+        client, page):
+    listed = _listed(client, page)
+    assert "/assets/explore.js" in listed and "/assets/explore.css" in listed
+    assert any("dash_ag_grid" in u for u in listed)  # client-side navigation may need it
+    assert [u for u in listed if "/assets/wall." in u or "dash_table" in u] == []
+
+
+@pytest.mark.parametrize("page", ["/wall", "/wall/map"])
+def test_a_page_lists_no_script_or_style_it_does_not_use__wall(client, page):
+    listed = _listed(client, page)
+    assert {"/assets/wall.js", "/assets/wall.css", "/assets/shell.js"} <= set(listed)
+    assert any("dash_renderer" in u for u in listed)
+    assert [u for u in listed if "/assets/explore" in u or "dash_ag_grid" in u
+            or "dash_table" in u] == []
+
+
+def test_the_charts_plotly_is_the_vendored_cartesian_bundle(client):
+    from dashboards import _plotly_bundle
+
+    body = client.get("/_dash-component-suites/plotly/package_data/plotly.min.js").data
+    assert body == _plotly_bundle.BUNDLE.read_bytes()

@@ -128,7 +128,7 @@ def test_summary_marts__equal_the_ticket_scan_for_every_window_filter_and_as_of(
         filters = q.TicketFilters(first, last, **f)
         scan = q.ticket_summary(con, filters, now=now, from_marts=False)
         windows = q.summary_windows(filters, now, data_cutoff(con, now))
-        marts = q.summary_from_marts(con, filters, windows)
+        marts = q._summary_from_marts(con, filters, windows)
         if marts is not None:
             answered += 1
             pd.testing.assert_frame_equal(marts, scan.drop(columns=LABELS),
@@ -151,7 +151,7 @@ def test_summary_marts__a_median_between_two_buckets_is_counted_from_tickets(
                    progress=False)
         c = duckdb.connect(str(settings.db_path), read_only=True)
         try:
-            return (q.summary_from_marts(c, f, q.summary_windows(f, NOW)),
+            return (q._summary_from_marts(c, f, q.summary_windows(f, NOW)),
                     q.ticket_summary(c, f, now=NOW))
         finally:
             c.close()
@@ -170,15 +170,15 @@ def test_summary_marts__a_median_between_two_buckets_is_counted_from_tickets(
                                    {"handlers": ("property",)}, {"statuses": ("open",)}])
 def test_summary_marts__a_filter_the_marts_do_not_hold_reads_the_tickets(con, other):
     f = q.TicketFilters(dt.date(2026, 10, 1), dt.date(2026, 11, 20), **other)
-    assert q.summary_from_marts(con, f, q.summary_windows(f, NOW)) is None
+    assert q._summary_from_marts(con, f, q.summary_windows(f, NOW)) is None
 
 
 def test_ticket_summary__reads_the_marts_for_more_than_a_week_without_a_community(
         con, monkeypatch):
     # shorter dates and community filters read few tickets: the scan costs no more
     asked = []
-    real = q.summary_from_marts
-    monkeypatch.setattr(q, "summary_from_marts",
+    real = q._summary_from_marts
+    monkeypatch.setattr(q, "_summary_from_marts",
                         lambda c, f, w: asked.append(f) or real(c, f, w))
     views = [q.TicketFilters(dt.date(2026, 10, 1), dt.date(2026, 11, 20)),
              q.TicketFilters(dt.date(2026, 10, 1), dt.date(2026, 11, 20),
