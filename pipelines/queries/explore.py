@@ -141,7 +141,7 @@ FILTER_FIELDS: dict[str, str] = {
 
 # /*filters_at($x)*/, /*period_counts_at($x)*/ in a query file (its own text, not a request's)
 _AT = re.compile(r"/\*(filters|period_counts)_at\((\$[a-z_]+)\)\*/")
-# /*mart_counts(cur)*/ in explore__summary_mart: that part, with that period's prefix
+# /*mart_counts(cur)*/ in explore__*_mart: that part, with that period's prefix
 _MART_PART = re.compile(r"/\*mart_(tickets|counts|hours)\((cur|prev|ly)\)\*/")
 _PERIOD_PREFIXES = (("current", "cur"), ("previous", "prev"), ("last_year", "ly"))
 # The filters the summary marts hold (migration 0020), as SQL over them and `tickets`;
@@ -172,10 +172,12 @@ def _sql(name: str, dimension: str | None = None, order_by: str | None = None,
     # filters (status) and the counts with `$now` / `$as_of` read as that parameter
     text = _AT.sub(lambda m: _fragment(f"explore_{m[1]}").replace(
         "$now" if m[1] == "filters" else "$as_of", m[2]), text)
-    # explore__summary_mart: each period's parts with its parameter prefix, then the
-    # marts' filters in use
+    # explore__*_mart: each period's parts with its parameter prefix, the judged
+    # tickets, the summary's figures, then the marts' filters in use
     text = _MART_PART.sub(lambda m: _fragment(f"explore_mart_{m[1]}").replace(
         "$p_", f"${m[2]}_"), text)
+    text = text.replace("/*mart_judged*/", _fragment("explore_mart_judged")).replace(
+        "/*summary_figures*/", _fragment("explore_summary_figures"))
     if mart_filters is not None:
         text = text.replace("/*mart_filters*/", mart_filters)
     if dimension is not None:

@@ -3,6 +3,7 @@
     -- after it and due before it
     select
         $p_order as period_order,
+        reported_on,
         reported_count,
         case when closed_on < $p_day then reported_count else 0 end as closed_count,
         case when closed_on < $p_day then on_time_count else 0 end as on_time_count,

@@ -56,15 +56,7 @@ final as (
         cast(periods.period_end as date) as period_to,
         cast(periods.period_end as timestamp) as period_end,
         cast(periods.as_of as timestamp) as as_of,
-        coalesce(reported_count, 0) as reported_count,
-        coalesce(closed_count, 0) as closed_count,
-        coalesce(on_time_count, 0) as on_time_count,
-        coalesce(overdue_count, 0) as overdue_count,
-        coalesce(rated_count, 0) as rated_count,
-        coalesce(satisfied_count, 0) as satisfied_count,
-        rate_pct(closed_count, reported_count) as closure_pct,
-        rate_pct(on_time_count, closed_count + overdue_count) as on_time_pct,
-        rate_pct(satisfied_count, rated_count) as satisfaction_pct,
+        /*summary_figures*/
         round(median_close_hours, 1) as median_close_hours,
         periods.period_order,
     from periods

@@ -35,15 +35,7 @@ counted as (
         union all
         /*mart_counts(ly)*/
         union all
-        select
-            period_order,
-            1,
-            cast(closed_at_asof(closed_at, as_of) as int),
-            cast(on_time_at_asof(closed_at, deadline_at, as_of) as int),
-            cast(coalesce(overdue_at_asof(closed_at, deadline_at, as_of), false) as int),
-            cast(satisfaction is not null as int),
-            cast(satisfaction = 'satisfied' as int),
-        from chosen
+        /*mart_judged*/
     )
     group by period_order
 ),
@@ -105,15 +97,7 @@ final as (
         cast(periods.period_end as date) as period_to,
         cast(periods.period_end as timestamp) as period_end,
         cast(periods.as_of as timestamp) as as_of,
-        coalesce(reported_count, 0) as reported_count,
-        coalesce(closed_count, 0) as closed_count,
-        coalesce(on_time_count, 0) as on_time_count,
-        coalesce(overdue_count, 0) as overdue_count,
-        coalesce(rated_count, 0) as rated_count,
-        coalesce(satisfied_count, 0) as satisfied_count,
-        rate_pct(closed_count, reported_count) as closure_pct,
-        rate_pct(on_time_count, closed_count + overdue_count) as on_time_pct,
-        rate_pct(satisfied_count, rated_count) as satisfaction_pct,
+        /*summary_figures*/
         case when low_bucket = high_bucket then low_bucket end as median_close_hours,
         low_bucket is distinct from high_bucket as median_unsettled,
         periods.period_order,
