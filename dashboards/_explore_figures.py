@@ -154,7 +154,7 @@ def pct_axis(values: Sequence, zero: bool = False) -> dict:
     return {"range": [bottom, top], "dtick": step, "tick0": 0, "ticksuffix": "%"}
 
 
-def figure_trend(df: pd.DataFrame, grain: str) -> go.Figure:
+def figure_trend(df: pd.DataFrame) -> go.Figure:
     """Tickets per period (bars) with closure and on-time rates (lines, right axis)."""
     if df.empty:
         return empty_figure()
@@ -172,12 +172,15 @@ def figure_trend(df: pd.DataFrame, grain: str) -> go.Figure:
                 customdata=starts, hovertext=hover,
                 text=[f"{int(v):,}" for v in df["reported_count"]],
                 textposition="outside" if len(df) <= 40 else "none", cliponaxis=False)
-    fig.add_scatter(x=x, y=df["closure_pct"].tolist(), name="办结率 closure %",
-                    yaxis="y2", mode="lines+markers", line={"color": _theme.MUTED},
-                    customdata=starts)
-    fig.add_scatter(x=x, y=df["on_time_pct"].tolist(), name="按时办结率 on-time %",
-                    yaxis="y2", mode="lines+markers", line={"color": PCT_COLOUR},
-                    customdata=starts)
+    # a partial bucket's rate is hollow, as its bar is hatched: a running month's young
+    # tickets are not yet closed, and its rate is not a whole month's
+    symbols = ["circle-open" if p else "circle" for p in partial]
+    for column, name, colour in (("closure_pct", "办结率 closure %", _theme.MUTED),
+                                 ("on_time_pct", "按时办结率 on-time %", PCT_COLOUR)):
+        fig.add_scatter(x=x, y=df[column].tolist(), name=name, yaxis="y2",
+                        mode="lines+markers", line={"color": colour},
+                        marker={"symbol": symbols, "size": 8}, customdata=starts,
+                        hovertext=hover)
     # 280 px: with the filter bar above, the whole chart is in view at 1366x768
     fig = _base(fig, height=280)
     fig.update_layout(
@@ -188,7 +191,7 @@ def figure_trend(df: pd.DataFrame, grain: str) -> go.Figure:
         yaxis2={"overlaying": "y", "side": "right", "showgrid": False,
                 "tickmode": "linear", "title": {"text": "%", "font": {"size": 12}},
                 **pct_axis(list(df["closure_pct"]) + list(df["on_time_pct"]))},
-        xaxis={"type": "category" if grain != "month" else "category"},
+        xaxis={"type": "category"},
         hovermode="x unified",
     )
     return fig

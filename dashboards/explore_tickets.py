@@ -693,8 +693,7 @@ def _chart_figure(state: ExploreState, name: str):
     f, now = state.filters(), _now(state)
     if name == "trend":
         return figs.figure_trend(
-            _shared("trend", q.ticket_trend, filters=f, grain=state.grain, now=now),
-            state.grain)
+            _shared("trend", q.ticket_trend, filters=f, grain=state.grain, now=now))
     if name == "close_time":
         return figs.figure_close_time(
             _shared("close_time", q.close_time_by_level, filters=f, now=now))

@@ -60,12 +60,26 @@ def test_trend_percentage_axis_fits_an_83_to_96_swing():
                        "bucket_to": pd.to_datetime(["2026-01-31", "2026-02-28"]),
                        "is_partial": [False, False], "reported_count": [10, 12],
                        "closure_pct": [83.0, 96.0], "on_time_pct": [88.0, 91.5]})
-    axis = figs.figure_trend(df, "month").layout.yaxis2
+    axis = figs.figure_trend(df).layout.yaxis2
     low, high = axis.range
     assert 75 <= low <= 83 and 96 < high <= 100
     assert axis.dtick in (1, 2, 5)  # round ticks, not 18.8, 37.6, ...
     # bars start at zero: their length is the value
     assert figs.pct_axis([83.0, 96.0], zero=True)["range"][0] == 0
+
+
+def test_trend_rates_of_a_partial_bucket_are_hollow_like_its_hatched_bar():
+    df = pd.DataFrame({"period_start": pd.to_datetime(["2026-11-01", "2026-12-01"]),
+                       "bucket_from": pd.to_datetime(["2026-11-01", "2026-12-01"]),
+                       "bucket_to": pd.to_datetime(["2026-11-30", "2026-12-03"]),
+                       "is_partial": [False, True], "reported_count": [4110, 273],
+                       "closure_pct": [98.1, 89.5], "on_time_pct": [91.8, 90.2]})
+    bars, *rates = figs.figure_trend(df).data
+    assert list(bars.marker.pattern.shape) == ["", "/"]
+    assert [r.name for r in rates] == ["办结率 closure %", "按时办结率 on-time %"]
+    for rate in rates:
+        assert list(rate.marker.symbol) == ["circle", "circle-open"]
+        assert "partial" in rate.hovertext[1] and "partial" not in rate.hovertext[0]
 
 
 def _text(component) -> str:

@@ -171,7 +171,7 @@ def test_ticket_trend__cut_buckets_are_partial_and_labelled_by_their_first_day(c
     assert str(got["bucket_to"].iloc[-1]) == "2026-11-20"
     from dashboards._explore_figures import figure_trend
 
-    bars = figure_trend(got, "month").data[0]
+    bars = figure_trend(got).data[0]
     assert list(bars.x) == ["2026-09-05", "2026-10-01", "2026-11-01"]
     assert list(bars.marker.pattern.shape) == ["/", "", "/"]
 
