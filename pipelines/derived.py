@@ -377,14 +377,18 @@ def _counted_mart(table: str, keys: tuple[str, ...]) -> Run:
         days = {"first": first, "last": last}
         con.execute(
             f"create or replace temp table _counted_moved as "
-            f"select {', '.join(f'c.{k}' for k in keys)}, "
+            f"select m.rowid as stored_row, {', '.join(f'c.{k}' for k in keys)}, "
             f"{', '.join(f'coalesce(m.{c}, 0) + c.{c} as {c}' for c in counts)} "
-            f"from _counted_delta as c left join (select * from {table} where "
+            f"from _counted_delta as c left join (select rowid, * from {table} where "
             f"reported_on between $first and $last) as m on {on}", days)
-        con.execute(f"delete from {table} as m using _counted_delta as c "
-                    f"where m.reported_on between $first and $last and {on}", days)
-        con.execute(f"insert into {table} by name select * from _counted_moved "
-                    f"where {counts[0]} > 0 order by {keys[0]}, {keys[1]}")
+        # The stored rows were found by the join above: deleting them by row id reads no
+        # key column of the mart again (a second join over its 10.7M rows of hours at
+        # 10M when a load's days span two years: 0.3 s of CPU).
+        con.execute(f"delete from {table} where rowid in "
+                    f"(select stored_row from _counted_moved)")
+        con.execute(f"insert into {table} by name select * exclude (stored_row) "
+                    f"from _counted_moved where {counts[0]} > 0 "
+                    f"order by {keys[0]}, {keys[1]}")
         con.execute("drop table _counted_delta; drop table _counted_moved")
         return []
 
