@@ -190,13 +190,12 @@ def _int64s(array: pa.Array) -> np.ndarray:
 
 
 def _day_matrix(daily: pa.Table, n_days: int) -> np.ndarray:
-    """Cells x days counts from the per-cell lists of warnings__daily_counts (zeros where
-    a day had no ticket)."""
-    index = daily["day_index"].combine_chunks()
-    reported = daily["reported"].combine_chunks()
+    """Cells x days counts from the per-cell lists of (day, count) of
+    warnings__daily_counts (zeros where a day had no ticket)."""
+    days = daily["days"].combine_chunks()
+    day_index, reported = pc.list_flatten(days).flatten()  # flatten(): offsets applied
     counts = np.zeros((daily.num_rows, n_days))
-    counts[_int64s(pc.list_parent_indices(index)),
-           _int64s(pc.list_flatten(index))] = _int64s(pc.list_flatten(reported))
+    counts[_int64s(pc.list_parent_indices(days)), _int64s(day_index)] = _int64s(reported)
     return counts
 
 

@@ -1,8 +1,9 @@
 -- Anomaly input: tickets reported per day from $day_from up to the data cut-off $cutoff,
 -- per community x category and per community x grid x category (is_grid): one row per
--- cell, its days as offsets from $day_from and their counts (days with no ticket are
--- absent: the detector counts them as 0). One grouped scan of the window's row groups,
--- never the rows; cells in a fixed order, so the same data gives the same warnings.
+-- cell, its days as offsets from $day_from with their counts, in no particular order
+-- (days with no ticket are absent: the detector counts them as 0; a list ordered by day
+-- cost a third of the query at 10M). One grouped scan of the window's row groups, never
+-- the rows; cells in a fixed order, so the same data gives the same warnings.
 with daily as (
     select
         community,
@@ -25,8 +26,7 @@ select
     community,
     coalesce(grid, '') as grid,
     category,
-    list(day_index order by day_index) as day_index,
-    list(reported order by day_index) as reported,
+    list({'day_index': day_index, 'reported': reported}) as days,
 from daily
 group by is_grid, community, grid, category
 order by is_grid, community, grid, category
