@@ -286,14 +286,28 @@ def quantiles(expected: np.ndarray, variance: np.ndarray, q) -> np.ndarray:
     return np.where(over, _nbinom_ppf(q, r, p), _poisson_ppf(q, expected))
 
 
+def _quantiles_where(where: np.ndarray, expected: np.ndarray, variance: np.ndarray, q
+                     ) -> np.ndarray:
+    """`quantiles` for the cells `where` is true, infinity (never exceeded) elsewhere.
+
+    The quantiles are the detector's costliest arithmetic (at 10M, 8,316 cells x 4 calls:
+    0.2 s of CPU, plus 0.3 s to import scipy.special): only cells that pass a cheaper
+    condition need theirs, and a load with no such cell imports no scipy at all.
+    """
+    out = np.full(len(where), np.inf)
+    if where.any():
+        out[where] = quantiles(expected[where], variance[where], q)
+    return out
+
+
 def fires(observed: np.ndarray, expected: np.ndarray, variance: np.ndarray, *,
           alpha: float, min_ratio: float, min_count: int) -> tuple[np.ndarray, np.ndarray]:
     """(fires, threshold): observed above the (1 - alpha) quantile, at least `min_ratio`
-    times the expectation and at least `min_count`."""
-    threshold = quantiles(expected, variance, 1 - alpha)
-    hit = ((observed > threshold) & (observed >= min_ratio * expected)
-           & (observed >= min_count))
-    return hit, threshold
+    times the expectation and at least `min_count`. The threshold is computed only where
+    the last two hold (infinity elsewhere)."""
+    candidate = (observed >= min_ratio * expected) & (observed >= min_count)
+    threshold = _quantiles_where(candidate, expected, variance, 1 - alpha)
+    return candidate & (observed > threshold), threshold
 
 
 def surges(w: Windows, a: dict, is_open: np.ndarray | None = None
@@ -311,11 +325,11 @@ def surges(w: Windows, a: dict, is_open: np.ndarray | None = None
     """
     week = fires(w.week_observed, w.week_expected, w.week_variance, alpha=a["alpha"],
                  min_ratio=a["min_ratio"], min_count=a["min_week"])[0]
-    week &= w.rest_observed > quantiles(w.rest_expected, w.rest_variance,
-                                        1 - a["rest_alpha"])
+    week &= w.rest_observed > _quantiles_where(week, w.rest_expected, w.rest_variance,
+                                               1 - a["rest_alpha"])
     if is_open is not None:
-        week |= is_open & (w.week_observed > quantiles(w.week_expected, w.week_variance,
-                                                       a["keep_quantile"]))
+        week |= w.week_observed > _quantiles_where(is_open, w.week_expected,
+                                                   w.week_variance, a["keep_quantile"])
     day = fires(w.day_observed, w.day_expected, w.day_variance, alpha=a["alpha_day"],
                 min_ratio=a["min_ratio"], min_count=a["min_day"])[0]
     return day & ~week, week

@@ -265,3 +265,76 @@ def test_anomaly__an_open_warning_is_kept_above_the_top_of_the_usual_range_only(
     day, week = wa.surges(w, ANOMALY_DEFAULTS, np.array([True, True, False]))
     assert week.tolist() == [True, False, False]
     assert not day.any()
+
+
+def _surges_judging_every_cell(w, a, is_open):
+    """The detector's rule (module docstring) with every quantile computed for every
+    cell: what `surges` must decide, whichever cells it computes quantiles for."""
+    from pipelines import warnings_anomalies as wa
+
+    def above(observed, expected, variance, q):
+        return observed > wa.quantiles(expected, variance, q)
+
+    week = (above(w.week_observed, w.week_expected, w.week_variance, 1 - a["alpha"])
+            & (w.week_observed >= a["min_ratio"] * w.week_expected)
+            & (w.week_observed >= a["min_week"])
+            & above(w.rest_observed, w.rest_expected, w.rest_variance, 1 - a["rest_alpha"]))
+    week |= is_open & above(w.week_observed, w.week_expected, w.week_variance,
+                            a["keep_quantile"])
+    day = (above(w.day_observed, w.day_expected, w.day_variance, 1 - a["alpha_day"])
+           & (w.day_observed >= a["min_ratio"] * w.day_expected)
+           & (w.day_observed >= a["min_day"]))
+    return day & ~week, week
+
+
+def test_anomaly__surges_are_decided_as_if_every_cell_had_its_quantiles():
+    import numpy as np
+
+    from pipelines import warnings_anomalies as wa
+    from pipelines.warnings_rules import ANOMALY_DEFAULTS
+
+    # cells from quiet to busy, counts from a dip to a surge of five times, a third of
+    # them with a warning open: each branch of the rule is met by some cells only
+    rng = np.random.default_rng(18)
+    n = 3000
+    day_exp = rng.uniform(0.2, 30.0, n)
+    week_exp = day_exp * 7
+    rest_exp = day_exp * 6
+    spread = rng.uniform(1.0, 2.5, n)
+    day_obs = rng.poisson(day_exp * rng.uniform(0.5, 5.0, n)).astype(float)
+    rest_obs = rng.poisson(rest_exp * rng.uniform(0.5, 4.0, n)).astype(float)
+    w = wa.Windows(day_obs, day_exp, day_exp * spread, day_obs + rest_obs, week_exp,
+                   week_exp * spread, rest_obs, rest_exp, rest_exp * spread)
+    is_open = rng.uniform(size=n) < 0.3
+    day, week = wa.surges(w, ANOMALY_DEFAULTS, is_open)
+    want_day, want_week = _surges_judging_every_cell(w, ANOMALY_DEFAULTS, is_open)
+    assert day.any() and week.any() and (week & is_open).any() and not week.all()
+    np.testing.assert_array_equal(week, want_week)
+    np.testing.assert_array_equal(day, want_day)
+
+
+_NO_CANDIDATE = """
+import sys
+import numpy as np
+from pipelines import warnings_anomalies as wa
+from pipelines.warnings_rules import ANOMALY_DEFAULTS
+usual = np.full(4, 20.0)
+w = wa.Windows(usual / 7, usual / 7, usual / 7, usual, usual, usual * 1.5,
+               usual * 6 / 7, usual * 6 / 7, usual * 1.5)
+day, week = wa.surges(w, ANOMALY_DEFAULTS, np.zeros(4, dtype=bool))
+print(int(day.any() or week.any()), int("scipy.special" in sys.modules))
+"""
+
+
+def test_anomaly__a_load_with_no_surge_candidate_does_not_import_scipy():
+    # importing scipy.special costs every load ~0.3 s of CPU: only a cell at least
+    # min_ratio times its expectation, or with a warning open, needs a quantile
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", _NO_CANDIDATE], cwd=root,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["0", "0"]  # nothing fired, no scipy imported
