@@ -105,6 +105,13 @@ def _enospc(*_args, **_kwargs):
     raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
 
+def _disk_full_while_copying(monkeypatch) -> None:
+    """Both ways the writer copies the warehouse (around the page cache, or through it
+    where O_DIRECT is refused) find the disk full."""
+    monkeypatch.setattr(warehouse, "_copy_direct", _enospc)
+    monkeypatch.setattr(warehouse.shutil, "copyfile", _enospc)
+
+
 @pytest.mark.parametrize("step", ["copy", "swap"])
 def test_disk_full_during_load__clear_error_and_nothing_lost(
     settings, tmp_path, monkeypatch, step
@@ -112,7 +119,7 @@ def test_disk_full_during_load__clear_error_and_nothing_lost(
     load_files(settings, "tickets", [write_csv(tmp_path / "a.csv", [ticket_row()])])
     before = digest(settings.db_path)
     if step == "copy":
-        monkeypatch.setattr(warehouse.shutil, "copyfile", _enospc)
+        _disk_full_while_copying(monkeypatch)
     else:
         monkeypatch.setattr(warehouse.os, "replace", _enospc)
     with pytest.raises(warehouse.WarehouseError) as caught:
@@ -131,7 +138,7 @@ def test_disk_full_during_load__cli_prints_one_line_not_a_traceback(
     settings, tmp_path, monkeypatch, capsys
 ):
     load_files(settings, "tickets", [write_csv(tmp_path / "a.csv", [ticket_row()])])
-    monkeypatch.setattr(warehouse.shutil, "copyfile", _enospc)
+    _disk_full_while_copying(monkeypatch)
     csv = write_csv(tmp_path / "b.csv", [ticket_row()])
     code = cli(["load", "tickets", str(csv), "--db", str(settings.db_path), "--quiet"])
     err = capsys.readouterr().err

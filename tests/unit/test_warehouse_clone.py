@@ -1,7 +1,8 @@
 """A write starts from a reflink clone of the warehouse where the filesystem offers one
-(XFS, btrfs: no bytes copied), else from a full copy (ext4, tmpfs), and nothing else
-changes: the copy is byte for byte the served file, and a clone that fails for another
-reason (a full disk) stops the write with the usual one-line error."""
+(XFS, btrfs: no bytes copied), else from a full copy written around the page cache
+(ext4), else through it (tmpfs refuses O_DIRECT), and nothing else changes: the copy is
+byte for byte the served file, and a clone that fails for another reason (a full disk)
+stops the write with the usual one-line error."""
 
 from __future__ import annotations
 
@@ -45,6 +46,7 @@ def test_clone__a_filesystem_that_clones_is_never_asked_for_a_full_copy(
 
     monkeypatch.setattr(warehouse.fcntl, "ioctl", clone)
     monkeypatch.setattr(warehouse.shutil, "copyfile", no_copy)
+    monkeypatch.setattr(warehouse, "_copy_direct", no_copy)
     _write(settings, 2)
     assert cloned and _values(settings) == [1, 2]
 
@@ -53,7 +55,7 @@ def test_clone__refused_here_so_the_copy_is_the_served_file_byte_for_byte(
         settings, tmp_path):
     _write(settings, 1)
     how = warehouse.copy_warehouse(settings.db_path, tmp_path / "copy.duckdb")
-    assert how in ("clone", "copy")
+    assert how in ("clone", "direct", "copy")
     assert (tmp_path / "copy.duckdb").read_bytes() == settings.db_path.read_bytes()
 
 
@@ -71,3 +73,39 @@ def test_clone__a_full_disk_while_cloning_stops_the_write_and_changes_nothing(
         _write(settings, 2)
     assert settings.db_path.read_bytes() == before
     assert not list(settings.db_path.parent.glob("*.writing*"))
+
+
+def test_copy__around_the_cache_is_byte_for_byte_with_an_unaligned_tail(tmp_path):
+    # two chunks of the direct copy and a tail no block size divides
+    source = tmp_path / "served.duckdb"
+    source.write_bytes(bytes(range(256)) * (2 * warehouse._DIRECT_CHUNK // 256) + b"tail" * 777)
+    try:
+        warehouse._copy_direct(source, tmp_path / "copy.duckdb")
+    except OSError as e:
+        if e.errno != errno.EINVAL:
+            raise
+        pytest.skip("this filesystem refuses O_DIRECT (tmpfs): the copy goes through "
+                    "the cache, tested below")
+    assert (tmp_path / "copy.duckdb").read_bytes() == source.read_bytes()
+
+
+def test_copy__a_filesystem_refusing_o_direct_gets_a_copy_through_the_cache(
+        settings, tmp_path, monkeypatch):
+    _write(settings, 1)
+    real_open = warehouse.os.open
+
+    def no_direct(path, flags, *args):  # what tmpfs answers to O_DIRECT
+        if flags & warehouse.os.O_DIRECT:
+            raise OSError(errno.EINVAL, "Invalid argument")
+        return real_open(path, flags, *args)
+
+    def no_clone(*args):  # nor reflinks (tmpfs)
+        raise OSError(errno.EOPNOTSUPP, "Operation not supported")
+
+    monkeypatch.setattr(warehouse.os, "open", no_direct)
+    monkeypatch.setattr(warehouse.fcntl, "ioctl", no_clone)
+    how = warehouse.copy_warehouse(settings.db_path, tmp_path / "copy.duckdb")
+    assert how == "copy"
+    assert (tmp_path / "copy.duckdb").read_bytes() == settings.db_path.read_bytes()
+    _write(settings, 2)
+    assert _values(settings) == [1, 2]
