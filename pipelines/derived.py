@@ -165,7 +165,40 @@ def _tickets_insert(con: duckdb.DuckDBPyConnection, settings: Settings) -> Inser
     return InsertExtras(workdays.DEADLINE_JOIN.format(t="t"), workdays.DEADLINE_COLUMNS)
 
 
+def _tickets_inserted(con: duckdb.DuckDBPyConnection, settings: Settings,
+                      load_id: int) -> None:
+    # Inserted straight from the file into an empty table, without deadlines: the
+    # calendar for the years of the load's tickets, as `_tickets_insert` makes it; a new
+    # calendar recomputes every deadline (all of them this load's), and the step
+    # `ticket_deadlines` fills any left without one. No replaced rows: marts rebuilt whole.
+    first, last = con.execute(
+        "select min(year(reported_at)), max(year(coalesce(closed_at, reported_at))) "
+        "from tickets where load_id = $id", {"id": load_id}).fetchall()[0]
+    this_year = local_now(settings).year
+    workdays.refresh_calendar(
+        con, settings, min(first or this_year, this_year), max(last or this_year, this_year))
+    con.execute(f"drop table if exists {REPLACED}")
+
+
 _INSERT = {"tickets": _tickets_insert}
+# What follows a load that inserted its rows straight from the file, without the extras
+# of `_INSERT` (an empty table: nothing to classify against, see loader._insert_directly).
+_INSERTED_DIRECTLY = {"tickets": _tickets_inserted}
+
+
+def can_insert_directly(source: str) -> bool:
+    """True when a load of `source` may insert its rows straight from the file: its
+    insert computes nothing on the way in, or what it computes can follow the insert."""
+    return source not in _INSERT or source in _INSERTED_DIRECTLY
+
+
+def inserted_directly(con: duckdb.DuckDBPyConnection, settings: Settings, source: str,
+                      load_id: int) -> None:
+    """After a load of `source` inserted its rows straight from the file: what
+    `insert_extras` would have computed on the way in."""
+    step = _INSERTED_DIRECTLY.get(source)
+    if step:
+        step(con, settings, load_id)
 
 
 def insert_extras(con: duckdb.DuckDBPyConnection, settings: Settings,
