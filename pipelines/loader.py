@@ -448,19 +448,24 @@ def _insert_directly(con, settings: Settings, source: Source, staged: StagedFile
     """
     parsed = _parse_natively(staged, mapping, native)
     rows = _rows_sql(source, 0, staged, mapping, params, parsed, check_controls=not clean)
-    names = ", ".join(c.target for c in source.stored)
+    extras = derived.direct_extras(con, settings, source.name)
+    names = ", ".join([c.target for c in source.stored] + list(extras.columns))
+    values = ", ".join([f"t.{c.target}" for c in source.stored]
+                       + list(extras.columns.values()))
     sql = (f"insert into {source.table} ({names}, row_hash, load_id) "
-           f"select {names}, _row_hash, $load_id from ({rows}) "
+           f"select {values}, t._row_hash, $load_id from ({rows}) t {extras.join}"
            # the message is not shown: the row is quarantined by the usual load
-           f"where case when _reason = '' then true else error('row to quarantine in "
-           f"file ' || _file_no) end")
+           f"where case when t._reason = '' then true else error('row to quarantine in "
+           f"file ' || t._file_no) end")
+    con.execute("set preserve_insertion_order = false")  # as `_apply`: order means nothing
     try:
         written = con.execute(sql, params.used_by(sql) | staged.params
                               | {"load_id": load_id}).fetchall()[0][0]
-    except duckdb.Error as e:
+    except duckdb.Error as e:  # the transaction is aborted: the writer rolls it back
         if warehouse.is_disk_full(e):
             raise
         raise _NotDirect(str(e).strip().splitlines()[0]) from None
+    con.execute("reset preserve_insertion_order")
     collect_rejects(con, staged)
     if (clean and staged.may_hold_control_characters()) or staged.cast_rejected:
         raise _NotDirect("control bytes, or timestamps not all ISO 8601")

@@ -17,11 +17,12 @@ COMPARED = ["tickets", "dim_calendar", "sla_rule", "ticket_close_hours",
 
 
 def _tickets() -> list[dict[str, str]]:
-    """Tickets of two years, every level, days before holidays, some not accepted, one
-    still open, a phone number to mask and a handler outside the choices."""
+    """Tickets of several years, every level, days before holidays, some not accepted,
+    one still open, a phone number to mask and a handler outside the choices; one older
+    and one later than the calendar a first load counts deadlines on."""
     rows = []
-    for i, day in enumerate(["2024-12-31", "2025-01-27", "2025-09-30", "2025-10-08",
-                             "2025-12-31", "2026-11-30"]):
+    for i, day in enumerate(["2012-05-04", "2024-12-31", "2025-01-27", "2025-09-30",
+                             "2025-10-08", "2025-12-31", "2026-11-30", "2027-12-31"]):
         for level in (1, 2, 3, 4):
             rows.append(ticket_row(
                 ticket_id=f"F{i}{level}", level=level, reported_at=f"{day} 09:00:00",
