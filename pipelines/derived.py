@@ -165,7 +165,61 @@ def _tickets_insert(con: duckdb.DuckDBPyConnection, settings: Settings) -> Inser
     return InsertExtras(workdays.DEADLINE_JOIN.format(t="t"), workdays.DEADLINE_COLUMNS)
 
 
+# A first load's tickets are counted on a calendar of the years a history usually spans;
+# one outside it goes in without a deadline, which the step `ticket_deadlines` then fills.
+DIRECT_CALENDAR_YEARS = 10
+
+
+def _tickets_direct_extras(con: duckdb.DuckDBPyConnection, settings: Settings) -> InsertExtras:
+    # The years of the tickets are known only once they are in: deadlines come from a
+    # calendar of the last DIRECT_CALENDAR_YEARS years (a day's row, hence a deadline
+    # counted within the calendar, does not depend on the calendar's range).
+    this_year = local_now(settings).year
+    workdays.refresh_calendar(con, settings, this_year - DIRECT_CALENDAR_YEARS, this_year)
+    workdays.stage_due_days(con)
+    return InsertExtras(workdays.DEADLINE_JOIN.format(t="t"), workdays.DEADLINE_COLUMNS)
+
+
+def _tickets_inserted(con: duckdb.DuckDBPyConnection, settings: Settings,
+                      load_id: int) -> None:
+    # Then the calendar `_tickets_insert` would have made for the loaded years, without
+    # recomputing the deadlines counted on the same days; marts rebuilt whole (no
+    # replaced rows).
+    first, last = con.execute(
+        "select min(year(reported_at)), max(year(coalesce(closed_at, reported_at))) "
+        "from tickets where load_id = $id", {"id": load_id}).fetchall()[0]
+    this_year = local_now(settings).year
+    con.execute("delete from dim_calendar")
+    workdays.refresh_calendar(
+        con, settings, min(first or this_year, this_year), max(last or this_year, this_year),
+        recompute=False)
+    con.execute(f"drop table if exists {REPLACED}")
+
+
 _INSERT = {"tickets": _tickets_insert}
+# A load that inserts its rows straight from the file (an empty table: nothing to classify
+# against, see loader._insert_directly): its extras before the insert and what follows it.
+_DIRECT = {"tickets": (_tickets_direct_extras, _tickets_inserted)}
+
+
+def can_insert_directly(source: str) -> bool:
+    """True when a load of `source` may insert its rows straight from the file: its
+    insert computes nothing on the way in, or can without the staged rows."""
+    return source not in _INSERT or source in _DIRECT
+
+
+def direct_extras(con: duckdb.DuckDBPyConnection, settings: Settings,
+                  source: str) -> InsertExtras:
+    """Before a load of `source` inserts its rows straight from the file (aliased `t`):
+    the join and columns to add, as `insert_extras` gives for staged rows."""
+    return _DIRECT[source][0](con, settings) if source in _DIRECT else InsertExtras()
+
+
+def inserted_directly(con: duckdb.DuckDBPyConnection, settings: Settings, source: str,
+                      load_id: int) -> None:
+    """After a load of `source` inserted its rows straight from the file."""
+    if source in _DIRECT:
+        _DIRECT[source][1](con, settings, load_id)
 
 
 def insert_extras(con: duckdb.DuckDBPyConnection, settings: Settings,

@@ -278,8 +278,19 @@ def _stage_sql(source: Source, file_no: int, staged: StagedFile, mapping: Mappin
 
     The first file creates `_typed`, later ones append to it, so a row's rowid follows
     file order and then row order: that is its identity and "later row" for the rest of
-    the load. `_raw` (JSON of the row's canonical text, personal data already protected)
-    is kept only for rows that will be quarantined, each value cut to MAX_CELL_CHARS.
+    the load.
+    """
+    head = "create temp table _typed as" if file_no == 0 else "insert into _typed by name"
+    return f"{head} {_rows_sql(source, file_no, staged, mapping, p, native, check_controls)}"
+
+
+def _rows_sql(source: Source, file_no: int, staged: StagedFile, mapping: Mapping,
+              p: _Params, native: set[str], check_controls: bool = True) -> str:
+    """SQL of one file's rows as the data contract makes them, in one pass: `_file_no`,
+    `_line`, typed values, `_reason` ('' when the row is good), `_raw` and `_row_hash`.
+
+    `_raw` (JSON of the row's canonical text, personal data already protected) is made
+    only for rows that will be quarantined, each value cut to MAX_CELL_CHARS.
     `check_controls`: test text cells for control characters (see `_flaw_expr`).
     """
     cells = ", ".join(f"{_cell_expr(c, staged, mapping, native)} as {c.name}__cell"
@@ -295,11 +306,9 @@ def _stage_sql(source: Source, file_no: int, staged: StagedFile, mapping: Mappin
         f"{c.name} := {_kept_raw(c, masked, native)}" if c.name in native
         else f"{c.name} := left({_kept_raw(c, masked, native)}, {MAX_CELL_CHARS})"
         for c in source.stored) + "))::varchar"
-    head = "create temp table _typed as" if file_no == 0 else "insert into _typed by name"
     # DuckDB's 64-bit hash of the stored values: ~8x faster than md5 over JSON. Should a
     # DuckDB upgrade change it, the next reload counts its rows as updated once.
     return f"""
-        {head}
         with cells as (
             select {file_no} as _file_no, {line} as _line, {cells} from {staged.relation}
         ),
@@ -397,10 +406,7 @@ def _stage(con, source: Source, files: Sequence[StagedFile], mapping: Mapping,
     `clean`: numbers of files known to hold no control characters, which skip that test.
     """
     for i, staged in enumerate(files):
-        parsed = {n for n in native if staged.can_parse_types
-                  and mapping.source_column(n) in staged.columns}
-        if staged.can_parse_types:
-            staged.parse_as({mapping.source_column(n): "TIMESTAMP" for n in parsed})
+        parsed = _parse_natively(staged, mapping, native)
         sql = _stage_sql(source, i, staged, mapping, params, parsed, i not in clean)
         try:
             con.execute(sql, params.used_by(sql) | staged.params)
@@ -410,6 +416,69 @@ def _stage(con, source: Source, files: Sequence[StagedFile], mapping: Mapping,
             raise LoadError(f"{staged.path}: cannot read "
                             f"({str(e).strip().splitlines()[0]})") from None
         collect_rejects(con, staged)
+
+
+def _parse_natively(staged: StagedFile, mapping: Mapping, native: set[str]) -> set[str]:
+    """The columns of `native` the reader of `staged` parses itself (it is told so)."""
+    parsed = {n for n in native if staged.can_parse_types
+              and mapping.source_column(n) in staged.columns}
+    if staged.can_parse_types:
+        staged.parse_as({mapping.source_column(n): "TIMESTAMP" for n in parsed})
+    return parsed
+
+
+class _NotDirect(Exception):
+    """A file inserted straight into an empty table was not as assumed (a row to
+    quarantine, a repeated key, control bytes, a timestamp the reader could not parse,
+    an error): the write is rolled back and the file loaded the usual way."""
+
+
+def _insert_directly(con, settings: Settings, source: Source, staged: StagedFile,
+                     mapping: Mapping, params: _Params, native: set[str], clean: bool,
+                     load_id: int) -> int:
+    """One file into the source's empty table in one pass, without staging it: the rows
+    as `_rows_sql` makes them, all of them good, the keys unique. Returns the rows
+    inserted; raises _NotDirect (the caller rolls back) when a row is not good, a key
+    repeats or the file may hold control bytes.
+
+    With nothing stored there is nothing to classify: every good row is new unless its
+    key repeats. A row to quarantine needs its position in the file, which only staging
+    keeps: the first one stops the insert (DuckDB's `error()`), and the load starts again
+    the usual way. So does a repeated key, found by one count of the keys inserted.
+    """
+    parsed = _parse_natively(staged, mapping, native)
+    rows = _rows_sql(source, 0, staged, mapping, params, parsed, check_controls=not clean)
+    extras = derived.direct_extras(con, settings, source.name)
+    names = ", ".join([c.target for c in source.stored] + list(extras.columns))
+    values = ", ".join([f"t.{c.target}" for c in source.stored]
+                       + list(extras.columns.values()))
+    sql = (f"insert into {source.table} ({names}, row_hash, load_id) "
+           f"select {values}, t._row_hash, $load_id from ({rows}) t {extras.join}"
+           # the message is not shown: the row is quarantined by the usual load
+           f"where case when t._reason = '' then true else error('row to quarantine in "
+           f"file ' || t._file_no) end")
+    con.execute("set preserve_insertion_order = false")  # as `_apply`: order means nothing
+    try:
+        written = con.execute(sql, params.used_by(sql) | staged.params
+                              | {"load_id": load_id}).fetchall()[0][0]
+    except duckdb.Error as e:  # the transaction is aborted: the writer rolls it back
+        if warehouse.is_disk_full(e):
+            raise
+        raise _NotDirect(str(e).strip().splitlines()[0]) from None
+    con.execute("reset preserve_insertion_order")
+    collect_rejects(con, staged)
+    if (clean and staged.may_hold_control_characters()) or staged.cast_rejected:
+        raise _NotDirect("control bytes, or timestamps not all ISO 8601")
+    # what is stored, counted apart from the insert's own count
+    stored, keys = con.execute(f"select count(*), count(distinct ({', '.join(source.key)})) "
+                               f"from {source.table} where load_id = $id",
+                               {"id": load_id}).fetchall()[0]
+    if stored != written:
+        raise RuntimeError(f"{written:,} rows inserted, but {stored:,} stored")
+    if keys != stored:
+        raise _NotDirect(f"{stored - keys:,} repeated key(s)")
+    derived.inserted_directly(con, settings, source.name, load_id)
+    return written
 
 
 @dataclass(frozen=True)
@@ -422,19 +491,24 @@ class _FileRows:
     newest: dt.datetime | None = None  # freshness: see _file_rows
 
 
+def _newest_expr(source: Source) -> str:
+    """SQL aggregate of a load's newest stamp: the source's data_time column, else its
+    version column, else its first timestamp."""
+    stamps = [c.target for c in source.stored if c.name == source.data_time] + \
+        [c.target for c in source.stored if c.name == source.version] + \
+        [c.target for c in source.stored if c.kind == "timestamp"][:1]
+    return "coalesce(" + ", ".join(f"max({s})" for s in stamps) + ")" if stamps else "null"
+
+
 def _file_rows(con, source: Source, n_files: int) -> list[_FileRows]:
     """One scan of `_typed` per load: each file's first rowid, rows to quarantine and newest
     stamp (the source's data_time column, else its version column, else its first
     timestamp). Rowids are checked to be contiguous per file, because line numbers in
     quarantine depend on it."""
-    stamps = [c.target for c in source.stored if c.name == source.data_time] + \
-        [c.target for c in source.stored if c.name == source.version] + \
-        [c.target for c in source.stored if c.kind == "timestamp"][:1]
-    newest = "coalesce(" + ", ".join(f"max({s})" for s in stamps) + ")" if stamps else "null"
     rows = {}
     for f, first, last, n, quarantined, newest_at in con.execute(
         f"select _file_no, min(rowid), max(rowid), count(*), "
-        f"count(*) filter (_reason <> ''), {newest} from _typed group by all"
+        f"count(*) filter (_reason <> ''), {_newest_expr(source)} from _typed group by all"
     ).fetchall():
         if last - first + 1 != n:
             raise RuntimeError(f"rows of file {f} are not numbered contiguously "
@@ -475,6 +549,12 @@ def _quarantine(con, source: Source, files: Sequence[StagedFile], stats: list[_F
         {"load_id": load_id, "source": source.name, "names": [str(f.path) for f in files],
          "first_rows": [f.first_row for f in stats], **found},
     )
+    _quarantine_rejected(con, source, files, load_id)
+
+
+def _quarantine_rejected(con, source: Source, files: Sequence[StagedFile],
+                         load_id: int) -> None:
+    """Store the lines the CSV reader could not split, with their reasons."""
     # A line that could not be split may hold names: keep it only for sources without them.
     withheld = source.has_personal_data
     for staged in files:
@@ -502,9 +582,9 @@ def _quarantine_examples(con, load_id: int) -> dict[str, list[tuple[int | None, 
 
 
 def _count(con, source: Source, files: Sequence[StagedFile], stats: list[_FileRows],
-           load_id: int) -> list[LoadReport]:
-    classes = {(row[0], row[1]): row[2] for row in con.execute(
-        "select _file_no, _class, count(*) from _classified group by all").fetchall()}
+           classes: dict[tuple[int, str], int], load_id: int) -> list[LoadReport]:
+    """One report per file from its rows (`stats`) and the counts of its rows not
+    inserted (`classes`, by file number and class: see `_classify_sql`)."""
     examples = _quarantine_examples(con, load_id) if any(
         r.quarantined for r in stats) or any(f.rejected for f in files) else {}
     reports = []
@@ -521,15 +601,18 @@ def _count(con, source: Source, files: Sequence[StagedFile], stats: list[_FileRo
     return reports
 
 
-def _enum_warnings(con, source: Source) -> list[str]:
+def _enum_warnings(con, source: Source, good: str = "_typed where _reason = ''",
+                   params: dict | None = None) -> list[str]:
+    """Values of lenient enums outside their choices among the load's good rows (`good`:
+    FROM and WHERE, with its `params`)."""
     warnings = []
     for col in source.stored:
         if col.kind == "enum" and not col.strict:
             rows = con.execute(
-                f"select {col.target}, count(*) from _typed where _reason = '' "
+                f"select {col.target}, count(*) from {good} "
                 f"and {col.target} is not null and not list_contains($c, {col.target}) "
                 f"group by all order by 2 desc, 1 limit 5",
-                {"c": list(col.choices)},
+                {"c": list(col.choices), **(params or {})},
             ).fetchall()
             if rows:
                 shown = ", ".join(f"{v!r} ×{n}" for v, n in rows)
@@ -687,66 +770,131 @@ def _load(settings: Settings, source_name: str, paths: Sequence[Path],
                          and Path(p).suffix.lower() in EXCEL_SUFFIXES}
         except ReadError as e:
             raise LoadError(str(e)) from None
-        with warehouse.writer(settings) as con:
-            # The CSV reader fetches its buffers one thread at a time: twice as many threads
-            # as cores keep every core busy transforming rows meanwhile (1M rows on 2
-            # cores: 2.35 -> 2.23 s; the same setting makes a bare read_csv no faster).
-            threads = con.execute("select current_setting('threads')").fetchall()[0][0]
-            con.execute(f"set threads = {2 * int(threads)}")
-            load_id = con.execute("select nextval('load_id_seq')").fetchall()[0][0]
-            files, notices = [], []
-            for i, path in enumerate(paths):
-                steps.set_postfix_str(Path(path).name)
-                staged, notice = _open_with_header(con, source, mapping, Path(path), i,
-                                                   Path(workdir.name), encoding, digests[i],
-                                                   workbooks.get(i))
-                files.append(staged)
-                notices += notice
-                steps.update()
-            native = _native_columns(source, mapping)
-            # A CSV file is hashed and scanned for control bytes while DuckDB reads it:
-            # assume it clean (the regex test costs ~10% of a load), read it again if not.
-            clean = {i for i, f in enumerate(files) if f.is_csv}
-            _stage(con, source, files, mapping, params, native, clean)
-            dirty = {i for i in clean if files[i].may_hold_control_characters()}
-            if dirty or (native and any(f.cast_rejected for f in files)):
-                # a timestamp the reader could not parse may be in another format: read
-                # every file again as text, where all formats are tried
-                logger.info("control characters or timestamps not all ISO 8601: reading "
-                            "%s again", paths)
-                con.execute("drop table _typed")
-                _stage(con, source, files, mapping, params,
-                       set() if any(f.cast_rejected for f in files) else native,
-                       clean - dirty)
-            try:
-                for staged in files:
-                    staged.check_unchanged()  # after every read of it, and its hash
-            except ReadError as e:
-                raise LoadError(str(e)) from None
-            stats = _file_rows(con, source, len(files))
-            steps.update()
-            low, high = con.execute(f"select min({source.key[0]}), max({source.key[0]}) "
-                                    "from _typed where _reason = ''").fetchall()[0]
-            con.execute(_classify_sql(source), {"low": low, "high": high})
-            steps.update()
-            _quarantine(con, source, files, stats, load_id)
-            written = _apply(con, source, load_id,
-                             derived.insert_extras(con, settings, source.name))
-            warnings = notices + _enum_warnings(con, source)
-            warnings += derived.refresh(con, settings, source.name, load_id)
-            reports = _count(con, source, files, stats, load_id)
-            accounted = sum(r.inserted + r.updated for r in reports)
-            if written != accounted:
-                raise RuntimeError(f"{written:,} rows written, but the accounting says "
-                                   f"{accounted:,}")
-            _log(con, reports, started, warnings)
-            found = _run_checks(con, source, reports)
-            for r in reports:
-                r.warnings = r.warnings + found
-            steps.update()
+        inputs = _Inputs(source, list(paths), mapping, params, encoding, Path(workdir.name),
+                         workbooks, digests, steps, started)
+        try:
+            reports = _write(settings, inputs, direct=True)
+        except _NotDirect as e:
+            logger.info("%s: not inserted straight from the file (%s): loading it the "
+                        "usual way", paths[0], e)
+            steps.reset()
+            reports = _write(settings, inputs, direct=False)
     finally:
         steps.close()
         workdir.cleanup()
     for r in reports:
         logger.info("load report: %s", r.summary().replace("\n", " |"))
     return reports
+
+
+@dataclass
+class _Inputs:
+    """What one load reads, prepared before the warehouse is opened."""
+
+    source: Source
+    paths: list[Path]
+    mapping: Mapping
+    params: _Params
+    encoding: str | None
+    workdir: Path
+    workbooks: dict[int, Path]
+    digests: list
+    steps: tqdm
+    started: dt.datetime
+
+
+def _write(settings: Settings, inputs: _Inputs, direct: bool) -> list[LoadReport]:
+    """One write of the warehouse: open the files, stage, classify and apply them, or
+    (`direct`, one file into an empty table) insert it straight (`_insert_directly`,
+    which raises _NotDirect when it cannot); then the derived tables, load_log, checks."""
+    source, paths, mapping, params = (inputs.source, inputs.paths, inputs.mapping,
+                                      inputs.params)
+    steps = inputs.steps
+    with warehouse.writer(settings) as con:
+        # The CSV reader fetches its buffers one thread at a time: twice as many threads
+        # as cores keep every core busy transforming rows meanwhile (1M rows on 2
+        # cores: 2.35 -> 2.23 s; the same setting makes a bare read_csv no faster).
+        threads = con.execute("select current_setting('threads')").fetchall()[0][0]
+        con.execute(f"set threads = {2 * int(threads)}")
+        load_id = con.execute("select nextval('load_id_seq')").fetchall()[0][0]
+        files, notices = [], []
+        for i, path in enumerate(paths):
+            steps.set_postfix_str(Path(path).name)
+            staged, notice = _open_with_header(con, source, mapping, Path(path), i,
+                                               inputs.workdir, inputs.encoding,
+                                               inputs.digests[i], inputs.workbooks.get(i))
+            files.append(staged)
+            notices += notice
+            steps.update()
+        native = _native_columns(source, mapping)
+        # A CSV file is hashed and scanned for control bytes while DuckDB reads it:
+        # assume it clean (the regex test costs ~10% of a load), read it again if not.
+        clean = {i for i, f in enumerate(files) if f.is_csv}
+        if direct and len(files) == 1 and derived.can_insert_directly(source.name) and \
+                not con.execute(f"select exists (select 1 from {source.table})"
+                                ).fetchall()[0][0]:
+            written = _insert_directly(con, settings, source, files[0], mapping, params,
+                                       native, 0 in clean, load_id)
+            _check_unchanged(files)
+            newest = con.execute(f"select {_newest_expr(source)} from {source.table} "
+                                 "where load_id = $id", {"id": load_id}).fetchall()[0][0]
+            stats, classes = [_FileRows(0, written, 0, newest)], {}
+            steps.update(2)
+            _quarantine_rejected(con, source, files, load_id)
+            warnings = notices + _enum_warnings(
+                con, source, f"{source.table} where load_id = $id", {"id": load_id})
+        else:
+            stats, classes, written = _stage_and_apply(con, settings, source, files,
+                                                       mapping, params, native, clean,
+                                                       load_id)
+            warnings = notices + _enum_warnings(con, source)
+        warnings += derived.refresh(con, settings, source.name, load_id)
+        reports = _count(con, source, files, stats, classes, load_id)
+        accounted = sum(r.inserted + r.updated for r in reports)
+        if written != accounted:
+            raise RuntimeError(f"{written:,} rows written, but the accounting says "
+                               f"{accounted:,}")
+        _log(con, reports, inputs.started, warnings)
+        found = _run_checks(con, source, reports)
+        for r in reports:
+            r.warnings = r.warnings + found
+        steps.update()
+    return reports
+
+
+def _check_unchanged(files: Sequence[StagedFile]) -> None:
+    try:
+        for staged in files:
+            staged.check_unchanged()  # after every read of it, and its hash
+    except ReadError as e:
+        raise LoadError(str(e)) from None
+
+
+def _stage_and_apply(con, settings: Settings, source: Source, files: list[StagedFile],
+                     mapping: Mapping, params: _Params, native: set[str], clean: set[int],
+                     load_id: int) -> tuple[list[_FileRows], dict, int]:
+    """Stage every file into `_typed`, classify its good rows against the stored ones,
+    quarantine the bad ones, apply the rest. Returns each file's rows, the counts of rows
+    not inserted by file and class, and the rows written."""
+    paths = [f.path for f in files]
+    _stage(con, source, files, mapping, params, native, clean)
+    dirty = {i for i in clean if files[i].may_hold_control_characters()}
+    if dirty or (native and any(f.cast_rejected for f in files)):
+        # a timestamp the reader could not parse may be in another format: read
+        # every file again as text, where all formats are tried
+        logger.info("control characters or timestamps not all ISO 8601: reading "
+                    "%s again", paths)
+        con.execute("drop table _typed")
+        _stage(con, source, files, mapping, params,
+               set() if any(f.cast_rejected for f in files) else native,
+               clean - dirty)
+    _check_unchanged(files)
+    stats = _file_rows(con, source, len(files))
+    low, high = con.execute(f"select min({source.key[0]}), max({source.key[0]}) "
+                            "from _typed where _reason = ''").fetchall()[0]
+    con.execute(_classify_sql(source), {"low": low, "high": high})
+    classes = {(row[0], row[1]): row[2] for row in con.execute(
+        "select _file_no, _class, count(*) from _classified group by all").fetchall()}
+    _quarantine(con, source, files, stats, load_id)
+    written = _apply(con, source, load_id, derived.insert_extras(con, settings, source.name))
+    return stats, classes, written

@@ -257,7 +257,8 @@ def _check_sla(settings: Settings) -> list[dict]:
 
 
 def refresh_calendar(
-    con: duckdb.DuckDBPyConnection, settings: Settings, first_year: int, last_year: int
+    con: duckdb.DuckDBPyConnection, settings: Settings, first_year: int, last_year: int,
+    recompute: bool = True,
 ) -> list[str]:
     """(Re)build dim_calendar and sla_rule; re-apply all deadlines only if they changed.
 
@@ -273,6 +274,8 @@ def refresh_calendar(
         settings: time limits (`sla`) and the optional `calendar_file`.
         first_year: the earliest year of the tickets being loaded.
         last_year: the latest year of those tickets, or the current year if later.
+        recompute: False when the stored deadlines were counted with these very days
+            and time limits already (a first load, see derived._tickets_inserted).
 
     Returns:
         One warning per year in the calendar that fell back to Monday-Friday.
@@ -329,10 +332,10 @@ def refresh_calendar(
         )
         con.execute("delete from sla_rule")
         con.executemany("insert into sla_rule values ($level, $kind, $n)", rules)
-        logger.info(
-            "calendar rebuilt %s..%s; recomputing all deadlines", first_day, last_day
-        )
-        apply_deadlines(con)
+        logger.info("calendar rebuilt %s..%s%s", first_day, last_day,
+                    "; recomputing all deadlines" if recompute else "")
+        if recompute:
+            apply_deadlines(con)
 
     warnings = calendar_warnings(con)
     for warning in warnings:

@@ -126,16 +126,17 @@ def test_load__file_rewritten_in_place_with_its_old_size_and_mtime_is_refused(
     from pipelines import loader
 
     path = _file_of(tmp_path, 100)
-    real_stage = loader._stage
+    real_rows_sql = loader._rows_sql
 
-    def stage_after_a_sneaky_writer(con, source, files, *args, **kwargs):
-        assert files[0].sha256
+    # just before the file is read, whether staged or (a first load) inserted directly
+    def read_after_a_sneaky_writer(source, file_no, staged, *args, **kwargs):
+        assert staged.sha256
         st = path.stat()
         path.write_bytes(path.read_bytes().replace(b"C0", b"X0"))
         os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))  # touch -r: ctime still moves
-        return real_stage(con, source, files, *args, **kwargs)
+        return real_rows_sql(source, file_no, staged, *args, **kwargs)
 
-    monkeypatch.setattr(loader, "_stage", stage_after_a_sneaky_writer)
+    monkeypatch.setattr(loader, "_rows_sql", read_after_a_sneaky_writer)
     with pytest.raises(LoadError, match="changed while it was being loaded"):
         load_files(settings, "tickets", [path])
 
