@@ -15,8 +15,13 @@ tickets page and its summary (KPI) callback three ways: every client asking for 
 90 days (all but the first answers are cache hits), analysts varying the window and
 community (8 windows x 5 community choices: each of the 40 views is computed once, then
 served from the shared cache), and every request a view not asked before (a 90-day
-window one day earlier each time: no cache hits). The client runs in this process, on
-the same 2 cores as the server: the figures are a floor, not a ceiling.
+window one day earlier each time: no cache hits).
+
+The client runs in this process, on the same cores as the server, and other work may
+share them too: each row also says how much CPU the client itself spent per answer, how
+much of the machine's CPU went to neither server nor client ("others", from /proc/stat)
+and the load average, so a slow row can be told from a busy machine. The figures are a
+floor, not a ceiling.
 """
 
 from __future__ import annotations
@@ -120,6 +125,15 @@ def server_cpu_seconds(pid: int) -> float:
         if int(stat.parent.name) == pid or int(fields[1]) == pid:
             ticks += int(fields[11]) + int(fields[12])  # utime, stime
     return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def machine_cpu_seconds() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine so far, every core, from Linux's
+    /proc/stat: what the server and client took plus what everything else took."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    total = sum(fields[:8])  # user .. steal (guest time is already counted in user)
+    return (total - idle) / os.sysconf("SC_CLK_TCK"), total / os.sysconf("SC_CLK_TCK")
 
 
 def _free_port() -> int:
@@ -234,8 +248,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n{what}, {args.clients} clients x {args.seconds:g} s "
               f"per scenario, {os.cpu_count()} cores\n")
         print("| scenario | requests/s | p50 ms | p95 ms | max ms | failed "
-              "| server CPU ms per answer |")
-        print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+              "| server CPU ms per answer | client CPU ms per answer "
+              "| others' CPU share | load average |")
+        print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
         today = dt.date.today()
         mix, views = summary_mix(warehouse_communities(db, 4), today)
         unique = summary_unique(today)
@@ -254,12 +269,21 @@ def main(argv: list[str] | None = None) -> int:
             # with views it will not ask for, so its cache hits are its own
             warm = (method, path, unique) if callable(body) else (method, path, body)
             run_scenario(port, *warm, 2, 2, numbers=numbers)
-            cpu = server_cpu_seconds(server.pid)
+            cpu, client = server_cpu_seconds(server.pid), time.process_time()
+            busy, total = machine_cpu_seconds()
             r = run_scenario(port, method, path, body, args.clients, args.seconds,
                              numbers=numbers if body is unique else None)
-            per_answer = (server_cpu_seconds(server.pid) - cpu) * 1000 / max(r["requests"], 1)
+            server_s = server_cpu_seconds(server.pid) - cpu
+            client_s = time.process_time() - client
+            busy2, total2 = machine_cpu_seconds()
+            # the machine's CPU spent on neither the server nor this client, as a share
+            # of all its cores' time during the scenario
+            others = max(0.0, (busy2 - busy) - server_s - client_s) / max(total2 - total, 1e-9)
+            answers = max(r["requests"], 1)
             print(f"| {name} | {r['rps']:.0f} | {r['p50_ms']:.0f} | {r['p95_ms']:.0f} | "
-                  f"{r['max_ms']:.0f} | {r['failures']} | {per_answer:.0f} |", flush=True)
+                  f"{r['max_ms']:.0f} | {r['failures']} | {server_s * 1000 / answers:.0f} | "
+                  f"{client_s * 1000 / answers:.1f} | {others:.0%} | "
+                  f"{os.getloadavg()[0]:.1f} |", flush=True)
     finally:
         server.terminate()
         server.wait(timeout=30)
