@@ -274,8 +274,10 @@ def main(argv: list[str] | None = None) -> int:
         communities = warehouse_communities(db, 4)
         mix, views = summary_mix(communities, today)
         # the same views judged at a pinned minute, then asked at the next one: what each
-        # minute's first visitors cost
-        asked = local_now(Settings()).replace(second=0, microsecond=0)
+        # minute's first visitors cost. Minutes already past, so that no other scenario,
+        # judged at the clock's minute, has asked for them before
+        asked = local_now(Settings()).replace(second=0, microsecond=0) - dt.timedelta(
+            minutes=10)
         mix_asked, _ = summary_mix(communities, today, asked)
         mix_next, _ = summary_mix(communities, today, asked + dt.timedelta(minutes=1))
         unique = summary_unique(today)
