@@ -11,12 +11,18 @@ and its workers, from /proc: Linux) per scenario as a markdown table.
 
 Scenarios: a wall's version poll (what every wall sends every few seconds), a full wall
 render (what a wall sends after a data change), the status page, the explorer's
-tickets page and its summary (KPI) callback three ways: every client asking for the same
+tickets page and its summary (KPI) callback four ways: every client asking for the same
 90 days (all but the first answers are cache hits), analysts varying the window and
 community (8 windows x 5 community choices: each of the 40 views is computed once, then
-served from the shared cache), and every request a view not asked before (a 90-day
-window one day earlier each time: no cache hits). The client runs in this process, on
-the same 2 cores as the server: the figures are a floor, not a ceiling.
+served from the shared cache), the same 40 views asked a minute after each was first
+asked (what each minute's first visitors cost), and every request a view not asked
+before (a 90-day window one day earlier each time: no cache hits).
+
+The client runs in this process, on the same cores as the server, and other work may
+share them too: each row also says how much CPU the client itself spent per answer, how
+much of the machine's CPU went to neither server nor client ("others", from /proc/stat)
+and the load average, so a slow row can be told from a busy machine. The figures are a
+floor, not a ceiling.
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from pipelines.settings import Settings, local_now  # noqa: E402
 from tests.serving_helpers import pages_request, summary_request  # noqa: E402
 
 SCENARIOS = {
@@ -55,6 +62,7 @@ SCENARIOS = {
                         dt.date.today().isoformat())),
     # the two below are filled in by main() with the warehouse's communities
     "explorer summary, analysts' windows x communities (40 views, cache hits)": None,
+    "explorer summary, analysts' views the minute after they were asked (40 views)": None,
     "explorer summary, every request a new 90-day window (no cache hits)": None,
     "healthz": ("GET", "/healthz", None),
 }
@@ -72,16 +80,18 @@ def analyst_windows(today: dt.date) -> list[tuple[dt.date, dt.date]]:
             (today.replace(month=1, day=1), today)]
 
 
-def summary_mix(communities: list[str], today: dt.date):
+def summary_mix(communities: list[str], today: dt.date, asof: dt.datetime | None = None):
     """Request k's body: the k-th of every (window, community or none) pair, in a fixed
-    shuffled order, so concurrent clients ask for different views and come back to them."""
+    shuffled order, so concurrent clients ask for different views and come back to them
+    (judged at `asof`, else the server's now)."""
     views = [(w, c) for w in analyst_windows(today) for c in [None, *communities]]
     order = sorted(range(len(views)), key=lambda i: (i * 7919) % len(views))
+    at = asof.isoformat(timespec="minutes") if asof is not None else None
 
     def body(k: int) -> dict:
         (start, end), community = views[order[k % len(views)]]
         return summary_request(start.isoformat(), end.isoformat(),
-                               {"community": [community]} if community else None)
+                               {"community": [community]} if community else None, asof=at)
 
     return body, len(views)
 
@@ -122,10 +132,34 @@ def server_cpu_seconds(pid: int) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def machine_cpu_seconds() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine so far, every core, from Linux's
+    /proc/stat: what the server and client took plus what everything else took."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    total = sum(fields[:8])  # user .. steal (guest time is already counted in user)
+    return (total - idle) / os.sysconf("SC_CLK_TCK"), total / os.sysconf("SC_CLK_TCK")
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def ask_each(port: int, path: str, body, n: int) -> None:
+    """POST `body(0)` .. `body(n - 1)` one after another (a scenario's views, first asked)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        for k in range(n):
+            conn.request("POST", path, body=json.dumps(body(k)).encode(),
+                         headers={"Content-Type": "application/json"})
+            r = conn.getresponse()
+            r.read()
+            if r.status != 200:
+                raise RuntimeError(f"asking view {k} answered {r.status}")
+    finally:
+        conn.close()
 
 
 def run_scenario(port: int, method: str, path: str, body, clients: int, seconds: float,
@@ -200,7 +234,6 @@ def main(argv: list[str] | None = None) -> int:
     db = args.db
     if db is None:
         from benchmarks.generate import build_warehouse
-        from pipelines.settings import Settings
 
         db = workdir / "w.duckdb"
         settings = Settings(db_path=db, secret="loadtest", secret_file=workdir / "k")
@@ -234,16 +267,27 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n{what}, {args.clients} clients x {args.seconds:g} s "
               f"per scenario, {os.cpu_count()} cores\n")
         print("| scenario | requests/s | p50 ms | p95 ms | max ms | failed "
-              "| server CPU ms per answer |")
-        print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+              "| server CPU ms per answer | client CPU ms per answer "
+              "| others' CPU share | load average |")
+        print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
         today = dt.date.today()
-        mix, views = summary_mix(warehouse_communities(db, 4), today)
+        communities = warehouse_communities(db, 4)
+        mix, views = summary_mix(communities, today)
+        # the same views judged at a pinned minute, then asked at the next one: what each
+        # minute's first visitors cost. Minutes already past, so that no other scenario,
+        # judged at the clock's minute, has asked for them before
+        asked = local_now(Settings()).replace(second=0, microsecond=0) - dt.timedelta(
+            minutes=10)
+        mix_asked, _ = summary_mix(communities, today, asked)
+        mix_next, _ = summary_mix(communities, today, asked + dt.timedelta(minutes=1))
         unique = summary_unique(today)
         scenarios = dict(SCENARIOS)
         for name in scenarios:
             if "analysts' windows" in name:
                 scenarios[name] = ("POST", "/_dash-update-component", mix)
                 assert f"({views} views" in name, name
+            elif "the minute after" in name:
+                scenarios[name] = ("POST", "/_dash-update-component", mix_next)
             elif "no cache hits" in name:
                 scenarios[name] = ("POST", "/_dash-update-component", unique)
         numbers = itertools.count()  # the unique windows' numbers run on across warm-ups
@@ -254,12 +298,23 @@ def main(argv: list[str] | None = None) -> int:
             # with views it will not ask for, so its cache hits are its own
             warm = (method, path, unique) if callable(body) else (method, path, body)
             run_scenario(port, *warm, 2, 2, numbers=numbers)
-            cpu = server_cpu_seconds(server.pid)
+            if body is mix_next:  # every view asked once, a minute before
+                ask_each(port, path, mix_asked, views)
+            cpu, client = server_cpu_seconds(server.pid), time.process_time()
+            busy, total = machine_cpu_seconds()
             r = run_scenario(port, method, path, body, args.clients, args.seconds,
                              numbers=numbers if body is unique else None)
-            per_answer = (server_cpu_seconds(server.pid) - cpu) * 1000 / max(r["requests"], 1)
+            server_s = server_cpu_seconds(server.pid) - cpu
+            client_s = time.process_time() - client
+            busy2, total2 = machine_cpu_seconds()
+            # the machine's CPU spent on neither the server nor this client, as a share
+            # of all its cores' time during the scenario
+            others = max(0.0, (busy2 - busy) - server_s - client_s) / max(total2 - total, 1e-9)
+            answers = max(r["requests"], 1)
             print(f"| {name} | {r['rps']:.0f} | {r['p50_ms']:.0f} | {r['p95_ms']:.0f} | "
-                  f"{r['max_ms']:.0f} | {r['failures']} | {per_answer:.0f} |", flush=True)
+                  f"{r['max_ms']:.0f} | {r['failures']} | {server_s * 1000 / answers:.0f} | "
+                  f"{client_s * 1000 / answers:.1f} | {others:.0%} | "
+                  f"{os.getloadavg()[0]:.1f} |", flush=True)
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -141,8 +141,10 @@ FILTER_FIELDS: dict[str, str] = {
 
 # /*filters_at($x)*/, /*period_counts_at($x)*/ in a query file (its own text, not a request's)
 _AT = re.compile(r"/\*(filters|period_counts)_at\((\$[a-z_]+)\)\*/")
-# /*mart_counts(cur)*/ in explore__*_mart: that part, with that period's prefix
-_MART_PART = re.compile(r"/\*mart_(tickets|counts|hours)\((cur|prev|ly)\)\*/")
+# /*mart_counts(cur)*/ in explore__*_mart, /*changes_part(cur)*/ in
+# explore__summary_changes: that part, with that period's prefix
+_PERIOD_PART = re.compile(
+    r"/\*(mart_tickets|mart_counts|mart_hours|changes_part)\((cur|prev|ly)\)\*/")
 _PERIOD_PREFIXES = (("current", "cur"), ("previous", "prev"), ("last_year", "ly"))
 # The filters the summary marts hold (migration 0020), as SQL over them and `tickets`;
 # any other filter reads the tickets. Only those in use are spliced: binding the unused
@@ -150,6 +152,13 @@ _PERIOD_PREFIXES = (("current", "cur"), ("previous", "prev"), ("last_year", "ly"
 _MART_FILTERS = {"communities": "list_contains($communities, community)",
                  "categories": "list_contains($categories, category)",
                  "levels": "list_contains($levels, level)"}
+# The view's filters but status over `tickets` (explore__summary_changes): only those in
+# use are spliced, as for the marts (binding the others cost 6 of its 15 ms at 10M).
+_TICKET_FILTERS = {**_MART_FILTERS,
+                   "grids": "list_contains($grids, grid)",
+                   "compounds": "list_contains($compounds, compound)",
+                   "sources": "list_contains($sources, source)",
+                   "handlers": "list_contains($handlers, handler)"}
 # The marts' rows per filter in use (their `rollup`, grouping(community, category, level)):
 # categories or levels alone read their own grain, none the totals, else the finest rows.
 _ROLLUPS = {(): 7, ("categories",): 5, ("levels",): 6}
@@ -165,21 +174,23 @@ def _fragment(name: str) -> str:
 
 
 def _sql(name: str, dimension: str | None = None, order_by: str | None = None,
-         mart_filters: str | None = None) -> str:
+         mart_filters: str | None = None, ticket_filters: str | None = None) -> str:
     """Query text with its constant fragments spliced in (allow-listed keys only)."""
     text = sql_text(name).replace("/*filters*/", _fragment("explore_filters"))
     # explore__summary judges each compared period at its own as-of parameter: the
     # filters (status) and the counts with `$now` / `$as_of` read as that parameter
     text = _AT.sub(lambda m: _fragment(f"explore_{m[1]}").replace(
         "$now" if m[1] == "filters" else "$as_of", m[2]), text)
-    # explore__*_mart: each period's parts with its parameter prefix, the judged
-    # tickets, the summary's figures, then the marts' filters in use
-    text = _MART_PART.sub(lambda m: _fragment(f"explore_mart_{m[1]}").replace(
+    # explore__*_mart, explore__summary_changes: each period's parts with its parameter
+    # prefix, the judged tickets, the summary's figures, then the filters in use
+    text = _PERIOD_PART.sub(lambda m: _fragment(f"explore_{m[1]}").replace(
         "$p_", f"${m[2]}_"), text)
     text = text.replace("/*mart_judged*/", _fragment("explore_mart_judged")).replace(
         "/*summary_figures*/", _fragment("explore_summary_figures"))
     if mart_filters is not None:
         text = text.replace("/*mart_filters*/", mart_filters)
+    if ticket_filters is not None:
+        text = text.replace("/*ticket_filters*/", ticket_filters)
     if dimension is not None:
         text = text.replace("/*dimension*/", DIMENSIONS[dimension])
     if order_by is not None:
@@ -240,6 +251,42 @@ def ticket_summary(con: duckdb.DuckDBPyConnection, filters: TicketFilters, *,
     df["label_zh"] = [windows[p].label("zh") for p in df["period"]]
     df["label_en"] = [windows[p].label("en") for p in df["period"]]
     return df
+
+
+def summary_moved(con: duckdb.DuckDBPyConnection, filters: TicketFilters,
+                  frame: pd.DataFrame, *, judged_at: dt.datetime,
+                  now: dt.datetime) -> pd.DataFrame | None:
+    """`frame`, the summary `ticket_summary(con, filters, now=judged_at)` gave, as
+    `ticket_summary(con, filters, now=now)` gives it (`now` later), or None when it may
+    differ and must be computed.
+
+    Only its `as_of` column moves when, between the two instants, no ticket was reported
+    (the data cut-off and so the periods' dates stay) and none of the periods' tickets
+    closed or fell due between its two as-ofs (explore__summary_changes.sql): the
+    summary judges tickets by nothing else. About 12 ms of CPU at 10M where computing a
+    summary takes 50 to 100 (docs/benchmarks.md).
+    """
+    cutoff = data_cutoff(con, now)
+    if cutoff is None or now <= judged_at or cutoff != data_cutoff(con, judged_at):
+        return None
+    before, after = summary_windows(filters, judged_at, cutoff), summary_windows(
+        filters, now, cutoff)
+    if any(replace(before[p], as_of=after[p].as_of) != after[p] for p in after):
+        return None
+    # status is judged at the as-of too: left out (the SQL says why)
+    used = tuple(f for f in _TICKET_FILTERS if getattr(filters, f))
+    params: dict[str, Any] = {f: list(getattr(filters, f)) for f in used}
+    for name, prefix in _PERIOD_PREFIXES:
+        params.update(after[name].params(prefix + "_"))
+        params[f"{prefix}_since"] = before[name].as_of
+    (changed,), = _execute(
+        con, "explore__summary_changes", params,
+        ticket_filters=" and ".join(_TICKET_FILTERS[f] for f in used) or "true").fetchall()
+    if changed:
+        return None
+    moved = frame.copy()
+    moved["as_of"] = [after[p].as_of for p in moved["period"]]
+    return moved
 
 
 def _mart_period_params(w: Window, prefix: str) -> dict[str, Any]:

@@ -21,6 +21,7 @@ and not shared, and the first failure in each process is logged as a warning.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import hashlib
 import logging
@@ -38,6 +39,8 @@ import pyarrow.ipc as ipc
 from pipelines.queries import RESULTS, _freeze
 
 logger = logging.getLogger(__name__)
+
+_JUDGED_AT = b"judged_at"  # Arrow schema metadata: the instant a judged frame is as of
 
 _SCHEMA = """
 create table if not exists results (
@@ -76,8 +79,7 @@ class SharedResults:
             logger.warning("results not shared between workers (%s %s failed: %s); "
                            "each worker computes its own", what, self.path, e)
 
-    def get(self, key: str) -> pd.DataFrame | None:
-        """The frame stored under `key`, or None (missing, expired or unreadable)."""
+    def _table(self, key: str) -> pa.Table | None:
         try:
             with self._lock:
                 row = self._connection().execute(
@@ -86,13 +88,30 @@ class SharedResults:
         except (sqlite3.Error, OSError) as e:
             self._failed("reading", e)
             return None
-        if row is None:
-            return None
-        return ipc.open_stream(row[0]).read_all().to_pandas()
+        return None if row is None else ipc.open_stream(row[0]).read_all()
 
-    def put(self, key: str, frame: pd.DataFrame) -> None:
-        """Store `frame` under `key` and delete expired entries."""
+    def get(self, key: str) -> pd.DataFrame | None:
+        """The frame stored under `key`, or None (missing, expired or unreadable)."""
+        table = self._table(key)
+        return None if table is None else table.to_pandas()
+
+    def get_judged(self, key: str) -> tuple[pd.DataFrame, dt.datetime] | None:
+        """The frame stored under `key` with the instant it was judged at (`put`'s
+        `judged_at`), or None (missing, expired, unreadable or stored without one)."""
+        table = self._table(key)
+        judged = (table.schema.metadata or {}).get(_JUDGED_AT) if table is not None else None
+        if judged is None:
+            return None
+        return table.to_pandas(), dt.datetime.fromisoformat(judged.decode())
+
+    def put(self, key: str, frame: pd.DataFrame, judged_at: dt.datetime | None = None
+            ) -> None:
+        """Store `frame` under `key` (with the instant it was judged at, if given) and
+        delete expired entries."""
         table = pa.Table.from_pandas(frame, preserve_index=False)
+        if judged_at is not None:
+            table = table.replace_schema_metadata(
+                {**table.schema.metadata, _JUDGED_AT: judged_at.isoformat().encode()})
         sink = pa.BufferOutputStream()
         with ipc.new_stream(sink, table.schema) as writer:
             writer.write_table(table)
@@ -145,3 +164,41 @@ def shared_frame(store: SharedResults | None, name: str, source: tuple,
 
     # in this process: single flight, and a hit costs no read of the file
     return RESULTS.get_or_compute(("shared", frozen), load)
+
+
+def shared_judged_frame(store: SharedResults | None, name: str, source: tuple,
+                        compute: Callable[[], pd.DataFrame],
+                        move: Callable[[pd.DataFrame, dt.datetime], pd.DataFrame | None],
+                        *, now: dt.datetime, **params: Any) -> pd.DataFrame:
+    """`compute()`'s frame judged at `now`, shared like `shared_frame`, and judged again
+    at a later `now` from the stored one when `move` can vouch for it.
+
+    A frame judged at an instant (the explorer summary: closed, overdue "as of" then) is
+    keyed without it; the instant it was judged at is stored with it. Asked at a later
+    `now`, `move(frame, judged_at)` gives the frame judged at `now` (e.g. only its
+    instant changes, nothing it counts happened between), or None, and it is computed:
+    the next minute's first visitor pays for a check, not for the frame, and is never
+    shown a figure that has since changed.
+
+    Args:
+        store, name, source, **params: as for `shared_frame` (`now` excluded).
+        compute: reads the frame judged at `now`.
+        move: the stored frame judged at `now`, given it and when it was judged, or None.
+        now: the instant judged at.
+    """
+    view = (name, source, _freeze(params))
+    key = hashlib.sha256(repr((_code(), "judged", view)).encode()).hexdigest()
+
+    def load() -> pd.DataFrame:
+        found = store.get_judged(key) if store is not None else None
+        if found is not None and found[1] == now:
+            return found[0]
+        frame = move(*found) if found is not None and found[1] < now else None
+        if frame is None:
+            frame = compute()
+        if store is not None:
+            store.put(key, frame, judged_at=now)
+        return frame
+
+    # in this process: single flight, and a hit in the same minute costs no read
+    return RESULTS.get_or_compute(("shared", view, now), load)

@@ -8,6 +8,7 @@ in-process cache emptied, which is what another gunicorn worker has.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import os
 import shutil
@@ -80,6 +81,36 @@ def test_summary__a_second_worker_reads_the_first_workers_answer(served, setting
     assert len(computed) == 1
     assert second.get_json() == first.get_json()
     assert cell(second.get_json(), "reported_count.current") == "3"
+
+
+def test_summary__a_minute_later_it_is_judged_again_from_the_first_answer(
+        served, settings):
+    """The next minute's first visitor: nothing the summary counts happened in between,
+    so it is not computed again, and it says the later instant, as computed it would."""
+    client, computed = served
+    # after the tickets were reported (an hour ago) and closed, and away from midnight,
+    # where their deadlines fall
+    t0 = local_now(settings).replace(second=0, microsecond=0) - dt.timedelta(minutes=20)
+    if t0.date() != (t0 + dt.timedelta(minutes=2)).date():
+        t0 -= dt.timedelta(minutes=5)
+    t1 = t0 + dt.timedelta(minutes=1)
+
+    def ask(at):
+        return client.post("/_dash-update-component", json=summary_request(
+            (t0 - dt.timedelta(days=1)).date().isoformat(), t0.date().isoformat(),
+            asof=at.isoformat()))
+
+    assert ask(t0).status_code == 200
+    later = ask(t1)
+    assert later.status_code == 200 and len(computed) == 1
+    assert f"judged at {t1:%Y-%m-%d %H:%M}" in json.dumps(later.get_json(),
+                                                          ensure_ascii=False)
+
+    queries.RESULTS.clear()  # another process, and nothing stored: computed at t1
+    _data._results = SharedResults(_data.results().path.with_name("other.results"))
+    fresh = ask(t1)
+    assert len(computed) == 2
+    assert later.get_json() == fresh.get_json()
 
 
 def test_summary__a_replaced_warehouse_file_is_never_answered_from_the_old_one(
