@@ -5,8 +5,10 @@ change, chart click, chip removal or table header sort writes a new URL through
 `explore-url`'s href (refresh="callback-nav"), and Dash Pages rebuilds this layout from
 it. Back therefore undoes a filter, and a copied link reproduces the view. Paging the
 table only replaces `row=` in the current URL (dashboards/assets/explore.js).
-Each chart, the summary and the table page are separate callbacks, each calling one
-query function (pipelines/queries/explore.py).
+The first chart, the summary and the breakdown table are built with the page (as
+callbacks they were three requests after it, docs/benchmarks.md); each chart below
+them, and each block of the table, is a callback when it nears the window. Each calls
+one query function (pipelines/queries/explore.py).
 """
 
 from __future__ import annotations
