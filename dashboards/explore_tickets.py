@@ -5,8 +5,10 @@ change, chart click, chip removal or table header sort writes a new URL through
 `explore-url`'s href (refresh="callback-nav"), and Dash Pages rebuilds this layout from
 it. Back therefore undoes a filter, and a copied link reproduces the view. Paging the
 table only replaces `row=` in the current URL (dashboards/assets/explore.js).
-Each chart, the summary and the table page are separate callbacks, each calling one
-query function (pipelines/queries/explore.py).
+The first chart, the summary and the breakdown table are built with the page (as
+callbacks they were three requests after it, docs/benchmarks.md); each chart below
+them, and each block of the table, is a callback when it nears the window. Each calls
+one query function (pipelines/queries/explore.py).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from dashboards._explore_state import (LIST_KEYS, MEASURES, PAGE_SIZE, ExploreSt
 from dashboards._explore_time import (apply_time, frozen_banner, instant_controls,
                                       preset_control, ticket_search)
 from dashboards._explore_timeline import timeline
+from dashboards._serving import error_reference
 from pipelines import queries
 from pipelines.dimensions import label as label_of
 from pipelines.metrics.windows import shift_periods
@@ -205,7 +208,7 @@ def breakdown_panel(state: ExploreState, search: str) -> html.Section:
                                className="explore-radio")],
                           className="filter")],
                 className="explore-filters explore-breakdown-controls"),
-            dcc.Loading(html.Div(id="explore-breakdown"), type="dot"),
+            html.Div(_guarded("breakdown", breakdown, state), id="explore-breakdown"),
         ],
         className="panel explore-panel explore-panel--wide", id="explore-panel-breakdown",
     )
@@ -443,8 +446,12 @@ def layout(**query):
                       filters, chip_row],
                      className="explore-bar"),
             controls,
-            html.Div(panel("trend", search, chart("trend"), wide=True),
-                     className="explore-charts"),
+            # the first chart, the summary and the breakdown table come with the page:
+            # as callbacks they were three more requests after it, and each answer more
+            # work for the Dash renderer over every component (docs/benchmarks.md)
+            html.Div(panel("trend", search, html.Div(
+                _guarded("trend", drawn_chart, state, "trend"),
+                className="explore-graph"), wide=True), className="explore-charts"),
             html.Section(
                 [html.Div([html.H2(label("概况与对比", "Summary and comparison"),
                                    className="panel-title"),
@@ -454,7 +461,7 @@ def layout(**query):
                                "% = 变化 ÷ 对比期。统计时点之后的办结不计。"),
                                download_link("summary", search)],
                                className="panel-tools")], className="panel-head"),
-                 dcc.Loading(html.Div(id="explore-summary"), type="dot")],
+                 html.Div(_guarded("summary", summary, state), id="explore-summary")],
                 className="panel explore-panel explore-panel--wide",
                 id="explore-panel-summary"),
             breakdown_panel(state, search),
@@ -683,9 +690,13 @@ def show_chart(seen, data, slot):
     """One chart of the current view, once it is near the window."""
     if not seen:
         raise PreventUpdate
-    return dcc.Graph(id={"type": "explore-chart", "index": slot["index"]},
-                     figure=_chart_figure(_state(data), slot["index"]),
-                     config={"displayModeBar": False})
+    return drawn_chart(_state(data), slot["index"])
+
+
+def drawn_chart(state: ExploreState, name: str) -> dcc.Graph:
+    """Chart `name` (a key of CHARTS) of the view, drawn."""
+    return dcc.Graph(id={"type": "explore-chart", "index": name},
+                     figure=_chart_figure(state, name), config={"displayModeBar": False})
 
 
 def _chart_figure(state: ExploreState, name: str):
@@ -704,11 +715,9 @@ def _chart_figure(state: ExploreState, name: str):
                                  horizontal=dimension != "level")
 
 
-@callback(Output("explore-breakdown", "children"), Input("explore-state", "data"))
-def show_breakdown(data):
-    """The breakdown table of the current view (the rows its files hold), or with a
-    second dimension and `bview=heatmap`, the same cells as a heatmap."""
-    state = _state(data)
+def breakdown(state: ExploreState):
+    """The breakdown table of the view (the rows its files hold), or with a second
+    dimension and `bview=heatmap`, the same cells as a heatmap."""
     df = _shared("measure_breakdown", q.ticket_measure_breakdown, filters=state.filters(),
                  breakdown=state.breakdown(), now=_now(state))
     table = breakdown_table(df, state.breakdown())
@@ -759,10 +768,9 @@ def show_breakdown(data):
                     className="explore-breakdown-scroll")
 
 
-@callback(Output("explore-summary", "children"), Input("explore-state", "data"))
-def show_summary(data):
-    """KPIs of the period against the previous period and the same period last year."""
-    state = _state(data)
+def summary(state: ExploreState):
+    """KPIs of the view's period against the previous period and the same period last
+    year."""
     filters, now = state.filters(), _now(state)
     con, identity = _data.reader().snapshot()
     try:
@@ -830,6 +838,18 @@ def show_summary(data):
                              "No tickets match these filters"),
                        className="empty-state explore-empty", id="explore-empty"), table]
     return table
+
+
+def _guarded(what: str, build, *args):
+    """`build(*args)`, or where the warehouse cannot answer, the panel says so with a
+    reference to the log line: the rest of the page still shows (as when each panel
+    was its own callback)."""
+    try:
+        return build(*args)
+    except (WarehouseError, QueryError, duckdb.Error):
+        ref = error_reference()
+        logger.exception("explorer %s failed [ref %s]", what, ref)
+        return unavailable(f"编号 reference {ref}", id=f"explore-{what}-unavailable")
 
 
 def _missing(v) -> bool:

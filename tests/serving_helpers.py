@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 PAGES_OUTPUT = ".._pages_content.children..._pages_store.data.."
 
@@ -70,16 +71,11 @@ def table_rows(table: dict) -> list[list[str]]:
 
 def summary_request(date_from: str, date_to: str, values: dict | None = None,
                     asof: str | None = None) -> dict:
-    """The `_dash-update-component` body of the explorer's summary (KPI) callback for a
-    view of those dates and filters (`values`: URL key -> list), judged at `asof`."""
-    state = {"date_from": date_from, "date_to": date_to, "values": values or {},
-             "grain": "month", "measure": "reported", "sort": "reported_at:desc"}
+    """The `_dash-update-component` body that renders the ticket explorer for a view of
+    those dates and filters (`values`: URL key -> list), judged at `asof`: the page
+    comes with its summary (KPI) table, computed as the page is built."""
+    pairs = [("from", date_from), ("to", date_to)]
+    pairs += [(key, value) for key, listed in (values or {}).items() for value in listed]
     if asof is not None:
-        state["asof"] = asof
-    return {
-        "output": "explore-summary.children",
-        "outputs": {"id": "explore-summary", "property": "children"},
-        "inputs": [{"id": "explore-state", "property": "data", "value": state}],
-        "changedPropIds": ["explore-state.data"],
-        "state": [],
-    }
+        pairs.append(("asof", asof))
+    return pages_request("/explore/tickets", "?" + urlencode(pairs))

@@ -161,7 +161,7 @@ def test_callbacks__only_the_wall_allow_list_passes_without_login(make):
               "state": [{"id": "wall-config", "property": "data", "value": None}]}
     assert client.post("/_dash-update-component", json=redraw).status_code == 200
     # Output ids a client can choose do not make a callback the wall's.
-    for output in ("explore-summary.children", "wall-fake.children",
+    for output in ("explore-table-slot.children", "wall-fake.children",
                    "explore-table.getRowsResponse", "nope.children"):
         body = {**redraw, "output": output}
         assert client.post("/_dash-update-component", json=body).status_code == 401

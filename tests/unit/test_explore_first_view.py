@@ -53,7 +53,7 @@ def _json(value) -> str:
 
 def _draw(page, store: dict) -> dict[str, str]:
     out = {c: _json(page.show_chart(True, store, {"index": c}).figure) for c in CHARTS}
-    out["breakdown"] = _json(page.show_breakdown(store))
+    out["breakdown"] = _json(page.breakdown(page._state(store)))
     return out
 
 
@@ -93,10 +93,57 @@ def test_a_rebuilt_page_reads_the_tickets_once_per_view(page, monkeypatch):
     for _ in range(3):  # a sort, a breakdown measure, a scroll: the page rebuilds
         page.show_chart(True, store, {"index": "trend"})
         page.show_chart(True, store, {"index": "category"})
-        page.show_breakdown(store)
+        page.breakdown(page._state(store))
     assert sorted(calls) == ["ticket_breakdown", "ticket_measure_breakdown",
                              "ticket_trend"]
     # another view (other dates) is computed, not served from the first one's
     later = dict(store, date_from=(NOW.date() - dt.timedelta(days=9)).isoformat())
     page.show_chart(True, later, {"index": "trend"})
     assert calls.count("ticket_trend") == 2
+
+
+def _find(component, id_):
+    """The component of a layout tree whose id is `id_`, or None."""
+    if getattr(component, "id", None) == id_:
+        return component
+    children = getattr(component, "children", None)
+    for child in children if isinstance(children, list) else [children]:
+        if hasattr(child, "to_plotly_json") and (found := _find(child, id_)) is not None:
+            return found
+    return None
+
+
+def test_the_page_comes_with_its_first_chart_summary_and_breakdown(page):
+    """The server sends the page with the first chart drawn, the summary and the
+    breakdown table filled: as callbacks they were three requests after the page, each
+    answer more work for the browser."""
+    RESULTS.clear()
+    layout = page.layout(asof=NOW.isoformat())
+    trend = _find(layout, {"type": "explore-chart", "index": "trend"})
+    assert trend is not None and trend.figure.data, "the first chart is not drawn"
+    assert _find(layout, "explore-summary-table") is not None
+    assert _find(layout, "explore-breakdown-table") is not None
+    store = _find(layout, "explore-state").data
+    assert _json(trend.figure) == _json(page.show_chart(True, store, {"index": "trend"}).figure)
+
+
+def test_a_summary_that_cannot_be_read_leaves_the_rest_of_the_page(page, monkeypatch,
+                                                                   caplog):
+    """One panel's failure (here the summary's query) shows in that panel with a
+    reference to the log line; the chart and the breakdown still show."""
+    from pipelines.queries import QueryError
+
+    def failing(*args, **kwargs):
+        raise QueryError("query ticket_summary failed: planted")
+
+    monkeypatch.setattr(q, "ticket_summary", failing)
+    RESULTS.clear()
+    # an as-of no other test asks: no summary for it in the shared file
+    layout = page.layout(asof=(NOW - dt.timedelta(hours=5)).isoformat())
+    failed = _find(layout, "explore-summary-unavailable")
+    assert failed is not None, "the summary's failure did not show in its panel"
+    ref = failed.children[1].children.split()[-1]
+    assert any(ref in r.getMessage() and r.exc_info for r in caplog.records)
+    assert "planted" not in json.dumps(failed.to_plotly_json(), default=str)
+    assert _find(layout, {"type": "explore-chart", "index": "trend"}) is not None
+    assert _find(layout, "explore-breakdown-table") is not None

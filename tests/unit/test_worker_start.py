@@ -18,6 +18,6 @@ def test_post_worker_init__callbacks_are_in_place_before_the_first_request(
     conf = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
     app = create_app(settings)
     # Dash copies the page callbacks in on the first request it serves
-    assert "explore-summary.children" not in app.callback_map
+    assert "explore-table-slot.children" not in app.callback_map
     conf["post_worker_init"](types.SimpleNamespace(wsgi=app.server))
-    assert "explore-summary.children" in app.callback_map
+    assert "explore-table-slot.children" in app.callback_map
