@@ -6,6 +6,10 @@ Money is read through Arrow as exact Decimal and formatted here as text; bar len
 the only place a float appears (plotting), never arithmetic. Clicking a statement row or
 a bar shows the entries of that compound-month (from the journal, so they add up to the
 statement). View state is the URL (dashboards/_explore_people.py).
+
+The statements fill the first screen; the two charts below them are mounted and drawn
+only when they come near the window (`_explore_pages.lazy_slot`), so a page load neither
+loads plotly nor draws 60 bars nobody sees yet (Total Blocking Time, docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -19,11 +23,13 @@ import dash_ag_grid as dag
 import duckdb
 import plotly.graph_objects as go
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+from dash.exceptions import PreventUpdate
 
 from dashboards import _data
 from dashboards import _explore_figures as figs
 from dashboards import _explore_people as xp
 from dashboards._components import label, unavailable
+from dashboards._explore_pages import lazy_slot
 from pipelines.metrics.windows import period_start
 from pipelines.queries import QueryError
 from pipelines.queries import explore as q
@@ -67,7 +73,24 @@ COLUMNS = [
     {"field": "published", "headerName": "公示 Published", "width": 120},
 ]
 
+# The grid is as tall as its page of rows (no scrolling inside a scrolling page), from
+# heights set here rather than left to the theme, so the room is known before it draws.
+PAGE_ROWS = 20
+ROW_PX, HEADER_PX, PAGER_PX = 42, 48, 48
+
 xp.register_navigation(PAGE, KEYS)
+
+
+def grid_height(rows: int, total: bool) -> int:
+    """Pixels of the statements grid showing `rows` rows (at most a page), its pinned
+    total row when `total`, header, pager and borders."""
+    shown = max(1, min(rows, PAGE_ROWS)) + (1 if total else 0)
+    return HEADER_PX + ROW_PX * shown + PAGER_PX + 4
+
+
+def bars_height(compounds: int) -> int:
+    """Height of the last month's chart with one row per compound."""
+    return max(260, 36 * compounds + 90)
 
 
 def figure_month_bars(table) -> go.Figure:
@@ -93,7 +116,7 @@ def figure_month_bars(table) -> go.Figure:
                                f"结余 {xp.fmt_decimal_yuan(r['income_yuan'] - r['expense_yuan'])}"
                                for n, r in zip(names, rows)],
                     hoverinfo="text")
-    fig = figs._base(fig, height=max(260, 36 * len(rows) + 90))
+    fig = figs._base(fig, height=bars_height(len(rows)))
     fig.update_layout(barmode="group", bargap=0.25, showlegend=True,
                       legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0},
                       margin={"l": 56, "r": 72, "t": 40, "b": 40},
@@ -142,7 +165,6 @@ def layout(**query):
             unknown = xp.unknown_places(view, options)
             if not unknown:
                 statements = q.ledger_statements(con, view.filters())
-                categories = q.ledger_categories(con, view.filters())
                 opened = entries_for(con, view) if view.entry else None
         finally:
             con.close()
@@ -161,13 +183,15 @@ def layout(**query):
     running = period_start("month", view.now().date())
     rows = xp.statement_rows(statements, running)
     total = xp.statement_totals(statements)
+    height = grid_height(len(rows), bool(total))
     grid = dag.AgGrid(
         id="xp-accounts-statements",
         rowData=rows,
         columnDefs=COLUMNS,
         defaultColDef={"sortable": True, "resizable": True, "width": 130},
         getRowId="params.data.id",
-        dashGridOptions={"pagination": True, "paginationPageSize": 20,
+        dashGridOptions={"pagination": True, "paginationPageSize": PAGE_ROWS,
+                         "rowHeight": ROW_PX, "headerHeight": HEADER_PX,
                          "paginationPageSizeSelector": False,
                          # the sub-district's total stays under every page and sort
                          "pinnedBottomRowData": [xp.total_row(total, running)] if total
@@ -175,20 +199,24 @@ def layout(**query):
                          "rowSelection": {"mode": "singleRow", "checkboxes": False,
                                           "enableClickSelection": True}},
         className="ag-theme-alpine-dark explore-grid",
-        style={"height": "520px", "width": "100%"},
+        style={"height": f"{height}px", "width": "100%"},
     )
     empty = [] if rows else [html.P(label("没有符合这些筛选条件的收支表",
                                           "No statements match these filters"),
                                     className="empty-state explore-empty",
                                     id="xp-accounts-empty")]
+    # the grid's room is kept before AG Grid's code arrives: in an empty slot the charts
+    # below would be in view for a moment, and be mounted, then pushed down
+    slot = html.Div([*empty, grid], className="explore-grid-slot",
+                    style={"minHeight": f"{height}px"})
     parts.append(html.Div([
         xp.panel("statements", "月度收支表", "Monthly statements", DEFS["statements"],
-                 search, html.Div([*empty, grid], className="explore-grid-slot"), wide=True,
-                 csv="ledger_statement"),
+                 search, slot, wide=True, csv="ledger_statement"),
         xp.panel("bars", "最后一个月各小区收支", "Last month by compound", DEFS["bars"],
-                 search, _graph("xp-accounts-bars", figure_month_bars(statements)), csv="ledger_statement"),
+                 search, _chart("xp-accounts-bars", bars_height(_last_month_rows(statements))),
+                 csv="ledger_statement"),
         xp.panel("categories", "主要收支类别", "Top categories", DEFS["categories"],
-                 search, _graph("xp-accounts-categories", figure_categories(categories)), csv="ledger_categories"),
+                 search, _chart("xp-accounts-categories", None), csv="ledger_categories"),
         xp.panel("entries", "明细", "Entries behind the figures", DEFS["entries"], search,
                  html.Div(opened or html.P(label("点击收支表的一行或柱形",
                                                  "click a statement row or a bar"),
@@ -199,6 +227,19 @@ def layout(**query):
     return html.Div(parts, className="page page-explore")
 
 
+def _last_month_rows(table) -> int:
+    """Statement rows of the view's last month: the bars chart's compounds."""
+    months = table.column("month").to_pylist()
+    return months.count(max(months)) if months else 0
+
+
+def _chart(id_: str, height: int | None) -> html.Div:
+    """A chart's place, its graph `id_` mounted when it nears the window
+    (`mount_bars`, `mount_categories`); `height`, when known, is kept for it."""
+    return html.Div(lazy_slot(id_, None, "explore-graph"),
+                    style={"minHeight": f"{height}px"} if height else None)
+
+
 def _graph(id_: str, figure) -> dcc.Graph:
     # its height kept before plotly draws it, so the panels below do not move then
     return dcc.Graph(id=id_, figure=figure, config={"displayModeBar": False},
@@ -206,10 +247,41 @@ def _graph(id_: str, figure) -> dcc.Graph:
                      style={"minHeight": f"{figure.layout.height}px"})
 
 
+def _mounted(seen, data: dict, id_: str, query, figure) -> dcc.Graph:
+    """Graph `id_` of `figure(query(con, filters))` for the view in `data`, once its
+    place is `seen` near the window."""
+    if not seen:
+        raise PreventUpdate
+    view, _ = xp.parse_view(data)
+    con = _data.reader().cursor()
+    try:
+        table = query(con, view.filters())
+    finally:
+        con.close()
+    return _graph(id_, figure(table))
+
+
+@callback(Output("xp-accounts-bars-slot", "children"), Input("xp-accounts-bars-seen", "data"),
+          State("xp-accounts-view", "data"), prevent_initial_call=True)
+def mount_bars(seen, data):
+    """The last month's chart of the view, once it is near the window."""
+    return _mounted(seen, data, "xp-accounts-bars", q.ledger_statements, figure_month_bars)
+
+
+@callback(Output("xp-accounts-categories-slot", "children"),
+          Input("xp-accounts-categories-seen", "data"), State("xp-accounts-view", "data"),
+          prevent_initial_call=True)
+def mount_categories(seen, data):
+    """The top categories chart of the view, once it is near the window."""
+    return _mounted(seen, data, "xp-accounts-categories", q.ledger_categories,
+                    figure_categories)
+
+
 @callback(
     Output("xp-accounts-url", "search", allow_duplicate=True),
     Input("xp-accounts-statements", "cellClicked"),
-    Input("xp-accounts-bars", "clickData"),
+    # the chart is mounted when scrolled to (lazy_slot): until then this is None
+    Input("xp-accounts-bars", "clickData", allow_optional=True),
     State("xp-accounts-view", "data"),
     prevent_initial_call=True,
 )

@@ -138,7 +138,10 @@ def test_explore_accounts__statement_and_entries_drilldown(served, dash_br,
         assert _text(dash_br, f"{entry_id}.{direction}") == _yuan(amount)
     march = [w for w in want if w[0] == dt.date(2026, 3, 1)][0]
     assert dash_br.find_element("#xp-accounts-entries-income").text == _yuan(march[1])
-    # clicking a bar (last month) drills down as well
+    # clicking a bar (last month) drills down as well, once scrolled to and drawn
+    dash_br.driver.execute_script(
+        "document.querySelector('#explore-panel-bars').scrollIntoView({block: 'start'})")
+    dash_br.wait_for_element("#xp-accounts-bars .js-plotly-plot .point path", timeout=20)
     bar = dash_br.find_elements("#xp-accounts-bars .js-plotly-plot .point path")[0]
     from selenium.webdriver.common.action_chains import ActionChains
 
@@ -149,6 +152,53 @@ def test_explore_accounts__statement_and_entries_drilldown(served, dash_br,
     body = _csv(served["url"] + f"/download/explore/ledger_statement.csv?{PERIOD}"
                 f"&compound={quote(compound)}")
     assert f"{want[0][1]:.2f}" in body.splitlines()[1]
+    assert dash_br.get_logs() == []
+
+
+_ACCOUNTS = """
+const box = s => { const e = document.querySelector(s);
+                   if (!e) return null;
+                   const r = e.getBoundingClientRect();
+                   return [Math.round(r.top + window.scrollY), Math.round(r.height)]; };
+const grid = document.querySelector('#xp-accounts-statements .ag-body-viewport');
+return {plotly: typeof window.Plotly !== 'undefined',
+        graphs: document.querySelectorAll('.js-plotly-plot').length,
+        bars: box('#xp-accounts-bars-slot'), room: box('#explore-panel-bars'),
+        drawn: document.querySelector('#xp-accounts-bars .ytick text') !== null &&
+               document.querySelector('#xp-accounts-categories .ytick text') !== null,
+        gridInnerScroll: grid ? grid.scrollHeight - grid.clientHeight : null};
+"""
+
+
+def _until(br, check, timeout: float = 30) -> dict:
+    """_ACCOUNTS's result once `check(result)` holds; fails the test after `timeout`."""
+    end = time.monotonic() + timeout
+    while not check(value := br.driver.execute_script(_ACCOUNTS)):
+        assert time.monotonic() < end, value
+        time.sleep(0.2)
+    return value
+
+
+def test_accounts_charts_are_drawn_when_scrolled_to_in_room_kept_for_them(served,
+                                                                          dash_br):
+    """The statements fill the first screen, a whole page of them with no scrolling
+    inside the grid; the two charts below are drawn, and plotly loaded, only when they
+    near the window (a page load spent a third of its main thread on them), in the room
+    kept for them, so nothing moves when they arrive."""
+    driver = dash_br.driver
+    driver.set_window_size(1366, 768)
+    driver.get(served["url"] + f"/explore/accounts?{PERIOD}")
+    _until(dash_br, lambda v: v["gridInnerScroll"] is not None)
+    time.sleep(1)  # what a load would mount has had its time
+    before = _until(dash_br, lambda v: v["gridInnerScroll"] is not None)
+    assert before["gridInnerScroll"] == 0, before
+    assert (before["plotly"], before["graphs"]) == (False, 0), before
+    driver.execute_script(
+        "document.querySelector('#explore-panel-bars').scrollIntoView({block: 'start'})")
+    after = _until(dash_br, lambda v: v["drawn"])
+    assert after["plotly"] and after["graphs"] == 2, after
+    # the chart's place did not move and its panel kept the height it was given
+    assert (after["bars"][0], after["room"]) == (before["bars"][0], before["room"])
     assert dash_br.get_logs() == []
 
 
@@ -200,6 +250,9 @@ def test_compound_axes_are_readable_at_30_compounds_worst_first(served, dash_br)
     dash_br.driver.set_window_size(1366, 900)
     # the accounts' last month: one horizontal row per compound, worst balance on top
     dash_br.driver.get(served["url"] + f"/explore/accounts?{PERIOD}")
+    dash_br.wait_for_element("#xp-accounts-statements .ag-row", timeout=20)
+    dash_br.driver.execute_script(
+        "document.querySelector('#explore-panel-bars').scrollIntoView({block: 'start'})")
     dash_br.wait_for_element("#xp-accounts-bars .ytick text", timeout=20)
     want = [c for c, in con.execute(
         "select compound from ledger_monthly where month = date '2026-11-01' "
