@@ -7,7 +7,8 @@ Two measurements, each run in its own process so that its peak memory is its own
   introspection: any function whose first parameter is `con`), called through
   `warehouse.Reader` as the app calls it, with filters varied per call from
   `PARAM_VALUES` below. A function needing a parameter this table does not know is
-  listed as skipped, with the parameter's name: add it here. Then the same SQL as the
+  listed as skipped, with the parameter's name: add it here (or, for an input that is
+  another query's answer, to `PREPARED`). Then the same SQL as the
   pandas baseline's queries (`BASELINE`), and 1,000 wall refreshes to see memory grow.
 - `pandas_queries`: "the way most Dash dashboards are built": every ticket in one
   DataFrame held in memory, filtered and grouped per callback (`BASELINE`).
@@ -62,6 +63,7 @@ class Context:
     """What parameter generators draw from: the warehouse's clock and dimensions."""
 
     def __init__(self, con, now: dt.datetime):
+        self.con = con
         self.now = now
         self.today = now.date()
         self.communities = [
@@ -175,6 +177,20 @@ FILTER_PARAMS = ("filters", "f")
 KWARGS_LIKE = {"explore.population_table": "population_cells"}
 
 
+def _summary_a_minute_ago(c: Context, k: int, module) -> dict:
+    """summary_moved's inputs for call k: the view's filters and the summary of them
+    judged a minute before the clock, as the app stored it (not timed)."""
+    filters = _filters(c, k, module, "TicketFilters")
+    judged_at = c.now - dt.timedelta(minutes=1)
+    return {"filters": filters, "judged_at": judged_at,
+            "frame": module.ticket_summary(c.con, filters, now=judged_at)}
+
+
+# Functions whose inputs are another query's answer: the arguments of call k, made
+# before the call is timed.
+PREPARED = {"explore.summary_moved": _summary_a_minute_ago}
+
+
 def _breakdown(module, k: int):
     """Call k's breakdown: every measure in turn, by one dimension, every other call a
     second one (a pivot), at the grains in turn."""
@@ -281,7 +297,10 @@ def call_args(
 ) -> tuple[dict, list[str]]:
     """Keyword arguments for call k of `fn`, and required parameters nobody knows."""
     kwargs, unknown = dict(fixed or {}), []
-    like = KWARGS_LIKE.get(f"{module.__name__.rsplit('.', 1)[-1]}.{fn.__name__}")
+    key = f"{module.__name__.rsplit('.', 1)[-1]}.{fn.__name__}"
+    if key in PREPARED:
+        kwargs.update(PREPARED[key](ctx, k, module))
+    like = KWARGS_LIKE.get(key)
     signature = inspect.signature(getattr(module, like) if like else fn)
     for p in list(signature.parameters.values())[1:]:
         if p.kind in (p.VAR_KEYWORD, p.VAR_POSITIONAL) or p.name in kwargs:
