@@ -142,19 +142,24 @@ def test_loads_during_service__no_failed_request_and_no_torn_read(served, settin
             except Exception as e:  # noqa: BLE001 - every failure is reported
                 failures.append(f"client {n}: {type(e).__name__}: {e}")
 
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(CLIENTS)]
+    # daemon, and stopped however the loader ends: a loader past its timeout used to
+    # leave twenty polling threads that kept pytest from exiting
+    threads = [threading.Thread(target=client, args=(n,), daemon=True)
+               for n in range(CLIENTS)]
     for t in threads:
         t.start()
     started = time.monotonic()
-    loader = subprocess.run(
-        [sys.executable, "-c", LOADER, str(tmp_path), str(LOADS), str(ROWS_PER_LOAD)],
-        cwd=ROOT, env=_env(settings), capture_output=True, text=True, timeout=180,
-    )
-    load_seconds = time.monotonic() - started
-    time.sleep(1.0)  # a last round of polls on the final version
-    stop.set()
-    for t in threads:
-        t.join(timeout=60)
+    try:
+        loader = subprocess.run(
+            [sys.executable, "-c", LOADER, str(tmp_path), str(LOADS), str(ROWS_PER_LOAD)],
+            cwd=ROOT, env=_env(settings), capture_output=True, text=True, timeout=180,
+        )
+        load_seconds = time.monotonic() - started
+        time.sleep(1.0)  # a last round of polls on the final version
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(timeout=60)
 
     assert loader.returncode == 0, loader.stderr[-2000:]
     assert loader.stdout.count("loaded") == LOADS
