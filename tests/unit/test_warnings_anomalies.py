@@ -308,3 +308,23 @@ def test_anomaly__a_long_holiday_in_the_baseline_counts_at_the_sub_districts_lev
     np.testing.assert_allclose(read.week_expected, plain.week_expected, rtol=1e-3)
     np.testing.assert_allclose(lone.week_expected, plain.week_expected[:1], rtol=1e-3)
     assert (read.week_variance < lone.week_variance[0]).all()
+
+
+def test_anomaly__a_small_cell_warns_one_report_above_its_threshold_not_at_it():
+    import numpy as np
+
+    from pipelines import warnings_anomalies as wa
+    from pipelines.warnings_rules import ANOMALY_DEFAULTS
+
+    # two cells expecting 6 a week, no warning open: one a report over the week's
+    # (1 - alpha) quantile, one exactly at it; both clear the 2x and 10-report floors
+    expected, variance = np.full(2, 6.0), np.full(2, 9.0)
+    opening = wa.quantiles(expected, variance, 1 - ANOMALY_DEFAULTS["alpha"])[0]
+    observed = np.array([opening + 1, opening])
+    assert opening >= max(ANOMALY_DEFAULTS["min_ratio"] * 6, ANOMALY_DEFAULTS["min_week"])
+    zero = np.zeros(2)
+    w = wa.Windows(zero, zero + 3, zero + 3, observed, expected, variance,
+                   observed, expected, variance)
+    day, week = wa.surges(w, ANOMALY_DEFAULTS, np.array([False, False]))
+    assert week.tolist() == [True, False]
+    assert not day.any()
