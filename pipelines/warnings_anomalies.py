@@ -8,19 +8,19 @@ one to expect:
   (make-up working Saturdays included), weekends, public holidays, and the working days
   within a week of a long holiday (Spring Festival, National Day), which are quieter.
   A holiday is compared with weekends (days off), never with working days; a working
-  day near a long holiday with ordinary working days. Holidays and the days near long
-  ones are left out of every baseline, so a Spring Festival dip neither fires nor
-  lowers the weeks after it.
+  day near a long holiday with ordinary working days, both at the sub-district's level
+  that day (`_off_day_level`), so a Spring Festival dip neither fires nor lowers the
+  weeks after it.
 - Per cell one rate, in reports per working day: the 10%-trimmed mean over the last
-  `baseline_weeks` weeks' ordinary days, each divided by its kind's factor, the
-  category's weekend/working-day ratio across the sub-district (`_day_factors`).
-  Holidays and the days near long ones are then lowered to the sub-district's level
-  that day (`_off_baseline_level`). The season moves the rate on to the window's days:
+  `baseline_weeks` weeks' days, each divided by its kind's factor, the category's
+  weekend/working-day ratio across the sub-district (`_day_factors`), and on holidays
+  and the days near long ones by the sub-district's level (days whose level cannot
+  be measured are left out). The season moves the rate on to the window's days:
   the trend of the whole sub-district's reports over the baseline (a log-linear fit;
   `_season`), since an 8-week average lags a rising or falling season by a month.
 - Each day's count is negative binomial (variance m + a m^2; `a` at least the
   sub-district's, `_dispersion`), summed over the window's days, with the
-  uncertainty of the rate added.
+  uncertainty of the rate added (a trimmed mean's: fewer days, wider).
 - `surges`: the week fires above the model's (1 - alpha) quantile, at least
   `min_ratio` times the expectation and a minimum count, and still above its
   (1 - rest_alpha) quantile without its busiest day; today fires at `alpha_day`
@@ -160,7 +160,7 @@ def _day_factors(base: np.ndarray, base_classes: np.ndarray, groups: np.ndarray
     A cell's own weekends (16 days in 8 weeks) give its weekend rate only roughly; the
     category's across the sub-district knows its rhythm (markets at weekends, offices
     on working days) from many more reports. Holidays take the weekend's factor, the
-    working days near a long holiday the working day's (then `_off_baseline_level`).
+    working days near a long holiday the working day's (then `_off_day_level`).
     Half a report is added to each side, so a group silent at weekends keeps a rate.
     """
     factors = np.ones((int(groups.max()) + 1 if len(groups) else 1, 4))
@@ -199,24 +199,24 @@ def _dispersion(norm: np.ndarray, inverse_factor: np.ndarray, rate: np.ndarray,
     return np.maximum(own, max(float(np.median(spread)), 0.0))
 
 
-def _off_baseline_level(window: np.ndarray, day_mean: np.ndarray,
-                        window_classes: np.ndarray) -> np.ndarray:
-    """Per day of the window, how busy the sub-district is on a holiday or a working day
-    near a long holiday compared with the ordinary day it is expected as: its cells'
-    reports together over their expectation, when that expectation reaches
-    MIN_LEVEL_REPORTS; never above 1.
+def _off_day_level(counts: np.ndarray, day_mean: np.ndarray, classes: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """(level, measured) per day: how busy the sub-district is on a holiday or a working
+    day near a long holiday compared with the ordinary day it is expected as (its
+    cells' reports together over their expectation, never above 1), measured where
+    that expectation reaches MIN_LEVEL_REPORTS; 1 elsewhere.
 
-    The baseline leaves those days out, so they are expected at the level of a weekend
-    or a working day; the quiet Spring Festival fortnight is quieter, which would hide a
-    surge in it. One cell's surge hardly moves a sub-district's total, and the level is
-    only ever lowered, so a busy holiday is still judged against ordinary days.
+    Holidays are expected as weekends and the days near a long holiday as working
+    days; the quiet Spring Festival fortnight is quieter, which would hide a surge in
+    it. One cell's surge hardly moves a sub-district's total, and the level is only
+    ever lowered, so a busy holiday is still judged against ordinary days.
     """
-    level = np.ones(len(window_classes))
-    off = (window_classes == HOLIDAY) | (window_classes == NEAR_LONG_HOLIDAY)
+    level = np.ones(len(classes))
+    off = (classes == HOLIDAY) | (classes == NEAR_LONG_HOLIDAY)
     expected = day_mean.sum(axis=0)
-    use = off & (expected >= MIN_LEVEL_REPORTS)
-    level[use] = np.minimum(window[:, use].sum(axis=0) / expected[use], 1.0)
-    return level
+    measured = off & (expected >= MIN_LEVEL_REPORTS)
+    level[measured] = np.minimum(counts[:, measured].sum(axis=0) / expected[measured], 1.0)
+    return level, measured
 
 
 def windows(counts: np.ndarray, classes: np.ndarray, last_day_share: float,
@@ -242,9 +242,17 @@ def windows(counts: np.ndarray, classes: np.ndarray, last_day_share: float,
     base, base_classes = counts[:, :n_base], classes[:n_base]
     factors = _day_factors(base, base_classes, groups)[groups]  # cells x classes
     ordinary = (base_classes == WORKDAY) | (base_classes == WEEKEND)
-    day_factor = factors[:, base_classes[ordinary]]
-    # every ordinary baseline day in working-day units: one rate per cell from 56 days
-    norm = base[:, ordinary] / day_factor
+    base_factor = factors[:, base_classes]
+    # The off days join the baseline at the sub-district's level that day, so a long
+    # holiday does not leave a cell's rate to five weeks. The level is measured against
+    # the cells' plain means: a total needs no trimming, and a trimmed mean of skewed
+    # counts runs low, which would make the level run high.
+    plain = (base[:, ordinary] / base_factor[:, ordinary]).mean(axis=1)
+    level, measured = _off_day_level(base, plain[:, None] * base_factor, base_classes)
+    used = ordinary | (measured & (level > 0))  # a day without reports says nothing
+    day_factor = base_factor[:, used] * level[used]
+    # every baseline day in working-day units: one rate per cell from up to 56 days
+    norm = base[:, used] / day_factor
     rate, rate_var = _class_moments(norm)
     # a cell never seen still has a rate: as if one report in the whole baseline
     rate = np.maximum(rate, 1 / max(norm.shape[1], 1))
@@ -255,10 +263,14 @@ def windows(counts: np.ndarray, classes: np.ndarray, last_day_share: float,
     scale = _season(base, base_classes, n_base)
     scale[-1] *= last_day_share
     day_mean = rate[:, None] * factors[:, window_classes] * scale
-    day_mean *= _off_baseline_level(counts[:, n_base:], day_mean, window_classes)
+    day_mean *= _off_day_level(counts[:, n_base:], day_mean, window_classes)[0]
     day_var = day_mean + dispersion[:, None] * day_mean**2
-    # the rate is itself estimated: its error repeats on every day of the window
-    rate_error = np.maximum(rate_var, rate * inverse_factor) / norm.shape[1] / rate**2
+    # The rate is itself estimated, and its error repeats on every day of the window.
+    # A trimmed mean's variance is the winsorised variance / ((1 - 2 TRIM)^2 n) (Tukey
+    # and McLaughlin), and a day's variance is at least the model's (the sub-district's
+    # spread as floor, as for the days themselves): fewer baseline days, wider range.
+    norm_variance = np.maximum(rate_var, rate * inverse_factor + dispersion * rate**2)
+    rate_error = norm_variance / ((1 - 2 * TRIM)**2 * norm.shape[1]) / rate**2
     week_mean = day_mean.sum(axis=1)
     window = counts[:, n_base:]
     # the week without its busiest day (the day most above its expectation)

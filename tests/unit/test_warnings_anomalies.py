@@ -106,11 +106,13 @@ def test_anomaly__a_make_up_saturday_is_a_working_day(con, settings):
     assert anomalies(con, settings) == []
 
 
-@pytest.mark.parametrize(("by_noon", "fires"), [(5, False), (14, True)])
+@pytest.mark.parametrize(("by_noon", "fires"), [(5, False), (16, True)])
 def test_anomaly__a_partial_cut_off_day_is_judged_on_the_hours_it_has_seen(
         con, settings, by_noon, fires):
     # The cut-off is at noon, when a working day has usually seen half its 10 reports:
-    # 5 is ordinary; 14 (more than a whole day's) is a surge.
+    # 5 is ordinary; 16 (more than a whole day's) is a surge. The half day's 99.98%
+    # quantile is 14 (13 before the rate's error was counted as a trimmed mean's); a
+    # whole day's is far above 16.
     last = dt.date(2025, 11, 19)
     add_series(con, CELL, last - dt.timedelta(days=1), days=69)
     for i in range(by_noon):
@@ -338,3 +340,65 @@ def test_anomaly__a_load_with_no_surge_candidate_does_not_import_scipy():
                           capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == ["0", "0"]  # nothing fired, no scipy imported
+
+
+def _holiday_baseline(n_cells: int, holiday: bool):
+    """Counts and classes of 63 days (Monday first; the window is the last 7): cells of
+    10 reports a working day and 5 a weekend day; with `holiday`, days 19-27 of the
+    baseline are a long holiday (4 a day: the sub-district at 0.8 of a weekend) and its
+    working days within a week are quiet (7: at 0.7), as around the Spring Festival."""
+    import numpy as np
+
+    from pipelines import warnings_anomalies as wa
+
+    day = np.arange(63)
+    is_workday = day % 7 < 5
+    is_holiday = np.zeros(63, dtype=bool)
+    if holiday:
+        is_holiday[21:26] = True
+        is_workday[21:26] = False
+    classes = wa.day_classes(is_workday, is_holiday)
+    per_class = {wa.WORKDAY: 10.0, wa.WEEKEND: 5.0, wa.HOLIDAY: 4.0,
+                 wa.NEAR_LONG_HOLIDAY: 7.0}
+    row = np.array([per_class[c] for c in classes])
+    return np.tile(row, (n_cells, 1)), classes
+
+
+def test_anomaly__a_long_holiday_in_the_baseline_counts_at_the_sub_districts_level():
+    import numpy as np
+
+    from pipelines import warnings_anomalies as wa
+
+    # Twelve cells: the holiday fortnight's days are read at the sub-district's level
+    # that day, so the weeks after it are expected at the usual rate, and the usual
+    # range is as narrow as the baseline's days allow: narrower than for a lone cell,
+    # whose sub-district is too small to measure its level, so its days are dropped.
+    counts, classes = _holiday_baseline(12, holiday=True)
+    assert (classes[:56] == wa.NEAR_LONG_HOLIDAY).sum() >= 5  # the quiet days exist
+    plain = wa.windows(*_holiday_baseline(12, holiday=False), 1.0, 8)
+    read = wa.windows(counts, classes, 1.0, 8)
+    lone = wa.windows(counts[:1], classes, 1.0, 8)
+    np.testing.assert_allclose(read.week_expected, plain.week_expected, rtol=1e-3)
+    np.testing.assert_allclose(lone.week_expected, plain.week_expected[:1], rtol=1e-3)
+    assert (read.week_variance < lone.week_variance[0]).all()
+
+
+def test_anomaly__a_small_cell_warns_one_report_above_its_threshold_not_at_it():
+    import numpy as np
+
+    from pipelines import warnings_anomalies as wa
+    from pipelines.warnings_rules import ANOMALY_DEFAULTS
+
+    # two cells expecting 6 a week, no warning open: one a report over the week's
+    # (1 - alpha) quantile, one exactly at it; both clear the 2x and 10-report floors
+    expected, variance = np.full(2, 6.0), np.full(2, 9.0)
+    opening = wa.quantiles(expected, variance, 1 - ANOMALY_DEFAULTS["alpha"])[0]
+    observed = np.array([opening + 1, opening])
+    assert opening >= max(ANOMALY_DEFAULTS["min_ratio"] * 6, ANOMALY_DEFAULTS["min_week"])
+    zero = np.zeros(2)
+    w = wa.Windows(zero, zero + 3, zero + 3, observed, expected, variance,
+                   observed, expected, variance)
+    day, week = wa.surges(w, ANOMALY_DEFAULTS, np.array([False, False]))
+    assert week.tolist() == [True, False]
+    assert not day.any()
+
