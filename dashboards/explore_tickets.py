@@ -13,6 +13,7 @@ one query function (pipelines/queries/explore.py).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import logging
@@ -208,7 +209,10 @@ def breakdown_panel(state: ExploreState, search: str) -> html.Section:
                                className="explore-radio")],
                           className="filter")],
                 className="explore-filters explore-breakdown-controls"),
-            html.Div(_guarded("breakdown", breakdown, state), id="explore-breakdown"),
+            # a pivot (two dimensions, up to 500 x 500 cells) is built for each request,
+            # not kept: one such table held in memory could be hundreds of MB
+            html.Div(_guarded("breakdown", breakdown, state, keep=state.by2 is None),
+                     id="explore-breakdown"),
         ],
         className="panel explore-panel explore-panel--wide", id="explore-panel-breakdown",
     )
@@ -690,7 +694,7 @@ def show_chart(seen, data, slot):
     """One chart of the current view, once it is near the window."""
     if not seen:
         raise PreventUpdate
-    return drawn_chart(_state(data), slot["index"])
+    return _panel(slot["index"], drawn_chart, _state(data), slot["index"])
 
 
 def drawn_chart(state: ExploreState, name: str) -> dcc.Graph:
@@ -840,12 +844,34 @@ def summary(state: ExploreState):
     return table
 
 
-def _guarded(what: str, build, *args):
-    """`build(*args)`, or where the warehouse cannot answer, the panel says so with a
-    reference to the log line: the rest of the page still shows (as when each panel
-    was its own callback)."""
+def _panel(what: str, build, state: ExploreState, *args, keep: bool = True):
+    """`build(state, *args)`, built once per process for this view, minute and warehouse
+    state (file identity and data version): everything the panel is made from.
+
+    A page rebuilt for the same view (another analyst, Back, a second tab) in the same
+    minute reuses its panels: building the trend figure, the breakdown table and the
+    summary was ~33 of the page's ~45 ms of CPU at 10M with every query's answer
+    already cached (docs/benchmarks.md). Kept in the queries' LRU beside the frames
+    they are drawn from: emptying it forgets both.
+    """
+    if not keep:
+        return build(state, *args)
+    con, identity = _data.reader().snapshot()
     try:
-        return build(*args)
+        source = (str(_data.settings().db_path), identity, queries.current_version(con))
+    finally:
+        con.close()
+    key = ("explore:panel", what, args, source, _now(state),
+           queries.freeze(dataclasses.asdict(state)))
+    return queries.RESULTS.get_or_compute(key, lambda: build(state, *args))
+
+
+def _guarded(what: str, build, state: ExploreState, *args, keep: bool = True):
+    """`build(state, *args)` (see `_panel`: `keep` False builds it afresh), or where the
+    warehouse cannot answer, the panel says so with a reference to the log line: the
+    rest of the page still shows (as when each panel was its own callback)."""
+    try:
+        return _panel(what, build, state, *args, keep=keep)
     except (WarehouseError, QueryError, duckdb.Error):
         ref = error_reference()
         logger.exception("explorer %s failed [ref %s]", what, ref)

@@ -75,14 +75,14 @@ def rows(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> list[tuple
 # ("single flight"), so a burst of walls right after a load still runs the query once.
 
 
-def _freeze(value: Any) -> Any:
+def freeze(value: Any) -> Any:
     """A hashable stand-in for a parameter value (lists, dicts and sets included)."""
     if isinstance(value, Mapping):
-        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
+        return tuple(sorted((k, freeze(v)) for k, v in value.items()))
     if isinstance(value, (list, tuple)):
-        return tuple(_freeze(v) for v in value)
+        return tuple(freeze(v) for v in value)
     if isinstance(value, (set, frozenset)):
-        return tuple(sorted(_freeze(v) for v in value))
+        return tuple(sorted(freeze(v) for v in value))
     return value
 
 
@@ -163,7 +163,7 @@ def cached(name: str, version: Any, compute: Callable[[], Any], **params: Any) -
         data = queries.cached("wall:levels", version,
                               lambda: wall.wall_view_data(con, "levels", clock=c), day=day)
     """
-    return RESULTS.get_or_compute((name, version, _freeze(params)), compute)
+    return RESULTS.get_or_compute((name, version, freeze(params)), compute)
 
 
 def cached_frame(

@@ -36,7 +36,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.ipc as ipc
 
-from pipelines.queries import RESULTS, _freeze
+from pipelines.queries import RESULTS, freeze
 
 logger = logging.getLogger(__name__)
 
@@ -151,7 +151,7 @@ def shared_frame(store: SharedResults | None, name: str, source: tuple,
     Returns:
         The frame; shared between callers, so treat it as read-only.
     """
-    frozen = (name, source, _freeze(params))
+    frozen = (name, source, freeze(params))
     key = hashlib.sha256(repr((_code(), frozen)).encode()).hexdigest()
 
     def load() -> pd.DataFrame:
@@ -186,7 +186,7 @@ def shared_judged_frame(store: SharedResults | None, name: str, source: tuple,
         move: the stored frame judged at `now`, given it and when it was judged, or None.
         now: the instant judged at.
     """
-    view = (name, source, _freeze(params))
+    view = (name, source, freeze(params))
     key = hashlib.sha256(repr((_code(), "judged", view)).encode()).hexdigest()
 
     def load() -> pd.DataFrame:

@@ -147,3 +147,48 @@ def test_a_summary_that_cannot_be_read_leaves_the_rest_of_the_page(page, monkeyp
     assert "planted" not in json.dumps(failed.to_plotly_json(), default=str)
     assert _find(layout, {"type": "explore-chart", "index": "trend"}) is not None
     assert _find(layout, "explore-breakdown-table") is not None
+
+
+def test_a_page_rebuilt_for_the_same_view_builds_its_panels_once(page, monkeypatch):
+    """Another analyst's, a second tab's or Back's request for a view already drawn
+    this minute reuses its chart, summary and breakdown; the next minute (a live view is
+    judged again) or another data version builds them afresh."""
+    from pipelines import queries
+
+    built: list[str] = []
+
+    def counting(name):
+        real = getattr(page, name)
+
+        def wrapper(*args):
+            built.append(name)
+            return real(*args)
+        return wrapper
+
+    for name in ("drawn_chart", "summary", "breakdown"):
+        monkeypatch.setattr(page, name, counting(name))
+    minute = [NOW - dt.timedelta(hours=7)]  # a minute no other test judges at
+    monkeypatch.setattr(page, "local_now", lambda settings: minute[0])
+    RESULTS.clear()
+    once = ["breakdown", "drawn_chart", "summary"]
+    for _ in range(3):
+        page.layout()
+    assert sorted(built) == once
+    minute[0] += dt.timedelta(minutes=1)
+    page.layout()
+    assert sorted(built) == sorted(once * 2)
+    real_version = queries.current_version
+    monkeypatch.setattr(queries, "current_version", lambda con: real_version(con) + "+")
+    page.layout()
+    assert sorted(built) == sorted(once * 3)
+
+
+def test_a_pivot_is_built_for_each_request_not_kept(page, monkeypatch):
+    """A two-dimension breakdown (up to 500 x 500 cells) is not held in memory."""
+    built: list[str] = []
+    real = page.breakdown
+    monkeypatch.setattr(page, "breakdown", lambda state: built.append("b") or real(state))
+    RESULTS.clear()
+    for _ in range(2):
+        page.layout(asof=(NOW - dt.timedelta(hours=9)).isoformat(), by="level", by2="period")
+    assert built == ["b", "b"]
