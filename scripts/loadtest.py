@@ -35,6 +35,7 @@ import itertools
 import json
 import os
 import secrets
+import shutil
 import socket
 import statistics
 import subprocess
@@ -260,6 +261,7 @@ def main(argv: list[str] | None = None) -> int:
             except OSError:
                 if time.monotonic() > deadline or server.poll() is not None:
                     print((workdir / "gunicorn.log").read_text(), file=sys.stderr)
+                    print(f"kept for a look: {workdir}", file=sys.stderr)
                     return 1
                 time.sleep(0.3)
         what = f"{args.tickets:,} tickets" if args.db is None else str(db)
@@ -322,6 +324,9 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         server.terminate()
         server.wait(timeout=30)
+    # the generated warehouse (about 1 GB at 10M tickets) and the server's log go with
+    # a run that ended well; a failed start returned above and keeps them to read
+    shutil.rmtree(workdir)
     return 0
 
 
