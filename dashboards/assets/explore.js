@@ -131,9 +131,12 @@
             return;
         }
         gridWaiting = [then];
+        var listed = document.querySelector("script[data-lazy-src]");
         var script = document.createElement("script");
-        script.src = document.querySelector("script[data-lazy-src]").getAttribute("data-lazy-src");
+        script.src = listed.getAttribute("data-lazy-src");
         script.onload = script.onerror = function () {
+            // tried once: a failed load must not send a link's click round again
+            listed.removeAttribute("data-lazy-src");
             var waiting = gridWaiting;
             gridWaiting = null;
             waiting.forEach(function (run) { run(); });
