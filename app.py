@@ -54,15 +54,26 @@ WALL_ONLY = re.compile(r'"[^"]*/assets/wall\.(?:js|css)\?')
 NOT_ON_WALL = re.compile(r'"[^"]*(?:/assets/explore[^"/]*\.(?:js|css)\?'
                          r'|/_dash-component-suites/dash_ag_grid/)')
 UNUSED = re.compile(r'"[^"]*/_dash-component-suites/dash/dash_table/')
+# The ticket explorer mounts its table when scrolled to, unless the URL holds a position
+# in it (dashboards/explore_tickets._table_in_use): there AG Grid's bundle (57-75 ms of
+# the main thread to evaluate, docs/benchmarks.md) is listed but not run, and
+# assets/explore.js runs it before the table, or a page with a grid, needs it.
+GRID = re.compile(r'<script src="([^"]*/_dash-component-suites/dash_ag_grid/[^"]*)">')
+TABLE_KEYS = ("ticket", "row", "sort")
 
 
-def page_tags(tags: str, path: str) -> str:
+def page_tags(tags: str, path: str, *, grid_later: bool = False) -> str:
     """The index page's script or style tags (one a line) that the page at `path`
-    (below the URL prefix) uses."""
+    (below the URL prefix) uses; with `grid_later`, AG Grid's script is listed for
+    assets/explore.js to run when needed (`data-lazy-src`), not run at load."""
     wall = path == "wall" or path.startswith("wall/")
     unused = NOT_ON_WALL if wall else WALL_ONLY
-    return "\n".join(line for line in tags.split("\n")
-                     if not UNUSED.search(line) and not unused.search(line))
+    lines = [line for line in tags.split("\n")
+             if not UNUSED.search(line) and not unused.search(line)]
+    if grid_later:
+        lines = [GRID.sub(r'<script type="text/plain" data-lazy-src="\1">', line)
+                 for line in lines]
+    return "\n".join(lines)
 
 
 class CommandCenter(Dash):
@@ -70,8 +81,10 @@ class CommandCenter(Dash):
 
     def interpolate_index(self, **kwargs) -> str:
         path = request.path.removeprefix(self.config.requests_pathname_prefix)
+        grid_later = path == "explore/tickets" and not any(
+            k in request.args for k in TABLE_KEYS)
         for key in ("scripts", "css"):
-            kwargs[key] = page_tags(kwargs.get(key, ""), path)
+            kwargs[key] = page_tags(kwargs.get(key, ""), path, grid_later=grid_later)
         return super().interpolate_index(**kwargs)
 
 

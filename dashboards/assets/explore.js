@@ -12,7 +12,8 @@
 
    Charts below the fold are drawn, and blocks below it (the ticket table) mounted,
    only when they come near the window: a page load spends its main thread on what is
-   on screen (Total Blocking Time, docs/benchmarks.md). */
+   on screen (Total Blocking Time, docs/benchmarks.md). On the ticket page AG Grid's
+   bundle itself runs only then, or before a link leaves for another page (app.py). */
 (function () {
     "use strict";
 
@@ -99,8 +100,64 @@
             return;
         }
         slot.setAttribute("data-revealed", "");
-        window.dash_clientside.set_props(slot.getAttribute("data-seen-store"), {data: true});
+        var show = function () {
+            window.dash_clientside.set_props(slot.getAttribute("data-seen-store"),
+                                             {data: true});
+        };
+        if (slot.id === "explore-table-slot") {
+            withGrid(show);
+        } else {
+            show();
+        }
     }
+
+    // AG Grid's bundle: the ticket page lists it without running it (app.py page_tags,
+    // `data-lazy-src`), so a load does not evaluate it for a table below the fold. It
+    // runs before the table mounts, or before a link leaves for another page (the
+    // accounts page renders a grid with its layout, and Dash cannot wait for a script).
+    var gridWaiting = null;
+
+    function gridPending() {
+        return !window.dash_ag_grid && document.querySelector("script[data-lazy-src]") !== null;
+    }
+
+    function withGrid(then) {
+        if (!gridPending()) {
+            then();
+            return;
+        }
+        if (gridWaiting) {
+            gridWaiting.push(then);
+            return;
+        }
+        gridWaiting = [then];
+        var listed = document.querySelector("script[data-lazy-src]");
+        var script = document.createElement("script");
+        script.src = listed.getAttribute("data-lazy-src");
+        script.onload = script.onerror = function () {
+            // tried once: a failed load must not send a link's click round again
+            listed.removeAttribute("data-lazy-src");
+            var waiting = gridWaiting;
+            gridWaiting = null;
+            waiting.forEach(function (run) { run(); });
+        };
+        document.head.appendChild(script);
+    }
+
+    document.addEventListener("click", function (event) {
+        var link = event.target.closest && event.target.closest("a[href]");
+        if (!link || !gridPending() || event.defaultPrevented || event.button !== 0 ||
+                event.metaKey || event.ctrlKey || event.shiftKey || event.altKey ||
+                link.hasAttribute("download") || (link.target && link.target !== "_self") ||
+                link.origin !== window.location.origin ||
+                link.pathname === window.location.pathname) {
+            return;
+        }
+        // before dcc.Link's own handler (React listens below the document)
+        event.preventDefault();
+        event.stopPropagation();
+        withGrid(function () { link.click(); });
+    }, true);
     var near = "IntersectionObserver" in window ? new IntersectionObserver(function (entries) {
         entries.forEach(function (entry) {
             if (entry.isIntersecting) {

@@ -204,6 +204,28 @@ def test_the_ticket_table_is_mounted_when_scrolled_to_in_room_kept_for_it(served
     assert (after["top"], after["height"]) == (before["top"], before["height"])
 
 
+def test_the_ticket_page_runs_ag_grid_when_a_grid_needs_it_not_at_load(served, dash_br):
+    """AG Grid's bundle (57-75 ms of a load's main thread) is not run by a ticket page
+    load, whose table waits below the fold; a tab to the accounts page, which renders
+    its grid with its layout, still shows that grid, and back on the ticket page the
+    table mounts when scrolled to."""
+    driver = dash_br.driver
+    driver.set_window_size(1366, 768)
+    driver.get(served + PAGES[1])
+    _settle(dash_br)
+    time.sleep(1)
+    assert driver.execute_script("return typeof window.dash_ag_grid") == "undefined"
+    driver.find_element("css selector", "a.explore-tab[href^='/explore/accounts']").click()
+    rows = "return document.querySelectorAll('.ag-center-cols-container .ag-row').length"
+    assert _wait(dash_br, rows, lambda n: n > 0)
+    assert driver.execute_script("return window.location.pathname") == "/explore/accounts"
+    driver.back()
+    _wait(dash_br, "return document.querySelector('#explore-table-slot') !== null", bool)
+    driver.execute_script("document.querySelector('.explore-table-panel')"
+                          ".scrollIntoView({block: 'start'})")
+    assert _wait(dash_br, _SLOT, lambda s: s["rows"] > 0)["grid"]
+
+
 def test_an_open_ticket_in_the_url_opens_with_its_table(served, dash_br):
     """A drill-down link (ticket= in the URL) opens the ticket's timeline, and the table
     is there at once, on the page it was opened from."""
