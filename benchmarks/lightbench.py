@@ -45,20 +45,25 @@ def _visit(driver, url: str, limit_s: float = 60) -> tuple[float, int]:
     return time.perf_counter() - start, int(driver.execute_script(_BYTES))
 
 
-def measure(base: str, runs: int = 3, pages: tuple[str, ...] = PAGES) -> list[dict]:
-    """Median render seconds and bytes (first and repeat visit) of each page."""
+def fresh_browser():
+    """A new headless Debian Chromium (selenium) with an empty profile: no cache."""
     from selenium import webdriver
     from selenium.webdriver.chrome.options import Options
 
+    options = Options()
+    options.binary_location = "/usr/bin/chromium"
+    for flag in FLAGS:
+        options.add_argument(flag)
+    return webdriver.Chrome(options=options)
+
+
+def measure(base: str, runs: int = 3, pages: tuple[str, ...] = PAGES) -> list[dict]:
+    """Median render seconds and bytes (first and repeat visit) of each page."""
     rows = []
     for page in pages:
         first, repeat = [], []
         for _ in range(runs):
-            options = Options()
-            options.binary_location = "/usr/bin/chromium"
-            for flag in FLAGS:
-                options.add_argument(flag)
-            driver = webdriver.Chrome(options=options)
+            driver = fresh_browser()
             try:
                 first.append(_visit(driver, base + page))
                 repeat.append(_visit(driver, base + page))

@@ -265,9 +265,9 @@ def test_tab_from_the_table_download_link_reaches_the_table(served, dash_br):
         "return document.activeElement.outerHTML.slice(0, 200)")
 
 
-def test_charts_are_drawn_by_the_cartesian_plotly_bundle(served, dash_br):
-    """The charts' plotly.js is the cartesian bundle (a third of the full one's code),
-    and it draws the page's first chart."""
+def test_charts_are_drawn_by_the_partial_plotly_bundle(served, dash_br):
+    """The charts' plotly.js is the vendored bundle of their traces (a fifth of the
+    full one's code), and it draws the page's first chart."""
     from dashboards._plotly_bundle import trace_types
 
     dash_br.driver.set_window_size(1366, 768)

@@ -1,13 +1,17 @@
-"""The charts' plotly.js: the vendored cartesian bundle draws every figure the app makes.
+"""The charts' plotly.js: the vendored bundle draws every figure the app makes, and no more.
 
 A figure whose trace type the bundle lacks draws nothing in the browser (plotly.js
 skips an unknown type without an error a user sees), so every trace type named in
-dashboards/ must be one the bundle registers.
+dashboards/ must be one the bundle registers; a trace type no figure uses is code every
+chart page downloads and evaluates for nothing. The bundle is what scripts/vendor-plotly
+builds: its sha256 is pinned there.
 """
 
 from __future__ import annotations
 
 import ast
+import hashlib
+import re
 from pathlib import Path
 
 import plotly.graph_objects as go
@@ -17,7 +21,9 @@ from plotly.offline import get_plotlyjs_version
 
 from dashboards import _plotly_bundle
 
-DASHBOARDS = Path(__file__).resolve().parents[2] / "dashboards"
+ROOT = Path(__file__).resolve().parents[2]
+DASHBOARDS = ROOT / "dashboards"
+VENDOR_SCRIPT = ROOT / "scripts" / "vendor-plotly"
 
 # trace class name -> trace type, e.g. Scattergl -> "scattergl"
 TRACE_CLASSES = {
@@ -86,6 +92,20 @@ def test_every_trace_type_the_app_draws__is_in_the_served_bundle():
                if t not in _plotly_bundle.trace_types()}
     assert missing == {}, (f"trace types not in {_plotly_bundle.BUNDLE.name} "
                            f"({sorted(_plotly_bundle.trace_types())}): {missing}")
+
+
+def test_served_bundle__registers_no_trace_type_the_app_does_not_draw():
+    unused = _plotly_bundle.trace_types() - set(app_trace_types())
+    assert unused == set(), (f"{_plotly_bundle.BUNDLE.name} carries trace types no "
+                             f"figure draws: drop them from scripts/plotly-bundle/index.js")
+
+
+def test_vendored_bundle__is_the_build_scripts_vendor_plotly_pins():
+    pinned = re.search(r"^SHA256=([0-9a-f]{64})$", VENDOR_SCRIPT.read_text(), re.M)
+    assert pinned is not None, f"{VENDOR_SCRIPT}: no SHA256= line"
+    built = hashlib.sha256(_plotly_bundle.BUNDLE.read_bytes()).hexdigest()
+    assert built == pinned.group(1), \
+        "the vendored bundle is not the one scripts/vendor-plotly builds: re-run it"
 
 
 def test_trace_scan__finds_a_type_however_a_figure_names_it():

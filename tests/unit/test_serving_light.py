@@ -167,7 +167,7 @@ def test_a_page_lists_no_script_or_style_it_does_not_use__wall(client, page):
             or "dash_table" in u] == []
 
 
-def test_the_charts_plotly_is_the_vendored_cartesian_bundle(client):
+def test_the_charts_plotly_is_the_vendored_bundle(client):
     from dashboards import _plotly_bundle
 
     body = client.get("/_dash-component-suites/plotly/package_data/plotly.min.js").data
