@@ -31,11 +31,13 @@ from urllib.parse import quote
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 from flask import Flask, Response, abort, request
 from openpyxl import Workbook
 
 from dashboards import _data
-from dashboards._explore_breakdown import BY_LABELS, breakdown_table, value_zh
+from dashboards._explore_breakdown import (BY_LABELS, HANDLER_ZH, breakdown_table,
+                                          value_zh)
 from dashboards._explore_state import LIST_KEYS, ExploreState, parse_query
 from pipelines.queries import QueryError
 from pipelines.queries import explore as q
@@ -134,6 +136,39 @@ def labelled(df, name: str):
     return df.rename(columns=COLUMN_ZH)
 
 
+# The ticket list's headers and coded values, as the page names them.
+TICKET_COLUMNS_ZH = {
+    "ticket_id": "编号", "reported_at": "上报时间", "level": "等级", "category": "类别",
+    "community": "社区", "grid": "网格", "compound": "小区", "source": "来源",
+    "handler": "处置主体", "status": "状态", "deadline_at": "办理期限",
+    "closed_at": "办结时间", "is_on_time": "按时办结", "satisfaction": "评价",
+    "description": "描述",
+}
+TICKET_VALUES_ZH = {
+    "level": {n: value_zh("level", n) for n in (1, 2, 3, 4)},
+    "handler": HANDLER_ZH,
+    "status": {"open": "在办", "closed": "已办结", "overdue": "超期未办结"},
+    "is_on_time": {True: "是", False: "否"},
+    "satisfaction": {"satisfied": "满意", "unsatisfied": "不满意"},
+}
+
+
+def labelled_ticket_batches(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """The ticket list's batches with Chinese values (a value without a label kept as
+    it is) and Chinese column names."""
+    for batch in batches:
+        arrays = []
+        for name, column in zip(batch.schema.names, batch.columns):
+            names = TICKET_VALUES_ZH.get(name)
+            if names is not None:
+                found = pc.index_in(column, value_set=pa.array(list(names), column.type))
+                labels = pa.array(list(names.values()), pa.string())
+                column = pc.coalesce(pc.take(labels, found), pc.cast(column, pa.string()))
+            arrays.append(column)
+        yield pa.RecordBatch.from_arrays(
+            arrays, names=[TICKET_COLUMNS_ZH.get(n, n) for n in batch.schema.names])
+
+
 def _grain_trend(con, state, now):
     return q.ticket_trend(con, state.filters(), grain=state.grain, now=now)
 
@@ -221,6 +256,9 @@ def download(name: str, kind: str = "csv") -> Response:
             reader = q.ticket_batches(con, state.filters(), now=now, sort=state.sort)
             columns = reader.schema.names
             batches: Iterable[pa.RecordBatch] = reader
+            if not codes:
+                columns = [TICKET_COLUMNS_ZH.get(c, c) for c in columns]
+                batches = labelled_ticket_batches(reader)
         else:
             frame = _frame(name, con, state, now, codes)
             if kind == "xlsx":

@@ -90,6 +90,10 @@ MEASURE_LABELS = {
 }
 STATUS_LABELS = {"open": "在办 open", "closed": "已办结 closed",
                  "overdue": "超期未办结 overdue"}
+SATISFACTION_LABELS = {"satisfied": "满意 satisfied", "unsatisfied": "不满意 unsatisfied"}
+# the ticket table's coded columns read as the filters, chips and charts name them
+TABLE_LABELS = {"handler": figs.HANDLER_NAMES, "status": STATUS_LABELS,
+                "satisfaction": SATISFACTION_LABELS}
 FILTER_LABELS = {"community": label_of("community"), "grid": label_of("grid"),
                  "compound": label_of("compound"), "category": ("类别", "Category"),
                  "level": ("等级", "Level"), "source": ("来源", "Source"),
@@ -915,6 +919,8 @@ def table_rows(request, data):
     for col in ("reported_at", "deadline_at", "closed_at"):
         page[col] = [fmt_time(v) if v is not None and v == v else None
                      for v in page[col]]
+    for col, names in TABLE_LABELS.items():
+        page[col] = [names.get(v, v) for v in page[col]]
     page = page.astype(object).where(page.notna(), None)
     return {"rowData": page.to_dict("records"), "rowCount": total}
 

@@ -99,3 +99,22 @@ def test_xlsx_cells_that_look_like_formulas_stay_text():
     assert cells == ["'=HYPERLINK(\"http://evil\",\"x\")", "'+1", "普通"]
     assert all(c.data_type != "f" for c in ws["A"])
     assert [c.value for c in ws["B"]][1:] == [1, 2, 3]  # numbers stay numbers
+
+
+def test_ticket_list_file_in_chinese_and_codes_on_request(client):
+    """The ticket list reads as the page does (物业, 已办结, 一级, 满意); `labels=code`
+    gives the stored codes, row for row the same tickets."""
+    from dashboards._downloads import TICKET_COLUMNS_ZH, TICKET_VALUES_ZH
+
+    view = VIEW[:3]
+    got = _read(client.get("/download/explore/tickets.csv", query_string=view), "csv")
+    coded = _read(client.get("/download/explore/tickets.csv",
+                             query_string=view + [("labels", "code")]), "csv")
+    assert list(got.columns) == [TICKET_COLUMNS_ZH[c] for c in coded.columns]
+    assert len(got) == len(coded) > 0
+    assert list(got["编号"]) == list(coded["ticket_id"])
+    for column, names in TICKET_VALUES_ZH.items():
+        shown, stored = got[TICKET_COLUMNS_ZH[column]], coded[column]
+        assert set(shown.dropna()) <= set(names.values()), column
+        assert [names[v] for v in stored.dropna()] == list(shown.dropna()), column
+    assert {"已办结", "满意", "是"} <= set(got["状态"]) | set(got["评价"]) | set(got["按时办结"])

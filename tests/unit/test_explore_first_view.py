@@ -192,3 +192,26 @@ def test_a_pivot_is_built_for_each_request_not_kept(page, monkeypatch):
     for _ in range(2):
         page.layout(asof=(NOW - dt.timedelta(hours=9)).isoformat(), by="level", by2="period")
     assert built == ["b", "b"]
+
+
+def test_the_ticket_table_names_handlers_statuses_and_ratings_as_the_filters_do(page):
+    """The table's handler, status and rating read as the chips, filters and charts
+    name them (物业 property, 已办结 closed, 满意 satisfied), not as stored codes."""
+    store = _store(page, {})
+    answer = page.table_rows({"startRow": 0, "endRow": 100,
+                              "sortModel": [{"colId": "reported_at", "sort": "desc"}]}, store)
+    con = page._data.reader().cursor()
+    try:
+        stored = dict(((t, (h, s)) for t, h, s in con.execute(
+            "select ticket_id, handler, satisfaction from tickets").fetchall()))
+    finally:
+        con.close()
+    rows = answer["rowData"]
+    assert rows and {r["handler"] for r in rows} <= set(page.figs.HANDLER_NAMES.values())
+    for r in rows:
+        handler, rating = stored[r["ticket_id"]]
+        assert r["handler"] == page.figs.HANDLER_NAMES[handler]
+        assert r["satisfaction"] == (None if rating is None
+                                     else page.SATISFACTION_LABELS[rating])
+        assert r["status"] in page.STATUS_LABELS.values()
+    assert any(r["satisfaction"] for r in rows)
