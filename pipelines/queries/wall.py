@@ -578,6 +578,11 @@ def participation_data(
     }
 
 
+# per direction on the wall's accounts view: 3 + 3 rows fit its panel at every wall size
+# (4 + 4 clipped the last row at 1920x1080)
+TOP_CATEGORIES = 3
+
+
 def accounts_data(
     con: duckdb.DuckDBPyConnection,
     clock: Clock,
@@ -596,15 +601,16 @@ def accounts_data(
     Returns:
         month, is_final, window, net_yuan; compounds: opening/income/expense/adjustment/closing per compound;
         income_yuan, expense_yuan, closing_yuan: their sums; trend: 12 months of
-        sums, the month still running marked is_partial; top_income, top_expense: this month's top 5 categories.
+        sums, the month still running marked is_partial; top_income, top_expense: this
+        month's top TOP_CATEGORIES categories of each direction.
     """
     month = _records(con, "wall__ledger_month", month_start=clock.month_start)[0]["month"]
     if month is None:
         return {"available": False, "missing": []}
     compounds = _records(con, "wall__ledger_compounds", month=month, community=community)
     categories = _records(
-        con, "wall__ledger_categories", month=month, community=community, limit=5
-    )
+        con, "wall__ledger_categories", month=month, community=community,
+        limit=TOP_CATEGORIES)
     income = sum((r["income_yuan"] for r in compounds), Decimal("0.00"))
     expense = sum((r["expense_yuan"] for r in compounds), Decimal("0.00"))
     if month >= clock.month_start:
