@@ -337,7 +337,7 @@ def test_explore__table_paging_sorting_timeline_and_csv(served, dash_br, artifac
         body = r.read().decode("utf-8")
     assert body.startswith("\ufeff")
     rows = list(csv.DictReader(io.StringIO(body.lstrip("\ufeff"))))
-    assert [r["ticket_id"] for r in rows] == sorted(i for (i,) in ids)
+    assert [r["编号"] for r in rows] == sorted(i for (i,) in ids)  # Chinese headers
     assert dash_br.get_logs() == []
 
 
