@@ -120,14 +120,20 @@ def warehouse_communities(db: Path, n: int) -> list[str]:
 
 def server_cpu_seconds(pid: int) -> float:
     """CPU time (user + system) used so far by gunicorn (`pid`) and its workers, from
-    Linux's /proc: the server's cost per answer, whatever else shares the machine."""
+    Linux's /proc: the server's cost per answer, whatever else shares the machine.
+
+    Workers that ended (gunicorn restarts one after `max_requests` answers) count too,
+    through the master's cutime and cstime once it has reaped them; a worker ended but
+    not yet reaped is missed until then."""
     ticks = 0
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
         except OSError:  # the process ended while we looked
             continue
-        if int(stat.parent.name) == pid or int(fields[1]) == pid:
+        if int(stat.parent.name) == pid:
+            ticks += sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
+        elif int(fields[1]) == pid:
             ticks += int(fields[11]) + int(fields[12])  # utime, stime
     return ticks / os.sysconf("SC_CLK_TCK")
 
