@@ -22,7 +22,7 @@ def loadtest():
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads Linux's /proc")
-def test_server_cpu__counts_a_worker_that_ended(loadtest, tmp_path):
+def test_server_cpu__counts_a_worker_that_ended(loadtest):
     """gunicorn restarts a worker after max_requests: the CPU it spent stays in the
     server's total (negative CPU per answer and a server's CPU counted as "others" came
     of forgetting it)."""
