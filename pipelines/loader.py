@@ -17,6 +17,7 @@ import logging
 import re
 import sys
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -433,6 +434,21 @@ class _NotDirect(Exception):
     an error): the write is rolled back and the file loaded the usual way."""
 
 
+@contextmanager
+def file_rows_probe_joins(con):
+    """Joins in the statements run inside probe with the file's rows, as written.
+
+    DuckDB estimates a CSV scan without a sample at a few dozen rows, so it builds a
+    join's hash table on the file (a million rows, every one held before the first is
+    written) rather than on the deadlines' day table (about 19,000 rows). At 1.09M rows
+    that was 0.9 of a first load's 4.3 s (docs/benchmarks.md). Left set when the
+    statement fails: the caller discards the connection then.
+    """
+    con.execute("set disabled_optimizers = 'build_side_probe_side'")
+    yield
+    con.execute("reset disabled_optimizers")
+
+
 def _insert_directly(con, settings: Settings, source: Source, staged: StagedFile,
                      mapping: Mapping, params: _Params, native: set[str], clean: bool,
                      load_id: int) -> int:
@@ -459,8 +475,9 @@ def _insert_directly(con, settings: Settings, source: Source, staged: StagedFile
            f"file ' || t._file_no) end")
     con.execute("set preserve_insertion_order = false")  # as `_apply`: order means nothing
     try:
-        written = con.execute(sql, params.used_by(sql) | staged.params
-                              | {"load_id": load_id}).fetchall()[0][0]
+        with file_rows_probe_joins(con):
+            written = con.execute(sql, params.used_by(sql) | staged.params
+                                  | {"load_id": load_id}).fetchall()[0][0]
     except duckdb.Error as e:  # the transaction is aborted: the writer rolls it back
         if warehouse.is_disk_full(e):
             raise
