@@ -91,8 +91,8 @@ def _slides(config: dict) -> dict:
         logger.warning("wall: warehouse unavailable [ref %s]: %s", ref, e)
         return {
             "slides": [
-                _slide(i, entry, lang, now, no_data(entry["view"], lang, error=f"ref {ref}"),
-                       None)
+                _slide(i, entry, now, _slide_html(
+                    entry, lang, no_data(entry["view"], lang, error=f"ref {ref}"), None))
                 for i, entry in enumerate(config["playlist"])],
             "status": to_html(html.Span(t("wall.unavailable", lang),
                                         className="tb-warn tb-stale")),
@@ -105,22 +105,22 @@ def _slides(config: dict) -> dict:
         for i, entry in enumerate(config["playlist"]):
             view = entry["view"]
             try:
-                data = queries.cached(
-                    f"wall:{view}", version,
-                    lambda: q.wall_view_data(con, view, filters=entry["filters"], now=now,
-                                             settings=settings, tables=tables),
+                # drawn once per worker, data version, minute, view, filters and language:
+                # walls redrawing together after a load, or several walls showing the
+                # same view, share one HTML (building and serialising a slide's
+                # thousands of components was most of a wall answer's CPU)
+                shown_at, inner = queries.cached(
+                    f"wall:slide:{view}", version,
+                    lambda: _drawn_view(con, entry, lang, now, settings, tables, frame,
+                                        version),
                     db=str(settings.db_path), settings=settings, filters=entry["filters"],
-                    now=now)
-                body = (renderer(view)(data, lang) if data["available"]
-                        else no_data(view, lang))
-                # ticket views are computed at their data cut-off (newest record)
-                shown_at = data.get("cutoff") or now
+                    lang=lang, now=now)
             except Exception:  # one broken view never blanks the others
                 ref = error_reference()
                 logger.exception("wall view %s failed [ref %s]", view, ref)
-                body = no_data(view, lang, error=f"ref {ref}")
-                shown_at = now
-            slides.append(_slide(i, entry, lang, shown_at, body, frame))
+                shown_at, inner = now, _slide_html(
+                    entry, lang, no_data(view, lang, error=f"ref {ref}"), frame)
+            slides.append(_slide(i, entry, shown_at, inner))
         status = _status(q.wall_status(con, now=now, settings=settings), lang, now)
         return {"slides": slides, "status": to_html(status)}
     finally:
@@ -140,12 +140,31 @@ def _alarms(con, version, now: datetime, settings, tables: set[str], lang: str) 
     return [alarm_strip(data, lang), ticker(data["ticker"], lang)]
 
 
-def _slide(index: int, entry: dict, lang: str, now: datetime, body: list,
-           frame: list | None) -> dict:
-    """One slide: the attributes of its `section.wall-slide` and its content as HTML, the
-    alarm strip on top and the ticker at the bottom of every view."""
-    filt = ";".join(f"{k}={v}" for k, v in entry["filters"].items())
+def _drawn_view(con, entry: dict, lang: str, now: datetime, settings, tables: set[str],
+                frame: list, version: str) -> tuple[datetime, str]:
+    """One view's data (cached per data version) drawn as its slide's inner HTML, and
+    the instant its figures are judged at: a ticket view's data cut-off (newest record),
+    else `now`."""
+    view = entry["view"]
+    data = queries.cached(
+        f"wall:{view}", version,
+        lambda: q.wall_view_data(con, view, filters=entry["filters"], now=now,
+                                 settings=settings, tables=tables),
+        db=str(settings.db_path), settings=settings, filters=entry["filters"], now=now)
+    body = renderer(view)(data, lang) if data["available"] else no_data(view, lang)
+    return data.get("cutoff") or now, _slide_html(entry, lang, body, frame)
+
+
+def _slide_html(entry: dict, lang: str, body: list, frame: list | None) -> str:
+    """A slide's content as HTML: the alarm strip on top, the view's header and body,
+    the ticker at the bottom."""
     strip, feed = frame or (None, None)
+    return to_html([strip, slide_header(entry["view"], lang, entry["filters"]), *body, feed])
+
+
+def _slide(index: int, entry: dict, now: datetime, inner: str) -> dict:
+    """One slide: the attributes of its `section.wall-slide` and its inner HTML."""
+    filt = ";".join(f"{k}={v}" for k, v in entry["filters"].items())
     return {
         "attrs": {
             "class": f"wall-slide view-{entry['view']}",
@@ -158,8 +177,7 @@ def _slide(index: int, entry: dict, lang: str, now: datetime, body: list,
             "data-now": now.isoformat(timespec="microseconds"),  # the figures' instant
             "data-drawn": datetime.now().isoformat(timespec="microseconds"),
         },
-        "html": to_html([strip, slide_header(entry["view"], lang, entry["filters"]), *body,
-                         feed]),
+        "html": inner,
     }
 
 

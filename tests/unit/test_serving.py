@@ -314,6 +314,41 @@ def test_cached__a_failure_is_not_cached():
 # --- many walls, one computation ---------------------------------------------------------
 
 
+def test_wall_slides__drawn_once_per_data_version_minute_and_language(
+        build, loaded, tmp_path, monkeypatch):
+    """Walls asking again within the minute get the slides' HTML drawn before (building a
+    slide's components was most of a wall answer's CPU); a new minute, another language
+    or new data draws them again."""
+    import sys
+
+    build(loaded)
+    wall = sys.modules["dashboards.wall"]
+    drawn = []
+    real = wall.renderer
+    monkeypatch.setattr(wall, "renderer", lambda view: lambda data, lang: (
+        drawn.append((view, lang)) or real(view)(data, lang)))
+    minute = [local_now(loaded).replace(second=0, microsecond=0) + timedelta(minutes=3)]
+    monkeypatch.setattr(wall.q, "local_now", lambda tz: minute[0])
+    config = {"playlist": [{"view": "levels", "filters": {}},
+                           {"view": "closure", "filters": {}}],
+              "lang": "zh", "rotate": 20, "poll": 30}
+
+    first = wall._slides(config)
+    again = wall._slides(config)
+    assert sorted(drawn) == [("closure", "zh"), ("levels", "zh")]
+    assert [s["html"] for s in again["slides"]] == [s["html"] for s in first["slides"]]
+    assert all('"no-data"' not in s["html"] for s in first["slides"])
+
+    wall._slides({**config, "lang": "en"})
+    assert sorted(drawn[2:]) == [("closure", "en"), ("levels", "en")]
+    minute[0] += timedelta(minutes=1)
+    wall._slides(config)
+    assert sorted(drawn[4:]) == [("closure", "zh"), ("levels", "zh")]
+    load_some(loaded, tmp_path, name="more.csv")  # a new data version
+    wall._slides(config)
+    assert len(drawn) == 8
+
+
 def test_wall_cache__fifty_walls_cost_one_computation_per_data_change(
         build, loaded, tmp_path, monkeypatch):
     import sys
