@@ -430,8 +430,15 @@ def _with_previous(rows: list[str], previous: tuple[str, dict[str, str]]) -> lis
     return out
 
 
-def write(results: dict, out: Path) -> None:
-    """Write the markdown report to `out` and the chart beside it."""
+def write(results: dict, out: Path,
+          previous: tuple[str, dict[str, str]] | None = None) -> None:
+    """Write the markdown report to `out` and the chart beside it.
+
+    `previous` is the earlier run's (date, {target: measured}) for the summary's last
+    column (`previous_summary`); by default it is read from the report `out` holds. A run
+    that writes its report after every size passes the one it started with: read again,
+    it would be this run's own partial report.
+    """
     m = results["machine"]
     sizes = results["sizes"]
     lines = [
@@ -453,8 +460,9 @@ def write(results: dict, out: Path) -> None:
         f"| whole run | {results['seconds'] / 60:.1f} min |",
         "",
     ]
-    old = out.read_text(encoding="utf-8") if out.exists() else ""
-    lines += _with_previous(_summary(results), previous_summary(old))
+    if previous is None:
+        previous = previous_summary(out.read_text(encoding="utf-8") if out.exists() else "")
+    lines += _with_previous(_summary(results), previous)
 
     lines += [
         "## Generated warehouses",

@@ -131,6 +131,9 @@ def run(
         "refreshes": refreshes,
     }
     started = time.perf_counter()
+    # the report is written after every size: compare with the one this run started from
+    previous = report.previous_summary(
+        Path(out).read_text(encoding="utf-8") if out and Path(out).exists() else "")
 
     if load_rows:
         csv = workdir / f"tickets-{size_label(load_rows)}.csv"
@@ -189,6 +192,6 @@ def run(
             json.dumps(results, default=str, indent=1), encoding="utf-8"
         )
         if out:
-            report.write(results, Path(out))
+            report.write(results, Path(out), previous=previous)
     loadbench.cleanup(workdir)
     return results

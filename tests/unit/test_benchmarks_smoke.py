@@ -62,7 +62,7 @@ def test_baseline__pandas_and_sql_give_the_same_answers(tmp_path):
     con.close()
 
 
-def test_harness__runs_at_smallest_size(tmp_path):
+def test_harness__runs_at_smallest_size(tmp_path, monkeypatch):
     out = tmp_path / "benchmarks.md"
     args = [
         "run",
@@ -86,11 +86,23 @@ def test_harness__runs_at_smallest_size(tmp_path):
     if pagebench.missing_tools():
         args.append("--no-pages")
     hand = "## Measured by hand\n\nA profile no harness run can redo.\n"
-    out.write_text(f"# An older run\n\nstale figures\n\n{report.HAND_MARKER}\n\n{hand}",
-                   encoding="utf-8")
+    target = "warnings after a load ≤ 5 s at 10M (issue 15)"
+    older = ("# An older run\n\n| | |\n| --- | --- |\n| date | 2026-11-23 17:57 |\n\n"
+             "## Summary against the targets\n\n| target | measured | verdict |\n"
+             f"| --- | --- | --- |\n| {target} | stale figures | met |\n\n")
+    out.write_text(f"{older}{report.HAND_MARKER}\n\n{hand}", encoding="utf-8")
+    # the report is written after every size: each write compares with the report the
+    # run started from, never with its own partial one
+    compared = []
+    real_write = report.write
+    monkeypatch.setattr(report, "write", lambda results, path, previous=None: (
+        compared.append(previous), real_write(results, path, previous))[1])
     assert main(args) == 0
+    assert compared and all(
+        c == ("2026-11-23 17:57", {target: "stale figures"}) for c in compared), compared
     text = out.read_text(encoding="utf-8")
-    assert "stale figures" not in text and text.endswith(f"{report.HAND_MARKER}\n\n{hand}")
+    assert "# An older run" not in text and text.endswith(f"{report.HAND_MARKER}\n\n{hand}")
+    assert f"| {target} |" in text and "previous run (2026-11-23 17:57) |" in text
     for heading in (
         "## Machine and run",
         "## Load:",
