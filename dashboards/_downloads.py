@@ -36,8 +36,8 @@ from flask import Flask, Response, abort, request
 from openpyxl import Workbook
 
 from dashboards import _data
-from dashboards._explore_breakdown import (BY_LABELS, HANDLER_ZH, breakdown_table,
-                                          value_zh)
+from dashboards._explore_breakdown import BY_LABELS, breakdown_table, value_zh
+from dashboards._explore_figures import HANDLERS, RATINGS, STATUSES, chinese
 from dashboards._explore_state import LIST_KEYS, ExploreState, parse_query
 from pipelines.queries import QueryError
 from pipelines.queries import explore as q
@@ -146,10 +146,10 @@ TICKET_COLUMNS_ZH = {
 }
 TICKET_VALUES_ZH = {
     "level": {n: value_zh("level", n) for n in (1, 2, 3, 4)},
-    "handler": HANDLER_ZH,
-    "status": {"open": "在办", "closed": "已办结", "overdue": "超期未办结"},
+    "handler": chinese(HANDLERS),
+    "status": chinese(STATUSES),
     "is_on_time": {True: "是", False: "否"},
-    "satisfaction": {"satisfied": "满意", "unsatisfied": "不满意"},
+    "satisfaction": chinese(RATINGS),
 }
 
 

@@ -14,6 +14,7 @@ import math
 import pandas as pd
 
 from dashboards import _theme
+from dashboards._explore_figures import HANDLERS, chinese
 from pipelines.queries.explore import BREAKDOWN_MEASURES, Breakdown, sort_order
 
 TOTAL_ZH = "合计"
@@ -30,8 +31,7 @@ BY_LABELS: dict[str, tuple[str, str]] = {
     "handler": ("处置主体", "Handler"),
 }
 
-HANDLER_ZH = {"property": "物业", "community": "社区", "department": "部门",
-              "self_governance": "居民自治"}
+HANDLER_ZH = chinese(HANDLERS)
 
 
 def _missing(value) -> bool:

@@ -19,12 +19,30 @@ ACCENT = "#56B4E9"
 DIM = "#34507A"
 PCT_COLOUR = "#009E73"
 
-HANDLER_NAMES = {
-    "property": "物业 property",
-    "community": "社区 community",
-    "department": "部门 department",
-    "self_governance": "居民自治 self-governance",
+# The ticket fields stored as codes, each one vocabulary (code: Chinese, English) for
+# every page and file: charts, filters and the grid print both names, files the Chinese.
+HANDLERS = {
+    "property": ("物业", "property"),
+    "community": ("社区", "community"),
+    "department": ("部门", "department"),
+    "self_governance": ("居民自治", "self-governance"),
 }
+STATUSES = {"open": ("在办", "open"), "closed": ("已办结", "closed"),
+            "overdue": ("超期未办结", "overdue")}
+RATINGS = {"satisfied": ("满意", "satisfied"), "unsatisfied": ("不满意", "unsatisfied")}
+
+
+def bilingual(vocabulary: dict[str, tuple[str, str]]) -> dict[str, str]:
+    """{code: "中文 English"} of one of the vocabularies above."""
+    return {code: f"{zh} {en}" for code, (zh, en) in vocabulary.items()}
+
+
+def chinese(vocabulary: dict[str, tuple[str, str]]) -> dict[str, str]:
+    """{code: "中文"} of one of the vocabularies above."""
+    return {code: zh for code, (zh, _) in vocabulary.items()}
+
+
+HANDLER_NAMES = bilingual(HANDLERS)
 
 # measure -> (column, Chinese, English, is percentage)
 MEASURE_COLUMNS: dict[str, tuple[str, str, str, bool]] = {

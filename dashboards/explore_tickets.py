@@ -88,9 +88,8 @@ MEASURE_LABELS = {
     "satisfaction": ("满意率", "Satisfaction %"),
     "overdue": ("超期未办结", "Overdue"),
 }
-STATUS_LABELS = {"open": "在办 open", "closed": "已办结 closed",
-                 "overdue": "超期未办结 overdue"}
-SATISFACTION_LABELS = {"satisfied": "满意 satisfied", "unsatisfied": "不满意 unsatisfied"}
+STATUS_LABELS = figs.bilingual(figs.STATUSES)
+SATISFACTION_LABELS = figs.bilingual(figs.RATINGS)
 # the ticket table's coded columns read as the filters, chips and charts name them
 TABLE_LABELS = {"handler": figs.HANDLER_NAMES, "status": STATUS_LABELS,
                 "satisfaction": SATISFACTION_LABELS}
