@@ -89,10 +89,10 @@ MEASURE_LABELS = {
     "overdue": ("超期未办结", "Overdue"),
 }
 STATUS_LABELS = figs.bilingual(figs.STATUSES)
-SATISFACTION_LABELS = figs.bilingual(figs.RATINGS)
-# the ticket table's coded columns read as the filters, chips and charts name them
-TABLE_LABELS = {"handler": figs.HANDLER_NAMES, "status": STATUS_LABELS,
-                "satisfaction": SATISFACTION_LABELS}
+# the ticket table's coded columns in Chinese, as the ticket list file has them: its
+# headers are bilingual, and a bilingual cell ("社区 community") did not fit its column
+TABLE_LABELS = {"handler": figs.chinese(figs.HANDLERS), "status": figs.chinese(figs.STATUSES),
+                "satisfaction": figs.chinese(figs.RATINGS)}
 FILTER_LABELS = {"community": label_of("community"), "grid": label_of("grid"),
                  "compound": label_of("compound"), "category": ("类别", "Category"),
                  "level": ("等级", "Level"), "source": ("来源", "Source"),

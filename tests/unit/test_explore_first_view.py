@@ -194,9 +194,9 @@ def test_a_pivot_is_built_for_each_request_not_kept(page, monkeypatch):
     assert built == ["b", "b"]
 
 
-def test_the_ticket_table_names_handlers_statuses_and_ratings_as_the_filters_do(page):
-    """The table's handler, status and rating read as the chips, filters and charts
-    name them (物业 property, 已办结 closed, 满意 satisfied), not as stored codes."""
+def test_the_ticket_table_names_handlers_statuses_and_ratings_in_chinese(page):
+    """The table's handler, status and rating read in Chinese (物业, 已办结, 满意), as the
+    ticket list file names them, not as stored codes."""
     store = _store(page, {})
     answer = page.table_rows({"startRow": 0, "endRow": 100,
                               "sortModel": [{"colId": "reported_at", "sort": "desc"}]}, store)
@@ -207,11 +207,13 @@ def test_the_ticket_table_names_handlers_statuses_and_ratings_as_the_filters_do(
     finally:
         con.close()
     rows = answer["rowData"]
-    assert rows and {r["handler"] for r in rows} <= set(page.figs.HANDLER_NAMES.values())
+    handlers = {"property": "物业", "community": "社区", "department": "部门",
+                "self_governance": "居民自治"}
+    ratings = {"satisfied": "满意", "unsatisfied": "不满意"}
+    assert rows and {r["handler"] for r in rows} <= set(handlers.values())
     for r in rows:
         handler, rating = stored[r["ticket_id"]]
-        assert r["handler"] == page.figs.HANDLER_NAMES[handler]
-        assert r["satisfaction"] == (None if rating is None
-                                     else page.SATISFACTION_LABELS[rating])
-        assert r["status"] in page.STATUS_LABELS.values()
+        assert r["handler"] == handlers[handler]
+        assert r["satisfaction"] == (None if rating is None else ratings[rating])
+        assert r["status"] in ("在办", "已办结", "超期未办结")
     assert any(r["satisfaction"] for r in rows)
