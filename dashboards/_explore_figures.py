@@ -20,7 +20,7 @@ DIM = "#34507A"
 PCT_COLOUR = "#009E73"
 
 # The ticket fields stored as codes, each one vocabulary (code: Chinese, English) for
-# every page and file: charts, filters and the grid print both names, files the Chinese.
+# every page and file: charts and filters print both names, the grid and files the Chinese.
 HANDLERS = {
     "property": ("物业", "property"),
     "community": ("社区", "community"),

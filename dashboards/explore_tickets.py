@@ -29,6 +29,7 @@ from dash import (ALL, MATCH, ClientsideFunction, Input, Output, State, callback
 from dashboards import _data
 from dashboards import _explore_figures as figs
 from dashboards._components import fmt_time, label, unavailable
+from dashboards._downloads import TICKET_VALUES_ZH
 from dashboards._explore_breakdown import (BY_LABELS, PARTIAL_ZH, breakdown_keys,
                                            breakdown_table)
 from dashboards._explore_pages import lazy_slot
@@ -89,10 +90,9 @@ MEASURE_LABELS = {
     "overdue": ("超期未办结", "Overdue"),
 }
 STATUS_LABELS = figs.bilingual(figs.STATUSES)
-# the ticket table's coded columns in Chinese, as the ticket list file has them: its
+# the ticket table's coded columns named as the ticket list file names them: its
 # headers are bilingual, and a bilingual cell ("社区 community") did not fit its column
-TABLE_LABELS = {"handler": figs.chinese(figs.HANDLERS), "status": figs.chinese(figs.STATUSES),
-                "satisfaction": figs.chinese(figs.RATINGS)}
+TABLE_LABELS = {col: TICKET_VALUES_ZH[col] for col in ("handler", "status", "satisfaction")}
 FILTER_LABELS = {"community": label_of("community"), "grid": label_of("grid"),
                  "compound": label_of("compound"), "category": ("类别", "Category"),
                  "level": ("等级", "Level"), "source": ("来源", "Source"),

@@ -24,8 +24,10 @@ mark. An ultra-wide canvas shows several 16:9 slides side by side.
 
 from __future__ import annotations
 
+import functools
 import logging
 from datetime import datetime
+from typing import Callable
 
 import dash
 from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, dcc, html
@@ -100,7 +102,8 @@ def _slides(config: dict) -> dict:
     try:
         tables = q.existing_tables(con)
         version = queries.current_version(con)
-        frame = _alarms(con, version, now, settings, tables, lang)
+        # the alarm strip and ticker are drawn only for a slide not drawn this minute
+        frame = functools.cache(lambda: _alarms(con, version, now, settings, tables, lang))
         slides = []
         for i, entry in enumerate(config["playlist"]):
             view = entry["view"]
@@ -119,7 +122,7 @@ def _slides(config: dict) -> dict:
                 ref = error_reference()
                 logger.exception("wall view %s failed [ref %s]", view, ref)
                 shown_at, inner = now, _slide_html(
-                    entry, lang, no_data(view, lang, error=f"ref {ref}"), frame)
+                    entry, lang, no_data(view, lang, error=f"ref {ref}"), frame())
             slides.append(_slide(i, entry, shown_at, inner))
         status = _status(q.wall_status(con, now=now, settings=settings), lang, now)
         return {"slides": slides, "status": to_html(status)}
@@ -141,10 +144,10 @@ def _alarms(con, version, now: datetime, settings, tables: set[str], lang: str) 
 
 
 def _drawn_view(con, entry: dict, lang: str, now: datetime, settings, tables: set[str],
-                frame: list, version: str) -> tuple[datetime, str]:
-    """One view's data (cached per data version) drawn as its slide's inner HTML, and
-    the instant its figures are judged at: a ticket view's data cut-off (newest record),
-    else `now`."""
+                frame: Callable[[], list], version: str) -> tuple[datetime, str]:
+    """One view's data (cached per data version) drawn as its slide's inner HTML, with
+    `frame()` around it, and the instant its figures are judged at: a ticket view's data
+    cut-off (newest record), else `now`."""
     view = entry["view"]
     data = queries.cached(
         f"wall:{view}", version,
@@ -152,7 +155,7 @@ def _drawn_view(con, entry: dict, lang: str, now: datetime, settings, tables: se
                                  settings=settings, tables=tables),
         db=str(settings.db_path), settings=settings, filters=entry["filters"], now=now)
     body = renderer(view)(data, lang) if data["available"] else no_data(view, lang)
-    return data.get("cutoff") or now, _slide_html(entry, lang, body, frame)
+    return data.get("cutoff") or now, _slide_html(entry, lang, body, frame())
 
 
 def _slide_html(entry: dict, lang: str, body: list, frame: list | None) -> str:
