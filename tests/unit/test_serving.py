@@ -349,6 +349,28 @@ def test_wall_slides__drawn_once_per_data_version_minute_and_language(
     assert len(drawn) == 8
 
 
+def test_wall_slides__a_forged_filter_gets_its_own_escaped_slide(build, loaded):
+    """An outsider's wall URL with a hostile community name cannot put its slide on
+    another wall through the slide cache, nor markup on its own."""
+    import sys
+
+    build(loaded)
+    wall = sys.modules["dashboards.wall"]
+    hostile = '<img src=x onerror="alert(1)">'
+    base = {"lang": "zh", "rotate": 20, "poll": 30}
+
+    def slide(community):
+        filters = {"community": community} if community else {}
+        return wall._slides({**base, "playlist": [{"view": "levels",
+                                                   "filters": filters}]})["slides"][0]
+
+    forged, honest, again = slide(hostile), slide(None), slide(hostile)
+    assert "<img" not in forged["html"] and "&lt;img" in forged["html"]
+    assert "onerror" not in honest["html"] and honest["html"] != forged["html"]
+    assert again["html"] == forged["html"]
+    assert forged["attrs"]["data-filter"] == f"community={hostile}"
+
+
 def test_wall_cache__fifty_walls_cost_one_computation_per_data_change(
         build, loaded, tmp_path, monkeypatch):
     import sys
