@@ -56,7 +56,7 @@ NOT_ON_WALL = re.compile(r'"[^"]*(?:/assets/explore[^"/]*\.(?:js|css)\?'
 UNUSED = re.compile(r'"[^"]*/_dash-component-suites/dash/dash_table/')
 # The ticket explorer mounts its table when scrolled to, unless the URL holds a position
 # in it (dashboards/explore_tickets._table_in_use): there AG Grid's bundle (57-75 ms of
-# the main thread to evaluate, docs/benchmarks.md) is listed but not run, and
+# the main thread to evaluate, docs/benchmarks-history.md) is listed but not run, and
 # assets/explore.js runs it before the table, or a page with a grid, needs it.
 GRID = re.compile(r'<script src="([^"]*/_dash-component-suites/dash_ag_grid/[^"]*)">')
 TABLE_KEYS = ("ticket", "row", "sort")

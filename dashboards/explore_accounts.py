@@ -9,7 +9,7 @@ statement). View state is the URL (dashboards/_explore_people.py).
 
 The statements fill the first screen; the two charts below them are mounted and drawn
 only when they come near the window (`_explore_pages.lazy_slot`), so a page load neither
-loads plotly nor draws 60 bars nobody sees yet (Total Blocking Time, docs/benchmarks.md).
+loads plotly nor draws 60 bars nobody sees yet (Total Blocking Time, docs/benchmarks-history.md).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ change, chart click, chip removal or table header sort writes a new URL through
 it. Back therefore undoes a filter, and a copied link reproduces the view. Paging the
 table only replaces `row=` in the current URL (dashboards/assets/explore.js).
 The first chart, the summary and the breakdown table are built with the page (as
-callbacks they were three requests after it, docs/benchmarks.md); each chart below
+callbacks they were three requests after it, docs/benchmarks-history.md); each chart below
 them, and each block of the table, is a callback when it nears the window. Each calls
 one query function (pipelines/queries/explore.py).
 """
@@ -455,7 +455,7 @@ def layout(**query):
             controls,
             # the first chart, the summary and the breakdown table come with the page:
             # as callbacks they were three more requests after it, and each answer more
-            # work for the Dash renderer over every component (docs/benchmarks.md)
+            # work for the Dash renderer over every component (docs/benchmarks-history.md)
             html.Div(panel("trend", search, html.Div(
                 _guarded("trend", drawn_chart, state, "trend"),
                 className="explore-graph"), wide=True), className="explore-charts"),
@@ -690,7 +690,7 @@ def _shared(name: str, query, *, filters: q.TicketFilters, **params) -> pd.DataF
     State({"type": "explore-chart-slot", "index": MATCH}, "id"),
     # Only once seen: drawing the nine charts below the fold at load was a third of the
     # page's CPU, and a call for each at load only to refuse it was nine requests
-    # (docs/benchmarks.md).
+    # (docs/benchmarks-history.md).
     prevent_initial_call=True,
 )
 def show_chart(seen, data, slot):
@@ -854,7 +854,7 @@ def _panel(what: str, build, state: ExploreState, *args, keep: bool = True):
     A page rebuilt for the same view (another analyst, Back, a second tab) in the same
     minute reuses its panels: building the trend figure, the breakdown table and the
     summary was ~33 of the page's ~45 ms of CPU at 10M with every query's answer
-    already cached (docs/benchmarks.md). Kept in the queries' LRU beside the frames
+    already cached (docs/benchmarks-history.md). Kept in the queries' LRU beside the frames
     they are drawn from: emptying it forgets both.
     """
     if not keep:

@@ -199,7 +199,7 @@ def _copy_direct(source: Path, target: Path) -> None:
 
     Through the cache, the kernel allocates (and, on a busy machine, first reclaims) a
     page for every 4 KiB of the copy: at 10M tickets 0.3-2.9 s of system CPU per write,
-    against 0.1-0.3 s here (docs/benchmarks.md). The copy is then not in the cache: the
+    against 0.1-0.3 s here (docs/benchmarks-history.md). The copy is then not in the cache: the
     write, and the app after the swap, read the blocks they need of it from disk.
     """
     import mmap

@@ -164,7 +164,7 @@ _TICKET_FILTERS = {**_MART_FILTERS,
 _ROLLUPS = {(): 7, ("categories",): 5, ("levels",): 6}
 # Summaries the marts answer for less CPU than the ticket scan (at 10M, 1 thread): more
 # than a week, no community filter. A week or less, or one to three communities, read
-# few enough tickets that the scan costs as little or less (docs/benchmarks.md).
+# few enough tickets that the scan costs as little or less (docs/benchmarks-history.md).
 _MARTS_FROM_DAYS = 8
 
 
@@ -264,7 +264,7 @@ def summary_moved(con: duckdb.DuckDBPyConnection, filters: TicketFilters,
     (the data cut-off and so the periods' dates stay) and none of the periods' tickets
     closed or fell due between its two as-ofs (explore__summary_changes.sql): the
     summary judges tickets by nothing else. About 12 ms of CPU at 10M where computing a
-    summary takes 50 to 100 (docs/benchmarks.md).
+    summary takes 50 to 100 (docs/benchmarks-history.md).
     """
     cutoff = data_cutoff(con, now)
     if cutoff is None or now <= judged_at or cutoff != data_cutoff(con, judged_at):
