@@ -1,7 +1,9 @@
 """Benchmark: how well the anomaly warnings find surges, and how often they cry wolf.
 
 `python -m benchmarks.warnings_quality [--seed N] [--surges N]` prints a markdown report
-(the figures in docs/warnings.md come from it).
+(the figures in docs/warnings.md come from it); `--seeds 100-119` (or `15,1,2`) prints
+each seed's targets and all seeds' together: recall pooled over the seeds, with a 95%
+interval that counts each seed as one sample.
 
 Data: daily reports per community x category for 2024-01-01..2026-11-30, shaped like the
 demo sub-district (pipelines/demo.py: 14 communities with their intensities, 9 categories
@@ -32,6 +34,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -125,10 +128,47 @@ def detect(counts: np.ndarray, classes: np.ndarray, groups: np.ndarray, eval_idx
     return fired
 
 
+@dataclass(frozen=True)
+class SizeResult:
+    """One size's injected surges and what the detector made of them."""
+
+    size: float
+    surges: int
+    found: int
+    surges_10: int  # surges whose week held at least 10 reports
+    found_10: int
+    true_alarms: int  # warnings overlapping a surge week of their cell
+    alarms: int
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """One seed's run: false warnings per month on clean data, then each size."""
+
+    seed: int
+    cells: int
+    mean_week: np.ndarray  # each cell's usual week, over the evaluated days
+    loads: int
+    eval_from: dt.date
+    end: dt.date
+    false_by_month: dict[tuple[int, int], int]
+    sizes: list[SizeResult]
+
+    def size(self, size: float) -> SizeResult:
+        """The result of one size."""
+        return next(r for r in self.sizes if r.size == size)
+
+
 def run(seed: int, n_surges: int, eval_from: dt.date = EVAL_FROM, end: dt.date = END
         ) -> str:
     """The report: false warnings on clean data, then precision and recall per size,
     for loads at the end of each day from `eval_from` to `end`."""
+    return report(evaluate(seed, n_surges, eval_from, end))
+
+
+def evaluate(seed: int, n_surges: int, eval_from: dt.date = EVAL_FROM,
+             end: dt.date = END) -> Evaluation:
+    """Run the detector over one seed's clean data and over each size's surges."""
     config = load_config(Path(__file__).resolve().parent.parent / "pipelines"
                          / "warnings.toml")
     days = [START + dt.timedelta(days=i) for i in range((end - START).days + 1)]
@@ -143,38 +183,20 @@ def run(seed: int, n_surges: int, eval_from: dt.date = EVAL_FROM, end: dt.date =
     first = days.index(eval_from)
     eval_idx = range(first, len(days))
     eval_days = days[first:]
-    n_communities = len(demo.COMMUNITIES)
     months = sorted({(d.year, d.month) for d in eval_days})
 
-    lines = ["| data | warnings | per community per month |", "| --- | --- | --- |"]
     fired = detect(clean, classes, groups, eval_idx, config)
     false_by_month: dict[tuple[int, int], int] = {m: 0 for m in months}
     for cell in range(len(cells)):
         for s, _ in episodes(fired[cell]):
             d = eval_days[s]
             false_by_month[(d.year, d.month)] += 1
-    total = sum(false_by_month.values())
-    lines.append(f"| clean, {len(months)} months | {total} | "
-                 f"{total / n_communities / len(months):.2f} |")
-    for name, month_list in (("Spring Festival months (2025-01/02, 2026-02)",
-                              [(2025, 1), (2025, 2), (2026, 2)]),
-                             ("National Day months (2025-10, 2026-10)",
-                              [(2025, 10), (2026, 10)])):
-        month_list = [m for m in month_list if m in false_by_month]
-        if not month_list:
-            continue
-        n = sum(false_by_month[m] for m in month_list)
-        lines.append(f"| clean, {name} | {n} | {n / n_communities / len(month_list):.2f} |")
-    worst = max(false_by_month.items(), key=lambda kv: kv[1])
-    lines.append(f"| clean, worst month ({worst[0][0]}-{worst[0][1]:02d}) | {worst[1]} | "
-                 f"{worst[1] / n_communities:.2f} |")
 
     holiday_weeks = [t for t in range(first + 7, len(days) - 7)
                      if is_holiday[t - 6:t + 1].any()]
     other_weeks = [t for t in range(first + 7, len(days) - 7)
                    if not is_holiday[t - 6:t + 1].any()]
-    out = ["| size | surges | found | recall | recall, week ≥ 10 reports | precision |",
-           "| --- | --- | --- | --- | --- | --- |"]
+    results = []
     for size in SIZES:
         counts = clean.copy()
         surges = []
@@ -201,21 +223,124 @@ def run(seed: int, n_surges: int, eval_from: dt.date = EVAL_FROM, end: dt.date =
                 alarms += 1
                 true += any(c == cell and last - 6 - first <= e and s <= last + 6 - first
                             for c, last, _ in surges)
-        out.append(f"| {size:g}× | {len(surges)} | {found} | {found / len(surges):.2f} | "
+        results.append(SizeResult(size, len(surges), found, n_10, found_10, true, alarms))
+    return Evaluation(seed, len(cells), expected[:, first:].mean(axis=1) * 7,
+                      len(eval_days), eval_from, end, false_by_month, results)
+
+
+def report(ev: Evaluation) -> str:
+    """One seed's report (markdown): false warnings on clean data, then each size."""
+    n_communities = len(demo.COMMUNITIES)
+    by_month = ev.false_by_month
+    lines = ["| data | warnings | per community per month |", "| --- | --- | --- |"]
+    total = sum(by_month.values())
+    lines.append(f"| clean, {len(by_month)} months | {total} | "
+                 f"{total / n_communities / len(by_month):.2f} |")
+    for name, month_list in (("Spring Festival months (2025-01/02, 2026-02)",
+                              [(2025, 1), (2025, 2), (2026, 2)]),
+                             ("National Day months (2025-10, 2026-10)",
+                              [(2025, 10), (2026, 10)])):
+        month_list = [m for m in month_list if m in by_month]
+        if not month_list:
+            continue
+        n = sum(by_month[m] for m in month_list)
+        lines.append(f"| clean, {name} | {n} | {n / n_communities / len(month_list):.2f} |")
+    worst = max(by_month.items(), key=lambda kv: kv[1])
+    lines.append(f"| clean, worst month ({worst[0][0]}-{worst[0][1]:02d}) | {worst[1]} | "
+                 f"{worst[1] / n_communities:.2f} |")
+    out = ["| size | surges | found | recall | recall, week ≥ 10 reports | precision |",
+           "| --- | --- | --- | --- | --- | --- |"]
+    for r in ev.sizes:
+        out.append(f"| {r.size:g}× | {r.surges} | {r.found} | {r.found / r.surges:.2f} | "
                    # three places and the counts: 172 of 192 is 0.896, which two
                    # places round to the 0.9 target
-                   f"{found_10 / n_10 if n_10 else float('nan'):.3f} ({found_10} of {n_10}) | "
-                   f"{true / alarms if alarms else float('nan'):.2f} |")
-    mean_week = expected[:, first:].mean(axis=1) * 7
+                   f"{r.found_10 / r.surges_10 if r.surges_10 else float('nan'):.3f} "
+                   f"({r.found_10} of {r.surges_10}) | "
+                   f"{r.true_alarms / r.alarms if r.alarms else float('nan'):.2f} |")
+    n_surges = ev.sizes[0].surges
     return "\n".join([
-        f"Seed {seed}; {len(cells)} cells (14 communities × 9 categories); usual week per "
-        f"cell {mean_week.min():.0f}–{mean_week.max():.0f} reports "
-        f"(median {np.median(mean_week):.0f}); evaluated daily "
-        f"{eval_from}..{end} ({len(eval_days)} loads).", "",
+        f"Seed {ev.seed}; {ev.cells} cells (14 communities × 9 categories); usual week per "
+        f"cell {ev.mean_week.min():.0f}–{ev.mean_week.max():.0f} reports "
+        f"(median {np.median(ev.mean_week):.0f}); evaluated daily "
+        f"{ev.eval_from}..{ev.end} ({ev.loads} loads).", "",
         "False warnings on clean data (community × category; one warning per cell, "
         "today's or the week's):", "",
         *lines, "", f"Injected surges ({n_surges} per size, a third in a week holding a "
         "public holiday):", "", *out])
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{part / whole:.3f}" if whole else "–"
+
+
+def _pooled(found: list[int], n: list[int]) -> tuple[float, float, float]:
+    """(recall, low, high): found / surges over all seeds, with a 95% interval that
+    counts each seed as one sample (a ratio estimator's cluster variance and Student's
+    t with seeds - 1 degrees of freedom). A seed's surges share its clean data, so its
+    recall varies by more than their number alone would make it."""
+    from scipy import special
+
+    k, f, m = len(n), np.array(found, dtype=float), np.array(n, dtype=float)
+    if not m.sum():
+        return float("nan"), float("nan"), float("nan")
+    recall = f.sum() / m.sum()
+    if k < 2:
+        return recall, float("nan"), float("nan")
+    error = np.sqrt(k / (k - 1) * ((f - recall * m) ** 2).sum()) / m.sum()
+    half = float(special.stdtrit(k - 1, 0.975)) * error
+    return recall, recall - half, recall + half
+
+
+def across(evaluations: list[Evaluation]) -> str:
+    """The issue's targets over several seeds (markdown): per seed, then all together."""
+    n_communities = len(demo.COMMUNITIES)
+    rows = ["| seed | false per community per month | worst month | recall 3×, week ≥ 10 "
+            "reports | recall 5×, week ≥ 10 reports |", "| --- | --- | --- | --- | --- |"]
+    worst_all = (0, None, None)
+    for ev in evaluations:
+        months, total = len(ev.false_by_month), sum(ev.false_by_month.values())
+        (year, month), worst = max(ev.false_by_month.items(), key=lambda kv: kv[1])
+        worst_all = max(worst_all, (worst, ev.seed, f"{year}-{month:02d}"),
+                        key=lambda w: w[0])
+        three, five = ev.size(3.0), ev.size(5.0)
+        rows.append(f"| {ev.seed} | {total / n_communities / months:.2f} | "
+                    f"{worst / n_communities:.2f} ({year}-{month:02d}) | "
+                    f"{_share(three.found_10, three.surges_10)} ({three.found_10} of "
+                    f"{three.surges_10}) | {_share(five.found_10, five.surges_10)} |")
+    false = sum(sum(ev.false_by_month.values()) for ev in evaluations)
+    community_months = n_communities * sum(len(ev.false_by_month) for ev in evaluations)
+    recall = {}
+    for size in (3.0, 5.0):
+        results = [ev.size(size) for ev in evaluations]
+        recall[size] = _pooled([r.found_10 for r in results], [r.surges_10 for r in results])
+    threes = [ev.size(3.0) for ev in evaluations]
+    rows.append(f"| all {len(evaluations)} | {false / community_months:.2f} | "
+                f"{worst_all[0] / n_communities:.2f} (seed {worst_all[1]}, {worst_all[2]}) | "
+                f"{recall[3.0][0]:.3f} ({sum(r.found_10 for r in threes):,} of "
+                f"{sum(r.surges_10 for r in threes):,}; 95% interval {recall[3.0][1]:.3f}–"
+                f"{recall[3.0][2]:.3f}) | {recall[5.0][0]:.3f} ({recall[5.0][1]:.3f}–"
+                f"{recall[5.0][2]:.3f}) |")
+    below = [ev.seed for ev in _threes_below(evaluations)]
+    return "\n".join([
+        f"{len(evaluations)} seeds, {evaluations[0].sizes[0].surges} surges per size each; "
+        f"evaluated daily {evaluations[0].eval_from}..{evaluations[0].end}.", "", *rows, "",
+        f"Seeds whose 3× recall is under 0.9: {', '.join(map(str, below)) or 'none'}. "
+        "The interval counts each seed as one sample."])
+
+
+def _threes_below(evaluations: list[Evaluation], target: float = 0.9) -> list[Evaluation]:
+    """The seeds whose recall of 3× surges (week ≥ 10 reports) is under `target`."""
+    return [ev for ev in evaluations
+            if ev.size(3.0).found_10 < target * ev.size(3.0).surges_10]
+
+
+def _seeds(text: str) -> list[int]:
+    """'15,1,2' or '100-119' or both: the seeds, in the order given."""
+    seeds = []
+    for part in text.split(","):
+        first, _, last = part.strip().partition("-")
+        seeds += list(range(int(first), int(last) + 1)) if last else [int(first)]
+    return seeds
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -223,9 +348,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.warnings_quality",
                                      description=__doc__.split("\n\n")[0])
     parser.add_argument("--seed", type=int, default=15)
+    parser.add_argument("--seeds", type=_seeds, help="several seeds, e.g. 15,1,2 or "
+                        "100-119: each seed's targets and all of them together")
     parser.add_argument("--surges", type=int, default=200)
     args = parser.parse_args(argv)
-    print(run(args.seed, args.surges))
+    if args.seeds:
+        print(across([evaluate(seed, args.surges) for seed in args.seeds]))
+    else:
+        print(run(args.seed, args.surges))
     return 0
 
 

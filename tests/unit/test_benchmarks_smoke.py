@@ -224,6 +224,30 @@ def test_warnings_quality__reports_false_warnings_and_recall_per_size():
     assert sizes == ["1.5×", "2×", "3×", "5×"]
 
 
+def test_warnings_quality__targets_across_seeds_pool_the_surges_and_count_seeds_as_samples():
+    from benchmarks import warnings_quality as wq
+
+    # two seeds of 10 surges each, 9 and 8 found: 17 of 20; the interval from the
+    # seeds' spread (ratio estimator, t with 1 degree of freedom: 12.706 x 0.05)
+    recall, low, high = wq._pooled([9, 8], [10, 10])
+    assert recall == 0.85
+    assert (round(low, 3), round(high, 3)) == (0.215, 1.485)
+    assert wq._seeds("15,1,100-102") == [15, 1, 100, 101, 102]
+
+    window = {"n_surges": 6, "eval_from": dt.date(2025, 9, 20), "end": dt.date(2025, 10, 20)}
+    evaluations = [wq.evaluate(seed, **window) for seed in (1, 2)]
+    text = wq.across(evaluations)
+    threes = [ev.size(3.0) for ev in evaluations]
+    found, n = sum(r.found_10 for r in threes), sum(r.surges_10 for r in threes)
+    (pooled,) = [line for line in text.splitlines() if line.startswith("| all 2 |")]
+    assert f"{found / n:.3f} ({found} of {n};" in pooled
+    seed_rows = [line.split("|")[1].strip() for line in text.splitlines()
+                 if line.startswith("| ") and line.split("|")[1].strip().isdigit()]
+    assert seed_rows == ["1", "2"]
+    below = [str(ev.seed) for ev, r in zip(evaluations, threes) if r.found_10 / r.surges_10 < 0.9]
+    assert f"under 0.9: {', '.join(below) or 'none'}." in text
+
+
 def test_report__summary_keeps_the_previous_runs_figures():
     def results(p95):
         return {"sizes": [_size("10M", 10_000_000,
