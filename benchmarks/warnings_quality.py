@@ -158,6 +158,11 @@ class Evaluation:
         """The result of one size."""
         return next(r for r in self.sizes if r.size == size)
 
+    def worst_month(self) -> tuple[str, int]:
+        """The month with the most false warnings ('2025-02') and their number."""
+        (year, month), n = max(self.false_by_month.items(), key=lambda kv: kv[1])
+        return f"{year}-{month:02d}", n
+
 
 def run(seed: int, n_surges: int, eval_from: dt.date = EVAL_FROM, end: dt.date = END
         ) -> str:
@@ -245,9 +250,8 @@ def report(ev: Evaluation) -> str:
             continue
         n = sum(by_month[m] for m in month_list)
         lines.append(f"| clean, {name} | {n} | {n / n_communities / len(month_list):.2f} |")
-    worst = max(by_month.items(), key=lambda kv: kv[1])
-    lines.append(f"| clean, worst month ({worst[0][0]}-{worst[0][1]:02d}) | {worst[1]} | "
-                 f"{worst[1] / n_communities:.2f} |")
+    month, worst = ev.worst_month()
+    lines.append(f"| clean, worst month ({month}) | {worst} | {worst / n_communities:.2f} |")
     out = ["| size | surges | found | recall | recall, week ≥ 10 reports | precision |",
            "| --- | --- | --- | --- | --- | --- |"]
     for r in ev.sizes:
@@ -294,44 +298,35 @@ def _pooled(found: list[int], n: list[int]) -> tuple[float, float, float]:
 def across(evaluations: list[Evaluation]) -> str:
     """The issue's targets over several seeds (markdown): per seed, then all together."""
     n_communities = len(demo.COMMUNITIES)
+    threes = [ev.size(3.0) for ev in evaluations]
+    fives = [ev.size(5.0) for ev in evaluations]
+    worsts = [ev.worst_month() for ev in evaluations]
     rows = ["| seed | false per community per month | worst month | recall 3×, week ≥ 10 "
             "reports | recall 5×, week ≥ 10 reports |", "| --- | --- | --- | --- | --- |"]
-    worst_all = (0, None, None)
-    for ev in evaluations:
-        months, total = len(ev.false_by_month), sum(ev.false_by_month.values())
-        (year, month), worst = max(ev.false_by_month.items(), key=lambda kv: kv[1])
-        worst_all = max(worst_all, (worst, ev.seed, f"{year}-{month:02d}"),
-                        key=lambda w: w[0])
-        three, five = ev.size(3.0), ev.size(5.0)
-        rows.append(f"| {ev.seed} | {total / n_communities / months:.2f} | "
-                    f"{worst / n_communities:.2f} ({year}-{month:02d}) | "
+    for ev, three, five, (month, worst) in zip(evaluations, threes, fives, worsts):
+        total = sum(ev.false_by_month.values())
+        rows.append(f"| {ev.seed} | {total / n_communities / len(ev.false_by_month):.2f} | "
+                    f"{worst / n_communities:.2f} ({month}) | "
                     f"{_share(three.found_10, three.surges_10)} ({three.found_10} of "
                     f"{three.surges_10}) | {_share(five.found_10, five.surges_10)} |")
     false = sum(sum(ev.false_by_month.values()) for ev in evaluations)
     community_months = n_communities * sum(len(ev.false_by_month) for ev in evaluations)
-    recall = {}
-    for size in (3.0, 5.0):
-        results = [ev.size(size) for ev in evaluations]
-        recall[size] = _pooled([r.found_10 for r in results], [r.surges_10 for r in results])
-    threes = [ev.size(3.0) for ev in evaluations]
+    worst_seed = max(range(len(evaluations)), key=lambda i: worsts[i][1])
+    month, worst = worsts[worst_seed]
+    found, n = [r.found_10 for r in threes], [r.surges_10 for r in threes]
+    recall, low, high = _pooled(found, n)
+    recall5, low5, high5 = _pooled([r.found_10 for r in fives], [r.surges_10 for r in fives])
     rows.append(f"| all {len(evaluations)} | {false / community_months:.2f} | "
-                f"{worst_all[0] / n_communities:.2f} (seed {worst_all[1]}, {worst_all[2]}) | "
-                f"{recall[3.0][0]:.3f} ({sum(r.found_10 for r in threes):,} of "
-                f"{sum(r.surges_10 for r in threes):,}; 95% interval {recall[3.0][1]:.3f}–"
-                f"{recall[3.0][2]:.3f}) | {recall[5.0][0]:.3f} ({recall[5.0][1]:.3f}–"
-                f"{recall[5.0][2]:.3f}) |")
-    below = [ev.seed for ev in _threes_below(evaluations)]
+                f"{worst / n_communities:.2f} (seed {evaluations[worst_seed].seed}, {month}) | "
+                f"{recall:.3f} ({sum(found):,} of {sum(n):,}; 95% interval {low:.3f}–"
+                f"{high:.3f}) | {recall5:.3f} ({low5:.3f}–{high5:.3f}) |")
+    below = [str(ev.seed) for ev, r in zip(evaluations, threes)
+             if r.found_10 < 0.9 * r.surges_10]
     return "\n".join([
         f"{len(evaluations)} seeds, {evaluations[0].sizes[0].surges} surges per size each; "
         f"evaluated daily {evaluations[0].eval_from}..{evaluations[0].end}.", "", *rows, "",
-        f"Seeds whose 3× recall is under 0.9: {', '.join(map(str, below)) or 'none'}. "
+        f"Seeds whose 3× recall is under 0.9: {', '.join(below) or 'none'}. "
         "The interval counts each seed as one sample."])
-
-
-def _threes_below(evaluations: list[Evaluation], target: float = 0.9) -> list[Evaluation]:
-    """The seeds whose recall of 3× surges (week ≥ 10 reports) is under `target`."""
-    return [ev for ev in evaluations
-            if ev.size(3.0).found_10 < target * ev.size(3.0).surges_10]
 
 
 def _seeds(text: str) -> list[int]:
