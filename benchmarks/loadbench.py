@@ -9,7 +9,8 @@ Measured side by side in one process, alternating, `repeats` times each, medians
 - reload: the same file again into the loaded warehouse (every row unchanged).
 
 `measure_update` loads a 1,000-ticket update into a copy of a big warehouse against
-the same file into an empty one, both by the CLI (issue 18: ≤ 1.5×).
+the same file into an empty one, both by the CLI (issue 18: ≤ 1.5×): with the standby
+copy a previous write leaves (`pipelines.standby`), and without.
 
 `measure_cli_load` compares whole processes, as an operator's cron job runs them:
 `python -m pipelines load tickets FILE` against `python FLOOR_SCRIPT` (import duckdb,
@@ -173,28 +174,50 @@ def _cli_args(csv: Path, db: Path) -> list[str]:
 
 
 def measure_update(warehouse: Path, csv: Path, workdir: Path, repeats: int) -> dict:
-    """A small update (`csv`: tickets already in `warehouse`) loaded by the CLI into a
-    copy of `warehouse` against the same file into a new warehouse, alternating; medians
-    of wall and CPU time (whole processes; the copies are made and flushed to disk before
-    the clock starts).
+    """A small update (`csv`: tickets already in `warehouse`) loaded by the CLI, against
+    the same file into a new warehouse, alternating; medians of wall and CPU time (whole
+    processes; every copy is made and flushed to disk before the clock starts):
+
+    - update: into a copy of `warehouse` whose standby (`pipelines.standby`) is ready, as
+      the background process of the previous write leaves it for a center loading every
+      few minutes; then the seconds from the load's end until its own background
+      process has the next one ready (`standby_ready`), and the CPU seconds one standby
+      costs (`standby_cpu`, made in this process);
+    - cold: into a copy without one (the first write after a restore; a filesystem that
+      clones needs none, and then this is the same as update).
     """
+    from pipelines import standby
+    from pipelines.settings import load_settings
+
     env = {**os.environ, "WALL_SECRET": BENCH_SECRET, "PYTHONPATH": str(REPO)}
     env.pop("WALL_DB", None)
-    times: dict[str, list[float]] = {f"{kind}_{name}": [] for kind in ("empty", "update")
+    min_mib = load_settings(env).standby_min_mib
+    times: dict[str, list[float]] = {f"{kind}_{name}": [] for kind in UPDATE_KINDS
                                      for name in ("wall", "cpu", "sys")}
+    ready_s, standby_cpu = [], []
     for r in range(repeats):
-        empty, full = workdir / f"empty-{r}.duckdb", workdir / f"update-{r}.duckdb"
-        empty.unlink(missing_ok=True)
-        shutil.copyfile(warehouse, full)
-        # on disk before the clock, as a warehouse is after the write that made it: else
-        # the child waits for the copy's write-back (XFS flushes it before cloning it)
-        with open(full, "rb") as f:
-            os.fsync(f.fileno())
-        for kind, db in (("empty", empty), ("update", full)):
-            for name, value in zip(("wall", "cpu", "sys"), _child(_cli_args(csv, db), env)):
+        dbs = {kind: workdir / f"{kind}-{r}.duckdb" for kind in UPDATE_KINDS}
+        dbs["empty"].unlink(missing_ok=True)
+        for kind in ("update", "cold"):
+            shutil.copyfile(warehouse, dbs[kind])
+            # on disk before the clock, as a warehouse is after the write that made it:
+            # else the child waits for the copy's write-back (XFS flushes before cloning)
+            with open(dbs[kind], "rb") as f:
+                os.fsync(f.fileno())
+        cpu = time.process_time()
+        made = standby.make(dbs["update"])  # what the previous write's process does
+        if made == "made":
+            standby_cpu.append(time.process_time() - cpu)
+        background = standby.wanted(dbs["update"], dbs["update"],
+                                    "clone" if made == "clone" else None, min_mib)
+        for kind in UPDATE_KINDS:
+            for name, value in zip(("wall", "cpu", "sys"),
+                                   _child(_cli_args(csv, dbs[kind]), env)):
                 times[f"{kind}_{name}"].append(value)
-        for leftover in [*workdir.glob(f"empty-{r}.duckdb*"),
-                         *workdir.glob(f"update-{r}.duckdb*")]:
+            if kind == "update" and background:
+                ready_s.append(_standby_ready(dbs["update"]))
+        for leftover in [p for kind in UPDATE_KINDS
+                         for p in workdir.glob(f"{kind}-{r}.duckdb*")]:
             leftover.unlink(missing_ok=True)
     medians = {k: statistics.median(v) for k, v in times.items()}
     return {
@@ -203,9 +226,36 @@ def measure_update(warehouse: Path, csv: Path, workdir: Path, repeats: int) -> d
         "repeats": repeats,
         "times": times,
         "median": medians,
+        "standby_ready": ready_s,
+        "standby_cpu": standby_cpu,
         "ratio_wall": medians["update_wall"] / medians["empty_wall"],
         "ratio_cpu": medians["update_cpu"] / medians["empty_cpu"],
+        "ratio_cold_wall": medians["cold_wall"] / medians["empty_wall"],
+        "ratio_cold_cpu": medians["cold_cpu"] / medians["empty_cpu"],
     }
+
+
+UPDATE_KINDS = ("empty", "update", "cold")
+
+
+def _standby_ready(db: Path, timeout_s: float = 120) -> float:
+    """Seconds until the background process started by the last write of `db` has made
+    its standby (the load has just ended).
+
+    Raises:
+        RuntimeError: it recorded a failure, or made none within `timeout_s`.
+    """
+    from pipelines import standby
+
+    started = time.perf_counter()
+    while time.perf_counter() - started < timeout_s:
+        if standby.ready_path(db, standby.identity(db)).exists():
+            return time.perf_counter() - started
+        failed = standby.failed_path(db)
+        if failed.exists():
+            raise RuntimeError(f"{db}: {failed.read_text(encoding='utf-8').strip()}")
+        time.sleep(0.02)
+    raise RuntimeError(f"{db}: no standby {timeout_s:.0f} s after the load")
 
 
 def settings_factory(workdir: Path):

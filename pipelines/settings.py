@@ -123,6 +123,12 @@ class Settings:
         "A ledger month is published this many days after it ends; an entry loaded later "
         "and dated in it is booked as an adjustment in the current month.",
     )
+    standby_min_mib: int = _setting(
+        256, "WALL_STANDBY_MIN_MIB",
+        "A warehouse at least this large (MiB) on a filesystem without clones (ext4) keeps "
+        "a standby copy beside it, made in the background after each write, so the next "
+        "write need not copy the file (0: always; negative: never).",
+    )
     warnings_file: Path = _setting(
         ROOT / "pipelines" / "warnings.toml",
         "WALL_WARNINGS_FILE",

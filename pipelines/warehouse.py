@@ -6,7 +6,9 @@ with `os.replace` when it has finished, so that:
   read-only connection keeps reading the old file, a new one sees the new file;
 - a failed or killed write leaves the served file exactly as it was (the copy is discarded,
   or removed by the next writer);
-- writers queue on a lock file, so two loads from cron never race.
+- writers queue on a lock file, so two loads from cron never race;
+- where the copy costs a full copy of a large file (ext4), the next write's copy is made
+  in the background after each write (`pipelines.standby`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Iterator
 import duckdb
 from filelock import FileLock, Timeout
 
+from pipelines import standby
 from pipelines.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -116,7 +119,8 @@ def _checked_zone(name: str) -> str:
     return name.replace("'", "")
 
 
-def _lock_path(db_path: Path) -> Path:
+def lock_path(db_path: Path) -> Path:
+    """The lock file writers (and the standby copy) queue on."""
     return db_path.with_name(db_path.name + ".lock")
 
 
@@ -231,7 +235,9 @@ def writer(
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open a private, migrated copy of the warehouse for writing.
 
-    On a clean exit the copy is checkpointed, flushed to disk and atomically swapped in, and
+    The copy is the standby made after the last write when there is one
+    (`pipelines.standby`), else a clone or a full copy (`copy_warehouse`). On a clean
+    exit it is checkpointed, flushed to disk and atomically swapped in, and
     the data version goes up by one (unless `bump_version` is False: bookkeeping such as
     the export log changes no figure, so cached views stay valid). On an exception nothing
     changes. With `create` False a missing warehouse is refused rather than created
@@ -249,7 +255,7 @@ def writer(
         require_existing(db_path)
     try:
         db_path.parent.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(str(_lock_path(db_path)), timeout=lock_timeout)
+        lock = FileLock(str(lock_path(db_path)), timeout=lock_timeout)
         lock.acquire()
     except Timeout:
         raise WarehouseError(
@@ -263,9 +269,11 @@ def writer(
         if not upgrade and db_path.exists():
             connect_read_only(db_path).close()  # raises, naming `migrate`, unless current
         _remove_leftovers(db_path)
+        copied_how = None
         try:
             if db_path.exists():
-                copy_warehouse(db_path, work)
+                copied_how = ("standby" if standby.take(db_path, work)
+                              else copy_warehouse(db_path, work))
             con = duckdb.connect(str(work))
         except (OSError, duckdb.IOException) as e:
             raise _write_failed(db_path, "copy the warehouse", e) from e
@@ -293,9 +301,12 @@ def writer(
                 raise _write_failed(db_path, "write the new warehouse", e) from e
         finally:
             con.close()  # without the commit above, this rolls the copy back; it is deleted
+        keep_standby = standby.wanted(db_path, work, copied_how, settings.standby_min_mib)
         try:
             with open(work, "rb") as f:
                 os.fsync(f.fileno())
+            if keep_standby:
+                standby.retire(db_path)
             os.replace(work, db_path)
         except OSError as e:
             raise _write_failed(db_path, "swap in the new warehouse", e) from e
@@ -308,6 +319,8 @@ def writer(
         _remove(work)
         _remove(work.with_name(work.name + ".tmp"))  # DuckDB's spill directory
         lock.release()
+    if keep_standby:  # the next write's copy, made after this one (pipelines.standby)
+        standby.start(db_path)
 
 
 def require_existing(db_path: Path) -> None:

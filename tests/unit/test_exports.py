@@ -514,7 +514,7 @@ def test_run_due__log_spooled_while_a_load_writes_then_moved_in(loaded, tmp_path
                                                                  monkeypatch):
     monkeypatch.setattr(exports, "LOG_LOCK_TIMEOUT", 0.05)
     s = _monthly(tmp_path)
-    with FileLock(str(warehouse._lock_path(Path(loaded.db_path)))):
+    with FileLock(str(warehouse.lock_path(Path(loaded.db_path)))):
         summary = exports.run_due(loaded, [s], T(2025, 10, 1, 6))
         assert not summary.logged and len(summary.ran) == 1
         assert len(exports.pending_records(loaded)) == 1

@@ -9,29 +9,15 @@ from __future__ import annotations
 import errno
 import shutil
 
-import duckdb
 import pytest
 
 from pipelines import warehouse
-
-
-def _write(settings, value: int) -> None:
-    with warehouse.writer(settings) as con:
-        con.execute("create table if not exists t (v integer)")
-        con.execute("insert into t values ($v)", {"v": value})
-
-
-def _values(settings) -> list[int]:
-    con = duckdb.connect(str(settings.db_path), read_only=True)
-    try:
-        return [v for (v,) in con.execute("select v from t order by v").fetchall()]
-    finally:
-        con.close()
+from tests.warehouse_helpers import values, write_value
 
 
 def test_clone__a_filesystem_that_clones_is_never_asked_for_a_full_copy(
         settings, monkeypatch):
-    _write(settings, 1)
+    write_value(settings, 1)
     cloned = []
 
     def clone(target_fd, request, source_fd):  # what FICLONE gives: the same bytes
@@ -47,13 +33,13 @@ def test_clone__a_filesystem_that_clones_is_never_asked_for_a_full_copy(
     monkeypatch.setattr(warehouse.fcntl, "ioctl", clone)
     monkeypatch.setattr(warehouse.shutil, "copyfile", no_copy)
     monkeypatch.setattr(warehouse, "_copy_direct", no_copy)
-    _write(settings, 2)
-    assert cloned and _values(settings) == [1, 2]
+    write_value(settings, 2)
+    assert cloned and values(settings) == [1, 2]
 
 
 def test_clone__refused_here_so_the_copy_is_the_served_file_byte_for_byte(
         settings, tmp_path):
-    _write(settings, 1)
+    write_value(settings, 1)
     how = warehouse.copy_warehouse(settings.db_path, tmp_path / "copy.duckdb")
     assert how in ("clone", "direct", "copy")
     assert (tmp_path / "copy.duckdb").read_bytes() == settings.db_path.read_bytes()
@@ -61,7 +47,7 @@ def test_clone__refused_here_so_the_copy_is_the_served_file_byte_for_byte(
 
 def test_clone__a_full_disk_while_cloning_stops_the_write_and_changes_nothing(
         settings, monkeypatch):
-    _write(settings, 1)
+    write_value(settings, 1)
     before = settings.db_path.read_bytes()
 
     def full(*args):
@@ -70,7 +56,7 @@ def test_clone__a_full_disk_while_cloning_stops_the_write_and_changes_nothing(
     monkeypatch.setattr(warehouse.fcntl, "ioctl", full)
     with pytest.raises(warehouse.WarehouseError, match="cannot copy the warehouse.*"
                                                        "No space left on device"):
-        _write(settings, 2)
+        write_value(settings, 2)
     assert settings.db_path.read_bytes() == before
     assert not list(settings.db_path.parent.glob("*.writing*"))
 
@@ -91,7 +77,7 @@ def test_copy__around_the_cache_is_byte_for_byte_with_an_unaligned_tail(tmp_path
 
 def test_copy__a_filesystem_refusing_o_direct_gets_a_copy_through_the_cache(
         settings, tmp_path, monkeypatch):
-    _write(settings, 1)
+    write_value(settings, 1)
     real_open = warehouse.os.open
 
     def no_direct(path, flags, *args):  # what tmpfs answers to O_DIRECT
@@ -107,5 +93,5 @@ def test_copy__a_filesystem_refusing_o_direct_gets_a_copy_through_the_cache(
     how = warehouse.copy_warehouse(settings.db_path, tmp_path / "copy.duckdb")
     assert how == "copy"
     assert (tmp_path / "copy.duckdb").read_bytes() == settings.db_path.read_bytes()
-    _write(settings, 2)
-    assert _values(settings) == [1, 2]
+    write_value(settings, 2)
+    assert values(settings) == [1, 2]
