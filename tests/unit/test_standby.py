@@ -10,6 +10,7 @@ import logging
 import os
 import shutil
 import time
+from pathlib import Path
 
 import pytest
 from filelock import FileLock
@@ -35,9 +36,10 @@ def no_background(monkeypatch):
     return started
 
 
-def test_standby__made_in_the_background_and_taken_by_the_nextwrite_value(
-        make_settings, monkeypatch):
-    settings = make_settings(standby_min_mib=0)
+def test_standby__made_in_the_background_and_taken_by_the_next_write(
+        make_settings, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)  # a warehouse named relative to the operator's folder
+    settings = make_settings(standby_min_mib=0, db_path=Path("w.duckdb"))
     write_value(settings, 1)
     write_value(settings, 2)  # replaces a file: the old one is retired, then deleted
     ready = standby.ready_path(settings.db_path, standby.identity(settings.db_path))
@@ -106,7 +108,7 @@ def test_standby__a_failed_copy_is_named_by_the_next_writes_log(
         settings, monkeypatch, caplog):
     write_value(settings, 1)
 
-    def full(*args):
+    def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
     with monkeypatch.context() as patched:
