@@ -31,13 +31,15 @@ import logging
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parent.parent
 _HEADER_BYTES = 3 * 4096  # DuckDB's main header and its two database headers
-_started: list[subprocess.Popen] = []
+_started: list[subprocess.Popen] = []  # kept to be reaped: no zombie in a long-lived app
+_started_lock = threading.Lock()
 
 
 def identity(path: Path) -> tuple[int, int, int]:
@@ -111,15 +113,16 @@ def retire(db_path: Path) -> None:
 
 def start(db_path: Path) -> None:
     """Start the background process that deletes retired files and makes the standby."""
-    _started[:] = [p for p in _started if p.poll() is None]  # reap finished ones
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    _started.append(subprocess.Popen(
+    process = subprocess.Popen(
         # absolute: the process runs in the project's folder, not the caller's
         [sys.executable, "-m", "pipelines.standby", os.path.abspath(db_path)], cwd=ROOT,
         env=env,
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True))
+        start_new_session=True)
+    with _started_lock:
+        _started[:] = [p for p in _started if p.poll() is None] + [process]
 
 
 def make(db_path: Path) -> str:
