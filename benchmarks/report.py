@@ -62,9 +62,10 @@ What it does:
    processes, as cron runs them: `python -m pipelines load tickets FILE` against a
    Python script that imports duckdb and runs the same `read_csv` (wall and CPU time
    of each child process, alternating). At the largest size, an **update**: the CLI
-   loads 1,000 of the warehouse's tickets, all changed, into a copy of it and into an
-   empty warehouse; the ratio is judged on CPU time, which other people's work on the
-   machine moves far less than wall time.
+   loads 1,000 of the warehouse's tickets, all changed, into an empty warehouse, into a
+   copy of it with the standby copy a previous write leaves ready
+   (`pipelines.standby`), and into a copy without one; the ratio is judged on wall
+   time, what a center loading every few minutes waits for (CPU time is shown too).
 3. **Query paths**: every public function of `pipelines/queries/*.py` (found by
    introspection; parameters from one table, `PARAM_VALUES` in
    `benchmarks/querybench.py`), called through `warehouse.Reader` as the app calls
