@@ -32,12 +32,15 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parent.parent
 _HEADER_BYTES = 3 * 4096  # DuckDB's main header and its two database headers
+# The background process deletes a retired file within about a second of the write.
+RETIRED_OVERDUE_S = 60
 _started: list[subprocess.Popen] = []  # kept to be reaped: no zombie in a long-lived app
 _started_lock = threading.Lock()
 
@@ -87,7 +90,26 @@ def take(db_path: Path, work: Path) -> bool:
             reason = failed.read_text(encoding="utf-8", errors="replace").strip()
             logger.warning("no standby copy of %s (%s): copying the file", db_path, reason)
         failed.unlink(missing_ok=True)
+    _remove_overdue_retired(db_path)
     return used
+
+
+def _remove_overdue_retired(db_path: Path) -> None:
+    """Delete replaced files the background process should have deleted long ago: it
+    did not run (a broken environment, a killed process), which nothing else would say.
+    One retired a moment ago may be a process that lost the lock race to this write; it
+    is left to the process this write starts."""
+    now = time.time()
+    for retired in db_path.parent.glob(db_path.name + ".retired-*"):
+        try:
+            age = now - retired.stat().st_ctime  # link() set it: when it was retired
+        except FileNotFoundError:
+            continue
+        if age > RETIRED_OVERDUE_S:
+            logger.warning("%s was retired %.0f s ago and not deleted: the background "
+                           "process after that write did not run; deleting it", retired,
+                           age)
+            retired.unlink(missing_ok=True)
 
 
 def wanted(db_path: Path, work: Path, copied_how: str | None, min_mib: int) -> bool:
@@ -112,15 +134,21 @@ def retire(db_path: Path) -> None:
 
 
 def start(db_path: Path) -> None:
-    """Start the background process that deletes retired files and makes the standby."""
+    """Start the background process that deletes retired files and makes the standby.
+    A process that cannot be started is logged, never raised: the write it follows has
+    succeeded."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    process = subprocess.Popen(
-        # absolute: the process runs in the project's folder, not the caller's
-        [sys.executable, "-m", "pipelines.standby", os.path.abspath(db_path)], cwd=ROOT,
-        env=env,
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True)
+    try:
+        process = subprocess.Popen(
+            # absolute: the process runs in the project's folder, not the caller's
+            [sys.executable, "-m", "pipelines.standby", os.path.abspath(db_path)],
+            cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, start_new_session=True)
+    except OSError as e:  # the write has succeeded: say so, and copy next time
+        logger.warning("cannot start the standby copy of %s (%s): the next write copies "
+                       "the file", db_path, e)
+        return
     with _started_lock:
         _started[:] = [p for p in _started if p.poll() is None] + [process]
 

@@ -155,3 +155,32 @@ def test_standby__a_write_that_fails_after_taking_it_changes_nothing(
     assert values(settings) == [1]
     write_value(settings, 3)
     assert values(settings) == [1, 3]
+
+
+def test_standby__a_background_process_that_cannot_start_fails_no_write(
+        make_settings, monkeypatch, caplog):
+    settings = make_settings(standby_min_mib=0)
+    write_value(settings, 1)
+
+    def no_process(*args, **kwargs):
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(standby.subprocess, "Popen", no_process)
+    with caplog.at_level(logging.WARNING, logger="pipelines.standby"):
+        write_value(settings, 2)
+    assert values(settings) == [1, 2]
+    assert any("cannot start the standby copy" in r.message for r in caplog.records)
+
+
+def test_standby__a_retired_file_nobody_deleted_is_named_and_deleted_by_the_next_write(
+        make_settings, no_background, monkeypatch, caplog):
+    settings = make_settings(standby_min_mib=0)
+    write_value(settings, 1)
+    write_value(settings, 2)  # retired the first file; its background process never ran
+    assert len(_beside(settings, ".retired-*")) == 1
+    monkeypatch.setattr(standby, "RETIRED_OVERDUE_S", -1)  # as if a minute had passed
+    with caplog.at_level(logging.WARNING, logger="pipelines.standby"):
+        write_value(settings, 3)
+    assert any("did not run" in r.message for r in caplog.records)
+    assert len(_beside(settings, ".retired-*")) == 1  # only the one this write retired
+    assert values(settings) == [1, 2, 3]
