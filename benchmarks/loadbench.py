@@ -214,8 +214,10 @@ def measure_update(warehouse: Path, csv: Path, workdir: Path, repeats: int) -> d
             for name, value in zip(("wall", "cpu", "sys"),
                                    _child(_cli_args(csv, dbs[kind]), env)):
                 times[f"{kind}_{name}"].append(value)
-            if kind == "update" and background:
-                ready_s.append(_standby_ready(dbs["update"]))
+            if kind != "empty" and background:  # both start one: wait, then clean up
+                ready = _standby_ready(dbs[kind])
+                if kind == "update":
+                    ready_s.append(ready)
         for leftover in [p for kind in UPDATE_KINDS
                          for p in workdir.glob(f"{kind}-{r}.duckdb*")]:
             leftover.unlink(missing_ok=True)

@@ -157,7 +157,8 @@ def make(db_path: Path) -> str:
     """Delete retired files and make the standby of the served file, under the writer
     lock; return what happened: "made", "ready" (there was one), "busy" (a write holds
     the lock: it starts this again when done), "clone" (the filesystem clones: a write
-    needs none), "gone" (no warehouse).
+    needs none), "gone" (no warehouse), "stale" (the warehouse was replaced or removed
+    by hand during the copy, which is then deleted).
 
     Raises:
         OSError: the copy failed (a full disk); the partial copy is deleted and the
@@ -191,6 +192,9 @@ def make(db_path: Path) -> str:
                 return "clone"
             with open(partial, "rb") as f:
                 os.fsync(f.fileno())
+            if not db_path.exists() or identity(db_path) != of:  # moved away meanwhile
+                partial.unlink()
+                return "stale"
             os.replace(partial, ready)
         except OSError as e:
             partial.unlink(missing_ok=True)

@@ -184,3 +184,18 @@ def test_standby__a_retired_file_nobody_deleted_is_named_and_deleted_by_the_next
     assert any("did not run" in r.message for r in caplog.records)
     assert len(_beside(settings, ".retired-*")) == 1  # only the one this write retired
     assert values(settings) == [1, 2, 3]
+
+
+def test_standby__a_warehouse_moved_away_during_the_copy_leaves_no_standby(
+        settings, monkeypatch):
+    write_value(settings, 1)
+    real_copy = warehouse.copy_warehouse
+
+    def copy_then_move_away(source, target, **kwargs):
+        how = real_copy(source, target, **kwargs)
+        os.replace(source, source.with_name("elsewhere.duckdb"))  # an operator's `mv`
+        return how
+
+    monkeypatch.setattr(warehouse, "copy_warehouse", copy_then_move_away)
+    assert standby.make(settings.db_path) == "stale"
+    assert _beside(settings, ".standby*") == []
