@@ -335,19 +335,21 @@ def _open_csv(con, path: Path, name: str, encoding: str | None, workdir: Path,
     else:
         source = _transcode_to_utf8(path, encoding, workdir, name)
     try:
-        delimiter, quote_char, skip, columns = _sniff_csv(path, source, header_row - 1)
+        delimiter, skip, columns = _sniff_csv(path, source, header_row - 1)
     except ReadError:
         fixed = _one_line_ending(source, workdir, name)
         if fixed is None:
             raise
         source = fixed
-        delimiter, quote_char, skip, columns = _sniff_csv(path, source, header_row - 1)
+        delimiter, skip, columns = _sniff_csv(path, source, header_row - 1)
     params = {f"{name}_path": str(source)}
     # The sniffer's delimiter and header, read once without sniffing again, with RFC 4180
-    # quotes (as Excel and WPS write them) where the sniffer's sample held none: a file
-    # whose first quoted cell comes after the sample would otherwise have that row split.
+    # quotes (as Excel and WPS write them; docs/data-contract.md) whatever the sniffer's
+    # sample held: with none, a file whose first quoted cell comes after the sample would
+    # have that row split; and where it saw apostrophes it answers "'", which made two
+    # rows of a description starting with one a single row (a ticket lost in silence).
     params[f"{name}_delim"] = delimiter
-    params[f"{name}_quote"] = quote_char if len(quote_char) == 1 else '"'
+    params[f"{name}_quote"] = '"'
     params[f"{name}_skip"] = skip
     params[f"{name}_columns"] = {c: "VARCHAR" for c in columns}
     relation = (
@@ -361,8 +363,8 @@ def _open_csv(con, path: Path, name: str, encoding: str | None, workdir: Path,
                       rejects_table=f"{name}_rejects", header_line=skip + 1)
 
 
-def _sniff_csv(path: Path, source: Path, skip: int) -> tuple[str, str, int, list[str]]:
-    """(delimiter, quote, lines before the header, column names) that DuckDB's sniffer
+def _sniff_csv(path: Path, source: Path, skip: int) -> tuple[str, int, list[str]]:
+    """(delimiter, lines before the header, column names) that DuckDB's sniffer
     finds in `source`, the UTF-8 text of `path`, after `skip` title lines.
 
     Runs on its own connection: a failed statement would abort the load's transaction.
@@ -373,16 +375,16 @@ def _sniff_csv(path: Path, source: Path, skip: int) -> tuple[str, str, int, list
             # the default line limit: a 20 MB one makes the sniffer read 40 MB, 2-3x slower;
             # a sample of 2,048 rows (not 20,480) settles delimiter, titles and header,
             # since types are not sniffed, in half the time
-            delimiter, quote_char, skip, columns = con.execute(
-                f"select Delimiter, Quote, SkipRows, Columns "
+            delimiter, skip, columns = con.execute(
+                f"select Delimiter, SkipRows, Columns "
                 f"from sniff_csv($path, {_CSV_OPTIONS}, skip = $skip, "
                 f"sample_size = {_SNIFF_ROWS})",
                 {"path": str(source), "skip": skip}).fetchall()[0]
-            return delimiter, quote_char, skip, [c["name"] for c in columns]
+            return delimiter, skip, [c["name"] for c in columns]
         except duckdb.Error:
             # sniff_csv refuses what read_csv still reads (a header and no rows, a lone
             # BOM, a first line over 2 MB): take read_csv's own reading of the header
-            return ",", '"', skip, [r[0] for r in con.execute(
+            return ",", skip, [r[0] for r in con.execute(
                 f"select column_name from (describe select * from read_csv($path, "
                 f"{_CSV_OPTIONS}, {_LONG_LINES}, skip = $skip))",
                 {"path": str(source), "skip": skip}).fetchall()]
