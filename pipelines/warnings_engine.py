@@ -13,8 +13,8 @@
 A warning's identity is its rule and scope (`warning_key`), never the load, so a
 condition that persists is one warning. The same data and evaluation time give the same
 warnings: rules are judged at the evaluation time (the load's local time), anomalies
-at the tickets' data cut-off; every aggregation runs in DuckDB, and only daily counts
-per cell reach Python.
+at the tickets' data cut-off; every aggregation of tickets runs in DuckDB, and only daily
+counts per community x grid x category reach Python (a community's are their sums).
 """
 
 from __future__ import annotations
@@ -199,6 +199,25 @@ def _day_matrix(daily: pa.Table, n_days: int) -> np.ndarray:
     return counts
 
 
+def _cells(daily: pa.Table, n_days: int) -> tuple[list[dict[str, Any]], np.ndarray,
+                                                   np.ndarray]:
+    """The detector's cells with their day counts, and which are grid cells: every
+    community x category (the sum of its rows of warnings__daily_counts, tickets without
+    a grid included), then every community x grid x category, each in name order."""
+    rows = daily.select(["community", "grid", "category"]).to_pylist()
+    counts = _day_matrix(daily, n_days)
+    pairs = sorted({(r["community"], r["category"]) for r in rows})
+    index = {pair: i for i, pair in enumerate(pairs)}
+    by_community = np.zeros((len(pairs), n_days))
+    np.add.at(by_community, [index[(r["community"], r["category"])] for r in rows], counts)
+    in_grid = np.array([r["grid"] is not None for r in rows], dtype=bool)
+    cells = ([{"community": c, "grid": "", "category": k} for c, k in pairs]
+             + [r for r in rows if r["grid"] is not None])
+    is_grid = np.concatenate([np.zeros(len(pairs), dtype=bool),
+                              np.ones(int(in_grid.sum()), dtype=bool)])
+    return cells, np.vstack([by_community, counts[in_grid]]), is_grid
+
+
 def anomaly_warnings(con: duckdb.DuckDBPyConnection, config: Config
                      ) -> list[dict[str, Any]]:
     """Surges of reports per cell at the tickets' data cut-off (docs/warnings.md)."""
@@ -218,13 +237,12 @@ def anomaly_warnings(con: duckdb.DuckDBPyConnection, config: Config
     if daily.num_rows == 0:
         return []
     classes = _calendar_classes(con, days)
-    cells = daily.select(["community", "grid", "category"]).to_pylist()
+    cells, counts, is_grid = _cells(daily, n_days)
     # a category's weekly rhythm: categories numbered in name order
     names = sorted({c["category"] for c in cells})
     number = {name: i for i, name in enumerate(names)}
     groups = np.array([number[c["category"]] for c in cells], dtype=np.int64)
-    w = wa.windows(_day_matrix(daily, n_days), classes, share, a["baseline_weeks"], groups)
-    is_grid = np.array(daily["is_grid"].to_pylist(), dtype=bool)
+    w = wa.windows(counts, classes, share, a["baseline_weeks"], groups)
     # grid cells only where the week's expectation is large enough to mean something
     keep = ~is_grid | (w.week_expected >= a["grid_min_expected_week"])
     open_keys = {k for k, in queries.rows(con, "warnings__open_surges")}
