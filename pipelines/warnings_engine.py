@@ -202,8 +202,9 @@ def _day_matrix(daily: pa.Table, n_days: int) -> np.ndarray:
 def _cells(daily: pa.Table, n_days: int) -> tuple[list[dict[str, Any]], np.ndarray,
                                                    np.ndarray]:
     """The detector's cells with their day counts, and which are grid cells: every
-    community x category (the sum of its rows of warnings__daily_counts, tickets without
-    a grid included), then every community x grid x category, each in name order."""
+    community x category in name order (the sum of its rows of warnings__daily_counts,
+    tickets without a grid included), then every community x grid x category in the
+    query's order (name order)."""
     rows = daily.select(["community", "grid", "category"]).to_pylist()
     counts = _day_matrix(daily, n_days)
     pairs = sorted({(r["community"], r["category"]) for r in rows})

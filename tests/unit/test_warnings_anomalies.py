@@ -402,3 +402,24 @@ def test_anomaly__a_small_cell_warns_one_report_above_its_threshold_not_at_it():
     assert week.tolist() == [True, False]
     assert not day.any()
 
+
+
+def test_anomaly__community_cells_are_their_grid_rows_summed_tickets_without_a_grid_too():
+    import numpy as np
+    import pyarrow as pa
+
+    # rows as warnings__daily_counts returns them: per community x grid x category, in
+    # name order (a null grid, tickets without one, last)
+    daily = pa.table({
+        "community": ["乙社区", "甲社区", "甲社区", "甲社区"],
+        "grid": [None, "甲社区第1网格", "甲社区第2网格", None],
+        "category": ["城市管理", "物业维修", "物业维修", "物业维修"],
+        "days": [[{"day_index": 2, "reported": 1}], [{"day_index": 0, "reported": 3}],
+                 [{"day_index": 0, "reported": 2}], [{"day_index": 1, "reported": 4}]],
+    })
+    cells, counts, is_grid = we._cells(daily, 3)
+    assert [(c["community"], c["grid"], c["category"]) for c in cells] == [
+        ("乙社区", "", "城市管理"), ("甲社区", "", "物业维修"),
+        ("甲社区", "甲社区第1网格", "物业维修"), ("甲社区", "甲社区第2网格", "物业维修")]
+    np.testing.assert_array_equal(counts, [[0, 0, 1], [5, 4, 0], [3, 0, 0], [2, 0, 0]])
+    assert is_grid.tolist() == [False, False, True, True]
