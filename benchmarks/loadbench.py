@@ -208,8 +208,8 @@ def measure_update(warehouse: Path, csv: Path, workdir: Path, repeats: int) -> d
         made = standby.make(dbs["update"])  # what the previous write's process does
         if made == "made":
             standby_cpu.append(time.process_time() - cpu)
-        background = standby.wanted(dbs["update"], dbs["update"],
-                                    "clone" if made == "clone" else None, min_mib)
+        background = standby.wanted(dbs["update"], "clone" if made == "clone" else None,
+                                    min_mib)
         for kind in UPDATE_KINDS:
             for name, value in zip(("wall", "cpu", "sys"),
                                    _child(_cli_args(csv, dbs[kind]), env)):

@@ -72,6 +72,11 @@ def _standbys(db_path: Path) -> list[Path]:
     return list(db_path.parent.glob(db_path.name + ".standby-*"))
 
 
+def _retired(db_path: Path) -> list[Path]:
+    """Every replaced file of `db_path` kept for the background process to delete."""
+    return list(db_path.parent.glob(db_path.name + ".retired-*"))
+
+
 def take(db_path: Path, work: Path) -> bool:
     """Move the standby of the served file to `work` (the write's private copy) and
     return True; False when there is none. Every other standby file (stale, or left by
@@ -100,7 +105,7 @@ def _remove_overdue_retired(db_path: Path) -> None:
     One retired a moment ago may be a process that lost the lock race to this write; it
     is left to the process this write starts."""
     now = time.time()
-    for retired in db_path.parent.glob(db_path.name + ".retired-*"):
+    for retired in _retired(db_path):
         try:
             age = now - retired.stat().st_ctime  # link() set it: when it was retired
         except FileNotFoundError:
@@ -112,7 +117,7 @@ def _remove_overdue_retired(db_path: Path) -> None:
             retired.unlink(missing_ok=True)
 
 
-def wanted(db_path: Path, work: Path, copied_how: str | None, min_mib: int) -> bool:
+def wanted(work: Path, copied_how: str | None, min_mib: int) -> bool:
     """True when the next write should find a standby: the warehouse written in `work`
     is at least `min_mib` MiB (negative: never) and this write did not get its copy as a
     clone (which costs nothing)."""
@@ -166,7 +171,7 @@ def make(db_path: Path) -> str:
     """
     from filelock import FileLock, Timeout
 
-    from pipelines import warehouse  # late: the loader imports this module
+    from pipelines import warehouse  # late: pipelines.warehouse imports this module
 
     lock = FileLock(str(warehouse.lock_path(db_path)))
     try:
@@ -174,7 +179,7 @@ def make(db_path: Path) -> str:
     except Timeout:
         return "busy"
     try:
-        for retired in db_path.parent.glob(db_path.name + ".retired-*"):
+        for retired in _retired(db_path):
             retired.unlink(missing_ok=True)
         if not db_path.exists():
             return "gone"

@@ -304,7 +304,7 @@ def writer(
                 raise _write_failed(db_path, "write the new warehouse", e) from e
         finally:
             con.close()  # without the commit above, this rolls the copy back; it is deleted
-        keep_standby = standby.wanted(db_path, work, copied_how, settings.standby_min_mib)
+        keep_standby = standby.wanted(work, copied_how, settings.standby_min_mib)
         try:
             with open(work, "rb") as f:
                 os.fsync(f.fileno())

@@ -138,9 +138,9 @@ def test_standby__only_for_large_warehouses_and_never_where_copies_are_clones(
     write_value(small, 2)
     assert no_background == [] and _beside(small, ".retired-*") == []
     work = small.db_path
-    assert standby.wanted(small.db_path, work, "direct", 0)
-    assert not standby.wanted(small.db_path, work, "clone", 0)
-    assert not standby.wanted(small.db_path, work, "direct", -1)
+    assert standby.wanted(work, "direct", 0)
+    assert not standby.wanted(work, "clone", 0)
+    assert not standby.wanted(work, "direct", -1)
 
 
 def test_standby__a_write_that_fails_after_taking_it_changes_nothing(
