@@ -412,7 +412,9 @@ def collect_rejects(con: duckdb.DuckDBPyConnection, staged: StagedFile) -> None:
                       [(offset, raw or "") for offset, raw, _ in rows])
     staged.rejected = [
         (line, (raw or "").strip("\r\n"), f"malformed CSV row ({kind.lower()})"
-         + ("; is the file really UTF-8? pass --encoding" if "UNICODE" in kind else ""))
+         + ("; is the file really UTF-8? pass --encoding" if "UNICODE" in kind else "")
+         + ("; a cell holding the delimiter goes in double quotes" if "TOO MANY" in kind
+            else ""))
         for line, (_, raw, kind) in zip(lines, rows)
     ]
 

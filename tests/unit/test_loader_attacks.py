@@ -330,3 +330,16 @@ def test_load__a_cell_starting_with_an_apostrophe_keeps_every_row(settings, tmp_
     assert (report.rows_read, report.inserted) == (4, 4), report.summary()
     assert rows_of(settings, "select ticket_id, description from tickets order by 1") == [
         ("A0", None), ("A1", None), ("A2", description), ("A3", description)]
+
+
+def test_load__a_cell_quoted_with_apostrophes_tells_the_clerk_to_use_double_quotes(
+        settings, tmp_path):
+    rows = [ticket_row(ticket_id="OK"),
+            ticket_row(ticket_id="BAD", description="'O'Brien's 反映, 路灯坏了'")]
+    path = write_csv(tmp_path / "t.csv", rows)  # the comma is the one cell's, in ' only
+    path.write_text(path.read_text(encoding="utf-8").replace('"', ""), encoding="utf-8")
+    (report,) = load_files(settings, "tickets", [path], progress=False)
+    assert (report.inserted, report.quarantined) == (1, 1), report.summary()
+    assert quarantine_reasons(settings)[3] == (
+        "malformed CSV row (too many columns); a cell holding the delimiter goes in "
+        "double quotes")
