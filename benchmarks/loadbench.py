@@ -183,6 +183,10 @@ def measure_update(warehouse: Path, csv: Path, workdir: Path, repeats: int) -> d
       few minutes; then the seconds from the load's end until its own background
       process has the next one ready (`standby_ready`), and the CPU seconds one standby
       costs (`standby_cpu`, made in this process);
+    - merging: as update, into a copy whose summary marts hold one row less than
+      `derived.PENDING_MERGE_ROWS` pending (migration 0021: copies of stored keys, each
+      one ticket more), so this load merges them into the marts, as one load in every
+      ~25 of 1,000 tickets does;
     - cold: into a copy without one (the first write after a restore; a filesystem that
       clones needs none, and then this is the same as update).
     """
@@ -198,8 +202,10 @@ def measure_update(warehouse: Path, csv: Path, workdir: Path, repeats: int) -> d
     for r in range(repeats):
         dbs = {kind: workdir / f"{kind}-{r}.duckdb" for kind in UPDATE_KINDS}
         dbs["empty"].unlink(missing_ok=True)
-        for kind in ("update", "cold"):
+        for kind in UPDATE_KINDS[1:]:
             shutil.copyfile(warehouse, dbs[kind])
+            if kind == "merging":
+                _fill_pending(dbs[kind])
             # on disk before the clock, as a warehouse is after the write that made it:
             # else the child waits for the copy's write-back (XFS flushes before cloning)
             with open(dbs[kind], "rb") as f:
@@ -208,13 +214,16 @@ def measure_update(warehouse: Path, csv: Path, workdir: Path, repeats: int) -> d
         made = standby.make(dbs["update"])  # what the previous write's process does
         if made == "made":
             standby_cpu.append(time.process_time() - cpu)
+        standby.make(dbs["merging"])
         background = standby.wanted(dbs["update"], "clone" if made == "clone" else None,
                                     min_mib)
         for kind in UPDATE_KINDS:
             for name, value in zip(("wall", "cpu", "sys"),
                                    _child(_cli_args(csv, dbs[kind]), env)):
                 times[f"{kind}_{name}"].append(value)
-            if kind != "empty" and background:  # both start one: wait, then clean up
+            if kind == "merging" and not _merged(dbs[kind]):
+                raise RuntimeError(f"{dbs[kind]}: the load left the pending rows unmerged")
+            if kind != "empty" and background:  # each starts one: wait, then clean up
                 ready = _standby_ready(dbs[kind])
                 if kind == "update":
                     ready_s.append(ready)
@@ -232,12 +241,46 @@ def measure_update(warehouse: Path, csv: Path, workdir: Path, repeats: int) -> d
         "standby_cpu": standby_cpu,
         "ratio_wall": medians["update_wall"] / medians["empty_wall"],
         "ratio_cpu": medians["update_cpu"] / medians["empty_cpu"],
+        "ratio_merging_wall": medians["merging_wall"] / medians["empty_wall"],
+        "ratio_merging_cpu": medians["merging_cpu"] / medians["empty_cpu"],
         "ratio_cold_wall": medians["cold_wall"] / medians["empty_wall"],
         "ratio_cold_cpu": medians["cold_cpu"] / medians["empty_cpu"],
     }
 
 
-UPDATE_KINDS = ("empty", "update", "cold")
+UPDATE_KINDS = ("empty", "update", "merging", "cold")
+
+
+def _fill_pending(db: Path) -> None:
+    """Give each counted mart of `db` one row less pending than a merge takes: its
+    stored rows (repeated as often as needed), each one ticket more."""
+    from pipelines import derived, warehouse
+
+    want = derived.PENDING_MERGE_ROWS - 1
+    con = duckdb.connect(str(db))
+    try:
+        warehouse.migrate(con)  # a warehouse made before migration 0021 has no pending
+        for mart in derived.COUNTED_MARTS:
+            first = con.execute(f"select * from {mart} limit 0").description[
+                len(derived.COUNTED_MARTS[mart])][0]  # the first count column
+            (rows,), = con.execute(f"select count(*) from {mart}").fetchall()
+            con.execute(f"insert into {mart}_pending select * exclude (copy) replace "
+                        f"({first} + 1 as {first}) from {mart}, range($copies) c(copy) "
+                        f"limit $want", {"copies": -(-want // max(rows, 1)), "want": want})
+    finally:
+        con.close()
+
+
+def _merged(db: Path) -> bool:
+    """Whether the counted marts of `db` hold no pending row (the load merged them)."""
+    from pipelines import derived
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return all(con.execute(f"select count(*) = 0 from {mart}_pending").fetchall()[0][0]
+                   for mart in derived.COUNTED_MARTS)
+    finally:
+        con.close()
 
 
 def _standby_ready(db: Path, timeout_s: float = 120) -> float:

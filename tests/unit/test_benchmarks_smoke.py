@@ -108,6 +108,7 @@ def test_harness__runs_at_smallest_size(tmp_path, monkeypatch):
         "## Load:",
         "### Whole processes",
         "## Update: 1,000 tickets into 20,000",
+        "tickets, standby ready, merging |",
         "## Query paths",
         "## Against the pandas way",
         "## Memory",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 import duckdb
+import pytest
 
 from pipelines import derived
 from pipelines.loader import load_files
@@ -24,7 +25,10 @@ def stored_and_rebuilt(settings) -> dict[str, tuple[list, list]]:
     con = duckdb.connect(str(settings.db_path), read_only=True)
     try:
         every = {"months": None, "since": None, "until": None}
-        return {m: (con.execute(f"select * from {m} order by all").fetchall(),
+        # a counted mart's figures are its rows and pending rows summed (migration 0021)
+        stored = {m: derived.counted_sql(con, m) if m in derived.COUNTED_MARTS
+                  else f"select * from {m}" for m in MARTS}
+        return {m: (con.execute(f"select * from ({stored[m]}) order by all").fetchall(),
                     con.execute(f"select * from ({derived.mart_sql(m)}) order by all",
                                 every if m == "wall_closure_monthly" else {}).fetchall())
                 for m in MARTS}
@@ -41,7 +45,8 @@ def load(settings, tmp_path, name, rows):
     return load_files(settings, "tickets", [write_csv(tmp_path / name, rows)])
 
 
-def test_ticket_marts__equal_a_rebuild_after_updates_that_move_tickets(settings, tmp_path):
+def test_ticket_marts__equal_a_rebuild_after_updates_that_move_tickets(settings, tmp_path,
+                                                                    merge_every_load):
     base = [ticket_row(ticket_id=f"A{m}{i}", reported_at=f"2025-0{m}-1{i} 09:00:00",
                        accepted_at="", responded_at="", closed_at="", updated_at="",
                        community=c, grid=f"{c}第{i}网格")
@@ -162,7 +167,7 @@ def test_open_tickets__equal_a_rebuild_as_the_horizon_moves_on_and_back(
     assert open_ids(settings) == {"OPEN", "SHUT20", "SHUT22", "SHUT23", "NEWEST", "LATER"}
     assert_as_rebuilt(settings)
 def test_summary_marts__move_with_a_load_that_changes_level_closure_and_rating(
-        settings, tmp_path):
+        settings, tmp_path, merge_every_load):
     # the explorer summary's marts (migration 0020): per reported day, community,
     # category, level, closure day, deadline day or hours to close
     base = [ticket_row(ticket_id=f"S{i}", reported_at=f"2025-06-0{i + 1} 09:00:00",
@@ -198,7 +203,45 @@ def test_summary_marts__a_load_moves_only_the_keys_it_touches(settings, tmp_path
     assert con.execute("select ticket_count from ticket_close_hours "
                        "where reported_on = '2020-01-01'").fetchall() == [(7,)]
     # the load's own key moved: two tickets reported 09:00, closed 15:00 (6 h)
-    assert con.execute("select rollup, ticket_count from ticket_close_hours where "
+    assert con.execute(f"select rollup, ticket_count from "
+                       f"({derived.counted_sql(con, 'ticket_close_hours')}) where "
                        "reported_on = '2025-09-23' order by 1").fetchall() == [
         (0, 2), (5, 2), (6, 2), (7, 2)]
     con.close()
+
+
+@pytest.fixture(params=["pending", "merged"])
+def merge_every_load(request, monkeypatch):
+    """Run with the load's changes left pending (the default for small loads) or merged
+    into the marts at every load."""
+    if request.param == "merged":
+        monkeypatch.setattr(derived, "PENDING_MERGE_ROWS", 1)
+    return request.param == "merged"
+
+
+def test_summary_marts__pending_rows_are_merged_when_many(settings, tmp_path,
+                                                         merge_every_load):
+    # migration 0021: a load appends its changes to the pending rows; once they are
+    # many they move into the mart, which then holds exactly a rebuild's rows
+    base = [ticket_row(ticket_id=f"P{i}", reported_at=f"2025-06-0{i + 1} 09:00:00",
+                       closed_at=f"2025-06-0{i + 1} 1{i}:00:00") for i in range(4)]
+    load(settings, tmp_path, "base.csv", base)
+    load(settings, tmp_path, "update.csv", [
+        {**base[0], "closed_at": "2025-06-03 08:00:00", "updated_at": "2025-10-01 08:00:00"},
+        {**base[1], "closed_at": "", "updated_at": "2025-10-01 08:00:00"},
+        ticket_row(ticket_id="P9", reported_at="2025-06-01 09:00:00",
+                   closed_at="2025-06-01 10:00:00")])
+    assert_as_rebuilt(settings)
+    con = duckdb.connect(str(settings.db_path), read_only=True)
+    try:
+        for mart in derived.COUNTED_MARTS:
+            (pending,), = con.execute(f"select count(*) from {mart}_pending").fetchall()
+            stored = con.execute(f"select * from {mart} order by all").fetchall()
+            rebuilt = con.execute(f"select * from ({derived.mart_sql(mart)}) "
+                                  "order by all").fetchall()
+            if merge_every_load:
+                assert (pending, stored) == (0, rebuilt), mart
+            else:  # the mart is the first load's; the update is all pending
+                assert pending > 0 and stored != rebuilt, mart
+    finally:
+        con.close()

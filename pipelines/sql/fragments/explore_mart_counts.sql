@@ -14,7 +14,8 @@
         end as overdue_count,
         rated_count,
         satisfied_count,
-    from ticket_summary_daily
+    -- the mart and its pending rows (migration 0021): the figures are their sums
+    from (from ticket_summary_daily union all from ticket_summary_daily_pending)
     where rollup = $rollup
         and reported_on between $p_full_from and $p_full_to
         and closed_on is distinct from $p_day
