@@ -158,11 +158,21 @@ def test_open_tickets__equal_a_rebuild_as_the_horizon_moves_on_and_back(
     assert open_ids(settings) == {"OPEN", "SHUT20", "NEWEST", "LATER"}
     assert_as_rebuilt(settings)
 
-    # the newest day's only ticket moves back to 09-20: the horizon goes back to 09-22
+    # the newest day's ticket is closed (a center's regular update): the horizon stays,
+    # so the open tickets are moved by the load's rows, not rebuilt
+    rebuilt.clear()
+    load(settings, tmp_path, "closed.csv", [
+        ticket("LATER", "2025-09-25 08:00:00", "2025-09-25 18:00:00")])
+    assert "open_tickets" not in rebuilt
+    assert open_ids(settings) == {"OPEN", "SHUT20", "NEWEST", "LATER"}
+    assert_as_rebuilt(settings)
+
+    # reopened, and then the newest day's only ticket moves back to 09-20: the horizon
+    # goes back to 09-22
     # (rebuilt), and SHUT22 and SHUT23 return
     rebuilt.clear()
     load(settings, tmp_path, "back.csv", [
-        ticket("LATER", "2025-09-20 08:00:00", "", updated="2025-09-26 08:00:00")])
+        ticket("LATER", "2025-09-20 08:00:00", "", updated="2025-09-26 09:00:00")])
     assert "open_tickets" in rebuilt
     assert open_ids(settings) == {"OPEN", "SHUT20", "SHUT22", "SHUT23", "NEWEST", "LATER"}
     assert_as_rebuilt(settings)
