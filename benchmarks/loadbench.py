@@ -10,7 +10,8 @@ Measured side by side in one process, alternating, `repeats` times each, medians
 
 `measure_update` loads a 1,000-ticket update into a copy of a big warehouse against
 the same file into an empty one, both by the CLI (issue 18: ≤ 1.5×): with the standby
-copy a previous write leaves (`pipelines.standby`), and without.
+copy a previous write leaves (`pipelines.standby`), with it and the summary marts'
+pending rows due to be merged (migration 0021), and without a standby.
 
 `measure_cli_load` compares whole processes, as an operator's cron job runs them:
 `python -m pipelines load tickets FILE` against `python FLOOR_SCRIPT` (import duckdb,

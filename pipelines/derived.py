@@ -376,9 +376,9 @@ def _open_tickets(con: duckdb.DuckDBPyConnection, ctx: Context | None) -> list[s
     A rebuild reads the row groups of every open ticket (0.2-0.5 s at 10M). The horizon
     (the day before the newest report's day) moves on with the load's newest report. It
     can move back only if a replaced ticket was of the newest day, as in a center's
-    regular update that closes some of today's tickets. It did only if no ticket of
-    that day is left (zone maps read the newest row groups alone: a recount of the
-    newest report read all 10M, 0.14 s); then both are rebuilt, as after a load of
+    regular update that closes some of today's tickets; it has moved back only if no
+    ticket of that day is left (zone maps read the newest row groups alone: a recount of
+    the newest report read all 10M, 0.14 s). Then both are rebuilt, as after a load of
     another table or a recount of every deadline.
     """
     horizon = con.execute("select max(horizon_at) from open_tickets_since").fetchall()[0][0]
@@ -409,8 +409,9 @@ def _open_tickets(con: duckdb.DuckDBPyConnection, ctx: Context | None) -> list[s
 # A counted mart's pending rows (migration 0021) are merged into it once they are this
 # many. A merge reads every key column of the mart's days the rows touch (at 10M, 0.14 s
 # for rows spread over two years); every summary reads all pending rows of its grain,
-# which no zone map narrows (100,000 rows: ~1 ms). A load adding ~4 rows per ticket
-# merges about every 25,000 tickets it changes.
+# which no zone map narrows (at 10M, 99,999 of them moved the explorer's summary and
+# trend by less than their noise of 2 ms, docs/benchmarks.md). A load adds ~4 rows per
+# ticket it changes: one merge per ~25,000 tickets.
 PENDING_MERGE_ROWS = 100_000
 # The marts of counts migration 0020 added, with their keys (every other column counts).
 COUNTED_MARTS = {
