@@ -521,3 +521,27 @@ def write_ticket_csv(path: Path, n: int, now: dt.datetime) -> int:
     finally:
         con.close()
     return Path(path).stat().st_size
+
+
+def write_recent_update_csv(warehouse_path: Path, path: Path, n: int) -> int:
+    """Write the `n` newest tickets of a warehouse again as a center's regular update
+    sends them (issue 18): each in its latest state, updated an hour after its last
+    step, the open ones now closed at that step. Returns the file's size."""
+    from pipelines.sources import SOURCES as TICKET_SOURCES
+
+    names = [c.name for c in TICKET_SOURCES["tickets"].columns]
+    step = "greatest(reported_at, accepted_at, responded_at, escalated_at, updated_at)"
+    changed = {"closed_at": f"coalesce(closed_at, {step} + interval 1 hour)",
+               "updated_at": f"{step} + interval 1 hour"}
+    select = ", ".join(f"{changed[c]} as {c}" if c in changed else c for c in names)
+    con = duckdb.connect(str(warehouse_path), read_only=True)
+    try:
+        con.execute(
+            f"copy (select {select} from tickets order by reported_at desc, ticket_id "
+            f"limit {int(n)}) to $path "
+            "(header, delimiter ',', timestampformat '%Y-%m-%d %H:%M:%S')",
+            {"path": str(path)},
+        )
+    finally:
+        con.close()
+    return Path(path).stat().st_size

@@ -181,6 +181,9 @@ def run(
             generate.write_ticket_csv(update, 1000, now)  # the warehouse's first tickets
             entry["update"] = loadbench.measure_update(db, update, workdir, repeats)
             logger.info("update: %s", entry["update"]["median"])
+            generate.write_recent_update_csv(db, update, 1000)  # a center's regular one
+            entry["update_recent"] = loadbench.measure_update(db, update, workdir, repeats)
+            logger.info("regular update: %s", entry["update_recent"]["median"])
             update.unlink(missing_ok=True)
         entry["loadavg_after"] = round(os.getloadavg()[0], 1)
         results["sizes"].append(entry)

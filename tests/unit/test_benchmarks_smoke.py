@@ -37,6 +37,23 @@ def test_generate__deterministic_tickets_with_deadlines(tmp_path):
         con.close()
     assert digests[0] == digests[1]
     assert digests[0][1:] == (0, 0)  # every ticket has a deadline; nothing after now
+    # a center's regular update: the newest tickets again, none left open, each
+    # updated after its last step and after what the warehouse holds of it
+    update = tmp_path / "recent.csv"
+    generate.write_recent_update_csv(tmp_path / "a.duckdb", update, 100)
+    con = duckdb.connect(str(tmp_path / "a.duckdb"), read_only=True)
+    try:
+        assert con.execute(
+            "select count(*), count(*) filter (where u.closed_at is null), "
+            "count(*) filter (where u.updated_at <= t.updated_at "
+            "or u.updated_at < u.closed_at or u.closed_at < u.reported_at), "
+            "min(u.reported_at) = (select min(reported_at) from (select reported_at from "
+            "tickets order by reported_at desc limit 100)), "
+            "count(*) filter (where t.closed_at is null) > 0 "
+            "from read_csv($f) u join tickets t using (ticket_id)", {"f": str(update)}
+        ).fetchone() == (100, 0, 0, True, True)
+    finally:
+        con.close()
 
 
 def test_baseline__pandas_and_sql_give_the_same_answers(tmp_path):
@@ -109,6 +126,7 @@ def test_harness__runs_at_smallest_size(tmp_path, monkeypatch):
         "### Whole processes",
         "## Update: 1,000 tickets into 20,000",
         "tickets, standby ready, merging |",
+        "A center's regular update, measured the same way",
         "## Query paths",
         "## Against the pandas way",
         "## Memory",
