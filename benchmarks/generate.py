@@ -511,22 +511,13 @@ def build_warehouse(path: Path, n: int, settings: Settings, now: dt.datetime) ->
 
 def write_ticket_csv(path: Path, n: int, now: dt.datetime) -> int:
     """Write `n` canonical tickets as a UTF-8 CSV (the data contract's columns)."""
-    con = duckdb.connect()
-    try:
-        con.execute(
-            f"copy ({ticket_select_sql(n, now)}) to $path "
-            "(header, delimiter ',', timestampformat '%Y-%m-%d %H:%M:%S')",
-            {"path": str(path)},
-        )
-    finally:
-        con.close()
-    return Path(path).stat().st_size
+    return _write_csv(duckdb.connect(), ticket_select_sql(n, now), path)
 
 
 def write_recent_update_csv(warehouse_path: Path, path: Path, n: int) -> int:
     """Write the `n` newest tickets of a warehouse again as a center's regular update
     sends them (issue 18): each in its latest state, updated an hour after its last
-    step, the open ones now closed at that step. Returns the file's size."""
+    step, the open ones closed then. Returns the file's size."""
     from pipelines.sources import SOURCES as TICKET_SOURCES
 
     names = [c.name for c in TICKET_SOURCES["tickets"].columns]
@@ -534,14 +525,18 @@ def write_recent_update_csv(warehouse_path: Path, path: Path, n: int) -> int:
     changed = {"closed_at": f"coalesce(closed_at, {step} + interval 1 hour)",
                "updated_at": f"{step} + interval 1 hour"}
     select = ", ".join(f"{changed[c]} as {c}" if c in changed else c for c in names)
-    con = duckdb.connect(str(warehouse_path), read_only=True)
+    return _write_csv(duckdb.connect(str(warehouse_path), read_only=True),
+                      f"select {select} from tickets order by reported_at desc, ticket_id "
+                      f"limit {int(n)}", path)
+
+
+def _write_csv(con: duckdb.DuckDBPyConnection, select: str, path: Path) -> int:
+    """Copy the rows of `select` to `path` as the contract's CSV, close `con`; return the
+    file's size."""
     try:
-        con.execute(
-            f"copy (select {select} from tickets order by reported_at desc, ticket_id "
-            f"limit {int(n)}) to $path "
-            "(header, delimiter ',', timestampformat '%Y-%m-%d %H:%M:%S')",
-            {"path": str(path)},
-        )
+        con.execute(f"copy ({select}) to $path "
+                    "(header, delimiter ',', timestampformat '%Y-%m-%d %H:%M:%S')",
+                    {"path": str(path)})
     finally:
         con.close()
     return Path(path).stat().st_size
