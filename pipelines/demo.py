@@ -337,13 +337,17 @@ LEDGER_LINES = (
 )
 
 
+# When the demo's data stops on its last day, unless told otherwise.
+DEMO_CLOCK = datetime.time(9, 0)
+
+
 def write_demo(
     out_dir: Path,
     seed: int = 20261123,
     years: int = 2,
     today: datetime.date | None = None,
     tickets_per_year: int = 110_000,
-    clock: datetime.time = datetime.time(9, 0),
+    clock: datetime.time = DEMO_CLOCK,
 ) -> dict[str, Path]:
     """Write demo inputs for a fictional sub-district into out_dir.
 
