@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 import duckdb
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, example, given, settings as hsettings, strategies as st
 
 from pipelines.loader import load_files
 from pipelines.settings import Settings
@@ -51,6 +51,13 @@ def _state(db: Path) -> tuple[list[tuple], int]:
 @hsettings(max_examples=15, deadline=None,
            suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(first=files, second=files)
+# Found by this test on 2026-12-04 (seed 64059456751469045795622881139540056664; no
+# database keeps it): two descriptions that are a lone apostrophe made DuckDB's sniffer
+# take "'" for the quote, and two rows became one, in silence.
+@example(first=[{"ticket_id": f"T{i}", "reported_at": "2025-09-23 09:00:00",
+                 "level": "1", "category": "城市管理", "community": "龙塔社区",
+                 "closed_at": "", "description": "'" if i > 2 else "漏水",
+                 "updated_at": ""} for i in range(1, 5)], second=[])
 def test_load__every_row_in_one_bucket_and_reloading_changes_nothing(first, second):
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
