@@ -25,7 +25,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines import warnings_anomalies, warnings_engine, workdays
+from pipelines import warnings_engine, workdays
 from pipelines.settings import Settings, local_now, parse_key_groups
 from pipelines.sources import SOURCES
 
@@ -797,13 +797,6 @@ def plan(changed: Iterable[str], rebuild: Iterable[str] = ()) -> tuple[Step, ...
             chosen.append(step)
             dirty.update(step.writes)
     return tuple(chosen)
-
-
-def prepare(source: str) -> None:
-    """Start, in the background, the imports the steps after a load of `source` need
-    (called as the load starts, before the warehouse is opened)."""
-    if SOURCES[source].table in warnings_engine.ANOMALY_INPUTS:
-        warnings_anomalies.import_scipy_in_background()
 
 
 def refresh(con: duckdb.DuckDBPyConnection, settings: Settings, source: str,

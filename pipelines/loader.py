@@ -765,7 +765,6 @@ def _load(settings: Settings, source_name: str, paths: Sequence[Path],
         mapping = load_mapping(mapping_path, {c.name for c in source.columns})
     except MappingError as e:
         raise LoadError(str(e)) from None
-    derived.prepare(source_name)
     encoding = encoding or mapping.encoding
     show = sys.stderr.isatty() if progress is None else progress
     started = local_now(settings).replace(microsecond=0)

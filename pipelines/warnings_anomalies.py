@@ -34,14 +34,9 @@ code on synthetic series as the pipeline runs on the warehouse's daily counts.
 
 from __future__ import annotations
 
-import importlib
-import logging
-import threading
 from dataclasses import dataclass
 
 import numpy as np
-
-logger = logging.getLogger(__name__)
 
 WORKDAY, WEEKEND, HOLIDAY, NEAR_LONG_HOLIDAY = 0, 1, 2, 3
 LONG_HOLIDAY_DAYS = 5  # a run of this many days off holding a holiday is a long holiday
@@ -93,24 +88,6 @@ def _trim_mean(rows: np.ndarray, share: float) -> np.ndarray:
     cut = int(share * n)
     parted = np.partition(rows, (cut, n - cut - 1), axis=1)
     return np.mean(parted[:, cut:n - cut], axis=1)
-
-
-def import_scipy_in_background() -> None:
-    """Start importing scipy.special on a thread, for the quantiles below.
-
-    Its import costs ~0.1 s of CPU (most of it numpy submodules its array-API layer
-    loads), paid by every load whose detector finds a candidate cell: started as a load
-    begins, it overlaps the load's DuckDB work instead of following it. The quantiles'
-    own import waits for this one to finish (Python's import lock) and raises its
-    error, if any, where scipy is needed.
-    """
-    def run() -> None:
-        try:
-            importlib.import_module("scipy.special")
-        except ImportError as e:  # raised again by the import that needs it
-            logger.debug("scipy.special not imported in the background: %s", e)
-
-    threading.Thread(target=run, name="import-scipy", daemon=True).start()
 
 
 def _poisson_ppf(q, mu: np.ndarray) -> np.ndarray:

@@ -42,8 +42,6 @@ logger = logging.getLogger(__name__)
 # What the rules and the detector read: a load changing any of them recomputes warnings.
 INPUTS = ("tickets", "dim_calendar", "vote_results", "ledger_monthly", "ledger_entries",
           "residents", "ballots", "engagement")
-# What the anomaly detector counts (its quantiles import scipy.special).
-ANOMALY_INPUTS = ("tickets",)
 SCOPE = ("community", "grid", "category", "compound", "vote_id", "source", "subject")
 EVIDENCE = ("observed", "expected", "usual_low", "usual_high", "threshold")
 # The columns of a found warning, with their types in the `warnings` table.

@@ -4,9 +4,6 @@ declaration says what its SQL really reads."""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import duckdb
 import pytest
@@ -85,25 +82,3 @@ def test_declared_inputs__a_mart_without_the_header_is_an_error(monkeypatch, tmp
     monkeypatch.setattr(derived, "MARTS_DIR", tmp_path)
     with pytest.raises(DependencyError, match="bare.sql: the first line"):
         derived.declared_inputs("bare")
-
-
-_PREPARE_AND_LIST = """
-import sys, threading
-from pipelines import derived
-derived.prepare(sys.argv[1])
-for thread in threading.enumerate():
-    if thread.name == "import-scipy":
-        thread.join()
-print("scipy.special" in sys.modules)
-"""
-
-
-@pytest.mark.parametrize("source, imported", [("tickets", "True"), ("ledger", "False")])
-def test_prepare__a_ticket_load_starts_importing_scipy_special_before_it_needs_it(
-        source, imported):
-    # the detector's quantiles need scipy.special (0.1 s of CPU to import): a load of
-    # what the detector counts imports it while DuckDB works, other loads never
-    done = subprocess.run([sys.executable, "-c", _PREPARE_AND_LIST, source],
-                          cwd=Path(__file__).resolve().parents[2], capture_output=True,
-                          text=True, timeout=120, check=True)
-    assert done.stdout.strip() == imported, done.stderr[-2000:]
