@@ -415,10 +415,9 @@ def _open_tickets(con: duckdb.DuckDBPyConnection, ctx: Context | None) -> list[s
 PENDING_MERGE_ROWS = 100_000
 # The marts of counts migration 0020 added, with their keys (every other column counts).
 COUNTED_MARTS = {
-    "ticket_summary_daily": ("rollup", "reported_on", "community", "category", "level",
-                             "closed_on", "deadline_on"),
-    "ticket_close_hours": ("rollup", "reported_on", "community", "category", "level",
-                           "closed_on", "close_hours"),
+    "ticket_summary_daily": ("rollup", "reported_on", "category", "level", "closed_on",
+                             "deadline_on"),
+    "ticket_close_hours": ("reported_on", "category", "level", "closed_on", "close_hours"),
 }
 
 

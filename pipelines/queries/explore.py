@@ -146,25 +146,26 @@ _AT = re.compile(r"/\*(filters|period_counts)_at\((\$[a-z_]+)\)\*/")
 _PERIOD_PART = re.compile(
     r"/\*(mart_tickets|mart_counts|mart_hours|changes_part)\((cur|prev|ly)\)\*/")
 _PERIOD_PREFIXES = (("current", "cur"), ("previous", "prev"), ("last_year", "ly"))
-# The filters the summary marts hold (migration 0020), as SQL over them and `tickets`;
-# any other filter reads the tickets. Only those in use are spliced: binding the unused
-# ones cost CPU in every one of the query's 21 scans.
-_MART_FILTERS = {"communities": "list_contains($communities, community)",
-                 "categories": "list_contains($categories, category)",
+# The filters the summary marts hold (migrations 0020, 0022), as SQL over them and
+# `tickets`; any other filter reads the tickets. Only those in use are spliced: binding
+# the unused ones cost CPU in every one of the query's 21 scans.
+_MART_FILTERS = {"categories": "list_contains($categories, category)",
                  "levels": "list_contains($levels, level)"}
 # The view's filters but status over `tickets` (explore__summary_changes): only those in
 # use are spliced, as for the marts (binding the others cost 6 of its 15 ms at 10M).
-_TICKET_FILTERS = {**_MART_FILTERS,
+_TICKET_FILTERS = {"communities": "list_contains($communities, community)",
+                   **_MART_FILTERS,
                    "grids": "list_contains($grids, grid)",
                    "compounds": "list_contains($compounds, compound)",
                    "sources": "list_contains($sources, source)",
                    "handlers": "list_contains($handlers, handler)"}
-# The marts' rows per filter in use (their `rollup`, grouping(community, category, level)):
-# categories or levels alone read their own grain, none the totals, else the finest rows.
-_ROLLUPS = {(): 7, ("categories",): 5, ("levels",): 6}
+# ticket_summary_daily's rows per filter in use (`rollup`, grouping(category, level)):
+# categories or levels alone read their own grain, none the totals, both the finest rows.
+_ROLLUPS = {(): 3, ("categories",): 1, ("levels",): 2, ("categories", "levels"): 0}
 # Summaries the marts answer for less CPU than the ticket scan (at 10M, 1 thread): more
-# than a week, no community filter. A week or less, or one to three communities, read
-# few enough tickets that the scan costs as little or less (docs/benchmarks-history.md).
+# than a week. A week or less, or one to three communities (a filter the marts no longer
+# hold: migration 0022), read few enough tickets that the scan costs as little or less
+# (docs/benchmarks-history.md).
 _MARTS_FROM_DAYS = 8
 
 
@@ -231,14 +232,13 @@ def ticket_summary(con: duckdb.DuckDBPyConnection, filters: TicketFilters, *,
     closed_count, on_time_count, overdue_count, rated_count, satisfied_count,
     closure_pct, on_time_pct, satisfaction_pct, median_close_hours.
 
-    Read from the summary marts (`_summary_from_marts`) for more than a week without a
-    community filter when they answer exactly, else (or with `from_marts=False`)
-    counted from the tickets; both give the same frame.
+    Read from the summary marts (`_summary_from_marts`) for more than a week when they
+    answer exactly, else (or with `from_marts=False`) counted from the tickets; both
+    give the same frame.
     """
     now = now or default_now()
     windows = summary_windows(filters, now, data_cutoff(con, now))
-    cheaper = (not filters.communities
-               and (filters.date_to - filters.date_from).days + 1 >= _MARTS_FROM_DAYS)
+    cheaper = (filters.date_to - filters.date_from).days + 1 >= _MARTS_FROM_DAYS
     df = _summary_from_marts(con, filters, windows) if from_marts and cheaper else None
     if df is None:
         params = filters.params(now)
@@ -315,14 +315,14 @@ def _summary_from_marts(con: duckdb.DuckDBPyConnection, filters: TicketFilters,
                        windows: Mapping[str, Window]) -> pd.DataFrame | None:
     """The summary's rows for `windows` (summary_windows) from the marts of migration
     0020, or None when they cannot give the exact figures: a filter they do not hold
-    (grid, compound, source, handler, status) or a median whose two middle tickets lie
+    (community, grid, compound, source, handler, status) or a median whose two middle tickets lie
     in different 0.1-h buckets (docs/explorer.md)."""
     if any(getattr(filters, f.name) for f in fields(filters)
            if f.name not in ("date_from", "date_to", *_MART_FILTERS)):
         return None
     used = tuple(f for f in _MART_FILTERS if getattr(filters, f))
     params: dict[str, Any] = {f: list(getattr(filters, f)) for f in used}
-    params["rollup"] = _ROLLUPS.get(used, 0)
+    params["rollup"] = _ROLLUPS[used]
     for order, (name, prefix) in enumerate(_PERIOD_PREFIXES, 1):
         params.update(_mart_period_params(windows[name], prefix))
         params[f"{prefix}_order"] = order
@@ -340,7 +340,7 @@ def ticket_trend(con: duckdb.DuckDBPyConnection, filters: TicketFilters, *,
     """Tickets reported per day, week (from Monday) or month, with closure/on-time %.
 
     Read from the summary marts under the same rule as `ticket_summary` (more than a
-    week, no community filter, only the marts' filters), else (or with
+    week, only the marts' filters: categories, levels), else (or with
     `from_marts=False`) counted from the tickets; both give the same frame.
 
     Raises:
@@ -361,12 +361,11 @@ def ticket_trend(con: duckdb.DuckDBPyConnection, filters: TicketFilters, *,
 
 def _marts_answer(filters: TicketFilters) -> bool:
     """True when the marts hold every filter in use and reading them costs less CPU
-    than the tickets: more than a week without a community filter (`ticket_summary`)."""
+    than the tickets: more than a week (`ticket_summary`)."""
     if any(getattr(filters, f.name) for f in fields(filters)
            if f.name not in ("date_from", "date_to", *_MART_FILTERS)):
         return False
-    return (not filters.communities
-            and (filters.date_to - filters.date_from).days + 1 >= _MARTS_FROM_DAYS)
+    return (filters.date_to - filters.date_from).days + 1 >= _MARTS_FROM_DAYS
 
 
 def _trend_from_marts(con: duckdb.DuckDBPyConnection, filters: TicketFilters,
@@ -378,7 +377,7 @@ def _trend_from_marts(con: duckdb.DuckDBPyConnection, filters: TicketFilters,
     used = tuple(f for f in _MART_FILTERS if getattr(filters, f))
     params: dict[str, Any] = {f: list(getattr(filters, f)) for f in used}
     params.update(_mart_period_params(whole, "cur"), cur_order=1, grain=grain,
-                  rollup=_ROLLUPS.get(used, 0))
+                  rollup=_ROLLUPS[used])
     return _execute(con, "explore__trend_mart", params,
                     mart_filters=" and ".join(_MART_FILTERS[f] for f in used) or "true"
                     ).df()

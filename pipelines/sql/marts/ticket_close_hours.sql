@@ -1,12 +1,11 @@
 -- depends on: tickets
--- Closed tickets per reported day, day of closure and hours to close rounded as the
--- summary shows them, at four grains of community, category and level (migration 0020):
--- the summary's median (explore__summary_mart.sql) reads the bucket its middle
--- ticket(s) fall in.
+-- Closed tickets per reported day, category, level, day of closure and hours to close
+-- rounded as the summary shows them (migrations 0020, 0022): the summary's median
+-- (explore__summary_mart.sql) reads the bucket its middle ticket(s) fall in. One grain:
+-- these rows are nearly as many per category or level as per both, so rollups would
+-- cost a load more than they save a summary (docs/explorer.md).
 select
-    grouping(community, category, level) as rollup,
     cast(reported_at as date) as reported_on,
-    community,
     category,
     level,
     cast(closed_at as date) as closed_on,
@@ -14,10 +13,5 @@ select
     count(*) as ticket_count,
 from tickets
 where closed_at is not null
-group by grouping sets (
-    (reported_on, community, category, level, closed_on, close_hours),
-    (reported_on, category, closed_on, close_hours),
-    (reported_on, level, closed_on, close_hours),
-    (reported_on, closed_on, close_hours)
-)
-order by rollup, reported_on
+group by all
+order by reported_on

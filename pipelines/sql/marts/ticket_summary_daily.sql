@@ -1,11 +1,10 @@
 -- depends on: tickets, ticket_deadlines
 -- The explorer summary's counts per reported day, day of closure and day of the
--- deadline, at four grains of community, category and level (migration 0020; read by
--- explore__summary_mart.sql).
+-- deadline, at four grains of category and level (migrations 0020, 0022; read by
+-- explore__summary_mart.sql and explore__trend_mart.sql).
 select
-    grouping(community, category, level) as rollup,
+    grouping(category, level) as rollup,
     cast(reported_at as date) as reported_on,
-    community,
     category,
     level,
     cast(closed_at as date) as closed_on,
@@ -16,7 +15,7 @@ select
     count(*) filter (where satisfaction = 'satisfied') as satisfied_count,
 from tickets
 group by grouping sets (
-    (reported_on, community, category, level, closed_on, deadline_on),
+    (reported_on, category, level, closed_on, deadline_on),
     (reported_on, category, closed_on, deadline_on),
     (reported_on, level, closed_on, deadline_on),
     (reported_on, closed_on, deadline_on)

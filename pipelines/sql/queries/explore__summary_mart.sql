@@ -1,7 +1,7 @@
 -- Explorer KPIs for three periods, as explore__summary.sql computes them, from the marts
 -- of migration 0020 and the few tickets they cannot judge (docs/explorer.md). Run by
--- pipelines/queries/explore.py only when the filters are the marts' own (community,
--- category, level: /*mart_filters*/ is those in use, `$rollup` the marts' rows for
+-- pipelines/queries/explore.py only when the filters are the marts' own (category,
+-- level: /*mart_filters*/ is those in use, `$rollup` ticket_summary_daily's rows for
 -- them); it falls back to explore__summary.sql when a period's median straddles two
 -- 0.1-h buckets (median_unsettled), which these counts cannot settle.
 --
