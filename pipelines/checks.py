@@ -121,10 +121,23 @@ def _shown(value) -> str:
     return privacy.mask_text(str(value))
 
 
+def _load_keys(con: duckdb.DuckDBPyConnection, scope: tuple[str, str],
+               load_id: int) -> tuple:
+    """(least key, greatest key, the table holds only this load's rows) of a scope."""
+    table, key = scope
+    return con.execute(
+        f"select min({key}), max({key}), not exists (select 1 from main.{table} "
+        f"where load_id is distinct from $load_id) "
+        f"from main.{table} where load_id = $load_id", {"load_id": load_id}
+    ).fetchall()[0]
+
+
 def run(con: duckdb.DuckDBPyConnection, check: Check,
-        load_id: int | None = None) -> Finding | None:
+        load_id: int | None = None, probed: dict | None = None) -> Finding | None:
     """Run one check; None when no row breaks its rule. With `load_id`, a check with a
     scope reads only the rows of its table sharing a key with that load's rows.
+    `probed`: what `_load_keys` found per scope, filled as scopes are first met (the
+    checks of one load share it).
 
     Raises:
         duckdb.Error: the check's SQL fails (a bug, or a table it needs is missing).
@@ -132,11 +145,10 @@ def run(con: duckdb.DuckDBPyConnection, check: Check,
     prefix, params = "", {}
     if load_id is not None and check.scope:
         table, key = check.scope
-        low, high, only_this_load = con.execute(
-            f"select min({key}), max({key}), not exists (select 1 from main.{table} "
-            f"where load_id is distinct from $load_id) "
-            f"from main.{table} where load_id = $load_id", {"load_id": load_id}
-        ).fetchall()[0]
+        probed = {} if probed is None else probed
+        if check.scope not in probed:
+            probed[check.scope] = _load_keys(con, check.scope, load_id)
+        low, high, only_this_load = probed[check.scope]
         if not only_this_load:  # else the table is the load's rows: read it as it is
             # The CTE hides the table of that name from the check's query. The range of
             # the load's keys is redundant, but a constant: zone maps skip the row groups
@@ -163,12 +175,12 @@ def run_all(con: duckdb.DuckDBPyConnection, source: str | None = None,
     A check reading a table the warehouse does not have yet (nothing of that kind was
     loaded) is skipped; any other failure of its SQL is raised.
     """
-    findings = []
+    findings, probed = [], {}
     for check in all_checks():
         if source is not None and not check.follows(source):
             continue
         try:
-            found = run(con, check, load_id)
+            found = run(con, check, load_id, probed)
         except duckdb.CatalogException as e:
             logger.info("check %s skipped: %s", check.name, str(e).splitlines()[0])
             continue
