@@ -540,7 +540,7 @@ def _quarantine(con, source: Source, files: Sequence[StagedFile], stats: list[_F
     row (`_line`), a CSV file's own line (`StagedFile.record_lines`, which reads the file
     again only when it has a quarantined row, and only up to the last one), a Parquet
     row's position from 1."""
-    found: dict[str, list[int]] = {"file_no": [], "pos": [], "line": []}
+    found: dict[str, list] = {"file_no": [], "pos": [], "line": [], "hint": []}
     for i, staged in enumerate(files):
         if staged.is_csv and stats[i].quarantined:
             positions = [p for (p,) in con.execute(
@@ -548,16 +548,19 @@ def _quarantine(con, source: Source, files: Sequence[StagedFile], stats: list[_F
                 "order by rowid", {"first": stats[i].first_row, "i": i}).fetchall()]
             found["file_no"] += [i] * len(positions)
             found["pos"] += positions
-            found["line"] += staged.record_lines(positions)
+            for line, cells in staged.record_lines(positions):
+                found["line"].append(line)
+                found["hint"].append(_extra_cells_hint(cells, len(staged.columns)))
     # lists, not a registered Arrow table: registering one imports pandas
     con.execute(
         """
         insert into quarantine
         with csv_lines as (select unnest($file_no::bigint[]) as _file_no,
                                unnest($pos::bigint[]) as _pos,
-                               unnest($line::bigint[]) as _line_no)
+                               unnest($line::bigint[]) as _line_no,
+                               unnest($hint::varchar[]) as _hint)
         select $load_id, $source, $names[_file_no + 1],
-            coalesce(_line, _line_no, _pos + 1), _raw, _reason
+            coalesce(_line, _line_no, _pos + 1), _raw, concat(_reason, _hint)
         from (select *, rowid - $first_rows[_file_no + 1] as _pos from _typed
               where _reason <> '')
         left join csv_lines using (_file_no, _pos)
@@ -567,6 +570,16 @@ def _quarantine(con, source: Source, files: Sequence[StagedFile], stats: list[_F
          "first_rows": [f.first_row for f in stats], **found},
     )
     _quarantine_rejected(con, source, files, load_id)
+
+
+def _extra_cells_hint(cells: int | None, columns: int) -> str | None:
+    """What to add to a quarantined row's reason when its line holds more cells than the
+    header: the reader drops one extra cell when it is last and empty, so a description
+    cut in two by its own delimiter reads as a bad value in the column after it."""
+    if cells is None or cells <= columns:
+        return None
+    return (f"; the line has {cells} cells, the header {columns}: a cell holding the "
+            f"delimiter goes in double quotes")
 
 
 def _quarantine_rejected(con, source: Source, files: Sequence[StagedFile],

@@ -150,9 +150,10 @@ class StagedFile:
         declared = self.params[f"{self.name}_columns"]
         self.params[f"{self.name}_columns"] = {c: types.get(c, "VARCHAR") for c in declared}
 
-    def record_lines(self, positions: list[int]) -> list[int]:
+    def record_lines(self, positions: list[int]) -> list[tuple[int, int | None]]:
         """The file's line where each parsed row at 0-based `positions` (ascending; a row's
-        place among the rows the reader returned) starts, for a CSV file.
+        place among the rows the reader returned) starts, for a CSV file, and the cells
+        on that line when the row is that one line (else None).
 
         Reads the file DuckDB read (a transcoded copy has the same lines) up to the last
         row asked for, counting records as DuckDB splits them: blank lines and the lines
@@ -162,7 +163,7 @@ class StagedFile:
         """
         wanted = iter(positions)
         target = next(wanted, None)
-        found: list[int] = []
+        found: list[tuple[int, int | None]] = []
         if target is None:
             return found
         quote = self.params[f"{self.name}_quote"].encode()
@@ -184,7 +185,7 @@ class StagedFile:
                     continue  # a blank line, or a row the reader rejected
                 row += 1
                 while row == target:
-                    found.append(n)
+                    found.append((n, None if in_quote else _cells(line, quote, delimiter)))
                     target = next(wanted, None)
                 if target is None:
                     break
@@ -192,6 +193,27 @@ class StagedFile:
             raise RuntimeError(f"{self.path}: row {target} not found in the file; "
                                "line numbers would be wrong")
         return found
+
+
+def _cells(line: bytes, quote: bytes, delimiter: bytes) -> int:
+    """The cells of a CSV record that is this one line, split as `_ends_in_quote` reads
+    quotes. The reader takes one cell more than the header when it is the last and
+    empty, which is how a cell cut in two by its own delimiter can pass unseen."""
+    line = line.rstrip(b"\r\n")
+    cells, pos = 1, 0
+    while True:
+        if line.startswith(quote, pos):  # a quoted cell: on past its closing quote
+            pos += len(quote)
+            while (j := line.find(quote, pos)) >= 0 and \
+                    line.startswith(quote, j + len(quote)):
+                pos = j + 2 * len(quote)  # an escaped quote
+            if j < 0:
+                return cells
+            pos = j + len(quote)
+        j = line.find(delimiter, pos)
+        if j < 0:
+            return cells
+        cells, pos = cells + 1, j + len(delimiter)
 
 
 def _ends_in_quote(line: bytes, in_quote: bool, quote: bytes, delimiter: bytes) -> bool:

@@ -343,3 +343,23 @@ def test_load__a_cell_quoted_with_apostrophes_tells_the_clerk_to_use_double_quot
     assert quarantine_reasons(settings)[3] == (
         "malformed CSV row (too many columns); a cell holding the delimiter goes in "
         "double quotes")
+
+
+def test_load__a_cell_cut_in_two_before_an_empty_last_cell_is_explained(settings, tmp_path):
+    # the reader takes one cell more than the header when it is the last and empty (a
+    # trailing comma), so the cut description shifts into updated_at: the reason says
+    # why the value is there, and a trailing comma alone, on a good row, is no finding
+    rows = [ticket_row(ticket_id="OK", updated_at=""),
+            ticket_row(ticket_id="CUT", description="'漏水,三楼'", updated_at=""),
+            ticket_row(ticket_id="QUOTED", description='5"漏水, "三楼"', level="5",
+                       updated_at="")]
+    path = write_csv(tmp_path / "t.csv", rows)  # the commas in double quotes
+    header, ok, cut, quoted = path.read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join([header, ok + ",", cut.replace('"', ""), quoted]) + "\n",
+                    encoding="utf-8")
+    (report,) = load_files(settings, "tickets", [path], progress=False)
+    assert (report.inserted, report.quarantined) == (1, 2), report.summary()
+    assert quarantine_reasons(settings) == {
+        3: "updated_at: \"三楼'\" is not a date and time; the line has 17 cells, the "
+           "header 16: a cell holding the delimiter goes in double quotes",
+        4: "level must be 1-4, got 5"}
