@@ -313,10 +313,10 @@ def _mart_period_params(w: Window, prefix: str) -> dict[str, Any]:
 
 def _summary_from_marts(con: duckdb.DuckDBPyConnection, filters: TicketFilters,
                        windows: Mapping[str, Window]) -> pd.DataFrame | None:
-    """The summary's rows for `windows` (summary_windows) from the marts of migration
-    0020, or None when they cannot give the exact figures: a filter they do not hold
-    (community, grid, compound, source, handler, status) or a median whose two middle tickets lie
-    in different 0.1-h buckets (docs/explorer.md)."""
+    """The summary's rows for `windows` (summary_windows) from the marts of migrations
+    0020 and 0022, or None when they cannot give the exact figures: a filter they do
+    not hold (community, grid, compound, source, handler, status) or a median whose two
+    middle tickets lie in different 0.1-h buckets (docs/explorer.md)."""
     if any(getattr(filters, f.name) for f in fields(filters)
            if f.name not in ("date_from", "date_to", *_MART_FILTERS)):
         return None
