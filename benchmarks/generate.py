@@ -31,7 +31,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines import derived, warehouse, warnings_engine, workdays
+from pipelines import derived, sources, warehouse, warnings_engine, workdays
 from pipelines.demo import CATEGORIES, COMMUNITIES, COMPOUNDS, SOURCES, ZONES
 from pipelines.settings import Settings
 
@@ -518,9 +518,7 @@ def write_recent_update_csv(warehouse_path: Path, path: Path, n: int) -> int:
     """Write the `n` newest tickets of a warehouse again as a center's regular update
     sends them (issue 18): each in its latest state, updated an hour after its last
     step, the open ones closed then. Returns the file's size."""
-    from pipelines.sources import SOURCES as TICKET_SOURCES
-
-    names = [c.name for c in TICKET_SOURCES["tickets"].columns]
+    names = [c.name for c in sources.SOURCES["tickets"].columns]
     step = "greatest(reported_at, accepted_at, responded_at, escalated_at, updated_at)"
     changed = {"closed_at": f"coalesce(closed_at, {step} + interval 1 hour)",
                "updated_at": f"{step} + interval 1 hour"}

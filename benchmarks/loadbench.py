@@ -262,8 +262,7 @@ def _fill_pending(db: Path) -> None:
     try:
         warehouse.migrate(con)  # a warehouse made before migration 0021 has no pending
         for mart in derived.COUNTED_MARTS:
-            first = con.execute(f"select * from {mart} limit 0").description[
-                len(derived.COUNTED_MARTS[mart])][0]  # the first count column
+            first = derived.count_columns(con, mart)[0]
             (rows,), = con.execute(f"select count(*) from {mart}").fetchall()
             con.execute(f"insert into {mart}_pending select * exclude (copy) replace "
                         f"({first} + 1 as {first}) from {mart}, range($copies) c(copy) "

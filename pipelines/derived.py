@@ -370,6 +370,15 @@ def _closure_monthly(con: duckdb.DuckDBPyConnection, ctx: Context | None) -> lis
     return []
 
 
+def _horizon_moved_back(con: duckdb.DuckDBPyConnection, horizon: dt.datetime) -> bool:
+    """Whether the load replaced a ticket of the newest day and left none of that day."""
+    def any_from_newest_day(table: str) -> bool:
+        return con.execute(f"select exists (select 1 from {table} where reported_at >= $day)",
+                           {"day": horizon + dt.timedelta(days=1)}).fetchall()[0][0]
+
+    return any_from_newest_day(REPLACED) and not any_from_newest_day("tickets")
+
+
 def _open_tickets(con: duckdb.DuckDBPyConnection, ctx: Context | None) -> list[str]:
     """open_tickets_since and open_tickets: moved by this load's rows, else rebuilt whole.
 
@@ -382,12 +391,7 @@ def _open_tickets(con: duckdb.DuckDBPyConnection, ctx: Context | None) -> list[s
     another table or a recount of every deadline.
     """
     horizon = con.execute("select max(horizon_at) from open_tickets_since").fetchall()[0][0]
-    newest_day = {"day": horizon + dt.timedelta(days=1)} if horizon else {}
-    if horizon is None or not _ticket_changes(con, ctx) or (con.execute(
-            f"select count(*) from {REPLACED} where reported_at >= $day",
-            newest_day).fetchall()[0][0] and not con.execute(
-            "select exists (select 1 from tickets where reported_at >= $day)",
-            newest_day).fetchall()[0][0]):
+    if horizon is None or not _ticket_changes(con, ctx) or _horizon_moved_back(con, horizon):
         _rebuild(con, "open_tickets_since")
         _rebuild(con, "open_tickets")
         return []
@@ -410,8 +414,10 @@ def _open_tickets(con: duckdb.DuckDBPyConnection, ctx: Context | None) -> list[s
 # many. A merge reads every key column of the mart's days the rows touch (at 10M, 0.14 s
 # for rows spread over two years); every summary reads all pending rows of its grain,
 # which no zone map narrows (at 10M, 99,999 of them moved the explorer's summary and
-# trend by less than their noise of 2 ms, docs/benchmarks.md). A load adds ~4 rows per
-# ticket it changes: one merge per ~25,000 tickets.
+# trend by less than their noise of 2 ms, docs/benchmarks.md). A load adds up to 4 rows
+# per ticket it changes to ticket_summary_daily (one per grain; a replaced ticket's old
+# rows as many again), one merge per ~25,000 tickets; ticket_close_hours has one grain
+# (migration 0022), a quarter of that.
 PENDING_MERGE_ROWS = 100_000
 # The marts of counts migration 0020 added, with their keys (every other column counts).
 COUNTED_MARTS = {
@@ -421,7 +427,8 @@ COUNTED_MARTS = {
 }
 
 
-def _count_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+def count_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    """The count columns of a counted mart (`COUNTED_MARTS`), in the table's order."""
     return [c for (c,) in con.execute(
         "select column_name from duckdb_columns() where table_name = $t "
         "and not internal order by column_index", {"t": table}).fetchall()
@@ -431,7 +438,7 @@ def _count_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
 def counted_sql(con: duckdb.DuckDBPyConnection, table: str) -> str:
     """SQL of a counted mart's figures: per key, its rows and pending rows summed (the
     rows a merge leaves), keys with no ticket left out."""
-    keys, counts = COUNTED_MARTS[table], _count_columns(con, table)
+    keys, counts = COUNTED_MARTS[table], count_columns(con, table)
     return (f"select {', '.join(keys)}, "
             f"{', '.join(f'cast(sum({c}) as bigint) as {c}' for c in counts)} "
             f"from (from {table} union all by name from {table}_pending) "
@@ -451,7 +458,7 @@ def _counted_mart(table: str) -> Run:
             return []
         # The mart's own SQL over the added rows and over the replaced ones: each count
         # moves by their difference.
-        counts = _count_columns(con, table)
+        counts = count_columns(con, table)
         con.execute(
             f"insert into {pending} by name select {', '.join(keys)}, "
             f"{', '.join(f'sum(sign * {c}) as {c}' for c in counts)} from ("
@@ -489,8 +496,8 @@ def _merge_pending(con: duckdb.DuckDBPyConnection, table: str, counts: list[str]
         f"reported_on between $first and $last) as m on {on}",
         {"first": first, "last": last})
     # The stored rows were found by the join above: deleting them by row id reads no
-    # key column of the mart again (a second join over its 10.7M rows of hours at 10M
-    # when the days span two years: 0.3 s of CPU).
+    # key column of the mart again (a second join over the hours' 10.7M rows at 10M,
+    # before migration 0022, when the days spanned two years: 0.3 s of CPU).
     con.execute(f"delete from {table} where rowid in "
                 f"(select stored_row from _counted_moved)")
     con.execute(f"insert into {table} by name select * exclude (stored_row) "
