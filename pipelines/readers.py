@@ -33,7 +33,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +61,8 @@ _READ_ERROR_EXIT = 3
 MAX_CELL_CHARS = 10_000
 # C0 control characters but tab, line feed and carriage return, and DEL: never text data
 CONTROL_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+# Every byte to 1 but those to 0: a block holds one when its translation holds a 0
+_CONTROL_ZEROS = bytes(0 if b in CONTROL_BYTES else 1 for b in range(256))
 
 
 class ReadError(RuntimeError):
@@ -242,8 +243,9 @@ def file_digest(path: Path, identity: tuple) -> FileDigest:
     with open(path, "rb") as f:
         while block := f.read(1 << 20):
             h.update(block)
-            # translate runs in C at ~1 GB/s; it lets clean files skip the SQL checks
-            controls = controls or len(block.translate(None, CONTROL_BYTES)) != len(block)
+            # in C at ~2 GB/s (deleting them instead: 1.7 GB/s); it lets clean files skip
+            # the SQL checks
+            controls = controls or 0 in block.translate(_CONTROL_ZEROS)
     return FileDigest(h.hexdigest(), controls, identity)
 
 
@@ -593,6 +595,7 @@ def convert_workbook(path: Path, workdir: Path, sheet: str | None) -> Path:
 
 def _write_sheet(path: Path, out: Path, sheet: str | None) -> None:
     """In the child: read the sheet with python-calamine and write it as Parquet."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
     from python_calamine import CalamineWorkbook
 
