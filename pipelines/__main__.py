@@ -13,10 +13,10 @@ import logging
 import sys
 from pathlib import Path
 
-from pipelines import bootstrap, checks, exports, geo, privacy, warehouse
+from pipelines import checks, exports, privacy, warehouse
 from pipelines.loader import LoadError, load_files
 from pipelines.settings import load_settings
-from pipelines.sources import SOURCES
+from pipelines.sources import MAP_SOURCE, SOURCES
 
 logger = logging.getLogger("pipelines")
 
@@ -53,11 +53,11 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="sources (docs/data-contract.md), in the order references load:\n"
         + "\n".join(f"  {s.name:<16} {s.description}" for s in SOURCES.values())
-        + f"\n  {geo.SOURCE:<16} the map: a GeoJSON file of communities, grids and "
+        + f"\n  {MAP_SOURCE:<16} the map: a GeoJSON file of communities, grids and "
           "compounds (docs/kiosk.md)")
     # ledger-balances and ledger_balances both work: people type hyphens
     load.add_argument("source", type=lambda name: name.replace("-", "_"),
-                      choices=sorted([*SOURCES, geo.SOURCE]), help="a source listed above")
+                      choices=sorted([*SOURCES, MAP_SOURCE]), help="a source listed above")
     load.add_argument("files", nargs="+", help="files or glob patterns")
     load.add_argument("--mapping", type=Path, help="TOML mapping from another system's columns")
     load.add_argument("--encoding", help="CSV encoding (default: detect UTF-8 or GB18030)")
@@ -98,14 +98,20 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     try:
+        # The demo's generator and the map's shapely are imported by the commands that use
+        # them: a load from cron need not pay for them.
         if args.command == "demo":
+            from pipelines import bootstrap
+
             files = bootstrap.write_demo_inputs(args.out, seed=args.seed, years=args.years)
             for name, path in files.items():
                 print(f"{name}: {path}")
             if args.load:
                 for report in bootstrap.load_demo_inputs(settings, files):
                     print(report.summary())
-        elif args.command == "load" and args.source == geo.SOURCE:
+        elif args.command == "load" and args.source == MAP_SOURCE:
+            from pipelines import geo
+
             if len(args.files) != 1:
                 raise LoadError("the map is one GeoJSON file")
             print(geo.load_geo(settings, _expand(args.files)[0]).summary())
@@ -120,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"every quarantined row, with its line and reason: table `quarantine` "
                       f"(load {reports[0].load_id}), shown on the status page (/)")
         elif args.command == "status":
+            from pipelines import bootstrap
+
             print(bootstrap.status_text(settings))
         elif args.command == "migrate":
             # a new schema changes no figure: walls and caches keep their data version

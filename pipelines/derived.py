@@ -17,15 +17,18 @@ from __future__ import annotations
 
 import datetime as dt
 import graphlib
+import importlib
 import logging
 import re
+import sys
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
-from pipelines import warnings_engine, workdays
+from pipelines import warnings_rules, workdays
 from pipelines.settings import Settings, local_now, parse_key_groups
 from pipelines.sources import SOURCES
 
@@ -707,6 +710,37 @@ def _ledger_step() -> Step:
         outputs=_LEDGER_OUTPUTS, needs_load=True)
 
 
+def _warnings(con: duckdb.DuckDBPyConnection, ctx: Context) -> list[str]:
+    # imported here: numpy and pyarrow.compute are the warnings' alone (see warm_up)
+    from pipelines import warnings_engine
+
+    return warnings_engine.refresh(con, ctx.settings, ctx.load_id)
+
+
+# The modules the steps after an insert import, and what the detector imports when it has
+# a candidate cell (pipelines/warnings_anomalies.py): likely after a big load, and worth
+# importing ahead only when the insert outlasts the import (0.1 s: about 16 MiB of CSV).
+_LATER_IMPORTS = ("pipelines.warnings_engine",)
+_DETECTOR_IMPORTS = ("scipy.special",)
+_DETECTOR_WARM_UP_BYTES = 16 << 20
+_WARM_UP = ThreadPoolExecutor(max_workers=1, thread_name_prefix="warm-up")
+
+
+def warm_up(input_bytes: int) -> None:
+    """Import, on a thread, what the steps after an insert of `input_bytes` will import,
+    while the insert runs: DuckDB releases the GIL, so the imports (0.3 s of CPU with
+    scipy.special) overlap the insert instead of following it.
+
+    A failed import is not reported here: the step that needs the module imports it
+    again and raises there.
+    """
+    names = [*_LATER_IMPORTS,
+             *(_DETECTOR_IMPORTS if input_bytes >= _DETECTOR_WARM_UP_BYTES else ())]
+    missing = [name for name in names if name not in sys.modules]
+    if missing:
+        _WARM_UP.submit(lambda: [importlib.import_module(name) for name in missing])
+
+
 # ---------------------------------------------------------------- the declarations
 # Listed in no particular order: `ordered` computes the order from the inputs.
 STEPS: tuple[Step, ...] = (
@@ -739,9 +773,7 @@ STEPS: tuple[Step, ...] = (
     _ledger_step(),
     # early warnings (issue 15): after any load whose data a rule or the detector reads
     # (its rules read open tickets through tickets_open_at, that is open_tickets)
-    Step("warnings", (*warnings_engine.INPUTS, "open_tickets"),
-         lambda con, ctx: warnings_engine.refresh(con, ctx.settings, ctx.load_id),
-         needs_load=True),
+    Step("warnings", (*warnings_rules.INPUTS, "open_tickets"), _warnings, needs_load=True),
 )
 
 # The marts the explorer and the wall serve from (migrations 0004, 0005, 0007, 0018,

@@ -31,10 +31,10 @@ from shapely.ops import polylabel
 from pipelines import privacy, warehouse
 from pipelines.loader import LoadError
 from pipelines.settings import Settings, local_now
+from pipelines.sources import MAP_SOURCE
 
 logger = logging.getLogger(__name__)
 
-SOURCE = "geo"
 # A sub-district's outlines are well under 1 MB; 20 MB leaves room for a detailed survey
 # and keeps a stray export (or an attack) from filling the loader's memory.
 MAX_BYTES = 20 * 2**20
@@ -289,14 +289,14 @@ def load_geo(settings: Settings, path: Path) -> GeoReport:
         if report.quarantined:
             con.executemany(
                 "insert into quarantine values (?, ?, ?, ?, ?, ?)",
-                [(load_id, SOURCE, str(path), n, None, f"feature {n}: {r}")
+                [(load_id, MAP_SOURCE, str(path), n, None, f"feature {n}: {r}")
                  for n, r in report.quarantined])
         sha = hashlib.sha256(path.read_bytes()).hexdigest()
         con.execute(
             "insert into load_log (load_id, source, source_file, file_sha256, rows_read, "
             "inserted, quarantined, started_at, finished_at, status) values ($id, $src, "
             "$file, $sha, $read, $ins, $quar, $started, current_timestamp, 'ok')",
-            {"id": load_id, "src": SOURCE, "file": str(path), "sha": sha,
+            {"id": load_id, "src": MAP_SOURCE, "file": str(path), "sha": sha,
              "read": report.features, "ins": len(areas) + len(points),
              "quar": len(report.quarantined), "started": started})
     logger.info("load report: %s", report.summary().replace("\n", " |"))

@@ -406,6 +406,7 @@ def _stage(con, source: Source, files: Sequence[StagedFile], mapping: Mapping,
 
     `clean`: numbers of files known to hold no control characters, which skip that test.
     """
+    derived.warm_up(_input_bytes(files))
     for i, staged in enumerate(files):
         parsed = _parse_natively(staged, mapping, native)
         sql = _stage_sql(source, i, staged, mapping, params, parsed, i not in clean)
@@ -417,6 +418,11 @@ def _stage(con, source: Source, files: Sequence[StagedFile], mapping: Mapping,
             raise LoadError(f"{staged.path}: cannot read "
                             f"({str(e).strip().splitlines()[0]})") from None
         collect_rejects(con, staged)
+
+
+def _input_bytes(files: Sequence[StagedFile]) -> int:
+    """The files' size on disk (what the insert reads: see derived.warm_up)."""
+    return sum(f.path.stat().st_size for f in files if f.path.is_file())
 
 
 def _parse_natively(staged: StagedFile, mapping: Mapping, native: set[str]) -> set[str]:
@@ -474,6 +480,7 @@ def _insert_directly(con, settings: Settings, source: Source, staged: StagedFile
            f"where case when t._reason = '' then true else error('row to quarantine in "
            f"file ' || t._file_no) end")
     con.execute("set preserve_insertion_order = false")  # as `_apply`: order means nothing
+    derived.warm_up(_input_bytes([staged]))
     try:
         with file_rows_probe_joins(con):
             written = con.execute(sql, params.used_by(sql) | staged.params

@@ -335,3 +335,7 @@ LEDGER = Source(
 # Ordered so that references load first (bootstrap.load_demo_inputs follows this order).
 SOURCES: dict[str, Source] = {s.name: s for s in (
     TICKETS, GRIDS, COMPOUNDS, POPULATION, VOTES, BALLOTS, ENGAGEMENT, LEDGER_BALANCES, LEDGER)}
+
+# The map loads by the same command (`python -m pipelines load geo FILE`) into tables of
+# its own (pipelines/geo.py), not by the loader.
+MAP_SOURCE = "geo"

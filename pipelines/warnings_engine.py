@@ -1,8 +1,8 @@
 """Early warnings: computed after every load into the `warnings` table (issue 15).
 
 `refresh(con, settings)` runs inside the load's write (the `warnings` step of
-`pipelines.derived`, after any load of a table in INPUTS): it evaluates every enabled rule of
-`pipelines/warnings_rules.py` and the anomaly detector of
+`pipelines.derived`, after any load of a table in `warnings_rules.INPUTS`): it evaluates
+every enabled rule of `pipelines/warnings_rules.py` and the anomaly detector of
 `pipelines/warnings_anomalies.py`, then updates each warning's lifecycle:
 
 - a condition found now and not open before is inserted as `new` (first seen now);
@@ -39,9 +39,6 @@ from pipelines.warnings_rules import (ANOMALY_RULES, RULES, Config, WarningsConf
 
 logger = logging.getLogger(__name__)
 
-# What the rules and the detector read: a load changing any of them recomputes warnings.
-INPUTS = ("tickets", "dim_calendar", "vote_results", "ledger_monthly", "ledger_entries",
-          "residents", "ballots", "engagement")
 SCOPE = ("community", "grid", "category", "compound", "vote_id", "source", "subject")
 EVIDENCE = ("observed", "expected", "usual_low", "usual_high", "threshold")
 # The columns of a found warning, with their types in the `warnings` table.

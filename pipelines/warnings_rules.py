@@ -18,6 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+# What the rules and the detector read: a load changing any of them recomputes warnings.
+INPUTS = ("tickets", "dim_calendar", "vote_results", "ledger_monthly", "ledger_entries",
+          "residents", "ballots", "engagement")
+
 SEVERITIES = ("critical", "high", "medium")
 # Sources whose newest record source_stale can judge (warnings__source_stale.sql).
 STALE_SOURCES = ("tickets", "ledger", "population", "ballots", "engagement")

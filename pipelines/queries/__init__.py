@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 import duckdb
-import pyarrow as pa
 
-if TYPE_CHECKING:  # DuckDB's .df() imports pandas when a frame is asked for: loads need none
+if TYPE_CHECKING:  # DuckDB imports pandas and pyarrow when asked for a frame: loads need none
     import pandas as pd
+    import pyarrow as pa
 
 logger = logging.getLogger(__name__)
 

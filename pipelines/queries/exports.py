@@ -23,10 +23,12 @@ import datetime as dt
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pyarrow as pa
+
+if TYPE_CHECKING:  # DuckDB imports pyarrow when asked for a table: the CLI's loads need none
+    import pyarrow as pa
 
 from pipelines.queries import QueryError, rows, sql_text
 from pipelines.settings import Settings, parse_key_groups

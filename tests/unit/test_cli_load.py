@@ -44,6 +44,37 @@ def test_cli_load__ticket_csv_imports_no_heavy_module(tmp_path):
     imported = set(result["modules"])
     assert imported.isdisjoint(UNUSED_BY_A_TICKET_LOAD), \
         sorted(imported.intersection(UNUSED_BY_A_TICKET_LOAD))
+    assert "pipelines.warnings_engine" in imported  # the warnings ran
+
+
+def _modules_after(code: str) -> set[str]:
+    done = subprocess.run([sys.executable, "-c", code + "\nimport json, sys\n"
+                           "print(json.dumps(sorted(sys.modules)))"],
+                          cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=120,
+                          check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return set(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def test_cli__starts_without_the_modules_only_some_commands_use():
+    # `export --due` runs from cron every minute: it pays for none of these, and a load
+    # imports the warnings' numpy and pyarrow while its insert runs (derived.warm_up)
+    imported = _modules_after("import pipelines.__main__")
+    later = {"numpy", "pyarrow", "scipy", "shapely", "pipelines.bootstrap", "pipelines.demo",
+             "pipelines.geo", "pipelines.warnings_engine"}
+    assert imported.isdisjoint(later), sorted(imported & later)
+
+
+def test_warm_up__imports_the_steps_after_an_insert_on_a_thread():
+    small = _modules_after("from pipelines import derived\n"
+                           "derived.warm_up(1 << 20)\n"
+                           "derived._WARM_UP.shutdown(wait=True)")
+    assert "pipelines.warnings_engine" in small
+    assert "scipy.special" not in small  # a small file's insert ends before its import
+    big = _modules_after("from pipelines import derived\n"
+                         "derived.warm_up(64 << 20)\n"
+                         "derived._WARM_UP.shutdown(wait=True)")
+    assert {"pipelines.warnings_engine", "scipy.special"} <= big
 
 
 def test_cli_load__prints_the_first_quarantined_lines_with_reasons(tmp_path):
