@@ -717,27 +717,25 @@ def _warnings(con: duckdb.DuckDBPyConnection, ctx: Context) -> list[str]:
     return warnings_engine.refresh(con, ctx.settings, ctx.load_id)
 
 
-# The modules the steps after an insert import, and what the detector imports when it has
-# a candidate cell (pipelines/warnings_anomalies.py): likely after a big load, and worth
-# importing ahead only when the insert outlasts the import (0.1 s: about 16 MiB of CSV).
-_LATER_IMPORTS = ("pipelines.warnings_engine",)
-_DETECTOR_IMPORTS = ("scipy.special",)
-_DETECTOR_WARM_UP_BYTES = 16 << 20
+# What the steps after a load's insert import: the warnings (numpy, pyarrow.compute) and
+# the detector's quantiles, which a big load almost always needs (warnings_anomalies).
+_LATER_IMPORTS = ("pipelines.warnings_engine", "scipy.special")
+# Below this, an insert ends before the imports (0.2 s) would: on a thread they would only
+# compete with its DuckDB threads for the CPU (a 1,000-ticket update into 10M: no faster).
+_WARM_UP_BYTES = 16 << 20
 _WARM_UP = ThreadPoolExecutor(max_workers=1, thread_name_prefix="warm-up")
 
 
 def warm_up(input_bytes: int) -> None:
-    """Import, on a thread, what the steps after an insert of `input_bytes` will import,
-    while the insert runs: DuckDB releases the GIL, so the imports (0.3 s of CPU with
-    scipy.special) overlap the insert instead of following it.
+    """Before an insert of `input_bytes` of files: when it is big, import on a thread what
+    the steps after it will import. DuckDB releases the GIL, so the imports (0.3 s of CPU)
+    overlap the insert instead of following it.
 
     A failed import is not reported here: the step that needs the module imports it
     again and raises there.
     """
-    names = [*_LATER_IMPORTS,
-             *(_DETECTOR_IMPORTS if input_bytes >= _DETECTOR_WARM_UP_BYTES else ())]
-    missing = [name for name in names if name not in sys.modules]
-    if missing:
+    missing = [name for name in _LATER_IMPORTS if name not in sys.modules]
+    if missing and input_bytes >= _WARM_UP_BYTES:
         _WARM_UP.submit(lambda: [importlib.import_module(name) for name in missing])
 
 

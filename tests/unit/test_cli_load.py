@@ -57,24 +57,22 @@ def _modules_after(code: str) -> set[str]:
 
 
 def test_cli__starts_without_the_modules_only_some_commands_use():
-    # `export --due` runs from cron every minute: it pays for none of these, and a load
-    # imports the warnings' numpy and pyarrow while its insert runs (derived.warm_up)
+    # `export --due` runs from cron every minute: it pays for none of these; a load
+    # imports the warnings' numpy and pyarrow in their step, or during a big insert
     imported = _modules_after("import pipelines.__main__")
     later = {"numpy", "pyarrow", "scipy", "shapely", "pipelines.bootstrap", "pipelines.demo",
              "pipelines.geo", "pipelines.warnings_engine"}
     assert imported.isdisjoint(later), sorted(imported & later)
 
 
-def test_warm_up__imports_the_steps_after_an_insert_on_a_thread():
-    small = _modules_after("from pipelines import derived\n"
-                           "derived.warm_up(1 << 20)\n"
-                           "derived._WARM_UP.shutdown(wait=True)")
-    assert "pipelines.warnings_engine" in small
-    assert "scipy.special" not in small  # a small file's insert ends before its import
-    big = _modules_after("from pipelines import derived\n"
-                         "derived.warm_up(64 << 20)\n"
-                         "derived._WARM_UP.shutdown(wait=True)")
-    assert {"pipelines.warnings_engine", "scipy.special"} <= big
+def test_warm_up__imports_the_steps_after_a_big_insert_on_a_thread():
+    code = ("from pipelines import derived\n"
+            "derived.warm_up({size})\n"
+            "derived._WARM_UP.shutdown(wait=True)")
+    later = {"pipelines.warnings_engine", "scipy.special"}
+    assert later <= _modules_after(code.format(size=64 << 20))
+    # a small file's insert ends before the imports would: they wait for their step
+    assert not later & _modules_after(code.format(size=1 << 20))
 
 
 def test_cli_load__prints_the_first_quarantined_lines_with_reasons(tmp_path):
