@@ -27,11 +27,11 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-if TYPE_CHECKING:  # DuckDB imports pyarrow when asked for a table: the CLI's loads need none
-    import pyarrow as pa
-
 from pipelines.queries import QueryError, rows, sql_text
 from pipelines.settings import Settings, parse_key_groups
+
+if TYPE_CHECKING:  # DuckDB imports pyarrow when asked for a table: the CLI needs none
+    import pyarrow as pa
 
 logger = logging.getLogger(__name__)
 
