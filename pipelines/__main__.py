@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from pipelines import checks, exports, privacy, warehouse
-from pipelines.loader import LoadError, load_files
+from pipelines.errors import LoadError
 from pipelines.settings import load_settings
 from pipelines.sources import MAP_SOURCE, SOURCES
 
@@ -98,8 +98,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     try:
-        # The demo's generator and the map's shapely are imported by the commands that use
-        # them: a load from cron need not pay for them.
+        # The loader, the demo's generator and the map's shapely are imported by the
+        # commands that use them: `export --due` from cron pays for none of them.
         if args.command == "demo":
             from pipelines import bootstrap
 
@@ -116,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
                 raise LoadError("the map is one GeoJSON file")
             print(geo.load_geo(settings, _expand(args.files)[0]).summary())
         elif args.command == "load":
+            from pipelines.loader import load_files
+
             reports = load_files(settings, args.source, _expand(args.files), args.mapping,
                                  args.encoding, progress=False if args.quiet else None)
             for report in reports:

@@ -29,7 +29,7 @@ from shapely.geometry import Point, shape
 from shapely.ops import polylabel
 
 from pipelines import privacy, warehouse
-from pipelines.loader import LoadError
+from pipelines.errors import LoadError
 from pipelines.settings import Settings, local_now
 from pipelines.sources import MAP_SOURCE
 

@@ -27,6 +27,7 @@ from tqdm import tqdm
 
 from pipelines import checks as data_checks
 from pipelines import derived, journal, privacy, warehouse
+from pipelines.errors import LoadError
 from pipelines.mapping import Mapping, MappingError, load_mapping
 from pipelines.readers import (EXCEL_SUFFIXES, MAX_CELL_CHARS, ReadError, StagedFile,
                                collect_rejects, convert_workbook, find_header_line,
@@ -47,10 +48,6 @@ SHOWN_QUARANTINED = 5  # quarantined lines a load report quotes (`quarantine` ha
 CONTROL_CHARACTERS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
 TRUE_WORDS = ["1", "true", "t", "yes", "y", "是", "对"]
 FALSE_WORDS = ["0", "false", "f", "no", "n", "否"]
-
-
-class LoadError(RuntimeError):
-    """The load cannot run (unreadable file, missing required columns, bad mapping)."""
 
 
 @dataclass

@@ -61,7 +61,8 @@ def test_cli__starts_without_the_modules_only_some_commands_use():
     # imports the warnings' numpy and pyarrow in their step, or during a big insert
     imported = _modules_after("import pipelines.__main__")
     later = {"numpy", "pyarrow", "scipy", "shapely", "pipelines.bootstrap", "pipelines.demo",
-             "pipelines.geo", "pipelines.warnings_engine"}
+             "pipelines.geo", "pipelines.loader", "pipelines.derived",
+             "pipelines.warnings_engine"}
     assert imported.isdisjoint(later), sorted(imported & later)
 
 
