@@ -4,10 +4,10 @@ benchmarks.summary_equality --db FILE --now ISO` (read only).
 The explorer asks for the time presets (dashboards/_explore_state.PRESETS) and the
 default last 90 days, judged at the clock or at a pinned `asof`, with no filter,
 categories and levels (alone and together: the marts' filters since migration 0022;
-a community filter reads the tickets). For each, the
-summary read from the marts of migration 0020 (`_summary_from_marts`) is compared with
-the one counted from the tickets (explore__summary.sql); prints the number of
-summaries, of differences and of fallbacks (a median between two 0.1-h buckets).
+a community filter reads the tickets). For each, the summary read from the marts
+(`_summary_from_marts`) is compared with the one counted from the tickets
+(explore__summary.sql); prints the number of summaries, of differences and of
+fallbacks (a median between two 0.1-h buckets).
 
 `--cpu N`: instead, CPU time per summary (DuckDB at one thread) of N new 90-day
 windows (each ending a day earlier), unfiltered and for one community, and of the
