@@ -54,8 +54,19 @@ def _installs(calls: list[str]) -> list[str]:
     return [c.split("-r ")[1] for c in calls if c.startswith("-m pip install")]
 
 
-@pytest.mark.skipif(not (shutil.which("chromium") and shutil.which("npm")),
-                    reason="`--dev` would install chromium and npm")
+def _dev_tools_installed() -> bool:
+    """What `setup --dev` checks before it would call apt-get (as scripts/setup tests it)."""
+    if shutil.which("dpkg-query") is None:
+        return False
+    fonts = subprocess.run(["dpkg-query", "-W", "-f=${Status}", "fonts-noto-cjk"],
+                           capture_output=True, text=True)
+    return (os.access("/usr/bin/chromium", os.X_OK)
+            and os.access("/usr/bin/chromedriver", os.X_OK)
+            and "ok installed" in fonts.stdout and shutil.which("npm") is not None)
+
+
+@pytest.mark.skipif(not _dev_tools_installed(),
+                    reason="`--dev` would install chromium, its driver, fonts and npm")
 def test_setup__pip_runs_only_when_the_venv_does_not_hold_the_wanted_lock(project):
     assert _installs(_setup(project, "--dev")) == ["requirements-dev.lock"]
     # the dev lock's packages run the app: the runtime set does not replace them (its
