@@ -285,3 +285,35 @@ def test_heatmap_choice_kept_in_the_url_back_forward_and_a_copied_link(served, d
     assert driver.find_element(
         "css selector", "#explore-bview input[value=heatmap]").is_selected()
     assert dash_br.get_logs() == []
+
+
+def _box(driver, selector: str) -> dict:
+    return driver.execute_script(
+        "var e = document.querySelector(arguments[0]); if (!e) return null;"
+        "var r = e.getBoundingClientRect();"
+        "return {top: r.top, width: r.width, height: r.height,"
+        " clipped: e.scrollWidth > e.clientWidth + 1};", selector)
+
+
+@pytest.mark.parametrize("width", [1366, 1920])
+def test_search_and_as_of_fields_show_what_they_hold(served, dash_br, artifacts_dir, width):
+    """On a laptop and a desk screen: the ticket search sits on the title line with its
+    label on one line and room for an ID, and the people pages' as-of field shows its
+    whole value (Dash's inputs grow from nothing unless given room)."""
+    driver = dash_br.driver
+    driver.set_window_size(width, 900)
+    try:
+        for page in ("tickets", "participation"):
+            driver.get(served["url"] + f"/explore/{page}?{WINDOW}")
+            find = _wait(lambda: _box(driver, "input[name=ticket]"), "the search box")
+            tabs, label = _box(driver, ".explore-tabs"), _box(driver, ".explore-search "
+                                                                     ".filter-label")
+            assert find["width"] >= (100 if width < 1600 else 200), (page, find)
+            assert label["height"] < 30, (page, label)  # one line, not three
+            assert abs(find["top"] - tabs["top"]) < 30, (page, find, tabs)  # one row
+        asof = _box(driver, "#xp-participation-asof-input")
+        assert asof is not None and not asof["clipped"], asof
+        # the viewport at this width (the full-page helper would resize it to 1600)
+        driver.save_screenshot(str(artifacts_dir / f"explore_search_{width}.png"))
+    finally:
+        driver.set_window_size(1600, 1200)
