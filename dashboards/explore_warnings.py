@@ -81,12 +81,13 @@ def _row(w: Mapping[str, Any]) -> html.Tr:
         html.Td([html.Div(w["title"]),
                  html.Details([html.Summary("ⓘ 口径"), html.P(w["definition"])],
                               className="explore-def")]),
-        html.Td(RULE_NAMES.get(w["rule_id"], w["rule_id"])),
+        html.Td(RULE_NAMES.get(w["rule_id"], w["rule_id"]), className="warn-rule"),
         html.Td(scope),
         html.Td(_evidence(w)),
-        html.Td(fmt_time(w["first_seen_at"])),
-        html.Td(fmt_time(w["last_seen_at"])),
-        html.Td(fmt_time(w["resolved_at"]) if w["resolved_at"] else "—"),
+        html.Td(fmt_time(w["first_seen_at"]), className="warn-time"),
+        html.Td(fmt_time(w["last_seen_at"]), className="warn-time"),
+        html.Td(fmt_time(w["resolved_at"]) if w["resolved_at"] else "—",
+                className="warn-time"),
         html.Td(html.A("查看 →", href=link, className="warn-drill") if link else ""),
     ], id={"type": "warnings-row", "index": w["warning_id"]})
 
@@ -100,7 +101,8 @@ def _dropdown(key: str, view: WarningsView, options: list[str]) -> html.Label:
     return html.Label([
         html.Span(label(zh, en)),
         dcc.Dropdown(id=f"warnings-f-{key}", multi=True, value=list(getattr(view, key)),
-                     options=[{"label": LABELS.get(v, v), "value": v} for v in options]),
+                     options=[{"label": LABELS.get(v, v), "value": v} for v in options],
+                     placeholder="全部 all"),
     ], className="explore-filter")
 
 

@@ -132,3 +132,27 @@ def test_explore_warnings__a_time_preset_sets_the_period_and_lives_in_the_url(
     dash_br.wait_for_element("#warnings-meta", timeout=20)
     assert _shown(dash_br) == min(want["last_month"], MAX_ROWS)
     assert "上月" in dash_br.find_element("#warnings-preset").text
+
+
+def test_explore_warnings__times_and_rule_names_read_whole_on_a_laptop(served, dash_br):
+    """At 1366 px a time is never split as "2026-12-" over "05 14:08", a rule's name is
+    one line, and an empty filter says it means all."""
+    driver = dash_br.driver
+    driver.set_window_size(1366, 768)
+    try:
+        driver.get(served["url"] + f"/explore/warnings?{PERIOD}&status=all")
+        dash_br.wait_for_element("#warnings-table", timeout=20)
+        lines = driver.execute_script(
+            "var out = {};"
+            "for (var sel of ['.warn-time', '.warn-rule']) {"
+            "  out[sel] = Array.from(document.querySelectorAll('#warnings-table ' + sel))"
+            "    .filter(td => td.innerText.trim() !== '—').map(td => {"
+            "      var r = document.createRange(); r.selectNodeContents(td);"
+            "      return new Set(Array.from(r.getClientRects()).map(x => Math.round(x.top)))"
+            "        .size; });"
+            "} return out;")
+        assert lines[".warn-time"] and set(lines[".warn-time"]) == {1}, lines
+        assert lines[".warn-rule"] and set(lines[".warn-rule"]) == {1}, lines
+        assert dash_br.find_element("#warnings-f-severity").text.startswith("全部")
+    finally:
+        driver.set_window_size(1600, 1200)
