@@ -182,10 +182,13 @@ def _page(con: duckdb.DuckDBPyConnection, settings) -> html.Div:
     warnings = [
         html.Li(
             [
-                f"工作日历不含 {year} 年，期限按周一至周五计算",
+                f"工作日历不含 {year} 年，期限按周一至周五计算；国务院公布放假安排后，"
+                f"在日历文件（WALL_CALENDAR_FILE）中加入 [{year}]，下次载入即重算期限",
                 html.Span(
                     f"working-day calendar does not know {year}; "
-                    "deadlines use Monday–Friday",
+                    "deadlines use Monday–Friday. Once the State Council publishes the "
+                    f"holidays, add [{year}] to the calendar file (WALL_CALENDAR_FILE, "
+                    "docs/calendar.md): the next load recomputes the deadlines",
                     className="label-en",
                 ),
             ],

@@ -110,6 +110,9 @@ def test_status_layout__loaded_warehouse_shows_everything(settings, status_layou
     assert (
         "working-day calendar does not know 2027; deadlines use Monday–Friday" in text
     )
+    # and what to do about it
+    assert "add [2027] to the calendar file (WALL_CALENDAR_FILE" in text
+    assert "在日历文件（WALL_CALENDAR_FILE）中加入 [2027]" in text
 
 
 def test_status_layout__table_added_by_later_migration_is_listed(
