@@ -145,3 +145,23 @@ def test_shell__a_page_does_not_jump_when_its_menu_appears(served_app, dash_br):
     time.sleep(1)
     tops = dash_br.driver.execute_script("return window.__tops")
     assert len(tops) == 1, f"the page's main block moved: tops {tops}"
+
+
+@pytest.mark.parametrize("width", [1366, 1920])
+def test_metrics__the_definitions_fit_a_laptop_without_scrolling_sideways(
+        served_app, dash_br, width):
+    """/metrics is ten columns of prose: on a 1366 px laptop it used to run 18 px past the
+    window, so the page scrolled sideways to reach where a figure is shown."""
+    driver = dash_br.driver
+    driver.set_window_size(width, 900)
+    try:
+        driver.get(served_app["url"] + "/metrics")
+        dash_br.wait_for_element("#metrics-table", timeout=30)
+        view, page, rows = driver.execute_script(
+            "return [document.documentElement.clientWidth,"
+            " document.documentElement.scrollWidth,"
+            " document.querySelectorAll('#metrics-table tbody tr').length]")
+        assert rows > 10, rows
+        assert page <= view, f"the page is {page} px wide in a {view} px window"
+    finally:
+        driver.set_window_size(1600, 1200)
