@@ -39,6 +39,7 @@ from dashboards import _data
 from dashboards._explore_breakdown import BY_LABELS, breakdown_table, value_zh
 from dashboards._explore_figures import HANDLERS, RATINGS, STATUSES, chinese
 from dashboards._explore_state import LIST_KEYS, ExploreState, parse_query
+from dashboards._explore_time import judged_at
 from pipelines.queries import QueryError
 from pipelines.queries import explore as q
 from pipelines.settings import local_now
@@ -238,7 +239,6 @@ def download(name: str, kind: str = "csv") -> Response:
         abort(404)
     state = _state_from_request()
     codes = request.args.get("labels") == "code"
-    now = state.asof or local_now(_data.settings())
     try:
         con = _data.reader().cursor()
     except WarehouseError as e:
@@ -252,6 +252,9 @@ def download(name: str, kind: str = "csv") -> Response:
         "X-Content-Type-Options": "nosniff",
     }
     try:
+        # the instant the page judged the view at, so the file holds the figures on screen
+        now = judged_at(con, state,
+                        local_now(_data.settings()).replace(second=0, microsecond=0))
         if name == "tickets":
             reader = q.ticket_batches(con, state.filters(), now=now, sort=state.sort)
             columns = reader.schema.names

@@ -35,7 +35,7 @@ from dashboards._explore_breakdown import (BY_LABELS, PARTIAL_ZH, breakdown_keys
 from dashboards._explore_pages import lazy_slot
 from dashboards._explore_state import (LIST_KEYS, MEASURES, PAGE_SIZE, ExploreState,
                                        cell_view, parse_query, sort_from_columns)
-from dashboards._explore_time import (apply_time, frozen_banner, instant_controls,
+from dashboards._explore_time import (apply_time, frozen_banner, instant_controls, judged_at,
                                       preset_control, ticket_search)
 from dashboards._explore_timeline import timeline
 from dashboards._serving import error_reference
@@ -146,10 +146,20 @@ def _options(con) -> dict[str, list[str]]:
     return _options_cached(str(_data.settings().db_path), queries.current_version(con))
 
 
-def _now(state: ExploreState) -> dt.datetime:
-    # to the minute, as the summary says it ("judged at 15:40"): every callback of a page
-    # judges at one instant, and a result computed this minute serves the others
-    return state.asof or local_now(_data.settings()).replace(second=0, microsecond=0)
+def _now(state: ExploreState, con=None) -> dt.datetime:
+    """The view's judging instant (`judged_at`): pinned, else the data cut-off, else the
+    wall clock to the minute. Every callback of a page judges at one instant, and a
+    result computed for it serves the others until a load moves the cut-off."""
+    if state.asof:
+        return state.asof
+    now = local_now(_data.settings()).replace(second=0, microsecond=0)
+    if con is not None:
+        return judged_at(con, state, now)
+    con = _data.reader().cursor()
+    try:
+        return judged_at(con, state, now)
+    finally:
+        con.close()
 
 
 def _state(data) -> ExploreState:
@@ -354,10 +364,13 @@ def drawer_fields(state: ExploreState, options: dict[str, list]) -> list:
 
 def layout(**query):
     """The ticket explorer for the view in the URL query."""
+    settings = _data.settings()
     try:
         con = _data.reader().cursor()
         try:
             options = _options(con)
+            state, notices = parse_query(query, local_now(settings).date(), options)
+            now = _now(state, con)
         finally:
             con.close()
     except (WarehouseError, QueryError, duckdb.Error) as e:
@@ -365,11 +378,8 @@ def layout(**query):
         return html.Div([html.H1(label("事件分析", "Ticket explorer")),
                          unavailable(str(e), id="explore-unavailable")],
                         className="page page-explore")
-    settings = _data.settings()
-    state, notices = parse_query(query, local_now(settings).date(), options)
     # links carry the view, not the table position or the open ticket
     search = _with(state, row=0).view_only().search()
-    now = _now(state)
     opened = _open_ticket(state, now) if state.ticket else None
 
     chosen = sum(len(state.get(k)) for k in LIST_KEYS)
@@ -555,8 +565,11 @@ def navigate(date_from, date_to, *args):
         row = int(info.get("currentPage") or 0) * PAGE_SIZE
         return PATH + _with(state, ticket=str(cell["rowId"]), row=row).search()
     if trigger in ("explore-preset", "explore-asof-input", "explore-freeze"):
-        new = apply_time(state, trigger.removeprefix("explore-"), ctx.triggered[0]["value"],
-                         local_now(_data.settings()))
+        control = trigger.removeprefix("explore-")
+        # a frozen link pins the instant the live view was judged at, so it shows the
+        # same figures; presets follow the wall clock's date
+        new = apply_time(state, control, ctx.triggered[0]["value"],
+                         _now(state) if control == "freeze" else local_now(_data.settings()))
         if new is None:
             return no_update
     elif trigger in ("explore-from", "explore-to"):

@@ -118,3 +118,41 @@ def test_ticket_list_file_in_chinese_and_codes_on_request(client):
         assert set(shown.dropna()) <= set(names.values()), column
         assert [names[v] for v in stored.dropna()] == list(shown.dropna()), column
     assert {"已办结", "满意", "是"} <= set(got["状态"]) | set(got["评价"]) | set(got["按时办结"])
+
+
+def test_a_live_summary_is_judged_at_the_data_cutoff_whatever_the_clock(
+        client, settings, monkeypatch):
+    """A live view (no `asof`) judges at the tickets' data cut-off, as the wall's 截至: its
+    summary is the same an hour and a day after the newest report, and the previous
+    period and last year's are judged at their own ends, as the selected period is. Judged
+    at the clock, they gained every closure made since their end while this period's
+    stopped at the last load."""
+    from dashboards import _downloads
+
+    con = duckdb.connect(str(settings.db_path), read_only=True)
+    try:
+        (cutoff,), = con.execute("select max(reported_at) from tickets").fetchall()
+        view = [("from", str(cutoff.date() - dt.timedelta(days=89))),
+                ("to", str(cutoff.date())), ("labels", "code")]
+        files = []
+        for later in (dt.timedelta(hours=1), dt.timedelta(days=1)):
+            monkeypatch.setattr(_downloads, "local_now", lambda _s, t=cutoff + later: t)
+            files.append(_read(client.get("/download/explore/summary.csv",
+                                          query_string=view), "csv").set_index("period"))
+        pd.testing.assert_frame_equal(files[0], files[1])
+        got = files[0]
+        for period, shift in (("current", dt.timedelta(0)), ("previous", dt.timedelta(90))):
+            end = cutoff - shift
+            start = dt.datetime.combine(cutoff.date() - dt.timedelta(days=89), dt.time()) \
+                - shift
+            (reported, closed, overdue), = con.execute(
+                "select count(*), count(*) filter (where closed_at <= $end),"
+                " count(*) filter (where deadline_at < $end"
+                "  and (closed_at is null or closed_at > $end))"
+                " from tickets where reported_at between $start and $end",
+                {"start": start, "end": end}).fetchall()
+            assert (got.loc[period, "reported_count"], got.loc[period, "closed_count"],
+                    got.loc[period, "overdue_count"]) == (reported, closed, overdue), period
+            assert pd.Timestamp(got.loc[period, "as_of"]) == pd.Timestamp(end), period
+    finally:
+        con.close()

@@ -151,9 +151,19 @@ def test_a_summary_that_cannot_be_read_leaves_the_rest_of_the_page(page, monkeyp
 
 def test_a_page_rebuilt_for_the_same_view_builds_its_panels_once(page, monkeypatch):
     """Another analyst's, a second tab's or Back's request for a view already drawn
-    this minute reuses its chart, summary and breakdown; the next minute (a live view is
-    judged again) or another data version builds them afresh."""
+    reuses its chart, summary and breakdown, a minute later too: a live view is judged
+    at the data cut-off, which only a load moves. Another data version builds them
+    afresh."""
+    import duckdb
+
+    from dashboards import _data
     from pipelines import queries
+
+    con = duckdb.connect(str(_data.settings().db_path), read_only=True)
+    try:
+        (cutoff,), = con.execute("select max(reported_at) from tickets").fetchall()
+    finally:
+        con.close()
 
     built: list[str] = []
 
@@ -167,7 +177,7 @@ def test_a_page_rebuilt_for_the_same_view_builds_its_panels_once(page, monkeypat
 
     for name in ("drawn_chart", "summary", "breakdown"):
         monkeypatch.setattr(page, name, counting(name))
-    minute = [NOW - dt.timedelta(hours=7)]  # a minute no other test judges at
+    minute = [cutoff + dt.timedelta(hours=2)]
     monkeypatch.setattr(page, "local_now", lambda settings: minute[0])
     RESULTS.clear()
     once = ["breakdown", "drawn_chart", "summary"]
@@ -176,11 +186,11 @@ def test_a_page_rebuilt_for_the_same_view_builds_its_panels_once(page, monkeypat
     assert sorted(built) == once
     minute[0] += dt.timedelta(minutes=1)
     page.layout()
-    assert sorted(built) == sorted(once * 2)
+    assert sorted(built) == once
     real_version = queries.current_version
     monkeypatch.setattr(queries, "current_version", lambda con: real_version(con) + "+")
     page.layout()
-    assert sorted(built) == sorted(once * 3)
+    assert sorted(built) == sorted(once * 2)
 
 
 def test_a_pivot_is_built_for_each_request_not_kept(page, monkeypatch):
@@ -217,3 +227,24 @@ def test_the_ticket_table_names_handlers_statuses_and_ratings_in_chinese(page):
         assert r["satisfaction"] == (None if rating is None else ratings[rating])
         assert r["status"] in ("在办", "已办结", "超期未办结")
     assert any(r["satisfaction"] for r in rows)
+
+
+def test_a_live_page_is_judged_at_the_data_cutoff_as_the_wall_says_it(page, monkeypatch):
+    """Without `asof` the page states the instant it judges at, and that instant is the
+    tickets' newest report (the wall's 截至), not the clock a day later."""
+    import duckdb
+
+    from dashboards import _data
+    from dashboards._components import fmt_time
+
+    con = duckdb.connect(str(_data.settings().db_path), read_only=True)
+    try:
+        (cutoff,), = con.execute("select max(reported_at) from tickets").fetchall()
+    finally:
+        con.close()
+    monkeypatch.setattr(page, "local_now", lambda _s: cutoff + dt.timedelta(days=1))
+    meta = _find(page.layout(), "explore-asof")
+    text = " ".join(c if isinstance(c, str) else str(getattr(c, "children", ""))
+                    for c in meta.children)
+    assert f"统计时点 {fmt_time(cutoff)}" in text, text
+    assert f"figures as of {fmt_time(cutoff)}" in text, text
