@@ -299,7 +299,8 @@ def _box(driver, selector: str) -> dict:
 def test_search_and_as_of_fields_show_what_they_hold(served, dash_br, artifacts_dir, width):
     """On a laptop and a desk screen: the ticket search sits on the title line with its
     label on one line and room for an ID, and the people pages' as-of field shows its
-    whole value (Dash's inputs grow from nothing unless given room)."""
+    whole value (Dash's inputs grow from nothing unless given room), and the votes
+    table shows its result column without scrolling."""
     driver = dash_br.driver
     driver.set_window_size(width, 900)
     try:
@@ -313,6 +314,12 @@ def test_search_and_as_of_fields_show_what_they_hold(served, dash_br, artifacts_
             assert abs(find["top"] - tabs["top"]) < 30, (page, find, tabs)  # one row
         asof = _box(driver, "#xp-participation-asof-input")
         assert asof is not None and not asof["clipped"], asof
+        # the votes table's last column, the result, in view without scrolling its panel
+        votes = _wait(lambda: driver.execute_script(
+            "var t = document.querySelector('#xp-participation-votes');"
+            "return t && [t.parentElement.scrollWidth, t.parentElement.clientWidth];"),
+            "the votes table")
+        assert votes[0] <= votes[1], votes
         # the viewport at this width (the full-page helper would resize it to 1600)
         driver.save_screenshot(str(artifacts_dir / f"explore_search_{width}.png"))
     finally:
