@@ -253,8 +253,7 @@ def download(name: str, kind: str = "csv") -> Response:
     }
     try:
         # the instant the page judged the view at, so the file holds the figures on screen
-        now = judged_at(con, state,
-                        local_now(_data.settings()).replace(second=0, microsecond=0))
+        now = judged_at(con, state, local_now(_data.settings()))
         if name == "tickets":
             reader = q.ticket_batches(con, state.filters(), now=now, sort=state.sort)
             columns = reader.schema.names

@@ -18,7 +18,7 @@ from dash import dcc, html
 
 from dashboards._components import fmt_time, label
 from dashboards._explore_state import PRESETS, ExploreState, preset_label
-from pipelines.metrics.compute import data_cutoff
+from pipelines.metrics.compute import ticket_judged_at
 
 TICKETS_PATH = "/explore/tickets"
 _ASOF = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?$")
@@ -73,18 +73,12 @@ def frozen_banner(prefix: str, path: str, state: ExploreState) -> html.Span:
         id=f"{prefix}-frozen", className="explore-frozen", role="status")
 
 
-def judged_at(con, state: ExploreState, now: dt.datetime) -> dt.datetime:
+def judged_at(con, state: ExploreState, clock: dt.datetime) -> dt.datetime:
     """The instant a ticket view judges open, closed and overdue at: its pinned `asof`,
-    else the tickets' data cut-off (the newest report at or before `now`), as the wall's
-    截至. While no ticket arrives its figures stay put, and a compared period is judged as
-    long after its end as the selected one is after the data's, not after the wall clock
-    (docs/metrics.md): judged at the clock, last year's figures grew with every minute
-    since the last load while this year's could not.
-    """
-    if state.asof:
-        return state.asof
-    cutoff = data_cutoff(con, now)
-    return min(cutoff, now) if cutoff else now
+    else the tickets' data cut-off by `clock` (to the minute), as the wall's 截至
+    (`ticket_judged_at`). Judged at the clock instead, last year's figures grew with every
+    minute since the last load while this year's could not."""
+    return state.asof or ticket_judged_at(con, clock.replace(second=0, microsecond=0))
 
 
 def apply_time(state: ExploreState, control: str, value,

@@ -147,17 +147,16 @@ def _options(con) -> dict[str, list[str]]:
 
 
 def _now(state: ExploreState, con=None) -> dt.datetime:
-    """The view's judging instant (`judged_at`): pinned, else the data cut-off, else the
-    wall clock to the minute. Every callback of a page judges at one instant, and a
-    result computed for it serves the others until a load moves the cut-off."""
+    """The view's judging instant (`judged_at`; a pinned one reads nothing). Every
+    callback of a page judges at one instant, and a result computed for it serves the
+    others until a load moves the cut-off."""
     if state.asof:
         return state.asof
-    now = local_now(_data.settings()).replace(second=0, microsecond=0)
     if con is not None:
-        return judged_at(con, state, now)
+        return judged_at(con, state, local_now(_data.settings()))
     con = _data.reader().cursor()
     try:
-        return judged_at(con, state, now)
+        return judged_at(con, state, local_now(_data.settings()))
     finally:
         con.close()
 

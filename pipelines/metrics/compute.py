@@ -156,6 +156,16 @@ def data_cutoff(
         raise QueryError(f"query metrics:data_cutoff({table}) failed: {e}") from e
 
 
+def ticket_judged_at(con: duckdb.DuckDBPyConnection, now: datetime) -> datetime:
+    """The instant live ticket figures are judged at: the data cut-off (the newest report
+    by `now`), else `now` when there is no ticket yet. The wall's clock and the explorer's
+    live views both stop here, so a running window and its comparisons are judged as long
+    after their ends as the data reaches, not as the wall clock has run since the last
+    load, and a figure stays put between loads."""
+    cutoff = data_cutoff(con, now)
+    return now if cutoff is None else min(cutoff, now)
+
+
 def participation_cutoff(con: duckdb.DuckDBPyConnection, now: datetime) -> datetime | None:
     """The newest ballot or engagement event at or before `now` (None: none yet).
 

@@ -29,7 +29,7 @@ import duckdb
 from pipelines import freshness
 from pipelines.freshness import SourceFreshness
 from pipelines.metrics.catalog import Metric, load_thresholds
-from pipelines.metrics.compute import data_cutoff, participation_cutoff
+from pipelines.metrics.compute import participation_cutoff, ticket_judged_at
 from pipelines.metrics.windows import Window
 from pipelines.queries import arrow
 from pipelines.settings import TICKER_TEXTS, Settings
@@ -118,10 +118,8 @@ def ticket_clock(con: duckdb.DuckDBPyConnection, clock: Clock) -> Clock:
     Today's and this month's figures run to the newest record, not to the wall clock,
     and so do their comparisons; without tickets the clock stays as it is.
     """
-    cutoff = data_cutoff(con, clock.now)
-    if cutoff is None or cutoff >= clock.now:
-        return clock
-    return Clock(now=cutoff, today=cutoff.date())
+    now = ticket_judged_at(con, clock.now)
+    return clock if now == clock.now else Clock(now=now, today=now.date())
 
 
 def window_labels(*windows: tuple[str, Window]) -> dict[str, dict[str, str]]:
