@@ -90,6 +90,9 @@ def preset_label(preset: str) -> str:
 
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# The dates a view may name. Its previous period and last year's are computed from them,
+# and near the ends of Python's dates that arithmetic overflows (asof=9999-12-31 was a 500).
+EARLIEST, LATEST = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?$")
 _ROW = re.compile(r"[0-9]{1,8}")  # ASCII digits only: str.isdigit() also accepts '²'
 
@@ -260,11 +263,20 @@ def _date(raw: str, key: str, notices: list[Notice]) -> dt.date | None:
     try:
         if not _DATE.match(raw):
             raise ValueError
-        return dt.date.fromisoformat(raw)
+        day = dt.date.fromisoformat(raw)
     except ValueError:
         notices.append(Notice(f"日期 {key}={raw[:40]} 无法识别，已忽略",
                               f"malformed date {key}={raw[:40]} ignored"))
         return None
+    return day if _in_range(day, key, notices) else None
+
+
+def _in_range(day: dt.date, key: str, notices: list[Notice]) -> bool:
+    if EARLIEST <= day <= LATEST:
+        return True
+    notices.append(Notice(f"{key}={day} 不在 {EARLIEST.year}–{LATEST.year} 年内，已忽略",
+                          f"{key}={day} outside {EARLIEST.year}-{LATEST.year} ignored"))
+    return False
 
 
 def parse_query(query: Mapping[str, Any], today: dt.date,
@@ -292,6 +304,8 @@ def parse_query(query: Mapping[str, Any], today: dt.date,
         except ValueError:
             notices.append(Notice(f"时点 asof={raw[:40]} 无法识别，按当前时间",
                                   f"malformed asof={raw[:40]} ignored: judged now"))
+        if asof is not None and not _in_range(asof.date(), "asof", notices):
+            asof = None
     # a view judged at `asof` ends there by default, not at today's clock date
     cutoff = asof or dt.datetime.combine(today, dt.time(23, 59, 59))
     preset = first.get("preset")

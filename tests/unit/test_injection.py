@@ -15,8 +15,8 @@ import duckdb
 import pytest
 
 from dashboards._downloads import escape_cell
-from dashboards._explore_state import (BREAKDOWN_VIEWS, LIST_KEYS, MAX_ROW, PAGE_SIZE, PRESETS,
-                                      parse_query)
+from dashboards._explore_state import (BREAKDOWN_VIEWS, EARLIEST, LATEST, LIST_KEYS, MAX_ROW,
+                                      PAGE_SIZE, PRESETS, parse_query)
 from pipelines.queries import explore as q
 from tests.serving_helpers import find_by_id, pages_request, texts
 from tests.unit.test_explore_queries import TODAY, build_explore_warehouse
@@ -118,6 +118,24 @@ def test_download__payload_in_every_parameter(client, payload):
     assert traversal.mimetype != "text/csv"  # not a download (Dash's page shell)
     assert b"create_app" not in traversal.get_data()
     assert client.get("/download/explore/tickets;drop.csv").status_code == 404
+
+
+@pytest.mark.parametrize("query", [
+    "asof=9999-12-31T23:59", "to=9999-12-31", "from=0001-01-01", "asof=0001-01-01T00:00",
+    "from=1900-01-01&to=2199-12-31"])
+def test_download_and_page__dates_at_the_ends_of_the_calendar(client, query):
+    """A date near the end of Python's calendar used to overflow the comparison periods'
+    arithmetic (a 500); it is ignored with a notice, and the widest range allowed works."""
+    for name in ("summary", "trend", "close_time"):
+        r = client.get(f"/download/explore/{name}.csv?{query}")
+        assert r.status_code == 200, (name, query, r.get_data()[:300])
+    page = client.get(f"/explore/tickets?{query}")
+    assert page.status_code == 200
+    state, notices = parse_query(dict(p.split("=") for p in query.split("&")),
+                                 dt.date(2026, 12, 5))
+    assert state.date_from >= EARLIEST and state.date_to <= LATEST
+    assert (state.asof is None or EARLIEST <= state.asof.date() <= LATEST)
+    assert bool(notices) == ("1900-01-01" not in query), notices
 
 
 def _callback(client, output: str, inputs: list[tuple[str, str, object]],
